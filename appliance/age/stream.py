@@ -1,0 +1,332 @@
+"""age v1 spec, section "Payload": the STREAM construction, seekable.
+
+The payload is a 16-byte nonce, then chunks of 64 KiB plaintext sealed
+with ChaCha20-Poly1305 under a key derived from the file key and that
+nonce. Each chunk's nonce is an 11-byte big-endian counter and a flag byte
+that is 1 only on the final chunk. Only the final chunk may be short, and
+it may be empty only when the whole payload is.
+
+Because every chunk has a fixed size on disk, a chunk's position follows
+from its index: :class:`StreamReader` can seek to any plaintext offset and
+authenticate just the chunks it needs. The final chunk's position follows
+from the file size, which is why it is verified before the size is
+trusted (``seek(0, SEEK_END)``).
+
+>>> import io
+>>> key = bytes(32)
+>>> buf = io.BytesIO()
+>>> with StreamWriter(buf, key) as w:
+...     _ = w.write(b"x" * 100_000)
+>>> r = StreamReader(io.BytesIO(buf.getvalue()), 0, key)
+>>> r.seek(99_998); r.read()
+99998
+b'xx'
+"""
+
+import io
+import os
+import time
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from ..errors import PayloadError, TruncatedError
+
+CHUNK_SIZE = 64 * 1024
+TAG_SIZE = 16
+ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
+NONCE_SIZE = 16
+PAYLOAD_INFO = b"payload"
+_COUNTER_SIZE = 11
+_LAST_FLAG = b"\x01"
+_NOT_LAST_FLAG = b"\x00"
+
+
+def payload_key(file_key: bytes, nonce: bytes) -> bytes:
+    """HKDF-SHA-256(ikm = file key, salt = payload nonce, info = "payload")."""
+    return HKDF(hashes.SHA256(), 32, salt=nonce, info=PAYLOAD_INFO).derive(file_key)
+
+
+def chunk_nonce(index: int, last: bool) -> bytes:
+    if index >= 1 << (8 * _COUNTER_SIZE):
+        raise PayloadError(f"STREAM counter overflow at chunk {index}")
+    return index.to_bytes(_COUNTER_SIZE, "big") + (_LAST_FLAG if last else _NOT_LAST_FLAG)
+
+
+class StreamWriter:
+    """Seals plaintext incrementally into ``dest``, one whole chunk at a time.
+
+    At most one chunk of plaintext is held. A full chunk is sealed only once
+    a further byte arrives (only then is it known not to be the final one).
+    ``sync_interval`` is the most seconds between fsyncs of written chunks
+    (0: after every chunk; None: only at close).
+    """
+
+    def __init__(self, dest, key: bytes, *, sync_interval: float | None = None):
+        self._dest = dest
+        self._aead = ChaCha20Poly1305(key)
+        self._buf = bytearray(CHUNK_SIZE)
+        self._out = bytearray(ENCRYPTED_CHUNK_SIZE)
+        self._filled = 0
+        self._index = 0
+        self._sync_interval = sync_interval
+        self._last_sync = time.monotonic()
+        self.closed = False
+
+    def write(self, data) -> int:
+        if self.closed:
+            raise ValueError("write to a closed StreamWriter")
+        view = memoryview(data).cast("B")
+        taken = 0
+        while taken < len(view):
+            if self._filled == CHUNK_SIZE:
+                self._seal(last=False)
+            n = min(CHUNK_SIZE - self._filled, len(view) - taken)
+            self._buf[self._filled:self._filled + n] = view[taken:taken + n]
+            self._filled += n
+            taken += n
+        return taken
+
+    def _seal(self, last: bool) -> None:
+        nonce = chunk_nonce(self._index, last)
+        if self._filled == CHUNK_SIZE:
+            self._aead.encrypt_into(nonce, self._buf, None, self._out)
+            self._dest.write(self._out)
+        else:
+            self._dest.write(self._aead.encrypt(nonce, bytes(self._buf[:self._filled]), None))
+        self._index += 1
+        self._filled = 0
+        self._maybe_sync(force=last)
+
+    def _maybe_sync(self, force: bool) -> None:
+        if self._sync_interval is None and not force:
+            return
+        now = time.monotonic()
+        if force or now - self._last_sync >= self._sync_interval:
+            self._dest.flush()
+            if hasattr(self._dest, "fileno"):
+                try:
+                    os.fsync(self._dest.fileno())
+                except (OSError, io.UnsupportedOperation):
+                    pass  # not a real file (a pipe or a buffer): nothing to sync
+            self._last_sync = now
+
+    @property
+    def plaintext_written(self) -> int:
+        return self._index * CHUNK_SIZE + self._filled
+
+    def close(self) -> None:
+        """Seal what is held as the final chunk. Idempotent."""
+        if self.closed:
+            return
+        self._seal(last=True)
+        self._buf[:] = bytes(CHUNK_SIZE)  # drop the plaintext copy we own
+        self.closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if exc_type is None:
+            self.close()
+        # on an exception the file is left without a final chunk: a reader
+        # sees it as truncated, never as a complete shorter file
+
+
+class StreamReader(io.RawIOBase):
+    """A seekable, read-only view of the plaintext of a STREAM payload.
+
+    ``src`` is a seekable binary file; ``start`` is where the first chunk
+    begins (just after the payload nonce). Every byte returned was
+    authenticated. With ``salvage=True`` a payload with no final chunk
+    (a power cut) reads up to its last whole chunk instead of failing.
+    """
+
+    def __init__(self, src, start: int, key: bytes, *, salvage: bool = False):
+        super().__init__()
+        self._src = src
+        self._start = start
+        self._aead = ChaCha20Poly1305(key)
+        self._salvage = salvage
+        self._pos = 0
+        self._cache: tuple[int, bytes, PayloadError | None] | None = None
+        self._size: int | None = None
+        # (plaintext offset, error): no authentic byte lies at or past it
+        self._barrier: tuple[int, PayloadError] | None = None
+        self.salvaged_error: TruncatedError | None = None
+        src.seek(0, io.SEEK_END)
+        length = src.tell() - start
+        self._chunks = -(-length // ENCRYPTED_CHUNK_SIZE)
+        self._last_length = length - (self._chunks - 1) * ENCRYPTED_CHUNK_SIZE
+
+    # --- raw chunk access ---------------------------------------------------
+
+    def _read_at(self, offset: int, size: int) -> bytes:
+        if hasattr(self._src, "fileno"):
+            try:
+                return os.pread(self._src.fileno(), size, offset)
+            except io.UnsupportedOperation:
+                pass
+        self._src.seek(offset)
+        return self._src.read(size)
+
+    def _open(self, index: int, data: bytes, last: bool) -> bytes | None:
+        try:
+            return self._aead.decrypt(chunk_nonce(index, last), data, None)
+        except InvalidTag:
+            return None
+
+    def _chunk(self, index: int) -> tuple[bytes, PayloadError | None]:
+        """Authenticate chunk ``index``; return its plaintext and the error
+        that stands right after it (its data is authentic even then)."""
+        if self._cache and self._cache[0] == index:
+            return self._cache[1], self._cache[2]
+        plain, after = self._authenticate(index)
+        self._cache = (index, plain, after)
+        return plain, after
+
+    def _authenticate(self, index: int) -> tuple[bytes, PayloadError | None]:
+        offset = index * CHUNK_SIZE
+        is_last = index == self._chunks - 1
+        data = self._read_at(self._start + index * ENCRYPTED_CHUNK_SIZE,
+                             ENCRYPTED_CHUNK_SIZE)
+        if is_last:
+            plain = self._open(index, data, last=True)
+            if plain is None:
+                if len(data) == ENCRYPTED_CHUNK_SIZE:
+                    plain = self._open(index, data, last=False)
+                if plain is None:
+                    raise TruncatedError(
+                        f"chunk {index} failed authentication and no final chunk "
+                        f"follows: truncated or altered after byte {offset}", offset)
+                return plain, TruncatedError(
+                    f"payload ends after chunk {index} without a final chunk "
+                    f"(truncated at byte {offset + CHUNK_SIZE})", offset + CHUNK_SIZE)
+            if not plain and index > 0:
+                return plain, PayloadError(
+                    f"final chunk {index} is empty, which only an empty payload may be",
+                    offset)
+            return plain, None
+        plain = self._open(index, data, last=False)
+        if plain is not None:
+            return plain, None
+        plain = self._open(index, data, last=True)
+        if plain is None:
+            raise PayloadError(f"chunk {index} failed authentication "
+                               f"(plaintext bytes {offset}..{offset + CHUNK_SIZE})", offset)
+        return plain, PayloadError(
+            f"data follows the final chunk {index} (after byte {offset + len(plain)})",
+            offset + len(plain))
+
+    # --- size and the end of the payload ------------------------------------
+
+    def size(self) -> int:
+        """Plaintext size, after authenticating the final chunk."""
+        if self._size is None:
+            self._size = self._find_end()
+        return self._size
+
+    def _find_end(self) -> int:
+        if self._chunks <= 0:
+            error = TruncatedError("payload has no chunks at all", 0)
+            return self._end_or_raise(0, error)
+        try:
+            plain, after = self._chunk(self._chunks - 1)
+        except TruncatedError as error:
+            if self._chunks < 2:
+                return self._end_or_raise(0, error)
+            # a power cut mid-chunk: the one before must be whole and authentic
+            plain, after = self._chunk(self._chunks - 2)
+            if after is not None:
+                raise after
+            return self._end_or_raise((self._chunks - 1) * CHUNK_SIZE, error)
+        end = (self._chunks - 1) * CHUNK_SIZE + len(plain)
+        if after is not None:
+            if not isinstance(after, TruncatedError):
+                raise after
+            return self._end_or_raise(end, after)
+        return end
+
+    def _end_or_raise(self, end: int, error: TruncatedError) -> int:
+        if not self._salvage:
+            raise error
+        self.salvaged_error = error
+        return end
+
+    # --- io.RawIOBase ---------------------------------------------------------
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        if whence == io.SEEK_SET:
+            pos = offset
+        elif whence == io.SEEK_CUR:
+            pos = self._pos + offset
+        elif whence == io.SEEK_END:
+            pos = self.size() + offset
+        else:
+            raise ValueError(f"invalid whence {whence!r}")
+        if pos < 0:
+            raise ValueError(f"negative seek position {pos}")
+        self._pos = pos
+        return pos
+
+    def readinto(self, buffer) -> int:
+        out = memoryview(buffer).cast("B")
+        done = 0
+        while done < len(out):
+            try:
+                plain = self._plain_at(self._pos)
+            except PayloadError:
+                if done:
+                    break  # hand over the authentic bytes; fail on the next call
+                raise
+            n = min(len(plain), len(out) - done)
+            if n == 0:
+                break
+            out[done:done + n] = plain[:n]
+            done += n
+            self._pos += n
+        return done
+
+    def _plain_at(self, pos: int) -> memoryview:
+        """Authentic plaintext from ``pos`` to the end of its chunk; empty
+        at the end of the payload. Raises rather than cross a payload error."""
+        self._check_barrier(pos)
+        if self._salvage and pos >= self.size():
+            return memoryview(b"")
+        index = pos // CHUNK_SIZE
+        if index >= self._chunks:
+            self.size()  # raises unless the payload ends properly
+            return memoryview(b"")
+        plain, after = self._chunk(index)
+        if after is not None:
+            end = index * CHUNK_SIZE + len(plain)
+            if self._barrier is None or end < self._barrier[0]:
+                self._barrier = (end, after)
+            self._check_barrier(pos)
+        return memoryview(plain)[pos - index * CHUNK_SIZE:]
+
+    def _check_barrier(self, pos: int) -> None:
+        if self._barrier is None or pos < self._barrier[0]:
+            return
+        error = self._barrier[1]
+        if not (self._salvage and isinstance(error, TruncatedError)):
+            raise error
+
+    def readall(self) -> bytes:
+        parts = []
+        while True:
+            block = self.read(16 * CHUNK_SIZE)
+            if not block:
+                return b"".join(parts)
+            parts.append(block)

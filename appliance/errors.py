@@ -1,0 +1,98 @@
+"""The one exception hierarchy of vigbox.
+
+Every failure the appliance reports is a :class:`VigboxError`, so the CLI,
+the recorder and the web can catch one type, print one line, and exit
+non-zero. Messages quote the value that was rejected (as age does), but
+never a passphrase, a key or any plaintext.
+
+>>> try:
+...     raise HeaderError("unsupported version line 'age-encryption.org/v2'")
+... except AgeError as e:
+...     print(type(e).__name__, e)
+HeaderError unsupported version line 'age-encryption.org/v2'
+"""
+
+
+class VigboxError(Exception):
+    """Base of every error vigbox raises on purpose."""
+
+
+# --- the sealed-file format (age v1) ---------------------------------------
+
+class AgeError(VigboxError):
+    """An age file could not be produced or opened."""
+
+
+class HeaderError(AgeError):
+    """The header is malformed, or uses what this implementation refuses."""
+
+
+class HeaderMACError(AgeError):
+    """The header MAC does not match: the header was altered."""
+
+
+class NoIdentityMatchError(AgeError):
+    """None of the given identities (or passphrases) unwraps the file key."""
+
+
+class PayloadError(AgeError):
+    """The STREAM payload failed authentication or is structurally wrong.
+
+    ``offset`` is the plaintext offset up to which bytes were authenticated
+    and may have been released before the failure.
+    """
+
+    def __init__(self, message: str, offset: int = 0):
+        super().__init__(message)
+        self.offset = offset
+
+
+class TruncatedError(PayloadError):
+    """The payload ends without a final chunk: what a power cut leaves.
+
+    The file is salvageable up to ``offset`` (its last whole chunk).
+    """
+
+
+class ArmorError(AgeError):
+    """The ASCII armor around an age file is malformed."""
+
+
+class KeyFormatError(AgeError):
+    """A recipient or identity string is not a valid Bech32 age key."""
+
+
+# --- keys and passphrases --------------------------------------------------
+
+class PassphraseError(VigboxError):
+    """A passphrase was refused."""
+
+
+class WeakPassphraseError(PassphraseError):
+    """The passphrase is too easy to guess to protect children's footage."""
+
+
+class WrongPassphraseError(PassphraseError):
+    """The passphrase does not unlock the intervention identity."""
+
+
+# --- the store and its catalog ---------------------------------------------
+
+class StoreError(VigboxError):
+    """The sealed store cannot do what was asked."""
+
+
+class ObjectNotFoundError(StoreError):
+    """No object with that id exists in the store."""
+
+
+class NoInterventionError(StoreError):
+    """No intervention is set up: there is no recipient to seal to."""
+
+
+class InterventionExistsError(StoreError):
+    """An intervention is already set up on this box."""
+
+
+class ConfigError(VigboxError):
+    """The settings are invalid (a bad TOML file or value)."""
