@@ -18,6 +18,7 @@ b'hello'
 import os
 
 from ..errors import HeaderError, NoIdentityMatchError
+from . import armor, header
 from .header import FILE_KEY_SIZE, Header, read_header
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .stream import NONCE_SIZE, StreamReader, StreamWriter, payload_key
@@ -59,12 +60,14 @@ def unwrap_file_key(header: Header, identities) -> bytes:
     raise NoIdentityMatchError(f"no identity matches any of the stanzas {types}")
 
 
-def decrypt(src, identities, *, salvage: bool = False) -> StreamReader:
+def decrypt(src, identities, *, salvage: bool = False,
+            close_source: bool = False) -> StreamReader:
     """Open the age file ``src`` (a seekable binary file at its start).
 
     Returns a seekable reader of the authenticated plaintext. With
     ``salvage=True`` a file cut short by a power cut reads up to its last
-    whole chunk (see ``StreamReader.salvaged_error``).
+    whole chunk (see ``StreamReader.salvaged_error``). With
+    ``close_source=True`` closing the reader closes ``src``.
     """
     base = src.tell()
     header, length = read_header(src)
@@ -74,4 +77,5 @@ def decrypt(src, identities, *, salvage: bool = False) -> StreamReader:
     if len(nonce) != NONCE_SIZE:
         raise HeaderError(f"payload nonce of {len(nonce)} bytes, want {NONCE_SIZE}")
     return StreamReader(src, base + length + NONCE_SIZE,
-                        payload_key(file_key, nonce), salvage=salvage)
+                        payload_key(file_key, nonce), salvage=salvage,
+                        close_source=close_source)

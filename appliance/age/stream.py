@@ -144,9 +144,11 @@ class StreamReader(io.RawIOBase):
     (a power cut) reads up to its last whole chunk instead of failing.
     """
 
-    def __init__(self, src, start: int, key: bytes, *, salvage: bool = False):
+    def __init__(self, src, start: int, key: bytes, *, salvage: bool = False,
+                 close_source: bool = False):
         super().__init__()
         self._src = src
+        self._close_source = close_source
         self._start = start
         self._aead = ChaCha20Poly1305(key)
         self._salvage = salvage
@@ -159,7 +161,8 @@ class StreamReader(io.RawIOBase):
         src.seek(0, io.SEEK_END)
         length = src.tell() - start
         self._chunks = -(-length // ENCRYPTED_CHUNK_SIZE)
-        self._last_length = length - (self._chunks - 1) * ENCRYPTED_CHUNK_SIZE
+        if salvage:
+            self.size()  # find the last whole chunk now: reads stop there
 
     # --- raw chunk access ---------------------------------------------------
 
@@ -256,6 +259,12 @@ class StreamReader(io.RawIOBase):
         return end
 
     # --- io.RawIOBase ---------------------------------------------------------
+
+    def close(self) -> None:
+        if not self.closed and self._close_source:
+            self._src.close()
+        self._cache = None
+        super().close()
 
     def readable(self) -> bool:
         return True

@@ -1,0 +1,33 @@
+# The two set-up commands of the README: `make demo` and `make test`.
+# Each installs what it needs (Debian packages as root, then a venv).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+VIGBOX_HOME ?= $(CURDIR)/var
+
+.PHONY: demo test bench host-packages clean
+
+.stamp-host: provisioning/host-packages.sh
+	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
+	touch $@
+
+$(VENV)/.installed: pyproject.toml constraints.txt .stamp-host
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c constraints.txt -e '.[test]'
+	touch $@
+
+host-packages: .stamp-host
+
+demo: $(VENV)/.installed
+	VIGBOX_HOME=$(VIGBOX_HOME) $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
+
+test: $(VENV)/.installed
+	$(PY) -m pytest
+
+bench: $(VENV)/.installed
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) .stamp-host .pytest_cache .hypothesis

@@ -1,0 +1,130 @@
+"""The catalog: what the store holds, without anything that identifies anyone.
+
+SQLite in WAL mode (readers never block the recorder's writes; a power
+cut loses at most the last uncommitted transaction). Rows carry opaque
+ids, kinds, times, durations, sizes and non-identifying metadata (offsets,
+tag codes). Free text that could identify a person is kept only as age
+ciphertext sealed to the intervention recipient (:meth:`put_sealed_text`).
+
+>>> cat = Catalog(":memory:")
+>>> cat.add("a" * 32, "recording", created="2026-11-23T10:00:00Z")
+>>> cat.get("a" * 32).state
+'writing'
+"""
+
+import json
+import sqlite3
+from dataclasses import dataclass, field
+
+from .errors import ObjectNotFoundError, StoreError
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('writing', 'sealed', 'recovered')),
+    created TEXT NOT NULL,
+    sealed_at TEXT,
+    duration REAL,
+    size INTEGER,
+    plaintext_size INTEGER,
+    parent TEXT,
+    meta TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS objects_kind ON objects (kind, created);
+CREATE TABLE IF NOT EXISTS sealed_text (
+    owner TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ciphertext BLOB NOT NULL,
+    PRIMARY KEY (owner, name)
+);
+"""
+
+
+@dataclass
+class CatalogEntry:
+    id: str
+    kind: str
+    state: str
+    created: str
+    sealed_at: str | None = None
+    duration: float | None = None
+    size: int | None = None
+    plaintext_size: int | None = None
+    parent: str | None = None
+    meta: dict = field(default_factory=dict)
+
+
+class Catalog:
+    """Metadata of the store's objects, in one SQLite file."""
+
+    def __init__(self, path):
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        version = self._db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(f"catalog schema version {version} is newer than "
+                             f"this vigbox understands ({SCHEMA_VERSION})")
+        self._db.executescript(SCHEMA)
+        self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, object_id: str, kind: str, *, created: str, parent: str | None = None,
+            meta: dict | None = None) -> None:
+        """Record an object being written (state ``writing``)."""
+        self._db.execute(
+            "INSERT INTO objects (id, kind, state, created, parent, meta) "
+            "VALUES (?, ?, 'writing', ?, ?, ?)",
+            (object_id, kind, created, parent, json.dumps(meta or {})))
+
+    def seal(self, object_id: str, *, sealed_at: str, size: int, plaintext_size: int,
+             duration: float | None = None, meta: dict | None = None,
+             state: str = "sealed") -> None:
+        """Mark an object finished; ``meta`` is merged into what it had."""
+        entry = self.get(object_id)
+        merged = {**entry.meta, **(meta or {})}
+        self._db.execute(
+            "UPDATE objects SET state=?, sealed_at=?, size=?, plaintext_size=?, "
+            "duration=COALESCE(?, duration), meta=? WHERE id=?",
+            (state, sealed_at, size, plaintext_size, duration, json.dumps(merged), object_id))
+
+    def get(self, object_id: str) -> CatalogEntry:
+        row = self._db.execute("SELECT * FROM objects WHERE id=?", (object_id,)).fetchone()
+        if row is None:
+            raise ObjectNotFoundError(f"no object {object_id!r} in the catalog")
+        return self._entry(row)
+
+    def list(self, kind: str | None = None) -> list[CatalogEntry]:
+        if kind is None:
+            rows = self._db.execute("SELECT * FROM objects ORDER BY created, id")
+        else:
+            rows = self._db.execute(
+                "SELECT * FROM objects WHERE kind=? ORDER BY created, id", (kind,))
+        return [self._entry(r) for r in rows]
+
+    def remove(self, object_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM sealed_text WHERE owner=?", (object_id,))
+            self._db.execute("DELETE FROM objects WHERE id=?", (object_id,))
+
+    def put_sealed_text(self, owner: str, name: str, ciphertext: bytes) -> None:
+        """Keep an age-sealed piece of free text (a note, a label, a goal)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO sealed_text (owner, name, ciphertext) VALUES (?, ?, ?)",
+            (owner, name, ciphertext))
+
+    def get_sealed_text(self, owner: str, name: str) -> bytes | None:
+        row = self._db.execute("SELECT ciphertext FROM sealed_text WHERE owner=? AND name=?",
+                               (owner, name)).fetchone()
+        return None if row is None else bytes(row[0])
+
+    @staticmethod
+    def _entry(row: sqlite3.Row) -> CatalogEntry:
+        data = dict(row)
+        data["meta"] = json.loads(data["meta"])
+        return CatalogEntry(**data)

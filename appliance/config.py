@@ -1,0 +1,89 @@
+"""Settings: read in one place, from defaults, a TOML file and the environment.
+
+Precedence, lowest first: built-in defaults (simulation, ``./var``), the
+TOML file (``/etc/vigbox/config.toml`` on the device, or the file named by
+``VIGBOX_CONFIG``), ``VIGBOX_HOME``, then ``--home`` on the command line.
+``home`` points the whole appliance (store, catalog, keys, audit) at one
+folder, which is how tests and the demo run side by side.
+
+>>> s = load_settings(home="/tmp/x", environ={})
+>>> str(s.store_dir), s.simulate
+('/tmp/x/store', True)
+"""
+
+import os
+import tomllib
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEVICE_CONFIG = Path("/etc/vigbox/config.toml")
+DEFAULT_HOME = Path("var")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path = DEFAULT_HOME
+    # the footage store; on the device, the mount point of the LUKS volume
+    store: Path | None = None
+    simulate: bool = True
+    # most seconds between fsyncs of a recording's sealed chunks
+    sync_interval: float = 1.0
+    scrypt_work_factor: int = 18
+    listen: str = "127.0.0.1:8080"
+    log_level: str = "INFO"
+
+    @property
+    def store_dir(self) -> Path:
+        return self.store if self.store is not None else self.home / "store"
+
+    @property
+    def audit_dir(self) -> Path:
+        """Outside the store: the audit log survives the wipe."""
+        return self.home / "audit"
+
+
+_TYPES = {f.name: f.type for f in fields(Settings)}
+
+
+def _coerce(name: str, value):
+    kind = _TYPES[name]
+    if kind in (Path, Path | None):
+        if not isinstance(value, str):
+            raise ConfigError(f"setting {name!r} must be a path string, not {value!r}")
+        return Path(value)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        raise ConfigError(f"setting {name!r} must be {kind.__name__}, not {value!r}")
+    return value
+
+
+def read_toml(path: Path) -> dict:
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: {e}") from None
+    unknown = sorted(set(data) - set(_TYPES))
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {unknown}")
+    return {k: _coerce(k, v) for k, v in data.items()}
+
+
+def load_settings(home: str | os.PathLike | None = None, *, config: Path | None = None,
+                  environ=os.environ) -> Settings:
+    """The one place settings are read."""
+    settings = Settings()
+    path = config or (Path(environ["VIGBOX_CONFIG"]) if "VIGBOX_CONFIG" in environ
+                      else DEVICE_CONFIG)
+    if path.exists():
+        settings = replace(settings, **read_toml(path))
+    if environ.get("VIGBOX_HOME"):
+        settings = replace(settings, home=Path(environ["VIGBOX_HOME"]))
+    if home is not None:
+        settings = replace(settings, home=Path(home))
+    if not 10 <= settings.scrypt_work_factor <= 22:
+        raise ConfigError(f"scrypt_work_factor {settings.scrypt_work_factor} outside 10..22")
+    return replace(settings, home=settings.home.absolute())

@@ -1,0 +1,63 @@
+"""Durable, atomic file operations for the store and the keys.
+
+A write lands under a temporary name in the same folder, is fsynced,
+renamed over its final name, and the folder is fsynced: after a power cut
+either the old file or the whole new one is there, never half of it.
+
+>>> import tempfile, pathlib
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> atomic_write_bytes(d / "recipient.txt", b"age1...\\n")
+>>> (d / "recipient.txt").read_bytes()
+b'age1...\\n'
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def ensure_private_dir(path: Path) -> Path:
+    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    return path
+
+
+def temp_name_for(path: Path) -> Path:
+    """A fresh hidden sibling name: same folder, so rename is atomic."""
+    return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+
+
+def open_exclusive(path: Path):
+    """Open a new private file for writing, refusing to follow or reuse one."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                 PRIVATE_FILE_MODE)
+    return os.fdopen(fd, "wb", buffering=0)
+
+
+def publish(temp: Path, final: Path, *, replace: bool = False) -> None:
+    """Rename a fully written and fsynced ``temp`` to ``final``, durably."""
+    if not replace and final.exists():
+        raise FileExistsError(f"{final.name} already exists")
+    os.replace(temp, final)
+    fsync_dir(final.parent)
+
+
+def atomic_write_bytes(path: Path, data: bytes, *, replace: bool = False) -> None:
+    temp = temp_name_for(path)
+    try:
+        with open_exclusive(temp) as f:
+            f.write(data)
+            os.fsync(f.fileno())
+        publish(temp, path, replace=replace)
+    finally:
+        temp.unlink(missing_ok=True)

@@ -1,0 +1,181 @@
+"""The sealed store: a folder of age files named by random opaque ids.
+
+Layout (on the device, the root is the mounted LUKS volume)::
+
+    keys/identity.age        the intervention identity, scrypt-wrapped
+    keys/recipient.txt       its public recipient (age1…)
+    objects/<id>.age         sealed recordings, clips, stills, indexes …
+    objects/.<id>.age.partial  an object being written (or cut off by a power cut)
+    catalog.sqlite           non-identifying metadata (see catalog.py)
+
+No path is ever built from user input: ids are validated against
+:data:`OBJECT_ID` before they touch the filesystem.
+
+>>> import tempfile, pathlib
+>>> store = Store(pathlib.Path(tempfile.mkdtemp()))
+>>> _ = store.keys.create("tuesday-lantern-orbit-mango-quietly-fern", work_factor=10)
+>>> with store.create("still") as obj:
+...     _ = obj.write(b"jpeg bytes")
+>>> [o.entry.kind for o in store.list()]
+['still']
+"""
+
+import io
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import age
+from .catalog import Catalog, CatalogEntry
+from .errors import ObjectNotFoundError
+from .fsutil import ensure_private_dir, fsync_dir, open_exclusive, publish
+from .keys import InterventionKeys
+
+OBJECT_ID = re.compile(r"[0-9a-f]{32}")
+OBJECT_SUFFIX = ".age"
+PARTIAL_SUFFIX = ".partial"
+KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", "export"})
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def check_object_id(object_id: str) -> str:
+    if not isinstance(object_id, str) or not OBJECT_ID.fullmatch(object_id):
+        raise ObjectNotFoundError(f"not an object id: {str(object_id)[:40]!r}")
+    return object_id
+
+
+@dataclass
+class StoredObject:
+    """A catalog entry with the file that holds it."""
+
+    entry: CatalogEntry
+    path: Path
+
+
+class SealedObjectWriter:
+    """Writes one object: sealed as it goes, published atomically on commit."""
+
+    def __init__(self, store: "Store", object_id: str, file, writer: age.StreamWriter,
+                 keep_partial: bool):
+        self.id = object_id
+        self._store = store
+        self._file = file
+        self._writer = writer
+        self._keep_partial = keep_partial
+        self.done = False
+
+    def write(self, data) -> int:
+        return self._writer.write(data)
+
+    @property
+    def plaintext_written(self) -> int:
+        return self._writer.plaintext_written
+
+    def commit(self, *, duration: float | None = None, meta: dict | None = None) -> str:
+        """Seal the final chunk, fsync, publish under the final name, catalog it."""
+        self._writer.close()
+        os.fsync(self._file.fileno())
+        self._file.close()
+        temp, final = self._store.partial_path(self.id), self._store.object_path(self.id)
+        publish(temp, final)
+        self._store.catalog.seal(self.id, sealed_at=utc_now(), size=final.stat().st_size,
+                                 plaintext_size=self._writer.plaintext_written,
+                                 duration=duration, meta=meta)
+        self.done = True
+        return self.id
+
+    def abort(self) -> None:
+        """Forget the object: no file, no catalog row."""
+        self._file.close()
+        self._store.partial_path(self.id).unlink(missing_ok=True)
+        self._store.catalog.remove(self.id)
+        self.done = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_):
+        if self.done:
+            return
+        if exc_type is None:
+            self.commit()
+        elif self._keep_partial:
+            self._file.close()  # whole chunks stay on disk, for salvage
+        else:
+            self.abort()
+
+
+class Store:
+    """The folder of sealed objects, its keys and its catalog."""
+
+    def __init__(self, root: Path, *, sync_interval: float | None = 1.0):
+        self.root = Path(root)
+        self.objects_dir = ensure_private_dir(self.root / "objects")
+        self.keys = InterventionKeys(self.root / "keys")
+        self.catalog = Catalog(self.root / "catalog.sqlite")
+        self.sync_interval = sync_interval
+
+    def object_path(self, object_id: str) -> Path:
+        return self.objects_dir / f"{check_object_id(object_id)}{OBJECT_SUFFIX}"
+
+    def partial_path(self, object_id: str) -> Path:
+        return self.objects_dir / f".{check_object_id(object_id)}{OBJECT_SUFFIX}{PARTIAL_SUFFIX}"
+
+    def create(self, kind: str, *, parent: str | None = None, meta: dict | None = None,
+               keep_partial: bool = False) -> SealedObjectWriter:
+        """Start a new sealed object. Needs only the public recipient."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown object kind {kind!r}")
+        recipient = self.keys.recipient()
+        object_id = secrets.token_hex(16)
+        self.catalog.add(object_id, kind, created=utc_now(),
+                         parent=parent and check_object_id(parent), meta=meta)
+        file = open_exclusive(self.partial_path(object_id))
+        fsync_dir(self.objects_dir)
+        writer = age.encrypt(file, [recipient], sync_interval=self.sync_interval)
+        return SealedObjectWriter(self, object_id, file, writer, keep_partial)
+
+    def open(self, object_id: str, identity: age.X25519Identity, *,
+             salvage: bool = False) -> age.StreamReader:
+        """A seekable reader of the object's plaintext (closing it closes the file)."""
+        path = self.object_path(object_id)
+        if salvage and not path.exists():
+            path = self.partial_path(object_id)
+        try:
+            file = open(path, "rb", buffering=0)
+        except FileNotFoundError:
+            raise ObjectNotFoundError(f"no sealed object {object_id}") from None
+        try:
+            return age.decrypt(file, [identity], salvage=salvage, close_source=True)
+        except BaseException:
+            file.close()
+            raise
+
+    def list(self, kind: str | None = None) -> list[StoredObject]:
+        return [StoredObject(e, self.object_path(e.id) if e.state != "writing"
+                             else self.partial_path(e.id))
+                for e in self.catalog.list(kind)]
+
+    def delete(self, object_id: str) -> None:
+        for path in (self.object_path(object_id), self.partial_path(object_id)):
+            path.unlink(missing_ok=True)
+        fsync_dir(self.objects_dir)
+        self.catalog.remove(object_id)
+
+    def seal_text(self, text: str) -> bytes:
+        """Seal free text (a note, a label) to the intervention recipient."""
+        buf = io.BytesIO()
+        with age.encrypt(buf, [self.keys.recipient()]) as writer:
+            writer.write(text.encode("utf-8"))
+        return buf.getvalue()
+
+    @staticmethod
+    def unseal_text(ciphertext: bytes, identity: age.X25519Identity) -> str:
+        return age.decrypt(io.BytesIO(ciphertext), [identity]).read().decode("utf-8")
+

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Make sure the Debian packages that `make demo` and `make test` need are
+# present on a development or CI machine (not the Pi: see provision.sh).
+# As root it installs what is missing; otherwise it prints the exact
+# command and fails, so nobody runs the tests against half a toolchain.
+set -euo pipefail
+
+# command -> Debian package that provides it
+declare -A NEEDED=(
+  [ffmpeg]=ffmpeg
+  [ffprobe]=ffmpeg
+  [age]=age
+  [age-keygen]=age
+  [cryptsetup]=cryptsetup-bin
+  [openssl]=openssl
+  [script]=bsdutils
+)
+
+missing=()
+for cmd in "${!NEEDED[@]}"; do
+  command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
+done
+# python3 -m venv needs ensurepip, which Debian ships apart
+if ! "${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1; then
+  missing+=(python3-venv)
+fi
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -ne 0 ]; then
+  echo "vigbox needs these Debian packages: $packages" >&2
+  echo "run:  sudo apt-get update && sudo apt-get install -y $packages" >&2
+  exit 1
+fi
+echo "installing Debian packages: $packages"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086  # word splitting of the package list is wanted
+apt-get install -y -q --no-install-recommends $packages

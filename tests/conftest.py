@@ -1,0 +1,49 @@
+"""Shared fixtures. Every test gets its own VIGBOX_HOME under tmp_path."""
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))  # helpers such as age_vectors
+
+from appliance.config import load_settings  # noqa: E402
+from appliance.store import Store  # noqa: E402
+from web import create_app  # noqa: E402
+
+# a low scrypt work factor keeps unit tests fast; the stock-age interop
+# tests use the real default (18)
+TEST_WORK_FACTOR = 10
+PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    return load_settings(home=tmp_path / "home", environ={})
+
+
+@pytest.fixture
+def store(settings):
+    return Store(settings.store_dir)
+
+
+@pytest.fixture
+def intervention(store):
+    """A store with an intervention set up; yields (store, identity)."""
+    store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    return store, store.keys.unlock(PASSPHRASE)
+
+
+@pytest.fixture
+def app(settings, store):
+    return create_app({"TESTING": True, "SETTINGS": settings, "STORE": store})
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()

@@ -1,0 +1,188 @@
+"""The seekable STREAM reader and the incremental writer, by property and
+by tampering: every byte read equals the plaintext slice, and every
+damaged file gives a typed error, never a crash or a silent short read."""
+
+import io
+import os
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from appliance import age
+from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
+from appliance.errors import (
+    HeaderError,
+    HeaderMACError,
+    PayloadError,
+    TruncatedError,
+)
+
+IDENTITY = age.X25519Identity.generate()
+EDGES = [0, 1, 65535, 65536, 65537, 131071, 131072, 131073]
+
+
+def seal(plaintext: bytes, write_sizes=None) -> bytes:
+    buf = io.BytesIO()
+    with age.encrypt(buf, [IDENTITY.recipient()]) as writer:
+        if write_sizes is None:
+            writer.write(plaintext)
+        else:
+            pos = 0
+            for n in write_sizes:
+                writer.write(plaintext[pos:pos + n])
+                pos += n
+            writer.write(plaintext[pos:])
+    return buf.getvalue()
+
+
+def unseal(sealed: bytes, **kw) -> age.StreamReader:
+    return age.decrypt(io.BytesIO(sealed), [IDENTITY], **kw)
+
+
+def payload_start(sealed: bytes) -> int:
+    _, length = age.header.parse_header(sealed)
+    return length + age.stream.NONCE_SIZE
+
+
+_CACHE: dict[int, tuple[bytes, bytes]] = {}
+
+
+def sample(size: int) -> tuple[bytes, bytes]:
+    """Plaintext of ``size`` bytes and its sealed form (cached: sealing is
+    not what these properties are about)."""
+    if size not in _CACHE:
+        plain = os.urandom(size)
+        _CACHE[size] = (plain, seal(plain))
+    return _CACHE[size]
+
+
+sizes = st.one_of(st.sampled_from(EDGES), st.integers(0, 3 * CHUNK_SIZE + 10))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(size=sizes, data=st.data())
+@example(size=131072, data=None)
+def test_random_reads_equal_the_plaintext_slice(size, data):
+    plain, sealed = sample(size)
+    reader = unseal(sealed)
+    assert reader.seek(0, io.SEEK_END) == size
+    offsets = EDGES + ([] if data is None else
+                       data.draw(st.lists(st.integers(0, size + 5), max_size=5)))
+    for offset in offsets:
+        length = 70_000 if data is None else data.draw(st.sampled_from(EDGES + [7, 4096]))
+        reader.seek(offset)
+        assert reader.read(length) == plain[offset:offset + length]
+
+
+@settings(max_examples=60, deadline=None)
+@given(plain=st.binary(max_size=200_000),
+       writes=st.lists(st.sampled_from(EDGES[1:] + [3, 1000]), max_size=6))
+def test_any_write_pattern_round_trips(plain, writes):
+    assert unseal(seal(plain, writes)).read() == plain
+
+
+@pytest.mark.parametrize("size", [0, 1, CHUNK_SIZE, CHUNK_SIZE + 1, 3 * CHUNK_SIZE])
+def test_sealed_size_follows_the_spec(size):
+    sealed = sample(size)[1]
+    chunks = max(1, -(-size // CHUNK_SIZE))
+    assert len(sealed) - payload_start(sealed) == size + chunks * 16
+
+
+@pytest.mark.parametrize("chunk", [0, 1, 2])
+@pytest.mark.parametrize("where", ["start", "middle", "tag"])
+def test_a_flipped_byte_in_any_chunk_is_caught(chunk, where):
+    plain, sealed = sample(2 * CHUNK_SIZE + 500)
+    base = payload_start(sealed) + chunk * ENCRYPTED_CHUNK_SIZE
+    end = min(base + ENCRYPTED_CHUNK_SIZE, len(sealed))
+    pos = {"start": base, "middle": (base + end) // 2, "tag": end - 1}[where]
+    damaged = bytearray(sealed)
+    damaged[pos] ^= 0x40
+    reader = unseal(bytes(damaged))
+    reader.seek(chunk * CHUNK_SIZE)
+    with pytest.raises(PayloadError):
+        reader.read(10)
+    # the chunks before the damage still read, and nothing past it does
+    reader.seek(0)
+    out = bytearray()
+    with pytest.raises(PayloadError):
+        while block := reader.read(10_000):
+            out += block
+    assert bytes(out) == plain[:chunk * CHUNK_SIZE]
+
+
+@pytest.mark.parametrize("cut", [1, 16, ENCRYPTED_CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE + 100])
+def test_a_truncated_file_is_a_typed_error_and_salvageable(cut):
+    plain, sealed = sample(3 * CHUNK_SIZE + 1000)
+    truncated = sealed[:payload_start(sealed) + cut]
+    with pytest.raises(TruncatedError):
+        unseal(truncated).seek(0, io.SEEK_END)
+    with pytest.raises(TruncatedError):
+        unseal(truncated).read()
+    salvaged = unseal(truncated, salvage=True)
+    whole_chunks = cut // ENCRYPTED_CHUNK_SIZE
+    assert salvaged.read() == plain[:whole_chunks * CHUNK_SIZE]
+    assert isinstance(salvaged.salvaged_error, TruncatedError)
+
+
+def test_an_unfinished_writer_leaves_a_salvageable_file():
+    """What a power cut leaves: whole chunks, no final one."""
+    buf = io.BytesIO()
+    writer = age.encrypt(buf, [IDENTITY.recipient()])
+    plain = os.urandom(5 * CHUNK_SIZE + 123)
+    writer.write(plain)  # never closed
+    with pytest.raises(TruncatedError):
+        unseal(buf.getvalue()).read()
+    assert unseal(buf.getvalue(), salvage=True).read() == plain[:5 * CHUNK_SIZE]
+
+
+@pytest.mark.parametrize("garbage", [b"x", b"y" * 17, os.urandom(ENCRYPTED_CHUNK_SIZE)])
+def test_trailing_garbage_is_caught(garbage):
+    plain, sealed = sample(CHUNK_SIZE + 10)
+    reader = unseal(sealed + garbage)
+    with pytest.raises(PayloadError):
+        reader.seek(0, io.SEEK_END)
+    with pytest.raises(PayloadError):
+        unseal(sealed + garbage).read()
+
+
+def test_two_final_chunks_are_caught():
+    """Splice a whole one-chunk file's final chunk after another's."""
+    first, second = seal(b"a" * 100), seal(b"b" * 100)
+    spliced = first + second[payload_start(second):]
+    with pytest.raises(PayloadError):
+        unseal(spliced).read()
+
+
+def test_a_bad_header_mac_is_caught():
+    sealed = bytearray(sample(10)[1])
+    mac_line = sealed.index(b"\n--- ") + 5
+    sealed[mac_line] = ord("A") if sealed[mac_line] != ord("A") else ord("B")
+    with pytest.raises((HeaderMACError, HeaderError)):
+        unseal(bytes(sealed))
+
+
+def test_an_altered_stanza_changes_the_mac():
+    other = age.X25519Identity.generate()
+    buf = io.BytesIO()
+    with age.encrypt(buf, [IDENTITY.recipient(), other.recipient()]) as w:
+        w.write(b"hello")
+    sealed = bytearray(buf.getvalue())
+    # swap the order of the two stanzas: both still unwrap, the MAC must fail
+    header, length = age.header.parse_header(bytes(sealed))
+    header.stanzas.reverse()
+    swapped = header.marshal_without_mac() + b" " + age.header.b64encode(header.mac) + b"\n"
+    with pytest.raises(HeaderMACError):
+        unseal(swapped + bytes(sealed[length:]))
+
+
+def test_reads_never_pass_the_end_and_seek_end_verifies_first():
+    plain, sealed = sample(CHUNK_SIZE * 2 + 5)
+    reader = unseal(sealed)
+    assert reader.seek(-5, io.SEEK_END) == CHUNK_SIZE * 2
+    assert reader.read(100) == plain[-5:]
+    assert reader.read(100) == b""
+    reader.seek(10 * CHUNK_SIZE)
+    assert reader.read(10) == b""
+    with pytest.raises(ValueError):
+        reader.seek(-1)

@@ -1,0 +1,39 @@
+"""The status page: what the box is and holds, with no personal data.
+
+Until the editor exists (unlock, library, player), this is the page the
+demo serves: simulation or device, whether an intervention is set up,
+and how many sealed objects the store holds.
+"""
+
+import shutil
+
+from flask import Blueprint, current_app, jsonify, render_template
+
+from appliance import __version__
+
+bp = Blueprint("status", __name__)
+
+
+def appliance_status() -> dict:
+    settings = current_app.config["SETTINGS"]
+    store = current_app.config["STORE"]
+    usage = shutil.disk_usage(store.root)
+    objects = store.list()
+    return {
+        "version": __version__,
+        "mode": "simulation" if settings.simulate else "device",
+        "intervention": store.keys.exists(),
+        "objects": len(objects),
+        "recordings": sum(1 for o in objects if o.entry.kind == "recording"),
+        "free_bytes": usage.free,
+    }
+
+
+@bp.get("/")
+def index():
+    return render_template("status.html", status=appliance_status())
+
+
+@bp.get("/api/status")
+def status_json():
+    return jsonify(appliance_status())
