@@ -21,6 +21,7 @@ No path is ever built from user input: ids are validated against
 """
 
 import io
+import logging
 import os
 import re
 import secrets
@@ -29,14 +30,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import age
+from .age.stream import CHUNK_SIZE
 from .catalog import Catalog, CatalogEntry
-from .errors import ObjectNotFoundError
+from .errors import ObjectNotFoundError, TruncatedError
 from .fsutil import ensure_private_dir, fsync_dir, open_exclusive, publish
 from .keys import InterventionKeys
 
 OBJECT_ID = re.compile(r"[0-9a-f]{32}")
 OBJECT_SUFFIX = ".age"
 PARTIAL_SUFFIX = ".partial"
+log = logging.getLogger("vigbox.store")
 KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", "export"})
 
 
@@ -61,9 +64,10 @@ class StoredObject:
 class SealedObjectWriter:
     """Writes one object: sealed as it goes, published atomically on commit."""
 
-    def __init__(self, store: "Store", object_id: str, file, writer: age.StreamWriter,
-                 keep_partial: bool):
+    def __init__(self, store: "Store", object_id: str, kind: str, file,
+                 writer: age.StreamWriter, keep_partial: bool):
         self.id = object_id
+        self._kind = kind
         self._store = store
         self._file = file
         self._writer = writer
@@ -88,6 +92,7 @@ class SealedObjectWriter:
                                  plaintext_size=self._writer.plaintext_written,
                                  duration=duration, meta=meta)
         self.done = True
+        log.info("sealed %s %s: %d bytes", self._kind, self.id, self._writer.plaintext_written)
         return self.id
 
     def abort(self) -> None:
@@ -96,6 +101,7 @@ class SealedObjectWriter:
         self._store.partial_path(self.id).unlink(missing_ok=True)
         self._store.catalog.remove(self.id)
         self.done = True
+        log.info("discarded unfinished %s %s", self._kind, self.id)
 
     def __enter__(self):
         return self
@@ -107,6 +113,9 @@ class SealedObjectWriter:
             self.commit()
         elif self._keep_partial:
             self._file.close()  # whole chunks stay on disk, for salvage
+            log.warning("%s %s interrupted: kept %d bytes of whole chunks for salvage",
+                        self._kind, self.id, self._writer.plaintext_written // CHUNK_SIZE
+                        * CHUNK_SIZE)
         else:
             self.abort()
 
@@ -139,13 +148,16 @@ class Store:
         file = open_exclusive(self.partial_path(object_id))
         fsync_dir(self.objects_dir)
         writer = age.encrypt(file, [recipient], sync_interval=self.sync_interval)
-        return SealedObjectWriter(self, object_id, file, writer, keep_partial)
+        return SealedObjectWriter(self, object_id, kind, file, writer, keep_partial)
 
     def open(self, object_id: str, identity: age.X25519Identity, *,
              salvage: bool = False) -> age.StreamReader:
         """A seekable reader of the object's plaintext (closing it closes the file)."""
         path = self.object_path(object_id)
-        if salvage and not path.exists():
+        if not path.exists() and self.partial_path(object_id).exists():
+            if not salvage:
+                raise TruncatedError(f"object {object_id} was never finished (a power cut?): "
+                                     "only salvage can read it")
             path = self.partial_path(object_id)
         try:
             file = open(path, "rb", buffering=0)

@@ -14,7 +14,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -138,10 +137,6 @@ def interleaved(runs: int, vigbox, reference) -> tuple[list[float], list[float]]
 def progress(message: str) -> None:
     # stderr, so stdout carries nothing but the result table
     print(message, file=sys.stderr, flush=True)
-
-
-def now() -> float:
-    return time.perf_counter()
 
 
 @contextmanager

@@ -186,3 +186,36 @@ def test_reads_never_pass_the_end_and_seek_end_verifies_first():
     assert reader.read(10) == b""
     with pytest.raises(ValueError):
         reader.seek(-1)
+
+
+class CountingFile(io.FileIO):
+    """A real file that counts flushes (each fsync is preceded by one)."""
+
+    flushes = 0
+
+    def flush(self):
+        self.flushes += 1
+        super().flush()
+
+
+def test_whole_chunks_reach_the_file_as_they_fill(tmp_path):
+    with CountingFile(tmp_path / "f.age", "wb") as dest:
+        writer = age.encrypt(dest, [IDENTITY.recipient()], sync_interval=0)
+        start = dest.tell()
+        writer.write(b"a" * (3 * CHUNK_SIZE))
+        # the third full chunk is held: it might still be the final one
+        assert dest.tell() - start == 2 * ENCRYPTED_CHUNK_SIZE
+        assert dest.flushes == 2, "sync_interval=0 syncs every chunk"
+        writer.write(b"b")
+        assert dest.tell() - start == 3 * ENCRYPTED_CHUNK_SIZE
+        writer.close()
+        assert dest.flushes == 4, "and the final chunk"
+
+
+def test_sync_interval_limits_fsyncs(tmp_path):
+    with CountingFile(tmp_path / "f.age", "wb") as dest:
+        writer = age.encrypt(dest, [IDENTITY.recipient()], sync_interval=3600)
+        writer.write(os.urandom(20 * CHUNK_SIZE))
+        assert dest.flushes == 0
+        writer.close()
+        assert dest.flushes == 1

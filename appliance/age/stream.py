@@ -71,6 +71,7 @@ class StreamWriter:
         self._out = bytearray(ENCRYPTED_CHUNK_SIZE)
         self._filled = 0
         self._index = 0
+        self._written = 0
         self._sync_interval = sync_interval
         self._last_sync = time.monotonic()
         self.closed = False
@@ -87,6 +88,7 @@ class StreamWriter:
             self._buf[self._filled:self._filled + n] = view[taken:taken + n]
             self._filled += n
             taken += n
+        self._written += taken
         return taken
 
     def _seal(self, last: bool) -> None:
@@ -115,7 +117,7 @@ class StreamWriter:
 
     @property
     def plaintext_written(self) -> int:
-        return self._index * CHUNK_SIZE + self._filled
+        return self._written
 
     def close(self) -> None:
         """Seal what is held as the final chunk. Idempotent."""

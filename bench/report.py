@@ -1,0 +1,128 @@
+"""Presentation of the figures: a table on stdout, JSON, a markdown fragment.
+
+The JSON (var/bench/results-store.json) keeps every sample for whoever
+wants to redo the statistics. The markdown (var/bench/store.md) is pasted
+into docs/performance.md by hand, so it carries its own context: which
+machine, which versions, when, and how each figure was taken. A ratio
+without that context cannot be compared with the next run's.
+"""
+
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .common import BENCH_DIR, Config, Figure, Summary
+
+JSON_NAME = "results-store.json"
+MARKDOWN_NAME = "store.md"
+
+
+def _cpu_model() -> str:
+    """x86 names the CPU in "model name"; a Raspberry Pi's arm64 kernel has
+    none and names the board in "Model" instead."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return platform.processor() or "unknown"
+    for key in ("model name", "Model", "Hardware", "cpu model"):
+        for line in lines:
+            name, _, value = line.partition(":")
+            if name.strip() == key and value.strip():
+                return value.strip()
+    return "unknown"
+
+
+def _git_revision() -> str:
+    try:
+        done = subprocess.run(["git", "describe", "--always", "--dirty"],
+                              capture_output=True, text=True, timeout=10,
+                              cwd=BENCH_DIR.parent.parent)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return done.stdout.strip() or "unknown"
+
+
+def machine_info(versions: dict[str, str]) -> dict[str, str]:
+    return {
+        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": platform.machine(),
+        "cpu": _cpu_model(),
+        "cores": str(os.cpu_count()),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "vigbox": _git_revision(),
+        **versions,
+    }
+
+
+def _cell(s: Summary) -> str:
+    digits = 0 if s.median >= 100 else 2
+    return f"{s.median:.{digits}f} ({s.min:.{digits}f}–{s.max:.{digits}f}) {s.unit}"
+
+
+def _row(f: Figure) -> list[str]:
+    target = "—" if f.target is None else f"{f.target[0]} {f.target[1]:g}×"
+    return [f.name, _cell(f.vigbox), f"{f.reference_name}: {_cell(f.reference)}",
+            f"{f.ratio:.2f}×", target, f.status]
+
+
+_HEADER = ["figure", "vigbox", "reference", "ratio", "target", "result"]
+
+
+def render_table(figures: list[Figure]) -> str:
+    """A plain-text table for the terminal; cells read median (min–max)."""
+    rows = [_HEADER] + [_row(f) for f in figures]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(_HEADER))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    missed = [f.name for f in figures if f.status == "MISS"]
+    lines.append("")
+    lines.append("MISS: " + "; ".join(missed) if missed else "all targets met")
+    return "\n".join(lines)
+
+
+def render_markdown(info: dict[str, str], cfg: Config, figures: list[Figure]) -> str:
+    out = ["## Sealed store benchmark", "",
+           f"Measured by `make bench` (`python -m bench`) on {info['date']}, "
+           f"{cfg.size_mib} MiB streams, {cfg.runs} runs per throughput figure, "
+           f"{cfg.reads} reads per random-read pass.", "",
+           "| | |", "|---|---|"]
+    for key in ("machine", "cpu", "cores", "kernel", "python", "cryptography",
+                "cryptography_openssl", "openssl", "age", "vigbox"):
+        out.append(f"| {key} | {info.get(key, 'unknown')} |")
+    out += ["", "Cells are median (min–max). The ratio is vigbox's median over "
+            "the reference's median, measured in the same run: with MiB/s "
+            "higher is better, with ms lower is better.", "",
+            "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
+    out += ["| " + " | ".join(_row(f)) + " |" for f in figures]
+    out += ["", "Notes:", ""]
+    out += [f"- {f.name}: {note}" for f in figures for note in f.notes]
+    out += _METHOD_NOTES
+    return "\n".join(out) + "\n"
+
+
+_METHOD_NOTES = [
+    "- Input is random data, not footage; ChaCha20-Poly1305 runs at the "
+    "same speed on either.",
+    "- openssl speed encrypts 16 KiB blocks in memory: no file, no framing. "
+    "It is a ceiling, not a like-for-like tool.",
+    "- Runs of vigbox and its reference alternate, so a slow spell of the "
+    "machine falls on both sides.",
+]
+
+
+def write_outputs(info: dict[str, str], cfg: Config, figures: list[Figure]) -> list[Path]:
+    """Write (replace) the JSON and markdown results; return their paths."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    doc = {"machine": info, "config": {
+        "size_mib": cfg.size_mib, "runs": cfg.runs, "reads": cfg.reads,
+        "openssl_seconds": cfg.openssl_seconds, "quick": cfg.quick,
+        "argv": sys.argv[1:]}, "figures": [f.to_json() for f in figures]}
+    json_path, md_path = BENCH_DIR / JSON_NAME, BENCH_DIR / MARKDOWN_NAME
+    json_path.write_text(json.dumps(doc, indent=2) + "\n")
+    md_path.write_text(render_markdown(info, cfg, figures))
+    return [json_path, md_path]

@@ -1,0 +1,125 @@
+"""The sealed store: atomic objects, opaque ids, a catalog with no
+identifying text, and nothing in plaintext on disk."""
+
+import os
+
+import pytest
+
+from appliance.errors import (
+    NoInterventionError,
+    ObjectNotFoundError,
+    TruncatedError,
+)
+from appliance.store import OBJECT_ID, Store
+
+FILM = b"\x00\x00\x00\x18ftypisom" + os.urandom(300_000) + b"moofmdat"
+
+
+def test_create_write_commit_open(intervention):
+    store, identity = intervention
+    with store.create("recording", meta={"fps": 30}) as obj:
+        obj.write(FILM[:100_000])
+        obj.write(FILM[100_000:])
+    entry = store.catalog.get(obj.id)
+    assert OBJECT_ID.fullmatch(obj.id)
+    assert (entry.kind, entry.state, entry.plaintext_size) == ("recording", "sealed", len(FILM))
+    assert entry.size == store.object_path(obj.id).stat().st_size
+    assert entry.meta == {"fps": 30}
+    with store.open(obj.id, identity) as reader:
+        reader.seek(100_000)
+        assert reader.read(50) == FILM[100_000:100_050]
+
+
+def test_nothing_on_disk_is_plaintext(intervention, settings):
+    store, _ = intervention
+    with store.create("recording") as obj:
+        obj.write(FILM)
+    store.catalog.put_sealed_text(obj.id, "note", store.seal_text("Amira smiled at Mr Jones"))
+    for root, _, files in os.walk(settings.home):
+        for name in files:
+            data = open(os.path.join(root, name), "rb").read()
+            for needle in (b"ftyp", b"moof", b"mdat", FILM[20:60], b"Amira", b"Jones"):
+                assert needle not in data, f"{needle!r} in plaintext in {name}"
+
+
+def test_sealed_text_is_readable_only_with_the_identity(intervention):
+    store, identity = intervention
+    store.catalog.put_sealed_text("intervention", "label", store.seal_text("Class 3 pilot"))
+    blob = store.catalog.get_sealed_text("intervention", "label")
+    assert blob.startswith(b"age-encryption.org/v1")
+    assert store.unseal_text(blob, identity) == "Class 3 pilot"
+
+
+def test_an_interrupted_object_is_discarded(intervention):
+    store, _ = intervention
+    with pytest.raises(RuntimeError):
+        with store.create("clip") as obj:
+            obj.write(b"half a clip")
+            raise RuntimeError("ffmpeg died")
+    assert store.list() == []
+    assert not any(store.objects_dir.iterdir())
+
+
+def test_an_interrupted_recording_keeps_its_whole_chunks(intervention):
+    store, identity = intervention
+    with pytest.raises(RuntimeError):
+        with store.create("recording", keep_partial=True) as obj:
+            obj.write(FILM)
+            raise RuntimeError("power cut")
+    [listed] = store.list()
+    assert listed.entry.state == "writing" and listed.path == store.partial_path(obj.id)
+    with pytest.raises(TruncatedError):
+        store.open(obj.id, identity, salvage=False)
+    with store.open(obj.id, identity, salvage=True) as reader:
+        kept = reader.read()
+    assert kept == FILM[:len(kept)] and len(kept) == len(FILM) // 65536 * 65536
+
+
+def test_recording_needs_an_intervention(store):
+    with pytest.raises(NoInterventionError):
+        store.create("recording")
+
+
+@pytest.mark.parametrize("bad_id", ["../keys/identity", "A" * 32, "", "0" * 31, None,
+                                    "0" * 32 + "/x", "%2e%2e"])
+def test_ids_from_outside_never_become_paths(intervention, bad_id):
+    store, identity = intervention
+    with pytest.raises(ObjectNotFoundError):
+        store.open(bad_id, identity)
+    with pytest.raises(ObjectNotFoundError):
+        store.object_path(bad_id)
+
+
+def test_unknown_id_is_not_found(intervention):
+    store, identity = intervention
+    with pytest.raises(ObjectNotFoundError):
+        store.open("0" * 32, identity)
+
+
+def test_delete_removes_file_catalog_row_and_text(intervention):
+    store, _ = intervention
+    with store.create("still") as obj:
+        obj.write(b"jpeg")
+    store.catalog.put_sealed_text(obj.id, "caption", store.seal_text("receiving initiatives"))
+    store.delete(obj.id)
+    assert not store.object_path(obj.id).exists()
+    assert store.list() == []
+    assert store.catalog.get_sealed_text(obj.id, "caption") is None
+
+
+def test_the_catalog_survives_reopening(intervention, settings):
+    store, _ = intervention
+    with store.create("still") as obj:
+        obj.write(b"jpeg")
+    reopened = Store(settings.store_dir)
+    assert [o.entry.id for o in reopened.list()] == [obj.id]
+    assert reopened.catalog._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_files_are_private(intervention):
+    store, _ = intervention
+    with store.create("still") as obj:
+        obj.write(b"jpeg")
+    assert store.object_path(obj.id).stat().st_mode & 0o777 == 0o600
+    assert store.keys.identity_path.stat().st_mode & 0o777 == 0o600
+    assert store.objects_dir.stat().st_mode & 0o777 == 0o700
