@@ -12,11 +12,12 @@ ciphertext sealed to the intervention recipient (:meth:`put_sealed_text`).
 'writing'
 """
 
+import functools
 import json
 import sqlite3
 from dataclasses import dataclass, field
 
-from .errors import ObjectNotFoundError, StoreError
+from .errors import ObjectNotFoundError, StoreError, StoreFullError
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -56,6 +57,19 @@ class CatalogEntry:
     meta: dict = field(default_factory=dict)
 
 
+def _typed(method):
+    """SQLite failures become store errors; a full disk says so."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except sqlite3.Error as e:
+            if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+                raise StoreFullError(f"catalog: {e}") from None
+            raise StoreError(f"catalog: {e}") from None
+    return wrapper
+
+
 class Catalog:
     """Metadata of the store's objects, in one SQLite file."""
 
@@ -74,6 +88,7 @@ class Catalog:
     def close(self) -> None:
         self._db.close()
 
+    @_typed
     def add(self, object_id: str, kind: str, *, created: str, parent: str | None = None,
             meta: dict | None = None) -> None:
         """Record an object being written (state ``writing``)."""
@@ -82,6 +97,7 @@ class Catalog:
             "VALUES (?, ?, 'writing', ?, ?, ?)",
             (object_id, kind, created, parent, json.dumps(meta or {})))
 
+    @_typed
     def seal(self, object_id: str, *, sealed_at: str, size: int, plaintext_size: int,
              duration: float | None = None, meta: dict | None = None,
              state: str = "sealed") -> None:
@@ -107,11 +123,13 @@ class Catalog:
                 "SELECT * FROM objects WHERE kind=? ORDER BY created, id", (kind,))
         return [self._entry(r) for r in rows]
 
+    @_typed
     def remove(self, object_id: str) -> None:
         with self._db:
             self._db.execute("DELETE FROM sealed_text WHERE owner=?", (object_id,))
             self._db.execute("DELETE FROM objects WHERE id=?", (object_id,))
 
+    @_typed
     def put_sealed_text(self, owner: str, name: str, ciphertext: bytes) -> None:
         """Keep an age-sealed piece of free text (a note, a label, a goal)."""
         self._db.execute(

@@ -86,6 +86,10 @@ class ObjectNotFoundError(StoreError):
     """No object with that id exists in the store."""
 
 
+class StoreFullError(StoreError):
+    """The store's filesystem has no room left for what was being written."""
+
+
 class NoInterventionError(StoreError):
     """No intervention is set up: there is no recipient to seal to."""
 

@@ -20,6 +20,8 @@ No path is ever built from user input: ids are validated against
 ['still']
 """
 
+import contextlib
+import errno
 import io
 import logging
 import os
@@ -32,7 +34,7 @@ from pathlib import Path
 from . import age
 from .age.stream import CHUNK_SIZE
 from .catalog import Catalog, CatalogEntry
-from .errors import ObjectNotFoundError, TruncatedError
+from .errors import ObjectNotFoundError, StoreFullError, TruncatedError
 from .fsutil import ensure_private_dir, fsync_dir, open_exclusive, publish
 from .keys import InterventionKeys
 
@@ -75,7 +77,19 @@ class SealedObjectWriter:
         self.done = False
 
     def write(self, data) -> int:
-        return self._writer.write(data)
+        with self._disk_full_is_typed():
+            return self._writer.write(data)
+
+    @contextlib.contextmanager
+    def _disk_full_is_typed(self):
+        try:
+            yield
+        except OSError as e:
+            if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            raise StoreFullError(
+                f"store full while writing {self._kind} {self.id} "
+                f"after {self._writer.plaintext_written} bytes") from None
 
     @property
     def plaintext_written(self) -> int:
@@ -83,8 +97,9 @@ class SealedObjectWriter:
 
     def commit(self, *, duration: float | None = None, meta: dict | None = None) -> str:
         """Seal the final chunk, fsync, publish under the final name, catalog it."""
-        self._writer.close()
-        os.fsync(self._file.fileno())
+        with self._disk_full_is_typed():
+            self._writer.close()
+            os.fsync(self._file.fileno())
         self._file.close()
         temp, final = self._store.partial_path(self.id), self._store.object_path(self.id)
         publish(temp, final)
@@ -145,9 +160,15 @@ class Store:
         object_id = secrets.token_hex(16)
         self.catalog.add(object_id, kind, created=utc_now(),
                          parent=parent and check_object_id(parent), meta=meta)
-        file = open_exclusive(self.partial_path(object_id))
-        fsync_dir(self.objects_dir)
-        writer = age.encrypt(file, [recipient], sync_interval=self.sync_interval)
+        try:
+            file = open_exclusive(self.partial_path(object_id))
+            fsync_dir(self.objects_dir)
+            writer = age.encrypt(file, [recipient], sync_interval=self.sync_interval)
+        except OSError as e:
+            self.delete(object_id)
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreFullError(f"store full: cannot start a {kind}") from None
+            raise
         return SealedObjectWriter(self, object_id, kind, file, writer, keep_partial)
 
     def open(self, object_id: str, identity: age.X25519Identity, *,

@@ -2,15 +2,18 @@
 identifying text, and nothing in plaintext on disk."""
 
 import os
+import subprocess
 
 import pytest
 
 from appliance.errors import (
     NoInterventionError,
     ObjectNotFoundError,
+    StoreFullError,
     TruncatedError,
 )
 from appliance.store import OBJECT_ID, Store
+from conftest import PASSPHRASE, TEST_WORK_FACTOR
 
 FILM = b"\x00\x00\x00\x18ftypisom" + os.urandom(300_000) + b"moofmdat"
 
@@ -123,3 +126,52 @@ def test_files_are_private(intervention):
     assert store.object_path(obj.id).stat().st_mode & 0o777 == 0o600
     assert store.keys.identity_path.stat().st_mode & 0o777 == 0o600
     assert store.objects_dir.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.fixture
+def small_store(tmp_path):
+    """A store on a 1 MiB tmpfs, so the disk really fills up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; make test runs as root in CI")
+    mount = tmp_path / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", mount],
+                   check=True)
+    try:
+        store = Store(mount)
+        store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+        yield store, store.keys.unlock(PASSPHRASE)
+    finally:
+        subprocess.run(["umount", "-l", mount], check=True)
+
+
+def test_a_full_disk_is_a_typed_error_and_loses_nothing_stored(small_store):
+    store, identity = small_store
+    with store.create("still") as still:
+        still.write(b"jpeg" * 1000)
+    with pytest.raises(StoreFullError):
+        with store.create("recording", keep_partial=True) as rec:
+            for _ in range(40):
+                rec.write(os.urandom(65536))
+    with store.open(still.id, identity) as reader:
+        assert reader.read() == b"jpeg" * 1000
+    with store.open(rec.id, identity, salvage=True) as reader:
+        kept = reader.read()
+    assert len(kept) > 0 and len(kept) % 65536 == 0
+    # with the disk full, a new object cannot even start, and leaves nothing
+    before = sorted(store.objects_dir.iterdir())
+    with pytest.raises(StoreFullError):
+        store.create("clip")
+    assert sorted(store.objects_dir.iterdir()) == before
+    assert [o.entry.id for o in store.list()] == [still.id, rec.id]
+
+
+def test_an_aborted_object_frees_its_space(small_store):
+    store, _ = small_store
+    with pytest.raises(StoreFullError):
+        with store.create("clip") as clip:
+            clip.write(os.urandom(2 << 20))
+    assert not store.partial_path(clip.id).exists()
+    assert store.list() == []
+    with store.create("still") as still:
+        still.write(os.urandom(500_000))
