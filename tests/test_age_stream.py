@@ -205,11 +205,14 @@ def test_whole_chunks_reach_the_file_as_they_fill(tmp_path):
         writer.write(b"a" * (3 * CHUNK_SIZE))
         # the third full chunk is held: it might still be the final one
         assert dest.tell() - start == 2 * ENCRYPTED_CHUNK_SIZE
-        assert dest.flushes == 2, "sync_interval=0 syncs every chunk"
-        writer.write(b"b")
+        assert dest.flushes == 1, "sync_interval=0 syncs every write that sealed"
+        writer.write(b"b" * 10)
         assert dest.tell() - start == 3 * ENCRYPTED_CHUNK_SIZE
+        assert dest.flushes == 2
+        writer.write(b"c" * 10)
+        assert dest.flushes == 2, "nothing sealed, nothing to sync"
         writer.close()
-        assert dest.flushes == 4, "and the final chunk"
+        assert dest.flushes == 3, "and the final chunk"
 
 
 def test_sync_interval_limits_fsyncs(tmp_path):
