@@ -222,3 +222,17 @@ def test_sync_interval_limits_fsyncs(tmp_path):
         assert dest.flushes == 0
         writer.close()
         assert dest.flushes == 1
+
+
+@pytest.mark.parametrize("chunk", [0, 3, 5])
+def test_big_aligned_reads_stop_at_a_damaged_chunk(chunk):
+    plain, sealed = sample(8 * CHUNK_SIZE + 7)
+    damaged = bytearray(sealed)
+    damaged[payload_start(sealed) + chunk * ENCRYPTED_CHUNK_SIZE + 100] ^= 1
+    reader = unseal(bytes(damaged))
+    buf = bytearray(16 * CHUNK_SIZE)
+    got = reader.readinto(buf) if chunk else 0
+    assert got == chunk * CHUNK_SIZE and buf[:got] == plain[:got]
+    assert not any(buf[got:]), "no unauthenticated byte is left in the buffer"
+    with pytest.raises(PayloadError):
+        reader.readinto(buf)
