@@ -18,7 +18,7 @@ import sys
 from . import __version__, age
 from .age import armor
 from .config import load_settings
-from .errors import AgeError, VigboxError
+from .errors import AgeError, NoIdentityMatchError, VigboxError, WrongPassphraseError
 from .keys import parse_identity_file
 from .store import Store
 
@@ -58,8 +58,10 @@ def load_identities(path: str, passphrase_fd: int | None) -> list[age.X25519Iden
         data = armor.decode(data)
     if data.startswith(age.header.VERSION_LINE):
         phrase = read_passphrase(passphrase_fd, f"Enter passphrase for identity file {path!r}: ")
-        reader = age.decrypt(io.BytesIO(data), [age.ScryptIdentity(phrase)])
-        data = reader.read()
+        try:
+            data = age.decrypt(io.BytesIO(data), [age.ScryptIdentity(phrase)]).read()
+        except NoIdentityMatchError:
+            raise WrongPassphraseError(f"wrong passphrase for identity file {path}") from None
     return parse_identity_file(data.decode("ascii", errors="replace"))
 
 
@@ -125,7 +127,7 @@ def cmd_unseal(args) -> int:
 
 
 def cmd_ls(args) -> int:
-    store = Store(args.settings.store_dir)
+    store = Store(args.settings.store_dir, create=False)
     rows = [{"id": o.entry.id, "kind": o.entry.kind, "state": o.entry.state,
              "created": o.entry.created, "duration": o.entry.duration,
              "size": o.entry.size, "path": str(o.path)} for o in store.list()]
@@ -146,6 +148,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
                         "(default: VIGBOX_HOME, the config file, or ./var)")
+    parser.add_argument("--store", help="the store folder alone (default: HOME/store), "
+                        "e.g. a recovered card mounted elsewhere")
     parser.add_argument("--version", action="version", version=f"vigbox {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -180,7 +184,7 @@ def main(argv=None) -> int:
                         format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
-        args.settings = load_settings(args.home)
+        args.settings = load_settings(args.home, store=args.store)
         return args.func(args)
     except VigboxError as e:
         print(f"vigbox: {e}", file=sys.stderr)

@@ -44,7 +44,7 @@ def cmd_new(args) -> int:
 
 
 def cmd_status(args) -> int:
-    store = Store(args.settings.store_dir)
+    store = Store(args.settings.store_dir, create=False)
     if not store.keys.exists():
         print("no intervention set up")
         return 1

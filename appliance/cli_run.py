@@ -28,6 +28,7 @@ def cmd_run(args) -> int:
     settings = args.settings
     host, port = parse_listen(args.listen or settings.listen)
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
+    store.reconcile()
     app = create_app({"SETTINGS": settings, "STORE": store})
     mode = "simulation" if (args.simulate or settings.simulate) else "device"
     log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)

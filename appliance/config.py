@@ -2,7 +2,8 @@
 
 Precedence, lowest first: built-in defaults (simulation, ``./var``), the
 TOML file (``/etc/vigbox/config.toml`` on the device, or the file named by
-``VIGBOX_CONFIG``), ``VIGBOX_HOME``, then ``--home`` on the command line.
+``VIGBOX_CONFIG``), ``VIGBOX_HOME``, then ``--home`` on the command line (``--store`` names
+the store folder alone, for reading a card mounted elsewhere).
 ``home`` points the whole appliance (store, catalog, keys, audit) at one
 folder, which is how tests and the demo run side by side.
 
@@ -20,6 +21,8 @@ from .errors import ConfigError
 
 DEVICE_CONFIG = Path("/etc/vigbox/config.toml")
 DEFAULT_HOME = Path("var")
+# the passphrase rules assume at least age's own default work factor
+MIN_WORK_FACTOR, MAX_WORK_FACTOR = 18, 22
 
 
 @dataclass(frozen=True)
@@ -72,18 +75,23 @@ def read_toml(path: Path) -> dict:
     return {k: _coerce(k, v) for k, v in data.items()}
 
 
-def load_settings(home: str | os.PathLike | None = None, *, config: Path | None = None,
-                  environ=os.environ) -> Settings:
+def load_settings(home: str | os.PathLike | None = None, *, store=None,
+                  config: Path | None = None, environ=os.environ) -> Settings:
     """The one place settings are read."""
     settings = Settings()
     path = config or (Path(environ["VIGBOX_CONFIG"]) if "VIGBOX_CONFIG" in environ
                       else DEVICE_CONFIG)
     if path.exists():
         settings = replace(settings, **read_toml(path))
+    # VIGBOX_HOME and --home point the whole appliance at one folder,
+    # the store included, whatever the file says
     if environ.get("VIGBOX_HOME"):
-        settings = replace(settings, home=Path(environ["VIGBOX_HOME"]))
+        settings = replace(settings, home=Path(environ["VIGBOX_HOME"]), store=None)
     if home is not None:
-        settings = replace(settings, home=Path(home))
-    if not 10 <= settings.scrypt_work_factor <= 22:
-        raise ConfigError(f"scrypt_work_factor {settings.scrypt_work_factor} outside 10..22")
+        settings = replace(settings, home=Path(home), store=None)
+    if store is not None:
+        settings = replace(settings, store=Path(store))
+    if not MIN_WORK_FACTOR <= settings.scrypt_work_factor <= MAX_WORK_FACTOR:
+        raise ConfigError(f"scrypt_work_factor {settings.scrypt_work_factor} outside "
+                          f"{MIN_WORK_FACTOR}..{MAX_WORK_FACTOR}")
     return replace(settings, home=settings.home.absolute())

@@ -28,7 +28,16 @@ def fsync_dir(path: Path) -> None:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    path.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    """Create ``path`` (and missing parents) readable by its owner only."""
+    missing = [p for p in [path, *path.parents] if not p.exists()]
+    for p in reversed(missing):
+        p.mkdir(mode=PRIVATE_DIR_MODE)
+    return path
+
+
+def ensure_private_file(path: Path) -> Path:
+    """Create ``path`` empty and owner-only if absent (for files others create)."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE_MODE))
     return path
 
 
@@ -45,10 +54,15 @@ def open_exclusive(path: Path):
 
 
 def publish(temp: Path, final: Path, *, replace: bool = False) -> None:
-    """Rename a fully written and fsynced ``temp`` to ``final``, durably."""
-    if not replace and final.exists():
-        raise FileExistsError(f"{final.name} already exists")
-    os.replace(temp, final)
+    """Rename a fully written and fsynced ``temp`` to ``final``, durably.
+
+    Without ``replace`` an existing ``final`` is never overwritten: a hard
+    link refuses atomically where a rename would not."""
+    if replace:
+        os.replace(temp, final)
+    else:
+        os.link(temp, final)  # FileExistsError if final exists
+        os.unlink(temp)
     fsync_dir(final.parent)
 
 

@@ -105,7 +105,10 @@ class InterventionKeys:
             text = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(passphrase)]).read()
         except NoIdentityMatchError:
             raise WrongPassphraseError("wrong passphrase for this intervention") from None
-        identities = parse_identity_file(text.decode("ascii"))
+        try:
+            identities = parse_identity_file(text.decode("ascii"))
+        except UnicodeDecodeError:
+            raise KeyFormatError(f"{self.identity_path} holds no age identity text") from None
         expected = str(self.recipient())
         for identity in identities:
             if str(identity.recipient()) == expected:

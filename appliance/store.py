@@ -32,17 +32,18 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import age
-from .age.stream import CHUNK_SIZE
 from .catalog import Catalog, CatalogEntry
-from .errors import ObjectNotFoundError, StoreFullError, TruncatedError
-from .fsutil import ensure_private_dir, fsync_dir, open_exclusive, publish
+from .errors import ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
+from .fsutil import ensure_private_dir, ensure_private_file, fsync_dir, open_exclusive, publish
 from .keys import InterventionKeys
 
 OBJECT_ID = re.compile(r"[0-9a-f]{32}")
+CATALOG_FILE = "catalog.sqlite"
 OBJECT_SUFFIX = ".age"
 PARTIAL_SUFFIX = ".partial"
 log = logging.getLogger("vigbox.store")
 KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", "export"})
+# "unknown": a sealed file found without its catalog row (see reconcile)
 
 
 def utc_now() -> str:
@@ -129,8 +130,7 @@ class SealedObjectWriter:
         elif self._keep_partial:
             self._file.close()  # whole chunks stay on disk, for salvage
             log.warning("%s %s interrupted: kept %d bytes of whole chunks for salvage",
-                        self._kind, self.id, self._writer.plaintext_written // CHUNK_SIZE
-                        * CHUNK_SIZE)
+                        self._kind, self.id, self._writer.plaintext_sealed)
         else:
             self.abort()
 
@@ -138,12 +138,53 @@ class SealedObjectWriter:
 class Store:
     """The folder of sealed objects, its keys and its catalog."""
 
-    def __init__(self, root: Path, *, sync_interval: float | None = 1.0):
+    def __init__(self, root: Path, *, sync_interval: float | None = 1.0,
+                 create: bool = True):
         self.root = Path(root)
+        catalog = self.root / CATALOG_FILE
+        if not create and not catalog.exists():
+            raise StoreError(f"no store at {self.root} (no {CATALOG_FILE})")
+        ensure_private_dir(self.root)
         self.objects_dir = ensure_private_dir(self.root / "objects")
         self.keys = InterventionKeys(self.root / "keys")
-        self.catalog = Catalog(self.root / "catalog.sqlite")
+        self.catalog = Catalog(ensure_private_file(catalog))
         self.sync_interval = sync_interval
+
+    def reconcile(self) -> dict[str, int]:
+        """Make the catalog agree with the files after a crash.
+
+        A row still ``writing`` whose file was published is sealed after
+        all; a row with no file at all is dropped; a published file with no
+        row is catalogued as ``recovered``. Unfinished ``.partial`` files
+        are left for salvage, which needs the identity."""
+        counts = {"sealed": 0, "dropped": 0, "adopted": 0}
+        known = set()
+        for entry in self.catalog.list():
+            known.add(entry.id)
+            final = self.object_path(entry.id)
+            if entry.state == "writing" and final.exists():
+                self._catalog_sealed_file(entry.id, final, "sealed")
+                counts["sealed"] += 1
+            elif entry.state == "writing" and not self.partial_path(entry.id).exists():
+                self.catalog.remove(entry.id)
+                counts["dropped"] += 1
+        for path in self.objects_dir.glob(f"*{OBJECT_SUFFIX}"):
+            object_id = path.name[:-len(OBJECT_SUFFIX)]
+            if OBJECT_ID.fullmatch(object_id) and object_id not in known:
+                self.catalog.add(object_id, "unknown", created=utc_now())
+                self._catalog_sealed_file(object_id, path, "recovered")
+                counts["adopted"] += 1
+        if any(counts.values()):
+            log.warning("catalog reconciled with the files: %s", counts)
+        return counts
+
+    def _catalog_sealed_file(self, object_id: str, path: Path, state: str) -> None:
+        with open(path, "rb") as f:
+            _, header_length = age.header.read_header(f)
+        size = path.stat().st_size
+        self.catalog.seal(object_id, sealed_at=utc_now(), size=size, state=state,
+                          plaintext_size=age.stream.plaintext_size(
+                              size - header_length - age.stream.NONCE_SIZE))
 
     def object_path(self, object_id: str) -> Path:
         return self.objects_dir / f"{check_object_id(object_id)}{OBJECT_SUFFIX}"
@@ -191,9 +232,12 @@ class Store:
             raise
 
     def list(self, kind: str | None = None) -> list[StoredObject]:
-        return [StoredObject(e, self.object_path(e.id) if e.state != "writing"
-                             else self.partial_path(e.id))
-                for e in self.catalog.list(kind)]
+        return [StoredObject(e, self._existing_path(e.id)) for e in self.catalog.list(kind)]
+
+    def _existing_path(self, object_id: str) -> Path:
+        final = self.object_path(object_id)
+        partial = self.partial_path(object_id)
+        return partial if partial.exists() and not final.exists() else final
 
     def delete(self, object_id: str) -> None:
         for path in (self.object_path(object_id), self.partial_path(object_id)):

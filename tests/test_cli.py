@@ -123,6 +123,7 @@ def test_intervention_new_and_recovery_with_the_passphrase(tmp_path):
     wrong = vigbox("unseal", "-i", identity_file, "--passphrase-fd", fd, stdin=sealed,
                    pass_fds=(fd,), check=False)
     assert wrong.returncode == 1 and wrong.stdout == b""
+    assert b"wrong passphrase" in wrong.stderr
 
 
 def test_intervention_new_refuses_weak_passphrases_and_a_second_intervention(tmp_path):
@@ -157,3 +158,11 @@ def test_ls_lists_objects_as_json(intervention, settings):
     assert rows[0]["size"] == store.object_path(obj.id).stat().st_size
     table = vigbox("ls", home=settings.home).stdout.decode()
     assert obj.id in table and "still" in table
+
+
+def test_ls_of_a_missing_store_fails_and_creates_nothing(tmp_path):
+    result = vigbox("ls", home=tmp_path / "typo", check=False)
+    assert result.returncode == 1 and b"no store at" in result.stderr
+    assert not (tmp_path / "typo").exists()
+    result = vigbox("--store", tmp_path / "card", "intervention", "status", check=False)
+    assert result.returncode == 1 and b"no store at" in result.stderr

@@ -29,7 +29,11 @@ def test_device_file_then_environment_then_argument(tmp_path):
     assert settings.sync_interval == 2.0 and not settings.simulate
     env = {"VIGBOX_HOME": str(tmp_path / "env")}
     assert load_settings(config=config, environ=env).home == tmp_path / "env"
-    assert load_settings(tmp_path / "arg", config=config, environ=env).home == tmp_path / "arg"
+    from_arg = load_settings(tmp_path / "arg", config=config, environ=env)
+    assert (from_arg.home, from_arg.store_dir) == (tmp_path / "arg", tmp_path / "arg" / "store")
+    assert load_settings(environ=env, config=config).store_dir == tmp_path / "env" / "store"
+    assert load_settings(store=tmp_path / "card", config=config,
+                         environ={}).store_dir == tmp_path / "card"
     env_config = {"VIGBOX_CONFIG": str(config)}
     assert load_settings(environ=env_config).store_dir == Path("/srv/vigbox")
 
@@ -38,6 +42,7 @@ def test_device_file_then_environment_then_argument(tmp_path):
     ("simulate = 'no'\n", "simulate"),
     ("sync_intreval = 1\n", "unknown settings"),
     ("scrypt_work_factor = 30\n", "outside"),
+    ("scrypt_work_factor = 12\n", "outside"),
     ("home = 3\n", "path"),
     ("home = \n", "config.toml"),
 ])

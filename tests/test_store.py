@@ -9,6 +9,7 @@ import pytest
 from appliance.errors import (
     NoInterventionError,
     ObjectNotFoundError,
+    StoreError,
     StoreFullError,
     TruncatedError,
 )
@@ -175,3 +176,59 @@ def test_an_aborted_object_frees_its_space(small_store):
     assert store.list() == []
     with store.create("still") as still:
         still.write(os.urandom(500_000))
+
+
+def test_reconcile_heals_every_crash_window(intervention):
+    store, identity = intervention
+    # published, but the crash came before the catalog said so
+    with store.create("clip") as published:
+        published.write(FILM)
+    store.catalog._db.execute("UPDATE objects SET state='writing', size=NULL, "
+                              "plaintext_size=NULL WHERE id=?", (published.id,))
+    # catalogued, but the crash came before the file was created
+    store.catalog.add("f" * 32, "still", created="2026-11-23T10:00:00Z")
+    # a sealed file whose row was lost
+    with store.create("still") as orphan:
+        orphan.write(b"jpeg" * 999)
+    store.catalog.remove(orphan.id)
+    # an unfinished recording: left for salvage
+    with pytest.raises(RuntimeError), store.create("recording", keep_partial=True) as rec:
+        rec.write(FILM)
+        raise RuntimeError("power cut")
+
+    assert store.reconcile() == {"sealed": 1, "dropped": 1, "adopted": 1}
+    healed = store.catalog.get(published.id)
+    assert (healed.state, healed.plaintext_size) == ("sealed", len(FILM))
+    adopted = store.catalog.get(orphan.id)
+    assert (adopted.kind, adopted.state, adopted.plaintext_size) == ("unknown", "recovered", 3996)
+    assert store.catalog.get(rec.id).state == "writing"
+    assert store.reconcile() == {"sealed": 0, "dropped": 0, "adopted": 0}
+    with store.open(orphan.id, identity) as reader:
+        assert reader.read() == b"jpeg" * 999
+
+
+def test_salvage_skips_a_torn_tail_of_zeroed_chunks(intervention):
+    store, identity = intervention
+    film = os.urandom(10 * 65536 + 5)
+    with pytest.raises(RuntimeError), store.create("recording", keep_partial=True) as rec:
+        rec.write(film)  # ten whole chunks reach the disk; five bytes are held
+        raise RuntimeError("power cut")
+    path = store.partial_path(rec.id)
+    with open(path, "r+b") as f:  # what a crash after the last fsync can leave
+        f.seek(-3 * 65552 - 100, os.SEEK_END)
+        f.write(bytes(3 * 65552 + 100))
+    with store.open(rec.id, identity, salvage=True) as reader:
+        kept = reader.read()
+    assert kept == film[:6 * 65536]
+
+
+def test_read_only_commands_do_not_create_a_store(tmp_path):
+    with pytest.raises(StoreError, match="no store"):
+        Store(tmp_path / "typo", create=False)
+    assert not (tmp_path / "typo").exists()
+
+
+def test_store_root_and_catalog_are_private(intervention):
+    store, _ = intervention
+    assert store.root.stat().st_mode & 0o777 == 0o700
+    assert (store.root / "catalog.sqlite").stat().st_mode & 0o777 == 0o600

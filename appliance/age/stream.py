@@ -39,6 +39,9 @@ CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
 ENCRYPTED_CHUNK_SIZE = CHUNK_SIZE + TAG_SIZE
 NONCE_SIZE = 16
+# how far back salvage looks for the last whole chunk: 8 MiB, several
+# seconds of video at any bitrate the box records, past any fsync interval
+SALVAGE_WINDOW_CHUNKS = 128
 # chunks gathered into one write to the destination (1 MiB of ciphertext)
 BATCH_CHUNKS = 16
 PAYLOAD_INFO = b"payload"
@@ -50,6 +53,13 @@ _NOT_LAST_FLAG = b"\x00"
 def payload_key(file_key: bytes, nonce: bytes) -> bytes:
     """HKDF-SHA-256(ikm = file key, salt = payload nonce, info = "payload")."""
     return HKDF(hashes.SHA256(), 32, salt=nonce, info=PAYLOAD_INFO).derive(file_key)
+
+
+def plaintext_size(payload_length: int) -> int:
+    """Plaintext bytes in a well-formed payload of ``payload_length`` bytes
+    (after the nonce), from the chunk sizes alone: no key needed."""
+    chunks = max(1, -(-payload_length // ENCRYPTED_CHUNK_SIZE))
+    return max(0, payload_length - chunks * TAG_SIZE)
 
 
 def chunk_nonce(index: int, last: bool) -> bytes:
@@ -66,8 +76,9 @@ class StreamWriter:
     Whole chunks in the caller's buffer are sealed straight from it, and the
     chunks one ``write`` seals reach ``dest`` in one write: copies and
     system calls, not the cipher, would otherwise bound the throughput.
-    ``sync_interval`` is the most seconds between fsyncs of written chunks
-    (0: after every write that sealed a chunk; None: only at close).
+    ``sync_interval`` is how many seconds at least pass between fsyncs: a
+    ``write`` that seals chunks, or a call to :meth:`sync`, fsyncs once
+    the interval has passed (0: every time; None: only at close).
     """
 
     def __init__(self, dest, key: bytes, *, sync_interval: float | None = None):
@@ -139,7 +150,20 @@ class StreamWriter:
 
     @property
     def plaintext_written(self) -> int:
+        """Bytes accepted by ``write`` (some may still be held, unsealed)."""
         return self._written
+
+    @property
+    def plaintext_sealed(self) -> int:
+        """Bytes in sealed chunks already handed to ``dest``."""
+        return self._index * CHUNK_SIZE
+
+    def sync(self) -> None:
+        """fsync what has been written, if ``sync_interval`` has passed.
+
+        A writer that stalls calls nothing; a recorder calls this from its
+        loop so that a quiet stretch is made durable too."""
+        self._maybe_sync(force=False)
 
     def close(self) -> None:
         """Seal what is held as the final chunk. Idempotent."""
@@ -262,24 +286,37 @@ class StreamReader(io.RawIOBase):
 
     def _find_end(self) -> int:
         if self._chunks <= 0:
-            error = TruncatedError("payload has no chunks at all", 0)
-            return self._end_or_raise(0, error)
+            return self._end_or_raise(0, TruncatedError("payload has no chunks at all", 0))
         try:
             plain, after = self._chunk(self._chunks - 1)
         except TruncatedError as error:
-            if self._chunks < 2:
-                return self._end_or_raise(0, error)
-            # a power cut mid-chunk: the one before must be whole and authentic
-            plain, after = self._chunk(self._chunks - 2)
-            if after is not None:
-                raise after
-            return self._end_or_raise((self._chunks - 1) * CHUNK_SIZE, error)
+            if not self._salvage:
+                raise
+            return self._end_or_raise(self._last_whole_chunk_end(), error)
         end = (self._chunks - 1) * CHUNK_SIZE + len(plain)
         if after is not None:
             if not isinstance(after, TruncatedError):
                 raise after
             return self._end_or_raise(end, after)
         return end
+
+    def _last_whole_chunk_end(self) -> int:
+        """Salvage: a power cut can leave a tail of torn or zero-filled
+        chunks after the last fsync; find the last chunk before it that
+        authenticates as a non-final chunk."""
+        first = max(-1, self._chunks - 2 - SALVAGE_WINDOW_CHUNKS)
+        for index in range(self._chunks - 2, first, -1):
+            try:
+                _, after = self._chunk(index)
+            except PayloadError:
+                continue
+            if after is not None:
+                raise after
+            return (index + 1) * CHUNK_SIZE
+        if first < 0:
+            return 0
+        raise PayloadError(f"no authentic chunk among the last {SALVAGE_WINDOW_CHUNKS + 1}: "
+                           "this is damage, not a power cut", (first + 1) * CHUNK_SIZE)
 
     def _end_or_raise(self, end: int, error: TruncatedError) -> int:
         if not self._salvage:
