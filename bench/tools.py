@@ -33,17 +33,19 @@ def require_tools() -> None:
                          + " (make host-packages installs them)")
 
 
-def run(args: list[str]) -> str:
+def run(args: list[str], stdout=None) -> str:
     """Run a reference command; any failure is the benchmark's error, with
-    the command's own message, never a silently wrong figure."""
+    the command's own message, never a silently wrong figure. With
+    ``stdout`` (an open file) the command writes there, not into memory."""
     try:
-        done = subprocess.run(args, capture_output=True, text=True, check=False)
+        done = subprocess.run(args, stdout=stdout or subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, check=False)
     except OSError as e:
         raise BenchError(f"cannot run {args[0]}: {e}") from None
     if done.returncode != 0:
         raise BenchError(f"{' '.join(args)} exited {done.returncode}: "
-                         f"{(done.stderr or done.stdout).strip()[:500]}")
-    return done.stdout + done.stderr
+                         f"{(done.stderr or done.stdout or '').strip()[:500]}")
+    return (done.stdout or "") + done.stderr
 
 
 def parse_openssl_speed(output: str) -> float:
@@ -71,20 +73,24 @@ def openssl_speed(seconds: int, block: int = 16384) -> float:
         "-bytes", str(block), "-seconds", str(seconds)]))
 
 
-def _timed_run(args: list[str]) -> float:
+def _timed_run(args: list[str], out) -> float:
     start = time.perf_counter()
-    run(args)
+    run(args, stdout=out)
     return time.perf_counter() - start
 
 
-def age_seal(recipient: str, src: Path, dst: Path) -> float:
-    """Seconds for ``age -r RECIPIENT -o dst src``."""
-    return _timed_run(["age", "-r", recipient, "-o", str(dst), str(src)])
+# age writes to stdout, an output file the benchmark opened, rather than to
+# `-o FILE`: -o would truncate it, and a fresh file's page cache is what
+# this benchmark keeps out of the timing (see common.overwrite)
+
+def age_seal(recipient: str, src: Path, out) -> float:
+    """Seconds for ``age -r RECIPIENT src > out``."""
+    return _timed_run(["age", "-r", recipient, str(src)], out)
 
 
-def age_unseal(identity_file: Path, src: Path, dst: Path) -> float:
-    """Seconds for ``age -d -i IDENTITY -o dst src``."""
-    return _timed_run(["age", "-d", "-i", str(identity_file), "-o", str(dst), str(src)])
+def age_unseal(identity_file: Path, src: Path, out) -> float:
+    """Seconds for ``age -d -i IDENTITY src > out``."""
+    return _timed_run(["age", "-d", "-i", str(identity_file), str(src)], out)
 
 
 def tool_versions() -> dict[str, str]:

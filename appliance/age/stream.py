@@ -42,6 +42,8 @@ NONCE_SIZE = 16
 # how far back salvage looks for the last whole chunk: 8 MiB, several
 # seconds of video at any bitrate the box records, past any fsync interval
 SALVAGE_WINDOW_CHUNKS = 128
+# the most chunks one readinto reads ahead in a single pread (4 MiB)
+MAX_PREFETCH_CHUNKS = 64
 # chunks gathered into one write to the destination (1 MiB of ciphertext)
 BATCH_CHUNKS = 16
 PAYLOAD_INFO = b"payload"
@@ -208,6 +210,8 @@ class StreamReader(io.RawIOBase):
         self._pos = 0
         self._cache: tuple[int, bytes, PayloadError | None] | None = None
         self._size: int | None = None
+        # (first chunk index, ciphertext) read ahead for the current readinto
+        self._span: tuple[int, memoryview] | None = None
         # (plaintext offset, error): no authentic byte lies at or past it
         self._barrier: tuple[int, PayloadError] | None = None
         self.salvaged_error: TruncatedError | None = None
@@ -218,6 +222,28 @@ class StreamReader(io.RawIOBase):
             self.size()  # find the last whole chunk now: reads stop there
 
     # --- raw chunk access ---------------------------------------------------
+
+    def _prefetch(self, first: int, last: int) -> None:
+        """Read the ciphertext of chunks ``first..last`` with one pread: on a
+        cold cache, one request to the device instead of one per chunk."""
+        count = min(last, self._chunks - 1) - first + 1
+        if count < 2 or count > MAX_PREFETCH_CHUNKS:
+            self._span = None
+            return
+        data = self._read_at(self._start + first * ENCRYPTED_CHUNK_SIZE,
+                             count * ENCRYPTED_CHUNK_SIZE)
+        self._span = (first, memoryview(data))
+
+    def _sealed_chunks(self, index: int, count: int) -> memoryview:
+        """The ciphertext of ``count`` chunks from ``index``, from the
+        prefetched span when it holds them."""
+        if self._span is not None:
+            first, data = self._span
+            start = (index - first) * ENCRYPTED_CHUNK_SIZE
+            if index >= first and start + count * ENCRYPTED_CHUNK_SIZE <= len(data):
+                return data[start:start + count * ENCRYPTED_CHUNK_SIZE]
+        return memoryview(self._read_at(self._start + index * ENCRYPTED_CHUNK_SIZE,
+                                        count * ENCRYPTED_CHUNK_SIZE))
 
     def _read_at(self, offset: int, size: int) -> bytes:
         if hasattr(self._src, "fileno"):
@@ -246,8 +272,7 @@ class StreamReader(io.RawIOBase):
     def _authenticate(self, index: int) -> tuple[bytes, PayloadError | None]:
         offset = index * CHUNK_SIZE
         is_last = index == self._chunks - 1
-        data = self._read_at(self._start + index * ENCRYPTED_CHUNK_SIZE,
-                             ENCRYPTED_CHUNK_SIZE)
+        data = self._sealed_chunks(index, 1)
         if is_last:
             plain = self._open(index, data, last=True)
             if plain is None:
@@ -357,8 +382,20 @@ class StreamReader(io.RawIOBase):
 
     def readinto(self, buffer) -> int:
         out = memoryview(buffer).cast("B")
-        done = self._read_whole_chunks(out)
+        if not out:
+            return 0
+        self._prefetch(self._pos // CHUNK_SIZE, (self._pos + len(out) - 1) // CHUNK_SIZE)
+        try:
+            return self._readinto(out)
+        finally:
+            self._span = None
+
+    def _readinto(self, out: memoryview) -> int:
+        done = 0
         while done < len(out):
+            done += self._read_whole_chunks(out[done:])
+            if done == len(out):
+                break
             try:
                 plain = self._plain_at(self._pos)
             except PayloadError:
@@ -382,8 +419,7 @@ class StreamReader(io.RawIOBase):
         count = min(len(out) // CHUNK_SIZE, self._chunks - 1 - index, BATCH_CHUNKS)
         if skip or count <= 0 or self._barrier is not None:
             return 0
-        data = memoryview(self._read_at(self._start + index * ENCRYPTED_CHUNK_SIZE,
-                                        count * ENCRYPTED_CHUNK_SIZE))
+        data = self._sealed_chunks(index, count)
         done = 0
         for j in range(count):
             sealed = data[j * ENCRYPTED_CHUNK_SIZE:(j + 1) * ENCRYPTED_CHUNK_SIZE]

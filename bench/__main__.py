@@ -1,0 +1,5 @@
+"""Run the sealed-store benchmark: ``python -m bench [--quick]``."""
+
+from .runner import main
+
+raise SystemExit(main())
