@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from appliance import age
+from appliance.keys import InterventionKeys
 from conftest import PASSPHRASE
+from terminal import run_with_terminal
 
 VIGBOX = Path(sys.executable).with_name("vigbox")
 
@@ -166,3 +168,26 @@ def test_ls_of_a_missing_store_fails_and_creates_nothing(tmp_path):
     assert not (tmp_path / "typo").exists()
     result = vigbox("--store", tmp_path / "card", "intervention", "status", check=False)
     assert result.returncode == 1 and b"no store at" in result.stderr
+
+
+def test_intervention_new_at_a_terminal_offers_a_generated_passphrase(tmp_path):
+    """A guider at the box's console presses Enter to take the suggestion."""
+    home = tmp_path / "home"
+    code, screen = run_with_terminal(
+        [str(VIGBOX), "--home", str(home), "intervention", "new"],
+        [(b"Enter to use the suggested one", b"")])
+    assert code == 0, screen
+    suggestion = screen.split(b"Suggested passphrase (six random words):")[1].split()[0]
+    assert screen.count(suggestion) == 2, "suggested, then printed once to write down"
+    keys = InterventionKeys(home / "store" / "keys")
+    assert str(keys.unlock(suggestion.decode()).recipient()) == str(keys.recipient())
+
+
+def test_intervention_new_at_a_terminal_checks_the_repeat(tmp_path):
+    home = tmp_path / "home"
+    code, screen = run_with_terminal(
+        [str(VIGBOX), "--home", str(home), "intervention", "new"],
+        [(b"Enter to use the suggested one", PASSPHRASE.encode()),
+         (b"Repeat the passphrase", PASSPHRASE.encode() + b"x")])
+    assert code == 1 and b"the two passphrases differ" in screen
+    assert not InterventionKeys(home / "store" / "keys").exists()
