@@ -24,7 +24,8 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
     id TEXT PRIMARY KEY,
     kind TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('writing', 'sealed', 'recovered')),
+    state TEXT NOT NULL
+        CHECK (state IN ('writing', 'sealed', 'interrupted', 'recovered')),
     created TEXT NOT NULL,
     sealed_at TEXT,
     duration REAL,

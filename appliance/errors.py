@@ -98,5 +98,19 @@ class InterventionExistsError(StoreError):
     """An intervention is already set up on this box."""
 
 
+# --- capture ------------------------------------------------------------------
+
+class CaptureError(VigboxError):
+    """The recorder cannot start, or a recording ended badly."""
+
+
+class RecorderBusyError(CaptureError):
+    """A recording is already running (or stopping)."""
+
+
+class SourceError(CaptureError):
+    """The camera or the microphone is missing or stopped delivering."""
+
+
 class ConfigError(VigboxError):
     """The settings are invalid (a bad TOML file or value)."""

@@ -92,9 +92,18 @@ class SealedObjectWriter:
                 f"store full while writing {self._kind} {self.id} "
                 f"after {self._writer.plaintext_written} bytes") from None
 
+    def sync(self) -> None:
+        """fsync the sealed chunks if the store's sync interval has passed."""
+        with self._disk_full_is_typed():
+            self._writer.sync()
+
     @property
     def plaintext_written(self) -> int:
         return self._writer.plaintext_written
+
+    @property
+    def plaintext_sealed(self) -> int:
+        return self._writer.plaintext_sealed
 
     def commit(self, *, duration: float | None = None, meta: dict | None = None) -> str:
         """Seal the final chunk, fsync, publish under the final name, catalog it."""

@@ -1,0 +1,236 @@
+"""The recorder: one state machine that the button, the CLI and (through
+the control socket) the web all drive.
+
+    idle → starting → recording → stopping → idle
+                 ↘         ↘          ↘
+                          error  (start again from here)
+
+The fMP4 stream goes from ffmpeg's stdout pipe straight into the sealed
+writer: no plaintext byte reaches a file. Whole chunks are fsynced at
+most ``sync_interval`` seconds apart, so a power cut loses seconds.
+
+>>> Recorder.__init__.__doc__.split(".")[0]
+'``source`` makes the fMP4 stream'
+"""
+
+import enum
+import json
+import logging
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+
+from ..errors import CaptureError, RecorderBusyError, SourceError, StoreFullError, VigboxError
+from ..store import Store
+from .fmp4 import FragmentIndexer, MP4Error
+
+log = logging.getLogger("vigbox.recorder")
+READ_SIZE = 256 * 1024
+DEFAULT_MAX_SECONDS = 30 * 60
+# room kept free for the final chunk, the index and the catalog
+DEFAULT_RESERVE_BYTES = 64 << 20
+SPACE_CHECK_SECONDS = 1.0
+
+
+class State(str, enum.Enum):
+    IDLE = "idle"
+    STARTING = "starting"
+    RECORDING = "recording"
+    STOPPING = "stopping"
+    ERROR = "error"
+
+
+@dataclass
+class Take:
+    """The recording under way."""
+
+    id: str
+    started: float
+    marks: list[float] = field(default_factory=list)
+    first_byte_after: float | None = None
+    first_sealed_after: float | None = None
+    stop_reason: str | None = None
+
+
+class Recorder:
+    def __init__(self, store: Store, source, *, max_seconds: float = DEFAULT_MAX_SECONDS,
+                 reserve_bytes: int = DEFAULT_RESERVE_BYTES, clock=time.monotonic,
+                 on_change=None):
+        """``source`` makes the fMP4 stream. ``on_change(state, error)`` is
+        called on every state change (the LED, the web's status)."""
+        self.store, self.source = store, source
+        self.max_seconds, self.reserve_bytes = max_seconds, reserve_bytes
+        self._clock, self._on_change = clock, on_change
+        self._lock = threading.RLock()
+        self.state, self.error = State.IDLE, None
+        self._take: Take | None = None
+        self._thread: threading.Thread | None = None
+        self._process = None
+        self.last_recording: str | None = None
+
+    # --- commands -------------------------------------------------------------
+
+    def start(self) -> str:
+        """Start recording; return the new recording's id."""
+        with self._lock:
+            if self.state in (State.STARTING, State.RECORDING, State.STOPPING):
+                raise RecorderBusyError(f"recorder is {self.state.value}")
+            self._check_space()
+            writer = self.store.create("recording", keep_partial=True,
+                                       meta={"source": self.source.name})
+            self._take = Take(writer.id, self._clock())
+            self._set(State.STARTING)
+            try:
+                self._process = self.source.open()
+            except VigboxError as e:
+                writer.abort()
+                self._fail(e)
+                raise
+            self._thread = threading.Thread(target=self._pump, args=(writer,),
+                                            name="recorder", daemon=True)
+            self._thread.start()
+            log.info("recording %s started from %s", writer.id, self.source.name)
+            return writer.id
+
+    def mark(self) -> float:
+        """Drop a live mark now; return its time in the recording."""
+        with self._lock:
+            if self.state != State.RECORDING:
+                raise CaptureError(f"no recording to mark (recorder is {self.state.value})")
+            at = round(self._clock() - self._take.started, 3)
+            self._take.marks.append(at)
+            return at
+
+    def stop(self, reason: str = "stopped", timeout: float = 30.0) -> str | None:
+        """Stop and wait until the recording is sealed and catalogued."""
+        with self._lock:
+            if self.state not in (State.STARTING, State.RECORDING):
+                return self.last_recording
+            self._take.stop_reason = reason
+            self._set(State.STOPPING)
+            self._process.interrupt()
+            thread = self._thread
+        thread.join(timeout)
+        return self.last_recording
+
+    def wait(self, timeout: float | None = None) -> str | None:
+        """Wait for the current recording to end by itself (duration, fault)."""
+        if self._thread is not None:
+            self._thread.join(timeout)
+        return self.last_recording
+
+    def status(self) -> dict:
+        with self._lock:
+            take = self._take
+            live = self.state in (State.STARTING, State.RECORDING, State.STOPPING)
+            return {
+                "state": self.state.value,
+                "recording": take.id if take and live else None,
+                "elapsed": round(self._clock() - take.started, 1) if take and live else 0.0,
+                "marks": len(take.marks) if take and live else 0,
+                "free_bytes": shutil.disk_usage(self.store.root).free,
+                "error": self.error,
+                "last_recording": self.last_recording,
+            }
+
+    # --- the pump thread -------------------------------------------------------
+
+    def _pump(self, writer) -> None:
+        take, process = self._take, self._process
+        indexer = FragmentIndexer()
+        failure = None
+        next_space_check = 0.0
+        try:
+            while data := process.read(READ_SIZE):
+                writer.write(data)
+                indexer.feed(data)
+                now = self._clock()
+                if take.first_byte_after is None:
+                    take.first_byte_after = round(now - take.started, 3)
+                    self._set(State.RECORDING)
+                if take.first_sealed_after is None and writer.plaintext_sealed:
+                    take.first_sealed_after = round(now - take.started, 3)
+                writer.sync()
+                if now >= next_space_check:
+                    next_space_check = now + SPACE_CHECK_SECONDS
+                    self._check_limits(take, now)
+        except (StoreFullError, MP4Error, OSError) as e:
+            failure = e if isinstance(e, VigboxError) else CaptureError(f"recording failed: {e}")
+            process.finish(timeout=2)
+        try:
+            self._finish(writer, take, process, indexer, failure)
+        except Exception as e:  # the pump must never die silently
+            log.exception("recording %s could not be finished", take.id)
+            self._fail(CaptureError(f"recording {take.id} could not be finished: {e}"))
+
+    def _check_limits(self, take: Take, now: float) -> None:
+        reason = None
+        if now - take.started >= self.max_seconds:
+            reason = "maximum duration"
+        elif shutil.disk_usage(self.store.root).free < self.reserve_bytes:
+            reason = "store nearly full"
+        if reason and take.stop_reason is None:
+            log.warning("recording %s stops: %s", take.id, reason)
+            take.stop_reason = reason
+            self._set(State.STOPPING)
+            self._process.interrupt()
+
+    def _finish(self, writer, take: Take, process, indexer, failure) -> None:
+        code = process.finish(timeout=5)
+        self.source.close()
+        if failure is None and take.stop_reason is None:
+            failure = SourceError(f"{self.source.name} stopped by itself (exit {code}): "
+                                  f"{process.stderr_tail()}")
+        if isinstance(failure, (StoreFullError, CaptureError)) and not isinstance(
+                failure, SourceError):
+            writer.__exit__(StoreFullError, failure, None)  # keeps the whole chunks
+            self._fail(failure)
+            return
+        try:
+            self._commit(writer, take, indexer)
+        except VigboxError as e:
+            self._fail(e)
+            return
+        self.last_recording = take.id
+        if failure is not None:
+            self._fail(failure)
+        else:
+            self._set(State.IDLE)
+
+    def _commit(self, writer, take: Take, indexer) -> None:
+        last = indexer.fragments[-1] if indexer.fragments else None
+        duration = last.time + (last.duration or 0) if last else 0.0
+        writer.commit(duration=round(duration, 3), meta={
+            "marks": take.marks, "fragments": len(indexer.fragments),
+            "first_byte_after": take.first_byte_after,
+            "first_sealed_after": take.first_sealed_after, "stopped": take.stop_reason})
+        with self.store.create("index", parent=take.id) as index:
+            index.write(json.dumps(indexer.to_json()).encode())
+        log.info("recording %s sealed: %.1f s, %d fragments, %d marks", take.id, duration,
+                 len(indexer.fragments), len(take.marks))
+
+    # --- state ----------------------------------------------------------------
+
+    def _check_space(self) -> None:
+        needed = self.max_seconds * self.source.profile.bytes_per_second + self.reserve_bytes
+        free = shutil.disk_usage(self.store.root).free
+        if free < needed:
+            error = StoreFullError(f"{free >> 20} MiB free; a {self.max_seconds / 60:.0f} min "
+                                   f"recording needs {needed >> 20} MiB")
+            self._fail(error)
+            raise error
+
+    def _fail(self, error: Exception) -> None:
+        log.error("recorder error: %s", error)
+        with self._lock:
+            self.error = str(error)
+            self._set(State.ERROR)
+
+    def _set(self, state: State) -> None:
+        with self._lock:
+            self.state = state
+            if state in (State.STARTING, State.IDLE):
+                self.error = None
+        if self._on_change is not None:
+            self._on_change(state, self.error)

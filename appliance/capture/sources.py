@@ -1,0 +1,64 @@
+"""Video sources. Each makes the same thing: a running ffmpeg whose stdout
+is fragmented MP4 (H.264 + AAC). The Raspberry Pi camera lives in
+:mod:`.picamera`, behind the same interface.
+
+>>> source = SyntheticSource(VideoProfile(width=320, height=240), realtime=False)
+>>> proc = source.open()
+>>> proc.read(8)[4:]
+b'ftyp'
+>>> proc.interrupt(); _ = proc.finish(); source.close()
+"""
+
+import os
+import shutil
+
+from ..errors import SourceError
+from .commands import VideoProfile, synthetic_command, v4l2_command
+from .runner import FfmpegProcess
+
+__all__ = ["SyntheticSource", "V4l2Source", "VideoProfile"]
+
+
+def _require_ffmpeg() -> None:
+    if shutil.which("ffmpeg") is None:
+        raise SourceError("ffmpeg is not installed")
+
+
+class SyntheticSource:
+    """ffmpeg's test pattern, frame counter and beeping tone: the demo's
+    camera, and the tests'. ``realtime=False`` runs as fast as it encodes."""
+
+    name = "synthetic"
+
+    def __init__(self, profile: VideoProfile = VideoProfile(), *, realtime: bool = True,
+                 seconds: float | None = None):
+        self.profile, self.realtime, self.seconds = profile, realtime, seconds
+
+    def open(self) -> FfmpegProcess:
+        _require_ffmpeg()
+        return FfmpegProcess(synthetic_command(self.profile, seconds=self.seconds,
+                                               realtime=self.realtime)).start()
+
+    def close(self) -> None:
+        pass
+
+
+class V4l2Source:
+    """A USB webcam and microphone through ffmpeg (laptops, Pis without
+    the camera module)."""
+
+    name = "v4l2"
+
+    def __init__(self, profile: VideoProfile = VideoProfile(), *,
+                 device: str = "/dev/video0", audio_device: str = "default"):
+        self.profile, self.device, self.audio_device = profile, device, audio_device
+
+    def open(self) -> FfmpegProcess:
+        _require_ffmpeg()
+        if not os.path.exists(self.device):
+            raise SourceError(f"no camera at {self.device}")
+        return FfmpegProcess(v4l2_command(self.profile, device=self.device,
+                                          audio_device=self.audio_device)).start()
+
+    def close(self) -> None:
+        pass
