@@ -110,6 +110,10 @@ class Catalog:
             "duration=COALESCE(?, duration), meta=? WHERE id=?",
             (state, sealed_at, size, plaintext_size, duration, json.dumps(merged), object_id))
 
+    @_typed
+    def set_state(self, object_id: str, state: str) -> None:
+        self._db.execute("UPDATE objects SET state=? WHERE id=?", (state, object_id))
+
     def get(self, object_id: str) -> CatalogEntry:
         row = self._db.execute("SELECT * FROM objects WHERE id=?", (object_id,)).fetchone()
         if row is None:

@@ -144,6 +144,7 @@ def cmd_ls(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .cli_intervention import add_intervention_parser
+    from .cli_record import add_record_parser
     from .cli_run import add_run_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
@@ -175,12 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
     ls.set_defaults(func=cmd_ls)
 
     add_intervention_parser(sub)
+    add_record_parser(sub)
     add_run_parser(sub)
     return parser
 
 
 def main(argv=None) -> int:
-    logging.basicConfig(stream=sys.stdout, level=logging.INFO,
+    logging.basicConfig(stream=sys.stderr, level=logging.INFO,
                         format="%(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:

@@ -36,10 +36,28 @@ class Settings:
     scrypt_work_factor: int = 18
     listen: str = "127.0.0.1:8080"
     log_level: str = "INFO"
+    # capture
+    source: str = "synthetic"          # synthetic | v4l2 | picamera
+    video_width: int = 1920
+    video_height: int = 1080
+    fps: int = 30
+    video_bitrate: int = 12_000_000
+    camera_device: str = "/dev/video0"
+    audio_device: str = "default"      # an ALSA device, e.g. "plughw:CARD=Device"
+    max_recording_seconds: int = 1800
+    reserve_mib: int = 64
+    button_pin: int = 17
+    led_pin: int = 27
+    hold_seconds: float = 2.0
 
     @property
     def store_dir(self) -> Path:
         return self.store if self.store is not None else self.home / "store"
+
+    @property
+    def control_socket(self) -> Path:
+        """The recorder's control socket, which the web process talks to."""
+        return self.home / "recorder.sock"
 
     @property
     def audit_dir(self) -> Path:

@@ -50,6 +50,19 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _copy(reader, writer, limit: int | None) -> int:
+    buf = bytearray(1 << 20)
+    copied = 0
+    while limit is None or copied < limit:
+        want = len(buf) if limit is None else min(len(buf), limit - copied)
+        n = reader.readinto(memoryview(buf)[:want])
+        if not n:
+            break
+        writer.write(memoryview(buf)[:n])
+        copied += n
+    return copied
+
+
 def check_object_id(object_id: str) -> str:
     if not isinstance(object_id, str) or not OBJECT_ID.fullmatch(object_id):
         raise ObjectNotFoundError(f"not an object id: {str(object_id)[:40]!r}")
@@ -239,6 +252,40 @@ class Store:
         except BaseException:
             file.close()
             raise
+
+    def interrupted(self, kind: str = "recording") -> list[str]:
+        """Ids of objects cut off by a crash: catalogued ``interrupted`` (or
+        still ``writing`` from a process that is gone) with a partial file."""
+        return [e.id for e in self.catalog.list(kind)
+                if e.state in ("writing", "interrupted") and self.partial_path(e.id).exists()]
+
+    def mark_interrupted(self, object_id: str) -> None:
+        self.catalog.set_state(object_id, "interrupted")
+        log.warning("%s was cut off by a crash: its whole chunks wait for salvage", object_id)
+
+    def finish_interrupted(self, object_id: str, identity: age.X25519Identity, *,
+                           keep: int | None = None, meta: dict | None = None,
+                           duration: float | None = None) -> int:
+        """Re-seal the whole chunks of an interrupted object (the first
+        ``keep`` bytes of them) into a finalised file under the same id;
+        return the bytes kept. The partial file goes only once the new
+        file is published."""
+        temp = self.objects_dir / f".{check_object_id(object_id)}{OBJECT_SUFFIX}.reseal"
+        temp.unlink(missing_ok=True)  # from an earlier attempt cut off in turn
+        with self.open(object_id, identity, salvage=True) as reader, \
+                open_exclusive(temp) as f:
+            writer = age.encrypt(f, [self.keys.recipient()])
+            kept = _copy(reader, writer, keep)
+            writer.close()
+            os.fsync(f.fileno())
+        final = self.object_path(object_id)
+        publish(temp, final)
+        self.partial_path(object_id).unlink()
+        fsync_dir(self.objects_dir)
+        self.catalog.seal(object_id, sealed_at=utc_now(), size=final.stat().st_size,
+                          plaintext_size=kept, duration=duration, meta=meta, state="recovered")
+        log.warning("%s recovered: %d bytes kept", object_id, kept)
+        return kept
 
     def list(self, kind: str | None = None) -> list[StoredObject]:
         return [StoredObject(e, self._existing_path(e.id)) for e in self.catalog.list(kind)]

@@ -104,7 +104,7 @@ def v4l2_command(profile: VideoProfile, *, device: str = "/dev/video0",
                  audio_device: str = "default", seconds: float | None = None) -> list[str]:
     """A USB webcam (V4L2) and microphone (ALSA) on any Linux."""
     video = ffmpeg.input(device, f="v4l2", framerate=profile.fps,
-                         video_size=f"{profile.width}x{profile.height}",
+                         video_size=(profile.width, profile.height),
                          thread_queue_size=512)
     audio = ffmpeg.input(audio_device, f="alsa", thread_queue_size=512)
     return _compile(ffmpeg.output(video, audio, OUTPUT, **_encode(profile, preset="veryfast"),

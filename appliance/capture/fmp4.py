@@ -6,10 +6,9 @@ needs (``moov``, ``moof``) and skips media data, recording where each
 fragment starts, its media time and whether it opens on a keyframe. With
 that index, playback and cutting seek in O(1) instead of scanning.
 
->>> indexer = FragmentIndexer()
->>> indexer.feed(box(b"ftyp", b"isom\\0\\0\\2\\0"))
->>> indexer.init_size
-16
+>>> stream = box(b"ftyp", b"isom") + box(b"free", b"")
+>>> [kind for kind, _, _ in iter_boxes(stream)]
+[b'ftyp', b'free']
 """
 
 import struct

@@ -179,6 +179,8 @@ class Recorder:
     def _finish(self, writer, take: Take, process, indexer, failure) -> None:
         code = process.finish(timeout=5)
         self.source.close()
+        if failure is None and take.stop_reason is None and code == 0 and self.source.seconds:
+            take.stop_reason = "source ended"  # a finite source (tests, field checks)
         if failure is None and take.stop_reason is None:
             failure = SourceError(f"{self.source.name} stopped by itself (exit {code}): "
                                   f"{process.stderr_tail()}")

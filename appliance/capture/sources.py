@@ -48,6 +48,7 @@ class V4l2Source:
     the camera module)."""
 
     name = "v4l2"
+    seconds = None
 
     def __init__(self, profile: VideoProfile = VideoProfile(), *,
                  device: str = "/dev/video0", audio_device: str = "default"):

@@ -1,0 +1,51 @@
+"""``vigbox record``: one recording from the command line, for field
+checks and tests. It prints the new recording's id, and exits 0, only
+once the recording is sealed, finalised and catalogued."""
+
+import signal
+import sys
+import threading
+
+from .capture import SOURCES, make_source
+from .capture.recorder import Recorder, State
+from .capture.recovery import find_interrupted
+from .errors import CaptureError
+from .store import Store
+
+
+def recorder_for(settings, source) -> Recorder:
+    store = Store(settings.store_dir, sync_interval=settings.sync_interval)
+    find_interrupted(store)
+    return Recorder(store, source, max_seconds=settings.max_recording_seconds,
+                    reserve_bytes=settings.reserve_mib << 20)
+
+
+def cmd_record(args) -> int:
+    source = make_source(args.settings, args.source,
+                         fast_seconds=args.seconds if args.fast else None)
+    recorder = recorder_for(args.settings, source)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    recorder.start()
+    if args.fast:
+        recorder.wait()
+    else:
+        ended = threading.Thread(target=lambda: (recorder.wait(), stop.set()), daemon=True)
+        ended.start()
+        stop.wait(args.seconds)
+        recorder.stop("duration reached" if not stop.is_set() else "signal")
+    if recorder.state == State.ERROR:
+        raise CaptureError(recorder.error)
+    print(recorder.last_recording)
+    sys.stdout.flush()
+    return 0
+
+
+def add_record_parser(sub) -> None:
+    record = sub.add_parser("record", help="record one film, then exit")
+    record.add_argument("--source", choices=SOURCES, help="default: the settings' source")
+    record.add_argument("--seconds", type=float, required=True)
+    record.add_argument("--fast", action="store_true",
+                        help="synthetic only: make SECONDS of media as fast as possible")
+    record.set_defaults(func=cmd_record)

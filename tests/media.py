@@ -1,0 +1,57 @@
+"""Inspecting recordings without writing plaintext anywhere: decrypted
+bytes go to ffprobe and ffmpeg through pipes, never to a file."""
+
+import array
+import json
+import subprocess
+
+from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
+
+
+def decrypted(store, object_id, identity) -> bytes:
+    with store.open(object_id, identity) as reader:
+        return reader.read()
+
+
+def probe(data: bytes) -> dict:
+    """ffprobe's view of an MP4 given on stdin, frames counted."""
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-count_frames", "-show_entries",
+         "stream=codec_type,codec_name,nb_read_frames,duration,r_frame_rate",
+         "-of", "json", "-i", "pipe:0"], input=data, capture_output=True, check=True)
+    return {s["codec_type"]: s for s in json.loads(out.stdout)["streams"]}
+
+
+def flash_times(data: bytes, fps: int) -> list[float]:
+    """Times of the frames where the synthetic white square is lit."""
+    luma = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:v", "-vf",
+         "crop=iw/20:ih/20:0:0,scale=1:1", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
+        input=data, capture_output=True, check=True).stdout
+    return [n / fps for n, y in enumerate(luma)
+            if y > 200 and (n == 0 or luma[n - 1] <= 200)]
+
+
+def beep_times(data: bytes) -> list[float]:
+    """Onsets of the synthetic beeps in the sound track."""
+    pcm = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:a", "-f", "s16le", "-ac", "1",
+         "-ar", str(AUDIO_RATE), "pipe:1"], input=data, capture_output=True, check=True).stdout
+    samples = array.array("h", pcm)
+    onsets, quiet_since = [], 0
+    for i, s in enumerate(samples):
+        if abs(s) > 4000:
+            if i - quiet_since > AUDIO_RATE // 4:
+                onsets.append(i / AUDIO_RATE)
+            quiet_since = i
+    return onsets
+
+
+def av_offsets(data: bytes, fps: int) -> list[float]:
+    """Beep onset minus flash start, for each second both appear in."""
+    flashes, beeps = flash_times(data, fps), beep_times(data)
+    assert flashes and beeps, "no sync marks found"
+    return [b - min(flashes, key=lambda f: abs(f - b)) for b in beeps]
+
+
+__all__ = ["decrypted", "probe", "av_offsets", "BEEP_FRAMES"]

@@ -1,0 +1,173 @@
+"""Recording for real: ffmpeg's synthetic source, the sealed store, and
+nothing in plaintext on any filesystem."""
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from appliance.capture.fmp4 import FragmentIndex
+from appliance.capture.recorder import Recorder, State
+from appliance.capture.recovery import find_interrupted, finish_interrupted
+from appliance.capture.sources import SyntheticSource, VideoProfile
+from appliance.errors import RecorderBusyError, StoreFullError
+from appliance.store import Store
+from conftest import PASSPHRASE
+from media import av_offsets, decrypted, probe
+
+FPS = 30
+PLAINTEXT_NEEDLES = (b"ftypiso", b"moof", b"mdat", b"x264 - core")
+VIGBOX = Path(sys.executable).with_name("vigbox")
+
+
+def index_of(store, recording_id, identity) -> FragmentIndex:
+    [index] = [o for o in store.list("index") if o.entry.parent == recording_id]
+    import json
+    return FragmentIndex.from_json(json.loads(decrypted(store, index.entry.id, identity)))
+
+
+@pytest.fixture(scope="module")
+def twenty_seconds(tmp_path_factory):
+    """One 20 s synthetic 1080p30 recording, made as fast as ffmpeg can."""
+    started = time.time()
+    home = tmp_path_factory.mktemp("home")
+    store = Store(home / "store")
+    store.keys.create(PASSPHRASE, work_factor=10)
+    recorder = Recorder(store, SyntheticSource(VideoProfile(), realtime=False, seconds=20))
+    recording_id = recorder.start()
+    recorder.wait(timeout=120)
+    return store, store.keys.unlock(PASSPHRASE), recording_id, recorder, started, home
+
+
+def test_a_synthetic_recording_is_sealed_and_playable(twenty_seconds):
+    store, identity, recording_id, recorder, _, _ = twenty_seconds
+    assert recorder.state == State.IDLE and recorder.last_recording == recording_id
+    entry = store.catalog.get(recording_id)
+    assert entry.state == "sealed" and entry.meta["stopped"] == "source ended"
+    streams = probe(decrypted(store, recording_id, identity))
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    assert abs(float(streams["video"]["duration"]) - 20) <= 1 / FPS
+    assert int(streams["video"]["nb_read_frames"]) == 20 * FPS
+    assert abs(entry.duration - 20) <= 1 / FPS
+
+
+def test_audio_and_video_stay_in_sync(twenty_seconds):
+    store, identity, recording_id, *_ = twenty_seconds
+    offsets = av_offsets(decrypted(store, recording_id, identity), FPS)
+    assert len(offsets) >= 19
+    assert max(abs(o) for o in offsets) <= 1 / FPS, offsets
+
+
+def test_the_fragment_index_points_at_every_fragment(twenty_seconds):
+    store, identity, recording_id, *_ = twenty_seconds
+    index = index_of(store, recording_id, identity)
+    data = decrypted(store, recording_id, identity)
+    assert [t.handler for t in index.tracks] == ["vide", "soun"]
+    assert len(index.fragments) >= 40
+    for fragment in index.fragments:
+        assert data[fragment.offset + 4:fragment.offset + 8] == b"moof"
+    keyframes = [f.time for f in index.fragments if f.keyframe]
+    assert keyframes == pytest.approx(list(range(20)), abs=1 / FPS)
+    times = [f.time for f in index.fragments]
+    assert times == sorted(times) and times[0] == 0
+
+
+def test_no_plaintext_on_any_filesystem(twenty_seconds):
+    store, _, _, _, started, home = twenty_seconds
+    places = {home, Path(tempfile.gettempdir()), Path("/dev/shm"), Path("/var/tmp"), Path.cwd()}
+    for place in places:
+        for root, dirs, files in os.walk(place):
+            dirs[:] = [d for d in dirs if d not in (".venv", ".git", "node_modules")]
+            for name in files:
+                path = Path(root, name)
+                try:
+                    if path.is_symlink() or path.stat().st_mtime < started:
+                        continue
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                found = [n for n in PLAINTEXT_NEEDLES if n in data]
+                assert not found, f"plaintext {found} in {path}"
+
+
+def test_start_to_first_sealed_byte_is_under_a_second(twenty_seconds):
+    store, _, recording_id, *_ = twenty_seconds
+    assert store.catalog.get(recording_id).meta["first_sealed_after"] < 1.0
+
+
+def test_marks_and_a_second_start_while_recording(intervention):
+    store, identity = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=True))
+    recording_id = recorder.start()
+    time.sleep(1.2)
+    with pytest.raises(RecorderBusyError):
+        recorder.start()
+    first = recorder.mark()
+    time.sleep(0.5)
+    second = recorder.mark()
+    assert recorder.status()["marks"] == 2 and recorder.status()["state"] == "recording"
+    assert recorder.stop() == recording_id
+    entry = store.catalog.get(recording_id)
+    assert entry.meta["marks"] == [first, second] and 1.0 < first < second
+    assert entry.meta["stopped"] == "stopped"
+    assert float(probe(decrypted(store, recording_id, identity))["video"]["duration"]) >= 1.5
+
+
+def test_recording_stops_at_the_maximum_duration(intervention):
+    store, identity = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)), max_seconds=2)
+    recording_id = recorder.start()
+    recorder.wait(timeout=30)
+    entry = store.catalog.get(recording_id)
+    assert entry.meta["stopped"] == "maximum duration" and recorder.state == State.IDLE
+    assert 2.0 <= entry.duration <= 3.5
+
+
+def test_a_source_that_dies_keeps_what_was_recorded(intervention):
+    store, identity = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
+    recording_id = recorder.start()
+    time.sleep(1.5)
+    os.kill(recorder._process.pid, signal.SIGKILL)  # the camera's ffmpeg dies
+    recorder.wait(timeout=30)
+    assert recorder.state == State.ERROR and "stopped by itself" in recorder.error
+    entry = store.catalog.get(recording_id)
+    assert entry.state == "sealed" and entry.duration >= 0.5
+    assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"
+
+
+@pytest.mark.parametrize("seconds", [2.5, 4.2, 6.1])
+def test_kill_9_of_the_recorder_loses_at_most_two_seconds(intervention, settings, seconds):
+    store, identity = intervention
+    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "60"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    time.sleep(seconds)
+    os.killpg(process.pid, signal.SIGKILL)  # the recorder and its ffmpeg, at once
+    killed_at = datetime.now(timezone.utc)
+    process.wait()
+    [recording_id] = find_interrupted(store)
+    assert store.catalog.get(recording_id).state == "interrupted"
+    created = datetime.fromisoformat(store.catalog.get(recording_id).created)
+    assert finish_interrupted(store, identity) == [recording_id]
+    entry = store.catalog.get(recording_id)
+    assert entry.state == "recovered" and not store.partial_path(recording_id).exists()
+    recorded_for = (killed_at - created).total_seconds()
+    video = probe(decrypted(store, recording_id, identity))["video"]
+    assert float(video["duration"]) >= recorded_for - 2.0, (video, recorded_for)
+    assert abs(entry.duration - float(video["duration"])) <= 0.6
+    assert index_of(store, recording_id, identity).fragments
+
+
+def test_refuses_to_start_without_room_for_the_longest_recording(intervention):
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(), max_seconds=10 ** 7)
+    with pytest.raises(StoreFullError, match="needs"):
+        recorder.start()
+    assert recorder.state == State.ERROR and store.list() == []

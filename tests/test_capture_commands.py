@@ -1,0 +1,54 @@
+"""ffmpeg command lines, checked as lists (they are pure functions)."""
+
+from appliance.capture import commands
+from appliance.capture.commands import VideoProfile
+
+PROFILE = VideoProfile(width=1280, height=720, fps=25, video_bitrate=8_000_000)
+
+
+def option(cmd: list[str], name: str) -> str:
+    return cmd[cmd.index(name) + 1]
+
+
+def test_every_source_writes_fragmented_mp4_to_stdout():
+    for cmd in (commands.synthetic_command(PROFILE),
+                commands.v4l2_command(PROFILE),
+                commands.picamera_mux_command(PROFILE)):
+        assert cmd[0] == "ffmpeg" and cmd[-1] == "pipe:1"
+        assert option(cmd, "-f") in ("lavfi", "v4l2", "h264")
+        assert option(cmd, "-movflags") == "frag_keyframe+empty_moov+default_base_moof"
+        assert option(cmd, "-frag_duration") == "500000"
+        assert "-nostdin" in cmd[:4], "global options come first"
+        assert not any(arg.endswith((".mp4", ".tmp")) or arg.startswith("/tmp") for arg in cmd)
+
+
+def test_encoders_make_a_keyframe_every_second_with_headers():
+    cmd = commands.synthetic_command(PROFILE)
+    assert option(cmd, "-g") == option(cmd, "-keyint_min") == "25"
+    assert option(cmd, "-sc_threshold") == "0"
+    assert option(cmd, "-x264-params") == "repeat-headers=1"
+    assert option(cmd, "-b:v") == "8000000" and option(cmd, "-acodec") == "aac"
+
+
+def test_synthetic_source_paces_in_real_time_unless_asked_not_to():
+    assert "-re" in commands.synthetic_command(PROFILE)
+    fast = commands.synthetic_command(PROFILE, seconds=20, realtime=False)
+    assert "-re" not in fast and option(fast, "-t") == "20"
+    assert "testsrc2=size=1280x720:rate=25" in fast
+
+
+def test_v4l2_reads_the_camera_and_the_microphone():
+    cmd = commands.v4l2_command(PROFILE, device="/dev/video2", audio_device="plughw:1")
+    inputs = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"]
+    assert inputs == ["/dev/video2", "plughw:1"]
+    assert option(cmd, "-video_size") == "1280x720"
+
+
+def test_picamera_mux_copies_the_hardware_encoded_video():
+    cmd = commands.picamera_mux_command(PROFILE, audio_device="plughw:1")
+    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"] == ["pipe:0", "plughw:1"]
+    assert option(cmd, "-vcodec") == "copy" and option(cmd, "-acodec") == "aac"
+
+
+def test_bytes_per_second_covers_the_stream():
+    assert PROFILE.bytes_per_second > (8_000_000 + 128_000) // 8
