@@ -90,6 +90,10 @@ class StoreFullError(StoreError):
     """The store's filesystem has no room left for what was being written."""
 
 
+class StoreNotMountedError(StoreError):
+    """The encrypted store volume is not mounted where the store should be."""
+
+
 class NoInterventionError(StoreError):
     """No intervention is set up: there is no recipient to seal to."""
 
@@ -110,6 +114,14 @@ class RecorderBusyError(CaptureError):
 
 class SourceError(CaptureError):
     """The camera or the microphone is missing or stopped delivering."""
+
+
+class MicrophoneError(SourceError):
+    """The microphone is missing or stopped delivering."""
+
+
+class ClockNotSetError(CaptureError):
+    """The clock has not been set since power-up (a Pi 4 has no RTC)."""
 
 
 class ConfigError(VigboxError):

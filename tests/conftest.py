@@ -1,5 +1,7 @@
 """Shared fixtures. Every test gets its own VIGBOX_HOME under tmp_path."""
 
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -32,6 +34,26 @@ def intervention(store):
     """A store with an intervention set up; yields (store, identity)."""
     store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
     return store, store.keys.unlock(PASSPHRASE)
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    """Mount small tmpfs file systems (size in MiB) that really fill up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a tmpfs needs root; make test runs as root in CI")
+    mounts = []
+
+    def mount(mib: int) -> Path:
+        path = tmp_path / f"tmpfs{len(mounts)}"
+        path.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m,mode=0700", "tmpfs",
+                        path], check=True)
+        mounts.append(path)
+        return path
+
+    yield mount
+    for path in mounts:
+        subprocess.run(["umount", "-l", path], check=True)
 
 
 @pytest.fixture

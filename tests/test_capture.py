@@ -2,6 +2,7 @@
 nothing in plaintext on any filesystem."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -171,3 +172,53 @@ def test_refuses_to_start_without_room_for_the_longest_recording(intervention):
     with pytest.raises(StoreFullError, match="needs"):
         recorder.start()
     assert recorder.state == State.ERROR and store.list() == []
+
+
+def fill(path: Path, leave_bytes: int) -> None:
+    """Write a ballast file until only ``leave_bytes`` stay free."""
+    free = shutil.disk_usage(path).free - leave_bytes
+    with open(path / "ballast", "wb") as f:
+        while free > 0:
+            n = min(free, 1 << 20)
+            f.write(bytes(n))
+            free -= n
+
+
+def recording_store(mount: Path):
+    store = Store(mount / "store")
+    store.keys.create(PASSPHRASE, work_factor=10)
+    with store.create("still") as still:
+        still.write(b"a still taken earlier")
+    return store, store.keys.unlock(PASSPHRASE), still.id
+
+
+def test_a_nearly_full_store_stops_the_recording_cleanly(tmpfs):
+    mount = tmpfs(24)
+    store, identity, still = recording_store(mount)
+    recorder = Recorder(store, SyntheticSource(VideoProfile()), max_seconds=4,
+                        reserve_bytes=4 << 20)
+    recording_id = recorder.start()
+    time.sleep(1.2)
+    fill(mount, leave_bytes=3 << 20)
+    recorder.wait(timeout=30)
+    entry = store.catalog.get(recording_id)
+    assert recorder.state == State.IDLE and entry.meta["stopped"] == "store nearly full"
+    assert entry.state == "sealed" and entry.duration < 4
+    assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"
+    assert decrypted(store, still, identity) == b"a still taken earlier"
+
+
+def test_a_full_disk_keeps_the_whole_chunks_and_everything_else(tmpfs):
+    mount = tmpfs(24)
+    store, identity, still = recording_store(mount)
+    recorder = Recorder(store, SyntheticSource(VideoProfile()), max_seconds=4, reserve_bytes=0)
+    recording_id = recorder.start()
+    time.sleep(1.2)
+    fill(mount, leave_bytes=256 << 10)
+    recorder.wait(timeout=30)
+    assert recorder.state == State.ERROR and "full" in recorder.error
+    assert decrypted(store, still, identity) == b"a still taken earlier"
+    (mount / "ballast").unlink()  # the guider makes room; the next unlock finishes it
+    assert find_interrupted(store) == [recording_id]
+    finish_interrupted(store, identity)
+    assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"

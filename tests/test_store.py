@@ -130,20 +130,11 @@ def test_files_are_private(intervention):
 
 
 @pytest.fixture
-def small_store(tmp_path):
+def small_store(tmpfs):
     """A store on a 1 MiB tmpfs, so the disk really fills up."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a tmpfs needs root; make test runs as root in CI")
-    mount = tmp_path / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", mount],
-                   check=True)
-    try:
-        store = Store(mount)
-        store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
-        yield store, store.keys.unlock(PASSPHRASE)
-    finally:
-        subprocess.run(["umount", "-l", mount], check=True)
+    store = Store(tmpfs(1))
+    store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    return store, store.keys.unlock(PASSPHRASE)
 
 
 def test_a_full_disk_is_a_typed_error_and_loses_nothing_stored(small_store):

@@ -16,12 +16,20 @@ most ``sync_interval`` seconds apart, so a power cut loses seconds.
 import enum
 import json
 import logging
+import os
 import shutil
 import threading
 import time
 from dataclasses import dataclass, field
 
-from ..errors import CaptureError, RecorderBusyError, SourceError, StoreFullError, VigboxError
+from ..errors import (
+    CaptureError,
+    RecorderBusyError,
+    SourceError,
+    StoreFullError,
+    StoreNotMountedError,
+    VigboxError,
+)
 from ..store import Store
 from .fmp4 import FragmentIndexer, MP4Error
 
@@ -56,14 +64,17 @@ class Take:
 class Recorder:
     def __init__(self, store: Store, source, *, max_seconds: float = DEFAULT_MAX_SECONDS,
                  reserve_bytes: int = DEFAULT_RESERVE_BYTES, clock=time.monotonic,
-                 on_change=None):
+                 require_mount: bool = False, on_change=None):
         """``source`` makes the fMP4 stream. ``on_change(state, error)`` is
-        called on every state change (the LED, the web's status)."""
+        called on every state change (the LED, the web's status), with the
+        exception behind an error. ``require_mount``: the store must be a
+        mounted volume (on the device: the LUKS store)."""
         self.store, self.source = store, source
         self.max_seconds, self.reserve_bytes = max_seconds, reserve_bytes
-        self._clock, self._on_change = clock, on_change
+        self.require_mount = require_mount
+        self._clock, self.on_change = clock, on_change
         self._lock = threading.RLock()
-        self.state, self.error = State.IDLE, None
+        self.state, self.error, self.error_exception = State.IDLE, None, None
         self._take: Take | None = None
         self._thread: threading.Thread | None = None
         self._process = None
@@ -76,9 +87,13 @@ class Recorder:
         with self._lock:
             if self.state in (State.STARTING, State.RECORDING, State.STOPPING):
                 raise RecorderBusyError(f"recorder is {self.state.value}")
-            self._check_space()
-            writer = self.store.create("recording", keep_partial=True,
-                                       meta={"source": self.source.name})
+            try:
+                self._check_store()
+                writer = self.store.create("recording", keep_partial=True,
+                                           meta={"source": self.source.name})
+            except VigboxError as e:
+                self._fail(e)
+                raise
             self._take = Take(writer.id, self._clock())
             self._set(State.STARTING)
             try:
@@ -214,25 +229,26 @@ class Recorder:
 
     # --- state ----------------------------------------------------------------
 
-    def _check_space(self) -> None:
+    def _check_store(self) -> None:
+        if self.require_mount and not os.path.ismount(self.store.root):
+            raise StoreNotMountedError(f"the store volume is not mounted at {self.store.root}")
+        self.store.keys.recipient()  # NoInterventionError: nothing to seal to
         needed = self.max_seconds * self.source.profile.bytes_per_second + self.reserve_bytes
         free = shutil.disk_usage(self.store.root).free
         if free < needed:
-            error = StoreFullError(f"{free >> 20} MiB free; a {self.max_seconds / 60:.0f} min "
-                                   f"recording needs {needed >> 20} MiB")
-            self._fail(error)
-            raise error
+            raise StoreFullError(f"{free >> 20} MiB free; a {self.max_seconds / 60:.0f} min "
+                                 f"recording needs {needed >> 20} MiB")
 
     def _fail(self, error: Exception) -> None:
         log.error("recorder error: %s", error)
         with self._lock:
-            self.error = str(error)
+            self.error, self.error_exception = str(error), error
             self._set(State.ERROR)
 
     def _set(self, state: State) -> None:
         with self._lock:
             self.state = state
             if state in (State.STARTING, State.IDLE):
-                self.error = None
-        if self._on_change is not None:
-            self._on_change(state, self.error)
+                self.error = self.error_exception = None
+        if self.on_change is not None:
+            self.on_change(state, self.error_exception)

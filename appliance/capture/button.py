@@ -1,0 +1,139 @@
+"""The physical record button and its status LED, on gpiozero.
+
+>>> from gpiozero.pins.mock import MockFactory
+>>> class Idle:  # a stand-in recorder that only reports its state
+...     state, on_change = "idle", None
+>>> button = RecordButton(Idle(), button_pin=17, led_pin=27, pin_factory=MockFactory())
+>>> button.led.value
+0
+>>> button.close()
+
+Idle: a short press starts. Recording: a short press drops a live mark, a
+hold of ``hold_seconds`` (2 s) stops. The LED says what the box is doing:
+
+====================  ==================================================
+off                   idle, ready to record
+fast flicker          starting or stopping (sealing the last fragment)
+on, steady            recording
+goes dark for 0.2 s   a mark was dropped
+N blinks, a pause     an error; N from :data:`ERROR_BLINKS`
+====================  ==================================================
+"""
+
+import itertools
+import logging
+import threading
+
+from gpiozero import LED, Button
+
+from ..errors import (
+    ClockNotSetError,
+    MicrophoneError,
+    NoInterventionError,
+    SourceError,
+    StoreFullError,
+    StoreNotMountedError,
+    VigboxError,
+)
+
+log = logging.getLogger("vigbox.button")
+STEP = 0.2  # seconds per step of an LED pattern
+# blinks per error, most specific first (a MicrophoneError is a SourceError)
+ERROR_BLINKS = [
+    (MicrophoneError, 2),
+    (SourceError, 1),          # no camera, or it stopped delivering
+    (StoreNotMountedError, 3),
+    (StoreFullError, 4),       # store full, or too full to start
+    (NoInterventionError, 5),  # nothing to seal to: set up an intervention
+    (ClockNotSetError, 6),
+    (VigboxError, 7),          # anything else: see the page or the journal
+]
+PAUSE_STEPS = 8
+
+
+def error_blinks(error: BaseException | None) -> int:
+    for kind, blinks in ERROR_BLINKS:
+        if isinstance(error, kind):
+            return blinks
+    return ERROR_BLINKS[-1][1]
+
+
+def error_pattern(blinks: int) -> list[int]:
+    """One period of an error pattern: ``blinks`` short blinks, then a pause."""
+    return [1, 0] * blinks + [0] * PAUSE_STEPS
+
+
+class StatusLED:
+    """The LED patterns, as gpiozero ``source`` sequences."""
+
+    def __init__(self, pin: int, *, pin_factory=None):
+        self.led = LED(pin, pin_factory=pin_factory)
+        self.led.source_delay = STEP / 2
+
+    @property
+    def value(self) -> int:
+        return self.led.value
+
+    def _play(self, values) -> None:
+        self.led.source = None
+        self.led.source = values
+
+    def show(self, state: str, error: BaseException | None = None) -> None:
+        if state == "idle":
+            self._play(None)
+            self.led.off()
+        elif state in ("starting", "stopping"):
+            self._play(itertools.cycle([1, 0]))
+        elif state == "recording":
+            self._play(None)
+            self.led.on()
+        elif state == "error":
+            self._play(itertools.cycle(error_pattern(error_blinks(error))))
+
+    def mark(self) -> None:
+        self._play(iter([0, 0, 0, 0, 1]))
+
+    def close(self) -> None:
+        self.led.close()
+
+
+class RecordButton:
+    """Wires a gpiozero :class:`~gpiozero.Button` and the LED to a recorder."""
+
+    def __init__(self, recorder, *, button_pin: int = 17, led_pin: int = 27,
+                 hold_seconds: float = 2.0, pin_factory=None):
+        self.recorder = recorder
+        self.button = Button(button_pin, pull_up=True, bounce_time=0.05,
+                             hold_time=hold_seconds, pin_factory=pin_factory)
+        self.led = StatusLED(led_pin, pin_factory=pin_factory)
+        self._held = False
+        self.button.when_held = self._on_held
+        self.button.when_released = self._on_released
+        recorder.on_change = self._on_change
+        self.led.show(getattr(recorder.state, "value", recorder.state))
+
+    def _on_change(self, state, error) -> None:
+        self.led.show(state.value, error)
+
+    def _on_held(self) -> None:
+        self._held = True
+        if self.recorder.state.value == "recording":
+            # stopping waits for the last fragment: not on gpiozero's thread
+            threading.Thread(target=self.recorder.stop, args=("button",), daemon=True).start()
+
+    def _on_released(self) -> None:
+        if self._held:
+            self._held = False
+            return
+        try:
+            if self.recorder.state.value == "recording":
+                self.recorder.mark()
+                self.led.mark()
+            elif self.recorder.state.value in ("idle", "error"):
+                self.recorder.start()
+        except VigboxError as e:  # the LED shows it; the journal says it
+            log.warning("button press refused: %s", e)
+
+    def close(self) -> None:
+        self.button.close()
+        self.led.close()
