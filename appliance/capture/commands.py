@@ -32,6 +32,8 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf")
 BEEP_FRAMES = 2
 BEEP_HZ = 1000
 AUDIO_RATE = 48000
+# seconds ALSA capture runs behind the camera on a Pi (picamera2's default)
+AUDIO_OFFSET = -0.3
 
 
 @dataclass(frozen=True)
@@ -112,12 +114,18 @@ def v4l2_command(profile: VideoProfile, *, device: str = "/dev/video0",
 
 
 def picamera_mux_command(profile: VideoProfile, *, audio_device: str = "default",
+                         audio_input: dict | None = None, audio_offset: float = AUDIO_OFFSET,
                          seconds: float | None = None) -> list[str]:
     """Mux the Pi encoder's H.264 (on stdin, already compressed) with the
-    USB microphone: the video is copied, only the sound is encoded."""
+    USB microphone: the video is copied, only the sound is encoded. Raw
+    H.264 carries no timestamps, so the video is stamped by the wall clock
+    on arrival, as ALSA stamps the sound, and the sound is moved by ``audio_offset`` (ALSA's capture delay),
+    as picamera2's own FfmpegOutput does. ``audio_input`` replaces the
+    ALSA input options (``{"f": "alsa"}``), for a sound source off a Pi."""
     video = ffmpeg.input("pipe:0", f="h264", framerate=profile.fps,
                          use_wallclock_as_timestamps=1, thread_queue_size=512)
-    audio = ffmpeg.input(audio_device, f="alsa", use_wallclock_as_timestamps=1,
+    # ALSA stamps its packets with the wall clock itself
+    audio = ffmpeg.input(audio_device, **(audio_input or {"f": "alsa"}), itsoffset=audio_offset,
                          thread_queue_size=512)
     return _compile(ffmpeg.output(video, audio, OUTPUT, vcodec="copy", acodec="aac",
                                   **{"b:a": profile.audio_bitrate}, ar=AUDIO_RATE,
