@@ -144,7 +144,7 @@ def cmd_ls(args) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from .cli_intervention import add_intervention_parser
-    from .cli_record import add_record_parser
+    from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
@@ -177,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_intervention_parser(sub)
     add_record_parser(sub)
+    add_recover_parser(sub)
     add_run_parser(sub)
     return parser
 

@@ -49,3 +49,25 @@ def add_record_parser(sub) -> None:
     record.add_argument("--fast", action="store_true",
                         help="synthetic only: make SECONDS of media as fast as possible")
     record.set_defaults(func=cmd_record)
+
+
+def cmd_recover(args) -> int:
+    """Finish recordings cut off by a crash (what unlocking the page does)."""
+    from .capture.recovery import finish_interrupted
+    from .cli import read_passphrase
+    store = Store(args.settings.store_dir, create=False)
+    found = find_interrupted(store)
+    if not found:
+        print("no interrupted recordings", file=sys.stderr)
+        return 0
+    identity = store.keys.unlock(read_passphrase(args.passphrase_fd, "Passphrase: "))
+    for object_id in finish_interrupted(store, identity):
+        entry = store.catalog.get(object_id)
+        print(f"{object_id} recovered: {entry.duration:.1f} s")
+    return 0
+
+
+def add_recover_parser(sub) -> None:
+    recover = sub.add_parser("recover", help="finish recordings cut off by a power cut")
+    recover.add_argument("--passphrase-fd", type=int, metavar="N")
+    recover.set_defaults(func=cmd_recover)

@@ -1,11 +1,15 @@
-"""``vigbox run``: the appliance's long-running processes.
+"""``vigbox run``, ``vigbox recorder`` and ``vigbox web``: the appliance's
+long-running processes.
 
-In simulation (``make demo``) one process serves the web page; the
-recorder joins it once capture exists. On the device systemd starts
-the recorder and the web as separate units.
+On the device systemd starts the recorder (camera, button, LED) and the
+web (no devices) as two units. ``vigbox run`` starts both in one process,
+which is what ``make demo`` does; with ``--simulate`` the camera is the
+synthetic source and the button sits on gpiozero's mock pins.
 """
 
 import logging
+import signal
+import threading
 
 from .errors import ConfigError
 
@@ -19,26 +23,79 @@ def parse_listen(text: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def cmd_run(args) -> int:
+def make_recorder_service(settings, simulate: bool):
+    from .capture import make_source
+    from .capture.service import RecorderService
+    pin_factory = None
+    if simulate:
+        from gpiozero.pins.mock import MockFactory
+        pin_factory = MockFactory()
+    source = make_source(settings, "synthetic" if simulate else None)
+    return RecorderService(settings, source, pin_factory=pin_factory,
+                           require_mount=not simulate)
+
+
+def serve_web(settings, listen: str | None, simulate: bool) -> None:
     import waitress
 
     from web import create_app
+    from .capture.control import RecorderClient
     from .store import Store
 
-    settings = args.settings
-    host, port = parse_listen(args.listen or settings.listen)
+    host, port = parse_listen(listen or settings.listen)
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
-    store.reconcile()
-    app = create_app({"SETTINGS": settings, "STORE": store})
-    mode = "simulation" if (args.simulate or settings.simulate) else "device"
+    app = create_app({"SETTINGS": settings, "STORE": store,
+                      "RECORDER": RecorderClient(settings.control_socket)})
+    mode = "simulation" if simulate else "device"
     log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)
     waitress.serve(app, host=host, port=port, threads=8, ident="vigbox")
+
+
+def _simulating(args) -> bool:
+    return bool(getattr(args, "simulate", False) or args.settings.simulate)
+
+
+def cmd_recorder(args) -> int:
+    service = make_recorder_service(args.settings, _simulating(args))
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: service.shutdown())
+    service.run()
+    return 0
+
+
+def cmd_web(args) -> int:
+    serve_web(args.settings, args.listen, _simulating(args))
+    return 0
+
+
+def _interrupt(*_):
+    raise KeyboardInterrupt
+
+
+def cmd_run(args) -> int:
+    simulate = _simulating(args)
+    service = make_recorder_service(args.settings, simulate)
+    signal.signal(signal.SIGTERM, _interrupt)  # systemd and make stop with SIGTERM
+    recorder = threading.Thread(target=service.run, name="recorder-service")
+    recorder.start()
+    try:
+        serve_web(args.settings, args.listen, simulate)  # until SIGINT/SIGTERM
+    except KeyboardInterrupt:
+        log.info("stopping")
+    finally:
+        service.shutdown()  # finishes and seals a recording under way
+        recorder.join(60)
     return 0
 
 
 def add_run_parser(sub) -> None:
-    run = sub.add_parser("run", help="run the appliance (web page, and later the recorder)")
-    run.add_argument("--simulate", action="store_true",
-                     help="synthetic camera, no GPIO: the demo on any machine")
-    run.add_argument("--listen", metavar="HOST:PORT")
-    run.set_defaults(func=cmd_run)
+    for name, func, text in (
+            ("run", cmd_run, "run the whole appliance in one process (the demo)"),
+            ("recorder", cmd_recorder, "run the recorder service (camera, button, LED)"),
+            ("web", cmd_web, "run the web page (talks to the recorder's socket)")):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("--simulate", action="store_true",
+                             help="synthetic camera, mock GPIO pins: runs on any machine")
+        if name != "recorder":
+            command.add_argument("--listen", metavar="HOST:PORT")
+        command.set_defaults(func=func)

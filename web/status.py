@@ -10,6 +10,7 @@ import shutil
 from flask import Blueprint, current_app, jsonify, render_template
 
 from appliance import __version__
+from appliance.errors import CaptureError
 
 bp = Blueprint("status", __name__)
 
@@ -26,7 +27,19 @@ def appliance_status() -> dict:
         "objects": len(objects),
         "recordings": sum(1 for o in objects if o.entry.kind == "recording"),
         "free_bytes": usage.free,
+        "recorder": recorder_status(),
     }
+
+
+def recorder_status() -> dict:
+    recorder = current_app.config.get("RECORDER")
+    if recorder is None:
+        return {"state": "absent"}
+    try:
+        status = recorder.status()
+    except CaptureError:
+        return {"state": "not running"}
+    return {k: status[k] for k in ("state", "elapsed", "marks", "error")}
 
 
 @bp.get("/")

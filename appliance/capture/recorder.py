@@ -79,6 +79,8 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._process = None
         self.last_recording: str | None = None
+        # bytes the source has delivered, ever: the watchdog's sign of life
+        self.bytes_in = 0
 
     # --- commands -------------------------------------------------------------
 
@@ -158,6 +160,7 @@ class Recorder:
         next_space_check = 0.0
         try:
             while data := process.read(READ_SIZE):
+                self.bytes_in += len(data)
                 writer.write(data)
                 indexer.feed(data)
                 now = self._clock()

@@ -1,0 +1,104 @@
+"""The recorder service: camera, button, LED and the control socket in one
+long-running process (``vigbox recorder``; on the device a systemd unit of
+``Type=notify``).
+
+It tells systemd READY once the store, the source and the socket are set
+up, and pings the watchdog only while the recorder is healthy: idle, or
+recording with bytes still arriving from the camera. A camera that
+freezes without dying stops the pings, and systemd restarts the service;
+the recording it was making is recovered like any other interruption.
+
+>>> Notifier({}).enabled
+False
+"""
+
+import logging
+import os
+import socket
+import threading
+
+from ..store import Store
+from .control import ControlServer
+from .recorder import Recorder, State
+from .recovery import find_interrupted
+
+log = logging.getLogger("vigbox.service")
+
+
+class Notifier:
+    """sd_notify(3), spoken directly: one datagram to $NOTIFY_SOCKET."""
+
+    def __init__(self, environ=os.environ):
+        self.address = environ.get("NOTIFY_SOCKET")
+        usec = environ.get("WATCHDOG_USEC")
+        self.watchdog_seconds = int(usec) / 1e6 if usec and usec.isdigit() else None
+        self.enabled = bool(self.address)
+
+    def notify(self, message: str) -> None:
+        if not self.address:
+            return
+        address = "\0" + self.address[1:] if self.address.startswith("@") else self.address
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(message.encode(), address)
+
+
+class Watchdog:
+    """Decides when a ping is honest: the recorder is not stuck."""
+
+    def __init__(self, recorder: Recorder):
+        self.recorder = recorder
+        self._last = recorder.bytes_in
+
+    def healthy(self) -> bool:
+        now = self.recorder.bytes_in
+        advanced, self._last = now > self._last, now
+        if self.recorder.state in (State.STARTING, State.RECORDING):
+            return advanced
+        return True
+
+
+class RecorderService:
+    def __init__(self, settings, source, *, pin_factory=None, notifier=None,
+                 require_mount: bool = False, with_button: bool = True):
+        self.settings = settings
+        self.store = Store(settings.store_dir, sync_interval=settings.sync_interval)
+        self.recorder = Recorder(self.store, source,
+                                 max_seconds=settings.max_recording_seconds,
+                                 reserve_bytes=settings.reserve_mib << 20,
+                                 require_mount=require_mount)
+        self.notifier = notifier or Notifier()
+        self.button = None
+        if with_button:
+            from .button import RecordButton
+            self.button = RecordButton(self.recorder, button_pin=settings.button_pin,
+                                       led_pin=settings.led_pin,
+                                       hold_seconds=settings.hold_seconds,
+                                       pin_factory=pin_factory)
+        self.control = ControlServer(settings.control_socket, self.recorder)
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        """Serve until :meth:`shutdown`; a recording under way is finished."""
+        found = find_interrupted(self.store)
+        if found:
+            log.warning("%d interrupted recording(s) wait for the next unlock", len(found))
+        self.control.start()
+        self.notifier.notify("READY=1\nSTATUS=idle")
+        log.info("recorder ready: source %s, control socket %s", self.recorder.source.name,
+                 self.settings.control_socket)
+        watchdog = Watchdog(self.recorder)
+        interval = (self.notifier.watchdog_seconds or 10.0) / 2
+        while not self._stop.wait(interval):
+            if watchdog.healthy():
+                self.notifier.notify(f"WATCHDOG=1\nSTATUS={self.recorder.state.value}")
+        self.notifier.notify("STOPPING=1")
+        self.recorder.stop("service stopping")
+        self.close()
+
+    def shutdown(self) -> None:
+        self._stop.set()
+
+    def close(self) -> None:
+        self.control.close()
+        if self.button is not None:
+            self.button.close()

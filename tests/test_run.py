@@ -1,0 +1,79 @@
+"""``vigbox run --simulate`` (what ``make demo`` starts), and ``vigbox
+record`` / ``vigbox recover``, as real processes."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from appliance.capture.control import RecorderClient
+from appliance.store import Store
+from conftest import PASSPHRASE
+from test_cli import passphrase_pipe, vigbox
+
+VIGBOX = Path(sys.executable).with_name("vigbox")
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 20.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.loads(response.read())
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def test_the_whole_appliance_in_simulation(intervention, settings):
+    store, _ = intervention
+    port = free_port()
+    process = subprocess.Popen([VIGBOX, "--home", settings.home, "run", "--simulate",
+                                "--listen", f"127.0.0.1:{port}"],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        status = wait_for(f"http://127.0.0.1:{port}/api/status")
+        assert status["mode"] == "simulation" and status["recorder"]["state"] == "idle"
+        recorder = RecorderClient(settings.control_socket)
+        recording_id = recorder.start()
+        time.sleep(1.5)
+        recorder.mark()
+        status = wait_for(f"http://127.0.0.1:{port}/api/status")
+        assert status["recorder"]["state"] == "recording" and status["recorder"]["marks"] == 1
+    finally:
+        process.send_signal(signal.SIGTERM)  # a recording under way is sealed, not lost
+        output = process.communicate(timeout=60)[0].decode()
+    assert process.returncode == 0, output
+    entry = Store(settings.store_dir).catalog.get(recording_id)
+    assert entry.state == "sealed" and entry.meta["stopped"] == "service stopping"
+    assert not settings.control_socket.exists()
+
+
+def test_record_then_recover_from_the_command_line(intervention, settings):
+    store, _ = intervention
+    result = vigbox("record", "--seconds", "3", "--fast", home=settings.home)
+    recording_id = result.stdout.decode().strip()
+    assert store.catalog.get(recording_id).state == "sealed"
+    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "30"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    time.sleep(3)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    fd = passphrase_pipe(PASSPHRASE)
+    recovered = vigbox("recover", "--passphrase-fd", fd, home=settings.home, pass_fds=(fd,))
+    assert b"recovered" in recovered.stdout
+    assert [e.state for e in Store(settings.store_dir).catalog.list("recording")] \
+        == ["sealed", "recovered"]
