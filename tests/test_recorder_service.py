@@ -104,3 +104,26 @@ def test_the_service_says_ready_and_pings_systemd(intervention, settings):
         thread.join(10)
         listener.close()
     assert not settings.control_socket.exists()
+
+
+def test_preview_frames_while_idle_and_while_recording(served, settings):
+    recorder, client, store, _ = served
+    frame = client.preview()
+    assert frame.startswith(b"\xff\xd8") and frame.endswith(b"\xff\xd9")
+    assert client.status()["preview"] is True and store.list() == []
+    recording_id = client.start()  # takes the camera over from the preview
+    assert client.status()["preview"] is False
+    time.sleep(1.5)
+    assert client.preview().startswith(b"\xff\xd8")
+    client.stop()
+    assert [o.entry.id for o in store.list("recording")] == [recording_id]
+
+
+def test_an_idle_preview_stops_by_itself(intervention):
+    from appliance.capture.preview import PreviewSession
+    session = PreviewSession(SyntheticSource(SMALL), idle_timeout=1.0)
+    assert session.frame().startswith(b"\xff\xd8")
+    deadline = time.monotonic() + 10
+    while session.alive and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not session.alive

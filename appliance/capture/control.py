@@ -9,6 +9,7 @@ come back as the same :mod:`appliance.errors` class.
 b'{"command": "status"}\\n'
 """
 
+import base64
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from .. import errors
 from ..errors import CaptureError, VigboxError
 
 log = logging.getLogger("vigbox.control")
-COMMANDS = ("status", "start", "mark", "stop")
+COMMANDS = ("status", "start", "mark", "stop", "preview")
 MAX_LINE = 4096
 SOCKET_MODE = 0o660  # the web's group may talk to the recorder
 
@@ -78,6 +79,8 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"recording": self.recorder.start()}
         if command == "mark":
             return {"at": self.recorder.mark()}
+        if command == "preview":
+            return {"jpeg": base64.b64encode(self.recorder.preview_frame()).decode()}
         return {"recording": self.recorder.stop("stopped from the page")}
 
 
@@ -116,3 +119,7 @@ class RecorderClient:
 
     def stop(self) -> str | None:
         return self._call("stop")["recording"]
+
+    def preview(self) -> bytes:
+        """A JPEG for framing the shot: kept in memory, never stored."""
+        return base64.b64decode(self._call("preview")["jpeg"])

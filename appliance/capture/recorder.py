@@ -32,6 +32,7 @@ from ..errors import (
 )
 from ..store import Store
 from .fmp4 import FragmentIndexer, MP4Error
+from .preview import PreviewSession, PreviewTap, frame_jpeg
 
 log = logging.getLogger("vigbox.recorder")
 READ_SIZE = 256 * 1024
@@ -81,6 +82,8 @@ class Recorder:
         self.last_recording: str | None = None
         # bytes the source has delivered, ever: the watchdog's sign of life
         self.bytes_in = 0
+        self._tap: PreviewTap | None = None
+        self._preview: PreviewSession | None = None
 
     # --- commands -------------------------------------------------------------
 
@@ -98,6 +101,7 @@ class Recorder:
                 raise
             self._take = Take(writer.id, self._clock())
             self._set(State.STARTING)
+            self._stop_preview()  # the camera can be opened only once
             try:
                 self._process = self.source.open()
             except VigboxError as e:
@@ -137,6 +141,22 @@ class Recorder:
             self._thread.join(timeout)
         return self.last_recording
 
+    def preview_frame(self) -> bytes:
+        """A small JPEG of what the camera sees now, recording or not."""
+        with self._lock:
+            if self.state == State.STOPPING:
+                raise CaptureError("the recorder is stopping")
+            tap = self._tap if self.state in (State.STARTING, State.RECORDING) else None
+            if tap is None and (self._preview is None or not self._preview.alive):
+                self._preview = PreviewSession(self.source)
+            session = self._preview
+        return frame_jpeg(tap.snapshot()) if tap is not None else session.frame()
+
+    def _stop_preview(self) -> None:
+        if self._preview is not None:
+            self._preview.stop()
+            self._preview = None
+
     def status(self) -> dict:
         with self._lock:
             take = self._take
@@ -149,6 +169,7 @@ class Recorder:
                 "free_bytes": shutil.disk_usage(self.store.root).free,
                 "error": self.error,
                 "last_recording": self.last_recording,
+                "preview": self._preview is not None and self._preview.alive,
             }
 
     # --- the pump thread -------------------------------------------------------
@@ -156,6 +177,7 @@ class Recorder:
     def _pump(self, writer) -> None:
         take, process = self._take, self._process
         indexer = FragmentIndexer()
+        self._tap = tap = PreviewTap(indexer)
         failure = None
         next_space_check = 0.0
         try:
@@ -163,6 +185,7 @@ class Recorder:
                 self.bytes_in += len(data)
                 writer.write(data)
                 indexer.feed(data)
+                tap.feed(data)
                 now = self._clock()
                 if take.first_byte_after is None:
                     take.first_byte_after = round(now - take.started, 3)
