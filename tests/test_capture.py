@@ -137,7 +137,7 @@ def test_a_source_that_dies_keeps_what_was_recorded(intervention):
     time.sleep(1.5)
     os.kill(recorder._process.pid, signal.SIGKILL)  # the camera's ffmpeg dies
     recorder.wait(timeout=30)
-    assert recorder.state == State.ERROR and "stopped by itself" in recorder.error
+    assert recorder.state == State.ERROR and "synthetic stopped (ffmpeg exit" in recorder.error
     entry = store.catalog.get(recording_id)
     assert entry.state == "sealed" and entry.duration >= 0.5
     assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"

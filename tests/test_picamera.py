@@ -10,7 +10,7 @@ from appliance.capture import make_source, picamera_standin
 from appliance.capture.commands import VideoProfile
 from appliance.capture.picamera import PicameraSource
 from appliance.capture.recorder import Recorder, State
-from appliance.errors import SourceError
+from appliance.errors import MicrophoneError, SourceError
 from media import decrypted, probe
 
 TONE = {"audio_device": "sine=frequency=440:sample_rate=48000",
@@ -83,3 +83,17 @@ def test_without_picamera2_the_source_says_what_to_install(settings):
     source = make_source(settings, "picamera")
     with pytest.raises(SourceError, match="python3-picamera2"):
         source.open()
+
+
+def test_a_missing_microphone_is_named(intervention):
+    """ALSA cannot open the sound card: the recorder says it is the microphone,
+    the LED blinks its pattern, and no empty film is kept."""
+    store, _ = intervention
+    source = PicameraSource(VideoProfile(640, 360), camera_api=picamera_standin,
+                            audio_device="hw:CARD=NoSuchMicrophone")
+    recorder = Recorder(store, source)
+    recorder.start()
+    recorder.wait(timeout=30)
+    assert recorder.state == State.ERROR
+    assert isinstance(recorder.error_exception, MicrophoneError), recorder.error
+    assert store.list() == []

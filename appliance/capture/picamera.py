@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import SourceError
 from .commands import VideoProfile, picamera_mux_command
 from .runner import FfmpegProcess
+from .sources import source_failure
 
 MODEL_FILE = Path("/proc/device-tree/model")
 
@@ -44,6 +45,9 @@ class PicameraSource:
         self.profile, self.audio_device, self.audio_input = profile, audio_device, audio_input
         self._api = camera_api
         self._camera = None
+
+    def failure(self, code: int, stderr: str) -> SourceError:
+        return source_failure(self.name, self.audio_device, code, stderr)
 
     def encoder_name(self, model: str | None = None) -> str:
         if model is None:

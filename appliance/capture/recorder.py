@@ -223,11 +223,14 @@ class Recorder:
         if failure is None and take.stop_reason is None and code == 0 and self.source.seconds:
             take.stop_reason = "source ended"  # a finite source (tests, field checks)
         if failure is None and take.stop_reason is None:
-            failure = SourceError(f"{self.source.name} stopped by itself (exit {code}): "
-                                  f"{process.stderr_tail()}")
+            failure = self.source.failure(code, process.stderr_tail())
         if isinstance(failure, (StoreFullError, CaptureError)) and not isinstance(
                 failure, SourceError):
             writer.__exit__(StoreFullError, failure, None)  # keeps the whole chunks
+            self._fail(failure)
+            return
+        if failure is not None and not indexer.fragments:
+            writer.abort()  # nothing playable was recorded: keep no empty film
             self._fail(failure)
             return
         try:

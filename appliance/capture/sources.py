@@ -12,11 +12,20 @@ b'ftyp'
 import os
 import shutil
 
-from ..errors import SourceError
+from ..errors import MicrophoneError, SourceError
 from .commands import VideoProfile, synthetic_command, v4l2_command
 from .runner import FfmpegProcess
 
 __all__ = ["SyntheticSource", "V4l2Source", "VideoProfile"]
+
+
+def source_failure(name: str, audio_device: str, code: int, stderr: str) -> SourceError:
+    """The error for a source whose ffmpeg ended by itself: the microphone
+    when ffmpeg's last words are about the sound input, else the camera."""
+    text = f"{name} stopped (ffmpeg exit {code}): {stderr}"
+    if "alsa" in stderr.lower() or f"{audio_device}:" in stderr:
+        return MicrophoneError(f"microphone {audio_device!r} failed: {text}")
+    return SourceError(text)
 
 
 def _require_ffmpeg() -> None:
@@ -33,6 +42,9 @@ class SyntheticSource:
     def __init__(self, profile: VideoProfile = VideoProfile(), *, realtime: bool = True,
                  seconds: float | None = None):
         self.profile, self.realtime, self.seconds = profile, realtime, seconds
+
+    def failure(self, code: int, stderr: str) -> SourceError:
+        return source_failure(self.name, "", code, stderr)
 
     def open(self) -> FfmpegProcess:
         _require_ffmpeg()
@@ -53,6 +65,9 @@ class V4l2Source:
     def __init__(self, profile: VideoProfile = VideoProfile(), *,
                  device: str = "/dev/video0", audio_device: str = "default"):
         self.profile, self.device, self.audio_device = profile, device, audio_device
+
+    def failure(self, code: int, stderr: str) -> SourceError:
+        return source_failure(self.name, self.audio_device, code, stderr)
 
     def open(self) -> FfmpegProcess:
         _require_ffmpeg()
