@@ -67,7 +67,22 @@ def cmd_recover(args) -> int:
     return 0
 
 
+def cmd_control(args) -> int:
+    """Drive the running recorder service, as the web page does."""
+    import json
+
+    from .capture.control import RecorderClient
+    client = RecorderClient(args.settings.control_socket)
+    result = getattr(client, args.action)()
+    print(json.dumps(result, indent=2) if isinstance(result, dict) else result)
+    return 0
+
+
 def add_recover_parser(sub) -> None:
+    control = sub.add_parser("control", help="drive the running recorder service")
+    control.add_argument("action", choices=("start", "mark", "stop", "status"))
+    control.set_defaults(func=cmd_control)
+
     recover = sub.add_parser("recover", help="finish recordings cut off by a power cut")
     recover.add_argument("--passphrase-fd", type=int, metavar="N")
     recover.set_defaults(func=cmd_recover)

@@ -49,6 +49,13 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
         recorder = RecorderClient(settings.control_socket)
         recording_id = recorder.start()
         time.sleep(1.5)
+        assert float(vigbox("control", "mark", home=settings.home).stdout) > 1.0
+        idle_mark = vigbox("control", "stop", home=settings.home, check=False)
+        assert idle_mark.returncode == 0
+        recording_id = idle_mark.stdout.decode().strip()
+        assert vigbox("control", "mark", home=settings.home, check=False).returncode == 1
+        recorder.start()
+        time.sleep(1.0)
         recorder.mark()
         status = wait_for(f"http://127.0.0.1:{port}/api/status")
         assert status["recorder"]["state"] == "recording" and status["recorder"]["marks"] == 1
@@ -56,8 +63,10 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
         process.send_signal(signal.SIGTERM)  # a recording under way is sealed, not lost
         output = process.communicate(timeout=60)[0].decode()
     assert process.returncode == 0, output
-    entry = Store(settings.store_dir).catalog.get(recording_id)
-    assert entry.state == "sealed" and entry.meta["stopped"] == "service stopping"
+    recordings = Store(settings.store_dir).catalog.list("recording")
+    assert [(e.id, e.meta["stopped"]) for e in recordings][0] == \
+        (recording_id, "stopped from the page")
+    assert recordings[1].state == "sealed" and recordings[1].meta["stopped"] == "service stopping"
     assert not settings.control_socket.exists()
 
 
