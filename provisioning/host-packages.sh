@@ -16,9 +16,18 @@ declare -A NEEDED=(
   [script]=bsdutils
 )
 
+# file -> Debian package (the synthetic camera burns its frame counter
+# in with this font)
+declare -A NEEDED_FILES=(
+  [/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf]=fonts-dejavu-core
+)
+
 missing=()
 for cmd in "${!NEEDED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEEDED[$cmd]}")
+done
+for file in "${!NEEDED_FILES[@]}"; do
+  [ -e "$file" ] || missing+=("${NEEDED_FILES[$file]}")
 done
 # python3 -m venv needs ensurepip, which Debian ships apart
 if ! "${PYTHON:-python3}" -c 'import ensurepip, venv' >/dev/null 2>&1; then
