@@ -97,11 +97,6 @@ def test_no_plaintext_on_any_filesystem(twenty_seconds):
                 assert not found, f"plaintext {found} in {path}"
 
 
-def test_start_to_first_sealed_byte_is_under_a_second(twenty_seconds):
-    store, _, recording_id, *_ = twenty_seconds
-    assert store.catalog.get(recording_id).meta["first_sealed_after"] < 1.0
-
-
 def test_marks_and_a_second_start_while_recording(intervention):
     store, identity = intervention
     recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=True))
