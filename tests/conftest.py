@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers such as age_vectors
 
+from appliance.audit import MemoryAudit  # noqa: E402
 from appliance.config import load_settings  # noqa: E402
 from appliance.store import Store  # noqa: E402
 from web import create_app  # noqa: E402
@@ -57,8 +58,14 @@ def tmpfs(tmp_path):
 
 
 @pytest.fixture
-def app(settings, store):
-    return create_app({"TESTING": True, "SETTINGS": settings, "STORE": store})
+def audit():
+    return MemoryAudit()
+
+
+@pytest.fixture
+def app(settings, store, audit):
+    return create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
+                       "AUDIT": audit})
 
 
 @pytest.fixture
@@ -69,3 +76,18 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+def csrf_of(client) -> str:
+    with client.session_transaction() as session:
+        return session.get("csrf", "")
+
+
+@pytest.fixture
+def unlocked(intervention, client):
+    """A client whose browser session has unlocked the intervention."""
+    client.get("/unlock")
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    assert response.status_code == 302, response.data
+    return client

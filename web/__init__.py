@@ -1,40 +1,94 @@
 """The vigbox web page: a Flask app the guider's laptop opens over the
-box's own Wi-Fi. Services (settings, the store) are passed in, never
-imported as globals, and ``create_app`` is the one place config is read.
+box's own Wi-Fi. Services (settings, the store, the recorder's client, the
+audit sink, the keyring) are passed in, never imported as globals, and
+``create_app`` is the one place config is read.
 
 >>> import tempfile
 >>> settings = load_settings(home=tempfile.mkdtemp(), environ={})
 >>> app = create_app({"TESTING": True, "SETTINGS": settings})
->>> app.test_client().get("/").status_code
-200
+>>> app.test_client().get("/").status_code  # locked: off to the unlock page
+302
 """
 
-from flask import Flask
+import logging
+import secrets
 
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from appliance.audit import LoggingAudit
+from appliance.capture.control import RecorderClient
 from appliance.config import load_settings
+from appliance.errors import ObjectNotFoundError, VigboxError
 from appliance.store import Store
 
+from .keyring import Keyring
+from .limiter import UnlockLimiter
+
+log = logging.getLogger("vigbox.web")
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; object-src 'none'; "
-                               "base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+                               "base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
+                               "media-src 'self'; img-src 'self'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
 
 
+def _services(app: Flask) -> None:
+    """Whatever the caller did not pass in, made from the settings."""
+    config = app.config
+    if config.get("SETTINGS") is None:
+        config["SETTINGS"] = load_settings()
+    settings = config["SETTINGS"]
+    makers = {
+        "STORE": lambda: Store(settings.store_dir),
+        "RECORDER": lambda: RecorderClient(settings.control_socket),
+        "AUDIT": LoggingAudit,
+        "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
+        "LIMITER": UnlockLimiter,
+    }
+    for name, make in makers.items():
+        if config.get(name) is None:
+            config[name] = make()
+
+
+def _errors(app: Flask) -> None:
+    def reply(status: int, message: str):
+        if request.path.startswith(("/api/", "/media/")) or request.method != "GET":
+            return jsonify(error=message), status
+        return f"<!doctype html><title>vigbox</title><p>{message}</p>", status
+
+    @app.errorhandler(HTTPException)
+    def http_error(e):
+        return reply(e.code, e.description if e.code in (403, 413) else e.name)
+
+    @app.errorhandler(ObjectNotFoundError)
+    def not_found(_):
+        return reply(404, "Not Found")
+
+    @app.errorhandler(VigboxError)
+    def refused(e):
+        log.warning("request refused: %s", e)
+        return reply(409, "The box could not do that; see its log.")
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      MAX_CONTENT_LENGTH=1 << 20)
+                      SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=1 << 20,
+                      IDLE_SECONDS=15 * 60,
+                      # a new key at every start: a restart locks every session
+                      SECRET_KEY=secrets.token_bytes(32))
     app.config.update(config or {})
-    if "SETTINGS" not in app.config:
-        app.config["SETTINGS"] = load_settings()
-    if "STORE" not in app.config:
-        app.config["STORE"] = Store(app.config["SETTINGS"].store_dir)
+    _services(app)
 
-    from . import status
-    app.register_blueprint(status.bp)
+    from . import auth, library, media, status
+    for blueprint in (auth, library, media, status):
+        app.register_blueprint(blueprint.bp)
+    app.before_request(auth.guard)
+    _errors(app)
 
     @app.after_request
     def secure(response):

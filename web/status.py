@@ -42,7 +42,7 @@ def recorder_status() -> dict:
     return {k: status[k] for k in ("state", "elapsed", "marks", "error")}
 
 
-@bp.get("/")
+@bp.get("/status")
 def index():
     return render_template("status.html", status=appliance_status())
 

@@ -1,0 +1,117 @@
+"""Unlock, lock, the guard on every route, CSRF, cookies and headers."""
+
+import re
+
+import pytest
+
+from conftest import PASSPHRASE, csrf_of
+from web import create_app
+
+PUBLIC = {"auth.unlock", "auth.unlock_submit", "static"}
+
+
+def concrete(rule) -> str:
+    """A URL for a rule, with a well-formed id wherever one is asked for."""
+    return re.sub(r"<[^>]+>", "0" * 32, rule.rule)
+
+
+def protected_routes():
+    app = create_app({"TESTING": True, "STORE": object(), "RECORDER": object()})
+    return sorted({(concrete(rule), method) for rule in app.url_map.iter_rules()
+                   if rule.endpoint not in PUBLIC
+                   for method in rule.methods - {"HEAD", "OPTIONS"}})
+
+
+@pytest.mark.parametrize("path, method", protected_routes())
+def test_every_route_needs_an_unlocked_session(client, path, method):
+    client.get("/unlock")
+    headers = {"X-CSRF-Token": csrf_of(client)}
+    response = client.open(path, method=method, headers=headers)
+    if path.startswith(("/api/", "/media/")):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302 and response.location.endswith("/unlock")
+
+
+def test_the_guard_walk_covers_the_routes_that_matter():
+    paths = {path for path, _ in protected_routes()}
+    assert {"/", "/media/" + "0" * 32, "/api/recordings", "/api/recorder", "/lock"} <= paths
+
+
+def test_unlock_and_lock(intervention, client, audit):
+    page = client.get("/unlock")
+    assert b'type="password"' in page.data
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+    assert client.post("/lock", data={"csrf_token": csrf_of(client)}).status_code == 302
+    assert client.get("/api/recordings").status_code == 401
+    assert [e for e, f in audit.events] == ["unlock", "lock"]
+    assert audit.events[0][1]["result"] == "ok"
+
+
+def test_the_session_cookie_is_strict_and_http_only(intervention, client):
+    client.get("/unlock")
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+
+
+def test_wrong_passphrases_slow_down_and_the_right_one_still_works(intervention, client,
+                                                                   app, audit):
+    client.get("/unlock")
+    limiter = app.config["LIMITER"]
+    for attempt in range(limiter.free_attempts):
+        response = client.post("/unlock", data={"passphrase": f"wrong {attempt}",
+                                                "csrf_token": csrf_of(client)})
+        assert response.status_code == 401 and b"wrong passphrase" in response.data
+    client.post("/unlock", data={"passphrase": "wrong again", "csrf_token": csrf_of(client)})
+    throttled = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                             "csrf_token": csrf_of(client)})
+    assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+    limiter._not_before = 0.0  # the wait has passed
+    ok = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
+    assert ok.status_code == 302 and limiter.failures == 0
+    results = [f.get("result") for e, f in audit.events if e == "unlock"]
+    assert results == ["failed"] * 4 + ["throttled", "ok"]
+
+
+@pytest.mark.parametrize("token", [None, "forged", ""])
+def test_changes_need_the_csrf_token(unlocked, token):
+    headers = {} if token is None else {"X-CSRF-Token": token}
+    response = unlocked.post("/api/recorder/mark", headers=headers)
+    assert response.status_code == 403
+    assert unlocked.post("/lock", data={"csrf_token": token or ""}).status_code == 403
+
+
+def test_idle_sessions_lock_themselves(intervention, settings, store, audit):
+    now = [0.0]
+    from web.keyring import Keyring
+    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
+                      "KEYRING": Keyring(idle_seconds=900, clock=lambda: now[0])})
+    client = app.test_client()
+    client.get("/unlock")
+    client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
+    now[0] = 899
+    assert client.get("/api/recordings").status_code == 200
+    now[0] = 899 + 901
+    assert client.get("/api/recordings").status_code == 401
+    assert ("lock", {"actor": "guider", "session": audit.events[-1][1]["session"],
+                     "reason": "idle"}) == audit.events[-1]
+
+
+def test_oversized_bodies_are_refused(unlocked):
+    response = unlocked.post("/unlock", data={"passphrase": "x" * (2 << 20)})
+    assert response.status_code == 413
+
+
+@pytest.mark.parametrize("path", ["/unlock", "/static/vigbox.css", "/no/such/page"])
+def test_security_headers_everywhere(client, path):
+    response = client.get(path)
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    if not path.startswith("/static/"):  # the style sheet may be cached; nothing else
+        assert response.headers["Cache-Control"] == "no-store"
+    assert b"Traceback" not in response.data

@@ -1,0 +1,95 @@
+"""Unlock and lock: the intervention passphrase opens the identity into
+this server's memory for one browser session, and nothing else.
+
+Every route but the unlock page and static files needs an unlocked
+session (see :func:`guard`), and every state-changing request a CSRF
+token. Each unlock, failure, lock and idle lock goes to the audit log.
+"""
+
+import secrets
+
+from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template,
+                   request, session, url_for)
+
+from appliance.capture.recovery import finish_interrupted
+from appliance.errors import NoInterventionError, WrongPassphraseError
+
+bp = Blueprint("auth", __name__)
+PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static"}
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = secrets.token_urlsafe(32)
+    return session["csrf"]
+
+
+def _audit(event: str, **fields) -> None:
+    current_app.config["AUDIT"].record(event, actor="guider", **fields)
+
+
+def _session_ref() -> str:
+    """An opaque reference to the browser session for the audit log."""
+    return session.get("key", "")[:8] or "none"
+
+
+def guard():
+    """Runs before every request: CSRF on changes, unlock on everything."""
+    if request.method not in SAFE_METHODS:
+        sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
+        if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+            abort(403, "missing or wrong CSRF token")
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    keyring = current_app.config["KEYRING"]
+    key = session.get("key")
+    if keyring.expired(key):
+        _audit("lock", session=key[:8], reason="idle")
+    g.identity = keyring.get(key)
+    if g.identity is None:
+        session.pop("key", None)
+        if request.path.startswith(("/api/", "/media/")):
+            return jsonify(error="locked: unlock with the intervention passphrase"), 401
+        return redirect(url_for("auth.unlock"))
+    return None
+
+
+@bp.get("/unlock")
+def unlock():
+    store = current_app.config["STORE"]
+    return render_template("unlock.html", csrf=csrf_token(), error=None,
+                           intervention=store.keys.exists())
+
+
+@bp.post("/unlock")
+def unlock_submit():
+    store, limiter = current_app.config["STORE"], current_app.config["LIMITER"]
+    wait = limiter.retry_after()
+    if wait > 0:
+        _audit("unlock", result="throttled")
+        response = jsonify(error=f"too many attempts: wait {wait:.0f} s")
+        return response, 429, {"Retry-After": str(int(wait) + 1)}
+    try:
+        identity = store.keys.unlock(request.form.get("passphrase", ""))
+    except (WrongPassphraseError, NoInterventionError) as e:
+        limiter.failure()
+        _audit("unlock", result="failed", failures=limiter.failures)
+        return render_template("unlock.html", csrf=csrf_token(), error=str(e),
+                               intervention=store.keys.exists()), 401
+    limiter.success()
+    session.clear()  # a fresh session: no fixation across the unlock
+    session["key"] = current_app.config["KEYRING"].add(identity)
+    session["csrf"] = secrets.token_urlsafe(32)
+    _audit("unlock", result="ok", session=_session_ref())
+    for recovered in finish_interrupted(store, identity):
+        _audit("recording recovered", object=recovered)
+    return redirect(url_for("library.index"))
+
+
+@bp.post("/lock")
+def lock():
+    current_app.config["KEYRING"].remove(session.get("key"))
+    _audit("lock", session=_session_ref(), reason="asked")
+    session.clear()
+    return redirect(url_for("auth.unlock"))

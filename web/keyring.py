@@ -1,0 +1,60 @@
+"""Unlocked identities, in this process's memory only, one per browser
+session, forgotten after ``idle_seconds`` without a request or on lock.
+
+>>> ring = Keyring(idle_seconds=900)
+>>> key = ring.add("identity")
+>>> ring.get(key)
+'identity'
+>>> ring.remove(key)
+True
+>>> ring.get(key) is None
+True
+"""
+
+import secrets
+import threading
+import time
+
+DEFAULT_IDLE_SECONDS = 15 * 60
+
+
+class Keyring:
+    def __init__(self, idle_seconds: float = DEFAULT_IDLE_SECONDS, clock=time.monotonic):
+        self.idle_seconds, self._clock = idle_seconds, clock
+        self._entries: dict[str, list] = {}
+        self._lock = threading.Lock()
+
+    def add(self, identity) -> str:
+        key = secrets.token_urlsafe(32)
+        with self._lock:
+            self._entries[key] = [identity, self._clock()]
+        return key
+
+    def get(self, key: str | None):
+        """The identity for ``key``, if still unlocked; each use restarts the idle clock."""
+        with self._lock:
+            entry = self._entries.get(key) if key else None
+            if entry is None:
+                return None
+            if self._clock() - entry[1] > self.idle_seconds:
+                del self._entries[key]
+                return None
+            entry[1] = self._clock()
+            return entry[0]
+
+    def expired(self, key: str | None) -> bool:
+        """Whether ``key`` was unlocked once but has timed out (for the audit)."""
+        with self._lock:
+            entry = self._entries.get(key) if key else None
+            return entry is not None and self._clock() - entry[1] > self.idle_seconds
+
+    def remove(self, key: str | None) -> bool:
+        with self._lock:
+            return self._entries.pop(key, None) is not None if key else False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)

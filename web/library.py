@@ -1,0 +1,64 @@
+"""The library: the intervention's recordings, newest first, and the
+recorder's controls. Pages and JSON for the page's script."""
+
+from flask import Blueprint, current_app, jsonify, render_template
+
+from appliance.errors import VigboxError
+
+from .auth import csrf_token
+
+bp = Blueprint("library", __name__)
+
+
+def recordings() -> list[dict]:
+    store = current_app.config["STORE"]
+    objects = store.list()
+    children = {}
+    for o in objects:
+        if o.entry.parent:
+            children.setdefault(o.entry.parent, []).append(o.entry.kind)
+    return [{
+        "id": o.entry.id, "created": o.entry.created, "state": o.entry.state,
+        "duration": o.entry.duration, "marks": len(o.entry.meta.get("marks", [])),
+        "clips": children.get(o.entry.id, []).count("clip"),
+        "playable": o.entry.state in ("sealed", "recovered"),
+    } for o in reversed(objects) if o.entry.kind == "recording"]
+
+
+@bp.get("/")
+def index():
+    return render_template("library.html", recordings=recordings(), csrf=csrf_token())
+
+
+@bp.get("/api/recordings")
+def recordings_json():
+    return jsonify(recordings())
+
+
+@bp.get("/api/recorder")
+def recorder_status():
+    return jsonify(current_app.config["RECORDER"].status())
+
+
+@bp.post("/api/recorder/<action>")
+def recorder_action(action: str):
+    if action not in ("start", "mark", "stop"):
+        return jsonify(error=f"unknown recorder action {action!r}"), 404
+    recorder = current_app.config["RECORDER"]
+    try:
+        result = getattr(recorder, action)()
+    except VigboxError as e:
+        return jsonify(error=str(e)), 409
+    current_app.config["AUDIT"].record(f"recorder {action}", actor="guider",
+                                       object=result if action != "mark" else None)
+    return jsonify(result=result)
+
+
+@bp.get("/api/recorder/preview.jpg")
+def preview():
+    """A frame for framing the shot; only ever to an unlocked session."""
+    try:
+        jpeg = current_app.config["RECORDER"].preview()
+    except VigboxError as e:
+        return jsonify(error=str(e)), 409
+    return jpeg, 200, {"Content-Type": "image/jpeg"}
