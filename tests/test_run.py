@@ -7,8 +7,11 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
 
 from appliance.capture.control import RecorderClient
 from appliance.store import Store
@@ -25,16 +28,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 20.0) -> dict:
+def wait_for(url: str, timeout: float = 20.0) -> bytes:
     deadline = time.monotonic() + timeout
     while True:
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
-                return json.loads(response.read())
+                return response.read()
+        except urllib.error.HTTPError:
+            raise
         except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def recorder_state(settings) -> dict:
+    return json.loads(vigbox("control", "status", home=settings.home).stdout)
 
 
 def test_the_whole_appliance_in_simulation(intervention, settings):
@@ -44,8 +53,11 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
                                 "--listen", f"127.0.0.1:{port}"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        status = wait_for(f"http://127.0.0.1:{port}/api/status")
-        assert status["mode"] == "simulation" and status["recorder"]["state"] == "idle"
+        assert b"Intervention passphrase" in wait_for(f"http://127.0.0.1:{port}/unlock")
+        with pytest.raises(urllib.error.HTTPError) as locked:
+            wait_for(f"http://127.0.0.1:{port}/api/status")
+        assert locked.value.code == 401
+        assert recorder_state(settings)["state"] == "idle"
         recorder = RecorderClient(settings.control_socket)
         recording_id = recorder.start()
         time.sleep(1.5)
@@ -57,8 +69,8 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
         recorder.start()
         time.sleep(1.0)
         recorder.mark()
-        status = wait_for(f"http://127.0.0.1:{port}/api/status")
-        assert status["recorder"]["state"] == "recording" and status["recorder"]["marks"] == 1
+        status = recorder_state(settings)
+        assert status["state"] == "recording" and status["marks"] == 1
     finally:
         process.send_signal(signal.SIGTERM)  # a recording under way is sealed, not lost
         output = process.communicate(timeout=60)[0].decode()
