@@ -20,6 +20,8 @@ declare -A NEEDED=(
 # in with this font)
 declare -A NEEDED_FILES=(
   [/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf]=fonts-dejavu-core
+  # the browser tests drive Debian's Chromium (never a browser download)
+  [/usr/bin/chromium]=chromium
 )
 
 missing=()

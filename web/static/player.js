@@ -1,0 +1,95 @@
+// The player: keyboard like the editors people know. J/L shuttle backwards
+// and forwards (press again to go faster), K or Space stops or plays,
+// , and . step one frame, arrows jump 1 s (5 s with Shift), I and O set
+// the in and out points of a range.
+const root = document.getElementById("player");
+const video = document.getElementById("video");
+const fps = Number(root.dataset.fps) || 30;
+const marks = JSON.parse(root.dataset.marks || "[]");
+const out = {
+  time: document.getElementById("time"), frame: document.getElementById("frame"),
+  inout: document.getElementById("inout"), play: document.getElementById("play"),
+  speed: document.getElementById("speed"), timeline: document.getElementById("timeline"),
+  playhead: document.getElementById("playhead"), range: document.getElementById("range"),
+};
+const SHUTTLE = [1, 2, 4, 8];
+let shuttle = 0;          // index into SHUTTLE; sign gives the direction
+let reverseTimer = null;  // browsers cannot play backwards: J steps back
+let range = { in: null, out: null };
+
+const duration = () => (Number.isFinite(video.duration) ? video.duration : Number(root.dataset.duration));
+// the frame on screen at time t, and the middle of frame n: seeking to a
+// frame's middle lands on it whatever the rounding of the decoder's clock
+const frameAt = (t) => Math.min(Math.floor(t * fps + 1e-3), Math.max(0, Math.round(duration() * fps) - 1));
+const middleOf = (n) => (n + 0.5) / fps;
+const clock = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`;
+
+function show() {
+  const t = video.currentTime;
+  out.time.textContent = clock(t);
+  out.frame.textContent = `frame ${frameAt(t)}`;
+  out.play.textContent = video.paused && !reverseTimer ? "Play" : "Pause";
+  out.playhead.style.left = `${(100 * t) / (duration() || 1)}%`;
+  const fmt = (v) => (v === null ? "–" : clock(v));
+  out.inout.textContent = `in ${fmt(range.in)} · out ${fmt(range.out)}`;
+  if (range.in !== null && range.out !== null) {
+    out.range.style.left = `${(100 * range.in) / duration()}%`;
+    out.range.style.width = `${(100 * (range.out - range.in)) / duration()}%`;
+  }
+}
+
+function stopReverse() { clearInterval(reverseTimer); reverseTimer = null; }
+function seek(t) { video.currentTime = Math.min(Math.max(0, t), duration()); show(); }
+function step(frames) { stopReverse(); video.pause(); seek(middleOf(frameAt(video.currentTime) + frames)); }
+function setSpeed(rate) { video.playbackRate = rate; out.speed.value = String(rate); }
+
+function playPause() {
+  stopReverse(); shuttle = 0;
+  if (video.paused) { setSpeed(Number(out.speed.value) || 1); video.play(); } else { video.pause(); }
+}
+
+function shuttleBy(direction) {
+  shuttle = Math.sign(shuttle) === direction ? shuttle + direction : direction;
+  shuttle = Math.max(-SHUTTLE.length, Math.min(SHUTTLE.length, shuttle));
+  const rate = SHUTTLE[Math.abs(shuttle) - 1];
+  stopReverse();
+  if (shuttle > 0) { video.playbackRate = rate; video.play(); return; }
+  video.pause();
+  reverseTimer = setInterval(() => seek(video.currentTime - (rate * 0.1)), 100);
+}
+
+const KEYS = {
+  " ": playPause, k: playPause, K: playPause,
+  j: () => shuttleBy(-1), J: () => shuttleBy(-1), l: () => shuttleBy(1), L: () => shuttleBy(1),
+  ",": () => step(-1), ".": () => step(1),
+  i: () => { range.in = video.currentTime; show(); }, I: () => { range.in = video.currentTime; show(); },
+  o: () => { range.out = video.currentTime; show(); }, O: () => { range.out = video.currentTime; show(); },
+};
+
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, select, textarea")) return;
+  let action = KEYS[event.key];
+  if (event.key === "ArrowLeft") action = () => seek(video.currentTime - (event.shiftKey ? 5 : 1));
+  if (event.key === "ArrowRight") action = () => seek(video.currentTime + (event.shiftKey ? 5 : 1));
+  if (!action) return;
+  event.preventDefault();
+  action();
+});
+
+out.play.addEventListener("click", playPause);
+out.speed.addEventListener("change", () => setSpeed(Number(out.speed.value)));
+out.timeline.addEventListener("click", (event) => {
+  const box = out.timeline.getBoundingClientRect();
+  seek(((event.clientX - box.left) / box.width) * duration());
+});
+for (const at of marks) {
+  const tick = document.createElement("div");
+  tick.className = "mark";
+  tick.style.left = `${(100 * at) / (Number(root.dataset.duration) || 1)}%`;
+  tick.title = `mark at ${clock(at)}`;
+  out.timeline.appendChild(tick);
+}
+for (const name of ["timeupdate", "seeked", "play", "pause", "loadedmetadata"]) {
+  video.addEventListener(name, show);
+}
+show();
