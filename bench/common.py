@@ -22,6 +22,10 @@ MIB = 1 << 20
 SIZE_ENV = "VIGBOX_BENCH_SIZE_MIB"
 DEFAULT_SIZE_MIB = 1024
 QUICK_SIZE_MIB = 64
+RECORD_ENV = "VIGBOX_BENCH_RECORD_SECONDS"
+DEFAULT_RECORD_SECONDS = 600  # the spec's ten minutes
+QUICK_RECORD_SECONDS = 60
+MIN_RECORD_SECONDS = 10       # at least one memory sample after start-up
 # results live next to the recordings of a development run, which git ignores
 BENCH_DIR = Path(__file__).resolve().parent.parent / "var" / "bench"
 
@@ -38,27 +42,38 @@ class Config:
     reads: int            # random reads per pass (warm, cold)
     openssl_seconds: int  # length of one `openssl speed` run
     quick: bool
+    record_seconds: int = DEFAULT_RECORD_SECONDS  # the recorder figure's real-time take
 
     @property
     def size(self) -> int:
         return self.size_mib * MIB
 
 
+def _env_int(name: str, default: int, unit: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise BenchError(f"{name}={raw!r} is not a whole number of {unit}") from None
+
+
 def load_config(quick: bool) -> Config:
-    """Settings from ``--quick`` and VIGBOX_BENCH_SIZE_MIB; the variable wins
-    for the size, so a quick run can still be pointed at a bigger stream."""
-    size = QUICK_SIZE_MIB if quick else DEFAULT_SIZE_MIB
-    raw = os.environ.get(SIZE_ENV, "").strip()
-    if raw:
-        try:
-            size = int(raw)
-        except ValueError:
-            raise BenchError(f"{SIZE_ENV}={raw!r} is not a whole number of MiB") from None
+    """Settings from ``--quick``, VIGBOX_BENCH_SIZE_MIB and
+    VIGBOX_BENCH_RECORD_SECONDS; the variables win over ``--quick``, so a
+    quick run can still be pointed at a bigger stream or a longer take."""
+    size = _env_int(SIZE_ENV, QUICK_SIZE_MIB if quick else DEFAULT_SIZE_MIB, "MiB")
     if size < 2:
         # a random 1 MiB read needs room to land somewhere other than 0
         raise BenchError(f"{SIZE_ENV} must be at least 2 (MiB), not {size}")
+    seconds = _env_int(RECORD_ENV, QUICK_RECORD_SECONDS if quick else DEFAULT_RECORD_SECONDS,
+                       "seconds")
+    if seconds < MIN_RECORD_SECONDS:
+        raise BenchError(f"{RECORD_ENV} must be at least {MIN_RECORD_SECONDS} (s), "
+                         f"not {seconds}")
     return Config(size_mib=size, runs=3, reads=50 if quick else 200,
-                  openssl_seconds=1 if quick else 3, quick=quick)
+                  openssl_seconds=1 if quick else 3, quick=quick, record_seconds=seconds)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,8 @@
 """``python -m bench`` (``make bench``): set up, run every figure, report.
 
+The store figures (1 to 3) run first, then the recorder's (4), which
+records in real time: ten minutes of a full run are spent there.
+
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
 as the figures will, so the first measured run does not pay for the VM or
@@ -17,9 +20,9 @@ from pathlib import Path
 
 from appliance import age
 
-from . import random_reads, report, throughput, tools, vs_age
-from .common import SIZE_ENV, BenchError, Config, Figure, load_config, prefill_output, \
-    progress, scratch_dir, write_random_file
+from . import random_reads, recorder, report, throughput, tools, vs_age
+from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
+    prefill_output, progress, scratch_dir, write_random_file
 
 
 @dataclass(frozen=True)
@@ -61,16 +64,23 @@ def run_figures(cfg: Config) -> list[Figure]:
         cipher_mib_s = figures[0].reference.median
         figures += random_reads.figures_random_reads(
             cfg, fx.plain, fx.sealed, fx.identity, cipher_mib_s)
+    # after the store's fixtures are gone: the take needs their disk space, and
+    # runs in real time for however long the spec asks
+    figures += recorder.figures_recorder(cfg)
     return figures
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Benchmark the sealed store (age) against openssl and the age CLI.",
-        epilog=f"{SIZE_ENV} sets the stream size in MiB (default 1024; 64 with --quick).")
+        description="Benchmark the sealed store (age) against openssl and the age CLI, "
+                    "and the recorder at work in real time.",
+        epilog=f"{SIZE_ENV} sets the stream size in MiB (default 1024; 64 with --quick); "
+               f"{RECORD_ENV} the recorder figure's take in seconds (default 600; 60 "
+               "with --quick). `python -m bench.recorder` runs that figure alone.")
     parser.add_argument("--quick", action="store_true",
-                        help="a smaller stream, shorter openssl runs and fewer random reads")
+                        help="a smaller stream, shorter openssl runs, fewer random reads "
+                             "and a one-minute recording")
     return parser.parse_args(argv)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from .common import BenchError
 
 # command -> the Debian package that ships it, for the error message
-REQUIRED = {"openssl": "openssl", "age": "age"}
+REQUIRED = {"openssl": "openssl", "age": "age", "ffmpeg": "ffmpeg", "ffprobe": "ffmpeg"}
 
 # OpenSSL 3 prints e.g. "ChaCha20-Poly1305  3632917.35k" (1000s of bytes/s);
 # older releases spell the name in lower case, so match loosely
@@ -100,6 +100,8 @@ def tool_versions() -> dict[str, str]:
     from cryptography.hazmat.backends.openssl import backend
 
     return {
+        # "ffmpeg version 5.1.4-0+deb12u1 Copyright (c) ...": the recorder figure's encoder
+        "ffmpeg": run(["ffmpeg", "-version"]).splitlines()[0].split(" Copyright")[0],
         "openssl": run(["openssl", "version"]).strip(),
         "age": run(["age", "--version"]).strip(),
         "cryptography": cryptography.__version__,

@@ -17,7 +17,7 @@ from appliance.capture.fmp4 import FragmentIndex
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.errors import RecorderBusyError, StoreFullError
+from appliance.errors import RecorderBusyError, SourceError, StoreFullError
 from appliance.store import Store
 from conftest import PASSPHRASE
 from media import av_offsets, decrypted, probe
@@ -217,3 +217,21 @@ def test_a_full_disk_keeps_the_whole_chunks_and_everything_else(tmpfs):
     assert find_interrupted(store) == [recording_id]
     finish_interrupted(store, identity)
     assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"
+
+
+class UnstartableSource(SyntheticSource):
+    """A source whose process cannot be created (no ffmpeg, no memory)."""
+
+    def open(self):
+        raise OSError(12, "Cannot allocate memory")
+
+
+def test_a_source_that_cannot_start_leaves_nothing_and_can_be_retried(intervention):
+    store, _ = intervention
+    recorder = Recorder(store, UnstartableSource(VideoProfile(640, 360)))
+    with pytest.raises(SourceError, match="did not start"):
+        recorder.start()
+    assert recorder.state == State.ERROR and store.list() == []
+    assert not any(store.objects_dir.iterdir())
+    with pytest.raises(SourceError):
+        recorder.start()  # not "busy": the recorder is free to try again

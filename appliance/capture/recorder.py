@@ -104,10 +104,12 @@ class Recorder:
             self._stop_preview()  # the camera can be opened only once
             try:
                 self._process = self.source.open()
-            except VigboxError as e:
+            except Exception as e:  # OSError too: no ffmpeg, no memory, no process slot
                 writer.abort()
-                self._fail(e)
-                raise
+                error = e if isinstance(e, VigboxError) else SourceError(
+                    f"{self.source.name} did not start: {e}")
+                self._fail(error)
+                raise error from None
             self._thread = threading.Thread(target=self._pump, args=(writer,),
                                             name="recorder", daemon=True)
             self._thread.start()
@@ -133,6 +135,8 @@ class Recorder:
             self._process.interrupt()
             thread = self._thread
         thread.join(timeout)
+        if thread.is_alive():
+            raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s")
         return self.last_recording
 
     def wait(self, timeout: float | None = None) -> str | None:
@@ -196,8 +200,11 @@ class Recorder:
                 if now >= next_space_check:
                     next_space_check = now + SPACE_CHECK_SECONDS
                     self._check_limits(take, now)
-        except (StoreFullError, MP4Error, OSError) as e:
+        except Exception as e:  # the pump must end through _finish, whatever happened
             failure = e if isinstance(e, VigboxError) else CaptureError(f"recording failed: {e}")
+            if not isinstance(e, (StoreFullError, MP4Error, OSError)):
+                log.exception("recording %s failed", take.id)
+            process.interrupt()
             process.finish(timeout=2)
         try:
             self._finish(writer, take, process, indexer, failure)
