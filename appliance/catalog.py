@@ -12,6 +12,8 @@ ciphertext sealed to the intervention recipient (:meth:`put_sealed_text`).
 'writing'
 """
 
+from __future__ import annotations  # the class has a method named list
+
 import functools
 import json
 import sqlite3
@@ -35,6 +37,16 @@ CREATE TABLE IF NOT EXISTS objects (
     meta TEXT NOT NULL DEFAULT '{}'
 );
 CREATE INDEX IF NOT EXISTS objects_kind ON objects (kind, created);
+CREATE TABLE IF NOT EXISTS marks (
+    id TEXT PRIMARY KEY,
+    recording TEXT NOT NULL,
+    start REAL NOT NULL CHECK (start >= 0),
+    end REAL CHECK (end IS NULL OR end > start),
+    source TEXT NOT NULL CHECK (source IN ('button', 'page')),
+    tags TEXT NOT NULL DEFAULT '[]',
+    created TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS marks_recording ON marks (recording, start);
 CREATE TABLE IF NOT EXISTS sealed_text (
     owner TEXT NOT NULL,
     name TEXT NOT NULL,
@@ -132,9 +144,48 @@ class Catalog:
     def remove(self, object_id: str) -> None:
         with self._db:
             self._db.execute("DELETE FROM sealed_text WHERE owner=?", (object_id,))
+            self._db.execute("DELETE FROM sealed_text WHERE owner IN "
+                             "(SELECT id FROM marks WHERE recording=?)", (object_id,))
+            self._db.execute("DELETE FROM marks WHERE recording=?", (object_id,))
             self._db.execute("DELETE FROM objects WHERE id=?", (object_id,))
 
     @_typed
+    @_typed
+    def add_mark(self, mark_id: str, recording: str, *, start: float, end: float | None,
+                 source: str, tags: list[str], created: str) -> None:
+        """A moment (``end`` None) or a range of a recording, tagged by
+        principle codes. Its note, if any, is sealed text owned by the mark."""
+        self._db.execute(
+            "INSERT INTO marks (id, recording, start, end, source, tags, created) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (mark_id, recording, start, end, source, json.dumps(tags), created))
+
+    @_typed
+    def update_mark(self, mark_id: str, **fields) -> None:
+        allowed = {"start", "end", "tags"}
+        if set(fields) - allowed:
+            raise StoreError(f"marks have no fields {sorted(set(fields) - allowed)}")
+        for name, value in fields.items():
+            value = json.dumps(value) if name == "tags" else value
+            self._db.execute(f"UPDATE marks SET {name}=? WHERE id=?", (value, mark_id))
+
+    def marks(self, recording: str) -> list[dict]:
+        rows = self._db.execute("SELECT * FROM marks WHERE recording=? ORDER BY start, id",
+                                (recording,))
+        return [{**dict(r), "tags": json.loads(r["tags"])} for r in rows]
+
+    def mark(self, mark_id: str) -> dict:
+        row = self._db.execute("SELECT * FROM marks WHERE id=?", (mark_id,)).fetchone()
+        if row is None:
+            raise ObjectNotFoundError(f"no mark {mark_id!r}")
+        return {**dict(row), "tags": json.loads(row["tags"])}
+
+    @_typed
+    def remove_mark(self, mark_id: str) -> None:
+        with self._db:
+            self._db.execute("DELETE FROM sealed_text WHERE owner=?", (mark_id,))
+            self._db.execute("DELETE FROM marks WHERE id=?", (mark_id,))
+
     def put_sealed_text(self, owner: str, name: str, ciphertext: bytes) -> None:
         """Keep an age-sealed piece of free text (a note, a label, a goal)."""
         self._db.execute(

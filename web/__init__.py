@@ -84,8 +84,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _services(app)
 
-    from . import auth, library, media, player, status
-    for blueprint in (auth, library, media, player, status):
+    from . import auth, library, marks, media, player, status
+    for blueprint in (auth, library, marks, media, player, status):
         app.register_blueprint(blueprint.bp)
     app.before_request(auth.guard)
     _errors(app)

@@ -17,6 +17,7 @@ import enum
 import json
 import logging
 import os
+import secrets
 import shutil
 import threading
 import time
@@ -30,7 +31,7 @@ from ..errors import (
     StoreNotMountedError,
     VigboxError,
 )
-from ..store import Store
+from ..store import Store, utc_now
 from .fmp4 import FragmentIndexer, MP4Error
 from .preview import PreviewSession, PreviewTap, frame_jpeg
 
@@ -260,6 +261,9 @@ class Recorder:
             "first_sealed_after": take.first_sealed_after, "stopped": take.stop_reason})
         with self.store.create("index", parent=take.id) as index:
             index.write(json.dumps(indexer.to_json()).encode())
+        for at in take.marks:  # the button's live marks, ready to be tagged
+            self.store.catalog.add_mark(secrets.token_hex(16), take.id, start=at, end=None,
+                                        source="button", tags=[], created=utc_now())
         log.info("recording %s sealed: %.1f s, %d fragments, %d marks", take.id, duration,
                  len(indexer.fragments), len(take.marks))
 

@@ -1,0 +1,86 @@
+"""Marks and their attunement tags; notes sealed, shown only when unlocked."""
+
+import os
+
+import pytest
+
+from appliance.capture.recorder import Recorder
+from appliance.capture.sources import SyntheticSource, VideoProfile
+from conftest import csrf_of
+
+
+@pytest.fixture
+def film(unlocked, intervention):
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
+                                               seconds=4))
+    recording_id = recorder.start()
+    recorder.wait(timeout=60)
+    return unlocked, recording_id, store
+
+
+def send(client, method, path, body=None):
+    return client.open(path, method=method, json=body,
+                       headers={"X-CSRF-Token": csrf_of(client)})
+
+
+def test_principles_have_their_sub_items(unlocked):
+    principles = unlocked.get("/api/principles").get_json()
+    assert [p["name"] for p in principles] == [
+        "Being attentive", "Encouraging initiatives", "Receiving initiatives",
+        "Developing attuned interactions", "Guiding", "Deepening discussion"]
+    attentive = [i["name"] for i in principles[0]["items"]]
+    assert "turning towards" in attentive and "enjoying watching the other" in attentive
+
+
+def test_tag_a_range_with_a_sealed_note(film, settings, audit):
+    client, recording_id, store = film
+    created = send(client, "POST", f"/api/recordings/{recording_id}/marks",
+                   {"start": 1.0, "end": 2.5, "tags": ["3.4", "1"],
+                    "note": "Amira smiles and Ms Cole waits"})
+    assert created.status_code == 201
+    mark = created.get_json()
+    assert mark["tags"] == ["1", "3.4"] and mark["source"] == "page"
+    [listed] = client.get(f"/api/recordings/{recording_id}/marks").get_json()
+    assert listed["note"] == "Amira smiles and Ms Cole waits"
+    for root, _, files in os.walk(settings.home):
+        for name in files:
+            assert b"Amira" not in open(os.path.join(root, name), "rb").read()
+    changed = send(client, "PATCH", f"/api/marks/{mark['id']}", {"tags": ["2.1"],
+                                                                  "note": "waiting"})
+    assert changed.get_json()["tags"] == ["2.1"] and changed.get_json()["note"] == "waiting"
+    assert send(client, "DELETE", f"/api/marks/{mark['id']}").status_code == 204
+    assert client.get(f"/api/recordings/{recording_id}/marks").get_json() == []
+    assert store.catalog.get_sealed_text(mark["id"], "note") is None
+    assert [e for e, _ in audit.events if "mark" in e] == ["marked", "mark changed",
+                                                            "mark deleted"]
+
+
+@pytest.mark.parametrize("body", [
+    {"start": -1}, {"start": 99}, {"start": 2, "end": 1}, {"start": 1, "tags": ["7"]},
+    {"start": 1, "tags": "1"}, {"start": 1, "note": "x" * 5000}, {}, {"start": "soon"},
+])
+def test_bad_marks_are_refused(film, body):
+    client, recording_id, _ = film
+    response = send(client, "POST", f"/api/recordings/{recording_id}/marks", body)
+    assert response.status_code == 400 and "error" in response.get_json()
+    assert client.get(f"/api/recordings/{recording_id}/marks").get_json() == []
+
+
+def test_unknown_marks_and_recordings_are_404(film):
+    client, _, _ = film
+    assert send(client, "PATCH", "/api/marks/" + "a" * 32, {"tags": []}).status_code == 404
+    assert send(client, "DELETE", "/api/marks/../x").status_code == 404
+    assert client.get("/api/recordings/" + "b" * 32 + "/marks").status_code == 404
+
+
+def test_the_buttons_live_marks_arrive_ready_to_tag(intervention):
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
+    recording_id = recorder.start()
+    import time
+    time.sleep(1.2)
+    at = recorder.mark()
+    recorder.stop()
+    [mark] = store.catalog.marks(recording_id)
+    assert (mark["start"], mark["end"], mark["source"], mark["tags"]) == (at, None, "button", [])
