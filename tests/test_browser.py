@@ -85,3 +85,44 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
             if os.path.getmtime(path) >= started and not os.path.islink(path):
                 data = open(path, "rb").read()
                 assert not [n for n in PLAINTEXT_NEEDLES if n in data], path
+
+
+def unlock(page, url) -> None:
+    page.goto(f"{url}/unlock")
+    page.fill("#passphrase", PASSPHRASE)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")
+
+
+def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention):
+    store, _ = intervention
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url)
+        page.goto(f"{url}/recordings/{recording}")
+        until(page, "() => document.getElementById('video').readyState >= 2")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("m")
+        page.wait_for_selector("#marks li")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("i")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("o")
+        page.click("#add-range")
+        until(page, "() => document.querySelectorAll('#marks li').length === 2")
+        first = page.locator("#marks li").first
+        first.locator("summary").click()
+        first.locator("input[value='1.3']").check()
+        until(page, "() => document.querySelector('#marks li .tags').textContent === '1.3'")
+        note = page.locator("#marks li").first.locator("textarea")
+        note.fill("Turns towards the child as she points")
+        note.blur()
+        screenshot(page, "marks")
+        page.reload()
+        page.wait_for_selector("#marks li")
+        assert page.locator("#marks li").first.locator(".tags").inner_text() == "1.3"
+        assert page.locator("#marks li").first.locator("textarea").input_value() == \
+            "Turns towards the child as she points"
+    marks = store.catalog.marks(recording)
+    assert [(round(m["start"]), m["end"] is None, m["tags"]) for m in marks] == \
+        [(2, True, ["1.3"]), (3, False, [])]

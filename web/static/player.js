@@ -66,6 +66,14 @@ const KEYS = {
   o: () => { range.out = video.currentTime; show(); }, O: () => { range.out = video.currentTime; show(); },
 };
 
+// for the marks panel (marks.js): the video, seeking, the I/O range, and
+// a way to add keys
+export const player = {
+  video, seek, clock, fps,
+  range: () => ({ ...range }),
+  addKey: (key, action) => { KEYS[key] = action; },
+};
+
 document.addEventListener("keydown", (event) => {
   if (event.target.closest("input, select, textarea")) return;
   let action = KEYS[event.key];
@@ -82,13 +90,18 @@ out.timeline.addEventListener("click", (event) => {
   const box = out.timeline.getBoundingClientRect();
   seek(((event.clientX - box.left) / box.width) * duration());
 });
-for (const at of marks) {
-  const tick = document.createElement("div");
-  tick.className = "mark";
-  tick.style.left = `${(100 * at) / (Number(root.dataset.duration) || 1)}%`;
-  tick.title = `mark at ${clock(at)}`;
-  out.timeline.appendChild(tick);
+export function drawMarks(list) {
+  for (const old of out.timeline.querySelectorAll(".mark")) old.remove();
+  for (const mark of list) {
+    const tick = document.createElement("div");
+    tick.className = mark.end === null ? "mark" : "mark span";
+    tick.style.left = `${(100 * mark.start) / (duration() || 1)}%`;
+    if (mark.end !== null) tick.style.width = `${(100 * (mark.end - mark.start)) / (duration() || 1)}%`;
+    tick.title = `mark at ${clock(mark.start)}`;
+    out.timeline.appendChild(tick);
+  }
 }
+drawMarks(marks.map((at) => ({ start: at, end: null })));
 for (const name of ["timeupdate", "seeked", "play", "pause", "loadedmetadata"]) {
   video.addEventListener(name, show);
 }
