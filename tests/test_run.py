@@ -61,7 +61,7 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
         recorder = RecorderClient(settings.control_socket)
         recording_id = recorder.start()
         time.sleep(1.5)
-        assert float(vigbox("control", "mark", home=settings.home).stdout) > 1.0
+        assert float(vigbox("control", "mark", home=settings.home).stdout) > 0.5
         idle_mark = vigbox("control", "stop", home=settings.home, check=False)
         assert idle_mark.returncode == 0
         recording_id = idle_mark.stdout.decode().strip()

@@ -122,8 +122,11 @@ class Recorder:
         with self._lock:
             if self.state != State.RECORDING:
                 raise CaptureError(f"no recording to mark (recorder is {self.state.value})")
-            at = round(self._clock() - self._take.started, 3)
-            self._take.marks.append(at)
+            # media time 0 is when ffmpeg's first bytes (the init segment)
+            # came out, not when start() was called
+            take = self._take
+            at = round(self._clock() - take.started - (take.first_byte_after or 0.0), 3)
+            take.marks.append(at)
             return at
 
     def stop(self, reason: str = "stopped", timeout: float = 30.0) -> str | None:
