@@ -123,6 +123,12 @@ class Catalog:
             (state, sealed_at, size, plaintext_size, duration, json.dumps(merged), object_id))
 
     @_typed
+    def set_meta(self, object_id: str, **fields) -> None:
+        """Merge non-identifying ``fields`` into an object's metadata."""
+        meta = {**self.get(object_id).meta, **fields}
+        self._db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps(meta), object_id))
+
+    @_typed
     def set_state(self, object_id: str, state: str) -> None:
         self._db.execute("UPDATE objects SET state=? WHERE id=?", (state, object_id))
 

@@ -32,6 +32,16 @@ def flash_times(data: bytes, fps: int) -> list[float]:
             if y > 200 and (n == 0 or luma[n - 1] <= 200)]
 
 
+def lit_frames(data: bytes) -> list[int]:
+    """Indices of the decoded frames (none duplicated or dropped) where the
+    synthetic white square is lit."""
+    luma = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:v", "-vf",
+         "crop=iw/20:ih/20:0:0,scale=1:1", "-fps_mode", "passthrough", "-f", "rawvideo",
+         "-pix_fmt", "gray", "pipe:1"], input=data, capture_output=True, check=True).stdout
+    return [n for n, y in enumerate(luma) if y > 200]
+
+
 def beep_times(data: bytes) -> list[float]:
     """Onsets of the synthetic beeps in the sound track."""
     pcm = subprocess.run(

@@ -22,6 +22,7 @@ from appliance.config import load_settings
 from appliance.errors import ObjectNotFoundError, VigboxError
 from appliance.store import Store
 
+from .jobs import ClipJobs
 from .keyring import Keyring
 from .limiter import UnlockLimiter
 
@@ -48,6 +49,7 @@ def _services(app: Flask) -> None:
         "AUDIT": LoggingAudit,
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
+        "JOBS": lambda: ClipJobs(config["AUDIT"]),
     }
     for name, make in makers.items():
         if config.get(name) is None:
@@ -84,8 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _services(app)
 
-    from . import auth, library, marks, media, player, status
-    for blueprint in (auth, library, marks, media, player, status):
+    from . import auth, clips, library, marks, media, player, status
+    for blueprint in (auth, clips, library, marks, media, player, status):
         app.register_blueprint(blueprint.bp)
     app.before_request(auth.guard)
     _errors(app)

@@ -46,6 +46,7 @@ def guard():
     key = session.get("key")
     if keyring.expired(key):
         _audit("lock", session=key[:8], reason="idle")
+        current_app.config["JOBS"].cancel_session(key)
     g.identity = keyring.get(key)
     if g.identity is None:
         session.pop("key", None)
@@ -90,6 +91,7 @@ def unlock_submit():
 @bp.post("/lock")
 def lock():
     current_app.config["KEYRING"].remove(session.get("key"))
-    _audit("lock", session=_session_ref(), reason="asked")
+    cancelled = current_app.config["JOBS"].cancel_session(session.get("key", ""))
+    _audit("lock", session=_session_ref(), reason="asked", cuts_cancelled=cancelled)
     session.clear()
     return redirect(url_for("auth.unlock"))

@@ -5,6 +5,7 @@
 const root = document.getElementById("player");
 const video = document.getElementById("video");
 const fps = Number(root.dataset.fps) || 30;
+const lag = Number(root.dataset.lag) || 0;  // see frame_lag in web/player.py
 const marks = JSON.parse(root.dataset.marks || "[]");
 const out = {
   time: document.getElementById("time"), frame: document.getElementById("frame"),
@@ -20,8 +21,9 @@ let range = { in: null, out: null };
 const duration = () => (Number.isFinite(video.duration) ? video.duration : Number(root.dataset.duration));
 // the frame on screen at time t, and the middle of frame n: seeking to a
 // frame's middle lands on it whatever the rounding of the decoder's clock
-const frameAt = (t) => Math.min(Math.floor(t * fps + 1e-3), Math.max(0, Math.round(duration() * fps) - 1));
-const middleOf = (n) => (n + 0.5) / fps;
+const frameAt = (t) => Math.min(Math.max(0, Math.floor((t - lag) * fps + 1e-3)),
+  Math.max(0, Math.round(duration() * fps) - 1));
+const middleOf = (n) => (n + 0.5) / fps + lag;
 const clock = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`;
 
 function show() {

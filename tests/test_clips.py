@@ -1,0 +1,80 @@
+"""Clips: frame-accurate or fast, reading only the fragments they need."""
+
+import math
+
+import pytest
+
+from appliance.capture.recorder import Recorder
+from appliance.capture.sources import SyntheticSource, VideoProfile
+from appliance.clips import Cut, load_index, plan_cut
+from appliance.errors import CaptureError
+from media import decrypted, lit_frames, probe
+
+FPS = 30
+
+
+@pytest.fixture(scope="module")
+def long_film(tmp_path_factory):
+    """40 s of synthetic 640x360, made fast."""
+    from appliance.store import Store
+    from conftest import PASSPHRASE
+    store = Store(tmp_path_factory.mktemp("home") / "store")
+    store.keys.create(PASSPHRASE, work_factor=10)
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
+                                               seconds=40))
+    recording_id = recorder.start()
+    recorder.wait(timeout=120)
+    return store, store.keys.unlock(PASSPHRASE), recording_id
+
+
+def test_an_exact_cut_is_frame_accurate(long_film):
+    """The clip starts with the frame on screen at the in point: the one a
+    paused player shows there."""
+    store, identity, recording_id = long_film
+    index = load_index(store, recording_id, identity)
+    # the muxer starts video frames after the first one late by the AAC priming
+    lag = next(f.time for f in index.fragments if f.keyframe and f.time > 29.5) - 30
+    assert 0 <= lag < 1 / FPS
+    start = 30.5
+    first = math.floor((start - lag) * FPS + 1e-6)       # the frame on screen at 30.5 s
+    clip_id = Cut(store, recording_id, identity, start=start, end=32.0, mode="exact").run()
+    clip = decrypted(store, clip_id, identity)
+    assert int(probe(clip)["video"]["nb_read_frames"]) == 45
+    # the synthetic source lights its square on frames 0 and 1 of each second
+    assert lit_frames(clip)[:2] == [31 * FPS - first, 31 * FPS + 1 - first]
+    entry = store.catalog.get(clip_id)
+    assert (entry.kind, entry.parent, entry.duration) == ("clip", recording_id, 1.5)
+
+
+def test_a_fast_cut_starts_on_the_keyframe(long_film):
+    store, identity, recording_id = long_film
+    clip_id = Cut(store, recording_id, identity, start=12.0, end=14.0, mode="fast").run()
+    video = probe(decrypted(store, clip_id, identity))["video"]
+    assert video["codec_name"] == "h264" and abs(float(video["duration"]) - 2.0) < 0.1
+
+
+def test_a_late_clip_reads_no_more_than_an_early_one(long_film):
+    store, identity, recording_id = long_film
+    index = load_index(store, recording_id, identity)
+    early, late = plan_cut(index, 1.2, 3.2), plan_cut(index, 35.2, 37.2)
+    whole = index.complete_end()
+    assert late.bytes < 1.5 * early.bytes and late.bytes < whole / 8
+    assert [s for s in late.spans[1:]][0][0] > whole / 2, "it seeks, it does not scan"
+
+
+@pytest.mark.parametrize("start, end", [(5, 5), (7, 3), (-1, 2), (41, 45)])
+def test_bad_ranges_are_refused(long_film, start, end):
+    store, identity, recording_id = long_film
+    with pytest.raises(ValueError):
+        Cut(store, recording_id, identity, start=start, end=end)
+
+
+def test_a_cancelled_cut_leaves_nothing(long_film):
+    store, identity, recording_id = long_film
+    before = {o.entry.id for o in store.list("clip")}
+    cut = Cut(store, recording_id, identity, start=0.0, end=39.0, mode="exact")
+    cut.cancel()
+    with pytest.raises(CaptureError, match="cancelled"):
+        cut.run()
+    assert {o.entry.id for o in store.list("clip")} == before
+    assert not list(store.objects_dir.glob(".*.partial"))

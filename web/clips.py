@@ -1,0 +1,75 @@
+"""Clips: cut from a range of a recording (exact or fast), named (the name
+is sealed), put in review order, played, deleted."""
+
+from flask import Blueprint, current_app, g, jsonify, request, session
+
+from appliance.store import check_object_id
+
+bp = Blueprint("clips", __name__)
+MAX_NAME = 200
+
+
+def _store():
+    return current_app.config["STORE"]
+
+
+def _clip(entry) -> dict:
+    sealed = _store().catalog.get_sealed_text(entry.id, "name")
+    return {"id": entry.id, "recording": entry.parent, "start": entry.meta.get("start"),
+            "end": entry.meta.get("end"), "mode": entry.meta.get("mode"),
+            "duration": entry.duration, "order": entry.meta.get("order", 0),
+            "name": _store().unseal_text(sealed, g.identity) if sealed else ""}
+
+
+@bp.post("/api/recordings/<recording>/clips")
+def cut(recording: str):
+    _store().catalog.get(check_object_id(recording))
+    body = request.get_json(silent=True) or {}
+    try:
+        job = current_app.config["JOBS"].submit(
+            _store(), recording, g.identity, session=session.get("key", ""),
+            start=float(body["start"]), end=float(body["end"]), mode=body.get("mode", "exact"))
+    except (KeyError, TypeError, ValueError) as e:
+        return jsonify(error=f"a clip needs start < end and a mode: {e}"), 400
+    return jsonify(job.public()), 202
+
+
+@bp.get("/api/jobs/<job_id>")
+def job(job_id: str):
+    status = current_app.config["JOBS"].status(job_id)
+    return (jsonify(status), 200) if status else (jsonify(error="no such job"), 404)
+
+
+@bp.get("/api/recordings/<recording>/clips")
+def clips(recording: str):
+    _store().catalog.get(check_object_id(recording))
+    found = [_clip(o.entry) for o in _store().list("clip") if o.entry.parent == recording
+             and o.entry.state == "sealed"]
+    return jsonify(sorted(found, key=lambda c: (c["order"], c["start"] or 0)))
+
+
+@bp.patch("/api/clips/<clip_id>")
+def update(clip_id: str):
+    entry = _store().catalog.get(check_object_id(clip_id))
+    body = request.get_json(silent=True) or {}
+    name, order = body.get("name"), body.get("order")
+    if entry.kind != "clip" or (name is not None and (not isinstance(name, str)
+                                                      or len(name) > MAX_NAME)) \
+            or (order is not None and not isinstance(order, int)):
+        return jsonify(error=f"a clip name is text of at most {MAX_NAME} characters, "
+                             "its order a whole number"), 400
+    if name is not None:
+        _store().catalog.put_sealed_text(clip_id, "name", _store().seal_text(name))
+    if order is not None:
+        _store().catalog.set_meta(clip_id, order=order)
+    return jsonify(_clip(_store().catalog.get(clip_id)))
+
+
+@bp.delete("/api/clips/<clip_id>")
+def delete(clip_id: str):
+    entry = _store().catalog.get(check_object_id(clip_id))
+    if entry.kind != "clip":
+        return jsonify(error="not a clip"), 400
+    _store().delete(clip_id)
+    current_app.config["AUDIT"].record("deleted", actor="guider", object=clip_id)
+    return "", 204

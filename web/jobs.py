@@ -1,0 +1,94 @@
+"""Clip cuts run one at a time on a worker thread: a second cut waits its
+turn instead of competing for the CPU, and locking a session cancels its
+cuts cleanly (nothing half-sealed is left).
+
+>>> jobs = ClipJobs(audit=None)
+>>> jobs.status("nope") is None
+True
+"""
+
+import itertools
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from appliance.clips import Cut
+from appliance.errors import VigboxError
+
+log = logging.getLogger("vigbox.jobs")
+
+
+@dataclass
+class Job:
+    id: str
+    session: str
+    recording: str
+    cut: Cut | None = None
+    state: str = "queued"          # queued, cutting, done, failed, cancelled
+    clip: str | None = None
+    error: str | None = None
+    params: dict = field(default_factory=dict)
+
+    def public(self) -> dict:
+        progress = 1.0 if self.state == "done" else (self.cut.progress if self.cut else 0.0)
+        return {"id": self.id, "state": self.state, "progress": round(progress, 3),
+                "clip": self.clip, "error": self.error, "recording": self.recording}
+
+
+class ClipJobs:
+    def __init__(self, audit):
+        self.audit = audit
+        self._jobs: dict[str, Job] = {}
+        self._queue: queue.Queue = queue.Queue()
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+        self._worker: threading.Thread | None = None
+
+    def submit(self, store, recording: str, identity, *, session: str, **params) -> Job:
+        job = Job(f"cut-{next(self._ids)}", session, recording, params=params)
+        job.cut = Cut(store, recording, identity, **params)  # plans now: bad input fails here
+        with self._lock:
+            self._jobs[job.id] = job
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._work, name="cutter", daemon=True)
+                self._worker.start()
+        self._queue.put(job)
+        return job
+
+    def status(self, job_id: str) -> dict | None:
+        job = self._jobs.get(job_id)
+        return None if job is None else job.public()
+
+    def cancel_session(self, session: str) -> int:
+        """Cancel every queued or running cut of a session (on lock)."""
+        cancelled = 0
+        for job in list(self._jobs.values()):
+            if job.session == session and job.state in ("queued", "cutting"):
+                job.state = "cancelled"
+                job.cut.cancel()
+                cancelled += 1
+        return cancelled
+
+    def _work(self) -> None:
+        while True:
+            try:
+                job = self._queue.get(timeout=30)
+            except queue.Empty:
+                return  # idle: the next submit starts a new worker
+            if job.state != "queued":
+                continue
+            job.state = "cutting"
+            try:
+                job.clip = job.cut.run()
+                job.state = "done"
+                if self.audit is not None:
+                    self.audit.record("clip cut", actor="guider", object=job.clip,
+                                      recording=job.recording, mode=job.params.get("mode"))
+            except Exception as e:  # the worker must outlive any one cut
+                if job.state != "cancelled":
+                    job.state = "failed"
+                    job.error = str(e) if isinstance(e, VigboxError) else "the cut failed"
+                    log.warning("cut %s failed: %s", job.id, e)
+            finally:
+                job.cut.identity = None  # a finished job keeps no key
