@@ -126,3 +126,29 @@ def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention)
     marks = store.catalog.marks(recording)
     assert [(round(m["start"]), m["end"] is None, m["tags"]) for m in marks] == \
         [(2, True, ["1.3"]), (3, False, [])]
+
+
+def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, intervention):
+    store, identity = intervention
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url)
+        page.goto(f"{url}/recordings/{recording}")
+        until(page, "() => document.getElementById('video').readyState >= 2")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("i")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("o")
+        page.click("#cut-exact")
+        page.wait_for_selector("#clips li", timeout=60_000)
+        assert page.inner_text("#clips-message") == "clip ready"
+        clip = page.locator("#clips li video").first
+        clip.evaluate("v => { v.muted = true; return v.play(); }")
+        until(page, "() => document.querySelector('#clips li video').currentTime > 0.3")
+        page.locator("#clips li input").first.fill("First turn-taking")
+        page.locator("#clips li input").first.blur()
+        screenshot(page, "clips")
+    [clip_entry] = [o.entry for o in store.list("clip")]
+    assert clip_entry.parent == recording and clip_entry.duration == pytest.approx(1.0, abs=0.05)
+    assert store.unseal_text(store.catalog.get_sealed_text(clip_entry.id, "name"), identity) \
+        == "First turn-taking"

@@ -1,0 +1,85 @@
+"""Cutting clips from the page: queued cuts, progress, sealed names,
+review order, deletion, and locking in the middle of a cut."""
+
+import time
+
+import pytest
+
+from appliance.capture.recorder import Recorder
+from appliance.capture.sources import SyntheticSource, VideoProfile
+from conftest import csrf_of
+from media import decrypted, probe
+
+
+@pytest.fixture
+def film(unlocked, intervention):
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
+                                               seconds=12))
+    recording_id = recorder.start()
+    recorder.wait(timeout=60)
+    return unlocked, recording_id
+
+
+def send(client, method, path, body=None):
+    return client.open(path, method=method, json=body, headers={"X-CSRF-Token": csrf_of(client)})
+
+
+def finished(client, job_id, timeout=60.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        job = client.get(f"/api/jobs/{job_id}").get_json()
+        if job["state"] not in ("queued", "cutting"):
+            return job
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+
+
+def test_cut_two_clips_name_order_and_delete(film, intervention, audit):
+    client, recording_id = film
+    store, identity = intervention
+    first = send(client, "POST", f"/api/recordings/{recording_id}/clips",
+                 {"start": 2.0, "end": 4.0, "mode": "exact"})
+    second = send(client, "POST", f"/api/recordings/{recording_id}/clips",
+                  {"start": 8.0, "end": 9.0, "mode": "fast"})
+    assert first.status_code == second.status_code == 202
+    assert second.get_json()["state"] == "queued", "the second cut waits its turn"
+    jobs = [finished(client, r.get_json()["id"]) for r in (first, second)]
+    assert [j["state"] for j in jobs] == ["done", "done"] and jobs[0]["progress"] == 1.0
+    clips = client.get(f"/api/recordings/{recording_id}/clips").get_json()
+    assert [(c["start"], c["mode"]) for c in clips] == [(2.0, "exact"), (8.0, "fast")]
+    video = probe(decrypted(store, clips[0]["id"], identity))["video"]
+    assert int(video["nb_read_frames"]) == 60
+    send(client, "PATCH", f"/api/clips/{clips[0]['id']}", {"name": "Ayo hands the cup", "order": 2})
+    send(client, "PATCH", f"/api/clips/{clips[1]['id']}", {"order": 1})
+    clips = client.get(f"/api/recordings/{recording_id}/clips").get_json()
+    assert [c["name"] for c in clips] == ["", "Ayo hands the cup"]
+    assert b"Ayo" not in store.catalog._db.execute("SELECT group_concat(meta) FROM objects") \
+        .fetchone()[0].encode()
+    assert send(client, "DELETE", f"/api/clips/{clips[0]['id']}").status_code == 204
+    assert len(client.get(f"/api/recordings/{recording_id}/clips").get_json()) == 1
+    assert [e for e, _ in audit.events if e in ("clip cut", "deleted")] == \
+        ["clip cut", "clip cut", "deleted"]
+
+
+@pytest.mark.parametrize("body", [{"start": 5, "end": 2}, {"start": 1}, {"start": 1, "end": 2,
+                                  "mode": "sloppy"}, {"start": 50, "end": 52}, None])
+def test_bad_cuts_are_refused(film, body):
+    client, recording_id = film
+    response = send(client, "POST", f"/api/recordings/{recording_id}/clips", body)
+    assert response.status_code == 400
+
+
+def test_locking_cancels_a_running_cut_cleanly(film, intervention):
+    client, recording_id = film
+    store, _ = intervention
+    job = send(client, "POST", f"/api/recordings/{recording_id}/clips",
+               {"start": 0.0, "end": 11.5, "mode": "exact"}).get_json()
+    time.sleep(0.3)
+    client.post("/lock", data={"csrf_token": csrf_of(client)})
+    deadline = time.monotonic() + 30
+    while store.list("clip") or list(store.objects_dir.glob(".*.partial")):
+        assert time.monotonic() < deadline, "the cancelled cut left something behind"
+        time.sleep(0.1)
+    jobs = client.application.config["JOBS"]
+    assert jobs.status(job["id"])["state"] == "cancelled"

@@ -1,0 +1,81 @@
+// The clips panel: cut the I..O range (exact or fast), watch the cut's
+// progress, then name, reorder, play or delete the clips in review order.
+import { player } from "./player.js";
+
+const recording = document.querySelector(".clips-panel").dataset.recording;
+const list = document.getElementById("clips");
+const message = document.getElementById("clips-message");
+const progress = document.getElementById("cut-progress");
+const csrf = document.querySelector('meta[name="csrf-token"]').content;
+let clips = [];
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (response.status === 401) { window.location = "/unlock"; return null; }
+  const data = response.status === 204 ? {} : await response.json();
+  if (!response.ok) { message.textContent = data.error; return null; }
+  return data;
+}
+
+async function cut(mode) {
+  const range = player.range();
+  if (range.in === null || range.out === null || range.out <= range.in) {
+    message.textContent = "Set an in point (I) before an out point (O) first.";
+    return;
+  }
+  let job = await api("POST", `/api/recordings/${recording}/clips`, { start: range.in, end: range.out, mode });
+  progress.hidden = false;
+  while (job && (job.state === "queued" || job.state === "cutting")) {
+    progress.value = job.progress;
+    message.textContent = job.state === "queued" ? "waiting for the cut before…" : "cutting…";
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    job = await api("GET", `/api/jobs/${job.id}`);
+  }
+  progress.hidden = true;
+  if (job) message.textContent = job.state === "done" ? "clip ready" : `cut ${job.state}: ${job.error || ""}`;
+  await load();
+}
+
+async function move(index, by) {
+  const other = index + by;
+  if (other < 0 || other >= clips.length) return;
+  [clips[index], clips[other]] = [clips[other], clips[index]];
+  await Promise.all(clips.map((clip, order) => api("PATCH", `/api/clips/${clip.id}`, { order })));
+  await load();
+}
+
+function item(clip, index) {
+  const li = document.createElement("li");
+  li.dataset.id = clip.id;
+  const name = document.createElement("input");
+  name.value = clip.name;
+  name.placeholder = "Name (sealed)";
+  name.addEventListener("change", () => api("PATCH", `/api/clips/${clip.id}`, { name: name.value }));
+  const span = document.createElement("span");
+  span.textContent = `${player.clock(clip.start)}–${player.clock(clip.end)} (${clip.mode})`;
+  const video = document.createElement("video");
+  video.controls = true;
+  video.preload = "none";
+  video.src = `/media/${clip.id}`;
+  const buttons = [["▲", () => move(index, -1)], ["▼", () => move(index, 1)],
+    ["Delete", async () => { if (await api("DELETE", `/api/clips/${clip.id}`)) await load(); }]];
+  li.append(name, span, video, ...buttons.map(([text, action]) => {
+    const button = document.createElement("button");
+    button.textContent = text;
+    button.addEventListener("click", action);
+    return button;
+  }));
+  return li;
+}
+
+async function load() {
+  clips = (await api("GET", `/api/recordings/${recording}/clips`)) || [];
+  list.replaceChildren(...clips.map(item));
+}
+
+document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
+document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
+await load();
