@@ -81,9 +81,17 @@ def load_index(store: Store, recording: str, identity) -> FragmentIndex:
     raise ObjectNotFoundError(f"recording {recording} has no fragment index")
 
 
+def still_command(offset: float) -> list[str]:
+    """ffmpeg: fMP4 in on stdin, the frame on screen at ``offset`` as a JPEG."""
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
+            "-ss", f"{offset:.3f}", "-frames:v", "1", "-q:v", "2", "-f", "mjpeg", "pipe:1"]
+
+
 class Cut:
     """One cut in progress: ``progress`` goes from 0 to 1; ``cancel()``
     stops it, leaving nothing behind."""
+
+    kind = "clip"
 
     def __init__(self, store: Store, recording: str, identity, *, start: float, end: float,
                  mode: str = "exact"):
@@ -96,24 +104,27 @@ class Cut:
         self._process: FfmpegProcess | None = None
         self._cancelled = threading.Event()
 
+    def command(self) -> list[str]:
+        return cut_command(self.mode, offset=self.plan.offset, duration=self.plan.duration)
+
+    def meta(self) -> dict:
+        return {"start": self.start, "end": self.end, "mode": self.mode,
+                "read_bytes": self.plan.bytes}
+
     def run(self) -> str:
         """Cut, seal and catalogue the clip; return its id."""
-        self._process = FfmpegProcess(cut_command(self.mode, offset=self.plan.offset,
-                                                  duration=self.plan.duration),
-                                      stdin=subprocess.PIPE).start()
+        self._process = FfmpegProcess(self.command(), stdin=subprocess.PIPE).start()
         feeder = threading.Thread(target=self._feed, name="cut-feed", daemon=True)
         feeder.start()
-        meta = {"start": self.start, "end": self.end, "mode": self.mode,
-                "read_bytes": self.plan.bytes}
         try:
-            with self.store.create("clip", parent=self.recording, meta=meta) as clip:
+            with self.store.create(self.kind, parent=self.recording, meta=self.meta()) as clip:
                 while block := self._process.read(READ_BLOCK):
                     clip.write(block)
                 code = self._process.finish(timeout=10)
                 if self._cancelled.is_set() or code != 0:
                     raise CaptureError("cut cancelled" if self._cancelled.is_set() else
                                        f"ffmpeg failed ({code}): {self._process.stderr_tail()}")
-                clip.commit(duration=round(self.end - self.start, 3))
+                clip.commit(duration=self.duration())
         finally:
             self._process.finish(timeout=5)
             feeder.join(5)
@@ -142,7 +153,31 @@ class Cut:
             except OSError:
                 pass
 
+    def duration(self) -> float | None:
+        return round(self.end - self.start, 3)
+
     def cancel(self) -> None:
         self._cancelled.set()
         if self._process is not None:
             self._process.interrupt()
+
+
+class Still(Cut):
+    """The frame on screen at ``at`` seconds, as a sealed JPEG; its caption
+    is a principle code (the moment it shows)."""
+
+    kind = "still"
+
+    def __init__(self, store: Store, recording: str, identity, *, at: float, fps: int,
+                 caption: str | None = None):
+        super().__init__(store, recording, identity, start=at, end=at + 1 / fps, mode="exact")
+        self.caption = caption
+
+    def command(self) -> list[str]:
+        return still_command(self.plan.offset)
+
+    def meta(self) -> dict:
+        return {"at": self.start, "caption": self.caption, "read_bytes": self.plan.bytes}
+
+    def duration(self) -> None:
+        return None

@@ -147,7 +147,14 @@ def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, interventio
         until(page, "() => document.querySelector('#clips li video').currentTime > 0.3")
         page.locator("#clips li input").first.fill("First turn-taking")
         page.locator("#clips li input").first.blur()
+        page.select_option("#still-caption", "2.4")
+        page.click("#take-still")
+        page.wait_for_selector("#stills li img")
+        until(page, "() => document.querySelector('#stills li img').naturalWidth > 0")
+        assert "naming positively" in page.inner_text("#stills li")
         screenshot(page, "clips")
+    [still] = [o.entry for o in store.list("still")]
+    assert still.meta["caption"] == "2.4"
     [clip_entry] = [o.entry for o in store.list("clip")]
     assert clip_entry.parent == recording and clip_entry.duration == pytest.approx(1.0, abs=0.05)
     assert store.unseal_text(store.catalog.get_sealed_text(clip_entry.id, "name"), identity) \

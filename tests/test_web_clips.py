@@ -8,7 +8,7 @@ import pytest
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from conftest import csrf_of
-from media import decrypted, probe
+from media import decrypted, lit_frames, probe
 
 
 @pytest.fixture
@@ -83,3 +83,31 @@ def test_locking_cancels_a_running_cut_cleanly(film, intervention):
         time.sleep(0.1)
     jobs = client.application.config["JOBS"]
     assert jobs.status(job["id"])["state"] == "cancelled"
+
+
+def test_a_still_is_the_exact_frame_captioned(film, intervention, audit):
+    client, recording_id = film
+    store, identity = intervention
+    response = send(client, "POST", f"/api/recordings/{recording_id}/stills",
+                    {"at": 5.0, "caption": "3.4"})
+    assert response.status_code == 201
+    still = response.get_json()
+    assert still["caption_name"].startswith("Receiving initiatives: returning eye contact")
+    jpeg = client.get(f"/media/{still['id']}")
+    assert jpeg.headers["Content-Type"] == "image/jpeg" and jpeg.data.startswith(b"\xff\xd8")
+    assert decrypted(store, still["id"], identity) == jpeg.data
+    assert [s["id"] for s in client.get(f"/api/recordings/{recording_id}/stills").get_json()] \
+        == [still["id"]]
+    assert ("still taken", still["id"]) in [(e, f.get("object")) for e, f in audit.events]
+    for bad in ({"at": 99}, {"at": 1, "caption": "9"}, {}):
+        assert send(client, "POST", f"/api/recordings/{recording_id}/stills", bad).status_code \
+            == 400
+
+
+@pytest.mark.parametrize("at, lit", [(6.04, True), (6.2, False), (7.04, True)])
+def test_a_still_shows_the_frame_on_screen(film, intervention, at, lit):
+    """The synthetic source lights its square on frames 0 and 1 of each second."""
+    client, recording_id = film
+    still = send(client, "POST", f"/api/recordings/{recording_id}/stills", {"at": at}).get_json()
+    jpeg = client.get(f"/media/{still['id']}").data
+    assert bool(lit_frames(jpeg)) is lit

@@ -76,6 +76,39 @@ async function load() {
   list.replaceChildren(...clips.map(item));
 }
 
+const stills = document.getElementById("stills");
+const caption = document.getElementById("still-caption");
+
+async function loadStills() {
+  const found = (await api("GET", `/api/recordings/${recording}/stills`)) || [];
+  stills.replaceChildren(...found.map((still) => {
+    const li = document.createElement("li");
+    const img = document.createElement("img");
+    img.src = `/media/${still.id}`;
+    img.alt = still.caption_name || `still at ${player.clock(still.at)}`;
+    const text = document.createElement("span");
+    text.textContent = `${player.clock(still.at)} ${still.caption_name}`;
+    li.append(img, text);
+    return li;
+  }));
+}
+
+async function takeStill() {
+  player.video.pause();
+  const body = { at: player.video.currentTime, caption: caption.value || null };
+  if (await api("POST", `/api/recordings/${recording}/stills`, body)) await loadStills();
+}
+
+for (const principle of (await api("GET", "/api/principles")) || []) {
+  for (const tag of [{ code: principle.code, name: principle.name }, ...principle.items]) {
+    const option = document.createElement("option");
+    option.value = tag.code;
+    option.textContent = `${tag.code} ${tag.name}`;
+    caption.appendChild(option);
+  }
+}
+document.getElementById("take-still").addEventListener("click", takeStill);
+loadStills();
 document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
 document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
 await load();
