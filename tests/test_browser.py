@@ -73,6 +73,10 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
         page.keyboard.press("Shift+ArrowRight")
         page.keyboard.press("o")
         assert "in 0:04" in page.inner_text("#inout") and "out 0:0" in page.inner_text("#inout")
+        page.wait_for_selector("#filmstrip img")
+        until(page, "() => [...document.querySelectorAll('#filmstrip img')]"
+                    ".every(img => img.naturalWidth > 0)")
+        until(page, "() => document.getElementById('waveform').width > 0")
         screenshot(page, "player")
         page.click("#lock")
         page.wait_for_url(f"{url}/unlock")

@@ -1,8 +1,9 @@
 """The player: one recording, played from its sealed file through Range
 requests, with the keys film editors use."""
 
-from flask import Blueprint, abort, current_app, g, render_template
+from flask import Blueprint, abort, current_app, g, jsonify, render_template
 
+from appliance import overview
 from appliance.clips import load_index
 from appliance.errors import ObjectNotFoundError
 from appliance.store import check_object_id
@@ -35,3 +36,32 @@ def player(object_id: str):
     return render_template("player.html", recording=entry, fps=fps,
                            lag=frame_lag(store, object_id, g.identity),
                            marks=entry.meta.get("marks", []), csrf=csrf_token())
+
+
+@bp.get("/api/recordings/<object_id>/peaks")
+def peaks(object_id: str):
+    store = current_app.config["STORE"]
+    store.catalog.get(check_object_id(object_id))
+    return jsonify(overview.peaks(store, object_id, g.identity))
+
+
+@bp.get("/api/recordings/<object_id>/filmstrip")
+def filmstrip(object_id: str):
+    store = current_app.config["STORE"]
+    store.catalog.get(check_object_id(object_id))
+    entry = overview.filmstrip(store, object_id, g.identity)
+    return jsonify({"times": entry.meta["times"], "count": len(entry.meta["pictures"])})
+
+
+@bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")
+def filmstrip_picture(object_id: str, number: int):
+    store = current_app.config["STORE"]
+    store.catalog.get(check_object_id(object_id))
+    entry = overview.filmstrip(store, object_id, g.identity)
+    pictures = entry.meta["pictures"]
+    if not 0 <= number < len(pictures):
+        abort(404)
+    offset, size = pictures[number]
+    with store.open(entry.id, g.identity) as reader:
+        reader.seek(offset)
+        return reader.read(size), 200, {"Content-Type": "image/jpeg"}

@@ -22,7 +22,7 @@ const duration = () => (Number.isFinite(video.duration) ? video.duration : Numbe
 // the frame on screen at time t, and the middle of frame n: seeking to a
 // frame's middle lands on it whatever the rounding of the decoder's clock
 const frameAt = (t) => Math.min(Math.max(0, Math.floor((t - lag) * fps + 1e-3)),
-  Math.max(0, Math.round(duration() * fps) - 1));
+  Math.max(0, Math.round((duration() - lag) * fps) - 1));
 const middleOf = (n) => (n + 0.5) / fps + lag;
 const clock = (t) => `${Math.floor(t / 60)}:${(t % 60).toFixed(2).padStart(5, "0")}`;
 
