@@ -36,6 +36,17 @@ def until(page, predicate: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+def assert_no_plaintext(place, since: float) -> None:
+    """No file written under ``place`` since ``since`` holds media in the clear."""
+    for root, _, files in os.walk(place):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.islink(path) or os.path.getmtime(path) < since:
+                continue
+            data = open(path, "rb").read()
+            assert not [n for n in PLAINTEXT_NEEDLES if n in data], path
+
+
 def frame_number(page) -> int:
     return int(page.inner_text("#frame").split()[1])
 
@@ -83,12 +94,7 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
         assert page.request.get(f"{url}/media/{recording}").status == 401
         assert violations == [], "the page's own scripts obey its CSP"
     # no plaintext media in the browser's profile, nor anywhere written during the test
-    for root, _, files in os.walk(tmp_path):
-        for name in files:
-            path = os.path.join(root, name)
-            if os.path.getmtime(path) >= started and not os.path.islink(path):
-                data = open(path, "rb").read()
-                assert not [n for n in PLAINTEXT_NEEDLES if n in data], path
+    assert_no_plaintext(tmp_path, started)
 
 
 def unlock(page, url) -> None:
@@ -134,6 +140,7 @@ def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention)
 
 def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, intervention):
     store, identity = intervention
+    started = time.time()
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url)
         page.goto(f"{url}/recordings/{recording}")
@@ -163,3 +170,38 @@ def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, interventio
     assert clip_entry.parent == recording and clip_entry.duration == pytest.approx(1.0, abs=0.05)
     assert store.unseal_text(store.catalog.get_sealed_text(clip_entry.id, "name"), identity) \
         == "First turn-taking"
+    assert_no_plaintext(tmp_path, started)
+
+
+def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tmp_path):
+    from appliance.capture.control import ControlServer
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
+    server = ControlServer(settings.control_socket, recorder).start()
+    started = time.time()
+    try:
+        with live_server(app) as url, chromium(tmp_path / "profile") as page:
+            unlock(page, url)
+            until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
+            assert "GB free" in page.inner_text(".statusbar")
+            page.click("#preview-toggle")
+            until(page, "() => document.getElementById('preview').naturalWidth > 0")
+            page.click("#record-start")
+            until(page, "() => document.getElementById('recorder-state').textContent"
+                        " === 'recording'")
+            time.sleep(1.5)
+            page.click("#record-mark")
+            page.click("#record-stop")  # the page reloads with the new film listed
+            page.wait_for_selector("li[data-id] img.thumb")
+            until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
+            assert page.locator("#preview").is_hidden()
+            until(page, "() => document.querySelector('li[data-id] img.thumb').naturalWidth > 0")
+            assert "1 marks" in page.inner_text("li[data-id] .marks")
+            screenshot(page, "recorder")
+    finally:
+        recorder.stop()
+        server.close()
+    [recording] = store.list("recording")
+    assert recording.entry.state == "sealed"
+    assert_no_plaintext(tmp_path, started)
+    assert_no_plaintext(settings.home, started)

@@ -1,8 +1,12 @@
 """The library: the intervention's recordings, newest first, and the
 recorder's controls. Pages and JSON for the page's script."""
 
+import shutil
+from datetime import datetime, timezone
+
 from flask import Blueprint, current_app, jsonify, render_template
 
+from appliance.clock import clock_is_set
 from appliance.errors import VigboxError
 
 from .auth import csrf_token
@@ -19,7 +23,7 @@ def recordings() -> list[dict]:
             children.setdefault(o.entry.parent, []).append(o.entry.kind)
     return [{
         "id": o.entry.id, "created": o.entry.created, "state": o.entry.state,
-        "duration": o.entry.duration, "marks": len(o.entry.meta.get("marks", [])),
+        "duration": o.entry.duration, "marks": len(store.catalog.marks(o.entry.id)),
         "clips": children.get(o.entry.id, []).count("clip"),
         "playable": o.entry.state in ("sealed", "recovered"),
     } for o in reversed(objects) if o.entry.kind == "recording"]
@@ -37,7 +41,15 @@ def recordings_json():
 
 @bp.get("/api/recorder")
 def recorder_status():
-    return jsonify(current_app.config["RECORDER"].status())
+    """The recorder's state, with the box's free space and clock for the status bar."""
+    try:
+        status = current_app.config["RECORDER"].status()
+    except VigboxError as e:
+        status = {"state": "not running", "error": str(e)}
+    status["free_bytes"] = shutil.disk_usage(current_app.config["STORE"].root).free
+    status["clock"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    status["clock_set"] = clock_is_set()
+    return jsonify(status)
 
 
 @bp.post("/api/recorder/<action>")

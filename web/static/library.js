@@ -10,7 +10,25 @@ async function refresh() {
   if (response.status === 401) { window.location = "/unlock"; return; }
   const status = await response.json();
   state.textContent = status.error ? `${status.state}: ${status.error}` : status.state;
+  document.getElementById("free-space").textContent = `${(status.free_bytes / 1e9).toFixed(1)} GB free`;
+  document.getElementById("clock").textContent = status.clock_set
+    ? `clock ${status.clock}` : `clock not set (${status.clock})`;
 }
+
+// Preview for framing the shot: a frame every half second while pressed;
+// the pictures live only in this page, never on the box's disk.
+const preview = document.getElementById("preview");
+const toggle = document.getElementById("preview-toggle");
+let previewing = null;
+toggle.addEventListener("click", () => {
+  if (previewing) {
+    clearInterval(previewing); previewing = null; preview.hidden = true;
+  } else {
+    const show = () => { preview.src = `/api/recorder/preview.jpg?t=${Date.now()}`; };
+    show(); preview.hidden = false; previewing = setInterval(show, 500);
+  }
+  toggle.setAttribute("aria-pressed", String(Boolean(previewing)));
+});
 
 async function act(action) {
   const response = await fetch(`/api/recorder/${action}`, {
@@ -18,6 +36,7 @@ async function act(action) {
   });
   const body = await response.json();
   message.textContent = response.ok ? `${action}: ok` : body.error;
+  if (response.ok && action === "stop") { window.location.reload(); return; }
   await refresh();
 }
 
