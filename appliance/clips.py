@@ -7,15 +7,17 @@ to ffmpeg through a pipe, and seals ffmpeg's output as it comes: no
 plaintext file, and a clip from minute 28 costs what one from minute 1
 does.
 
-- **exact**: frame-accurate; only the clip is re-encoded (libx264 here;
-  the Pi 4's hardware encoder where present).
+- **exact**: frame-accurate; only the clip is re-encoded (libx264, or
+  the Pi 4's hardware encoder where ffmpeg can drive it).
 - **fast**: stream copy from the keyframe at or before the in point.
 
 >>> cut_command("fast", offset=0.5, duration=2.0)[-7:]
 ['-c', 'copy', '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1']
 """
 
+import functools
 import json
+import os
 import subprocess
 import threading
 from dataclasses import dataclass
@@ -43,15 +45,32 @@ class CutPlan:
         return sum(size for _, size in self.spans)
 
 
-def cut_command(mode: str, *, offset: float, duration: float) -> list[str]:
+# the Pi 4's VideoCore encoder, through V4L2 memory-to-memory
+PI_ENCODER, PI_ENCODER_DEVICE = "h264_v4l2m2m", "/dev/video11"
+SOFTWARE_ENCODER = ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18"]
+HARDWARE_ENCODER = ["-c:v", PI_ENCODER, "-b:v", "12M"]
+
+
+@functools.lru_cache(maxsize=1)
+def hardware_encoder() -> bool:
+    """Whether the Pi 4's H.264 encoder is here and ffmpeg can drive it."""
+    if not os.path.exists(PI_ENCODER_DEVICE):
+        return False
+    listed = subprocess.run(["ffmpeg", "-hide_banner", "-encoders"], capture_output=True,
+                            text=True, timeout=10).stdout
+    return PI_ENCODER in listed
+
+
+def cut_command(mode: str, *, offset: float, duration: float,
+                hardware: bool = False) -> list[str]:
     """ffmpeg: fMP4 in on stdin, the clip as fMP4 on stdout."""
     if mode not in MODES:
         raise ValueError(f"cut mode {mode!r}; choose one of {MODES}")
     head = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
             "-ss", f"{offset:.3f}", "-t", f"{duration:.3f}"]
+    encoder = HARDWARE_ENCODER if hardware else SOFTWARE_ENCODER
     codec = (["-c", "copy"] if mode == "fast" else
-             ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p",
-              "-c:a", "aac", "-b:a", "128k"])
+             [*encoder, "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k"])
     return head + codec + ["-f", "mp4", "-movflags", FRAGMENTED_MP4, "pipe:1"]
 
 
@@ -105,7 +124,8 @@ class Cut:
         self._cancelled = threading.Event()
 
     def command(self) -> list[str]:
-        return cut_command(self.mode, offset=self.plan.offset, duration=self.plan.duration)
+        return cut_command(self.mode, offset=self.plan.offset, duration=self.plan.duration,
+                           hardware=hardware_encoder())
 
     def meta(self) -> dict:
         return {"start": self.start, "end": self.end, "mode": self.mode,

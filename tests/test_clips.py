@@ -1,6 +1,7 @@
 """Clips: frame-accurate or fast, reading only the fragments they need."""
 
 import math
+import os
 
 import pytest
 
@@ -78,3 +79,18 @@ def test_a_cancelled_cut_leaves_nothing(long_film):
         cut.run()
     assert {o.entry.id for o in store.list("clip")} == before
     assert not list(store.objects_dir.glob(".*.partial"))
+
+
+def test_cut_commands_as_lists():
+    from appliance.clips import cut_command, hardware_encoder
+    exact = cut_command("exact", offset=0.479, duration=1.5)
+    assert exact[exact.index("-ss") + 1] == "0.479" and exact[exact.index("-t") + 1] == "1.500"
+    assert exact[exact.index("-c:v") + 1] == "libx264"
+    pi = cut_command("exact", offset=0, duration=1, hardware=True)
+    assert pi[pi.index("-c:v") + 1] == "h264_v4l2m2m"
+    fast = cut_command("fast", offset=0, duration=1)
+    assert fast[fast.index("-c") + 1] == "copy" and "-c:v" not in fast
+    if not os.path.exists("/dev/video11"):  # no VideoCore encoder: software it is
+        assert hardware_encoder() is False
+    with pytest.raises(ValueError):
+        cut_command("sloppy", offset=0, duration=1)
