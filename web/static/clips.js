@@ -1,6 +1,6 @@
 // The clips panel: cut the I..O range (exact or fast), watch the cut's
 // progress, then name, reorder, play or delete the clips in review order.
-import { player } from "./player.js";
+import { drawMarks, player } from "./player.js";
 
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const list = document.getElementById("clips");
@@ -74,6 +74,7 @@ function item(clip, index) {
 async function load() {
   clips = (await api("GET", `/api/recordings/${recording}/clips`)) || [];
   list.replaceChildren(...clips.map(item));
+  drawMarks(clips, "clip");
 }
 
 const stills = document.getElementById("stills");

@@ -92,14 +92,15 @@ out.timeline.addEventListener("click", (event) => {
   const box = out.timeline.getBoundingClientRect();
   seek(((event.clientX - box.left) / box.width) * duration());
 });
-export function drawMarks(list) {
-  for (const old of out.timeline.querySelectorAll(".mark")) old.remove();
+// marks (moments and ranges) and clips as ticks and bands on the timeline
+export function drawMarks(list, kind = "mark") {
+  for (const old of out.timeline.querySelectorAll(`.${kind}`)) old.remove();
   for (const mark of list) {
     const tick = document.createElement("div");
-    tick.className = mark.end === null ? "mark" : "mark span";
+    tick.className = mark.end === null ? kind : `${kind} span`;
     tick.style.left = `${(100 * mark.start) / (duration() || 1)}%`;
     if (mark.end !== null) tick.style.width = `${(100 * (mark.end - mark.start)) / (duration() || 1)}%`;
-    tick.title = `mark at ${clock(mark.start)}`;
+    tick.title = `${kind} at ${clock(mark.start)}`;
     out.timeline.appendChild(tick);
   }
 }
