@@ -11,7 +11,6 @@ True
 """
 
 import io
-import os
 from datetime import datetime, timezone
 from pathlib import Path
 

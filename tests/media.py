@@ -8,6 +8,18 @@ import subprocess
 from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
 
 
+def synthetic_film(store, seconds: float, size=(640, 360)) -> str:
+    """Record ``seconds`` of the synthetic source as fast as ffmpeg can;
+    return the sealed recording's id."""
+    from appliance.capture.recorder import Recorder
+    from appliance.capture.sources import SyntheticSource, VideoProfile
+    recorder = Recorder(store, SyntheticSource(VideoProfile(*size), realtime=False,
+                                               seconds=seconds))
+    recording_id = recorder.start()
+    recorder.wait(timeout=120)
+    return recording_id
+
+
 def decrypted(store, object_id, identity) -> bytes:
     with store.open(object_id, identity) as reader:
         return reader.read()

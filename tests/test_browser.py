@@ -6,6 +6,8 @@ import time
 
 import pytest
 
+from media import synthetic_film
+
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from browser import CHROMIUM, chromium, live_server, screenshot
@@ -20,10 +22,7 @@ assert CHROMIUM
 @pytest.fixture
 def recording(intervention):
     store, _ = intervention
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=8))
-    recording_id = recorder.start()
-    recorder.wait(timeout=60)
+    recording_id = synthetic_film(store, 8, (640, 360))
     return recording_id
 
 
@@ -104,14 +103,19 @@ def unlock(page, url) -> None:
     page.wait_for_url(f"{url}/")
 
 
+def open_player(page, url, recording, at: int) -> None:
+    """Unlock, open the recording, and step ``at`` seconds in with the arrows."""
+    unlock(page, url)
+    page.goto(f"{url}/recordings/{recording}")
+    until(page, "() => document.getElementById('video').readyState >= 2")
+    for _ in range(at):
+        page.keyboard.press("ArrowRight")
+
+
 def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention):
     store, _ = intervention
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
-        unlock(page, url)
-        page.goto(f"{url}/recordings/{recording}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("ArrowRight")
+        open_player(page, url, recording, at=2)
         page.keyboard.press("m")
         page.wait_for_selector("#marks li")
         page.keyboard.press("ArrowRight")
@@ -142,11 +146,7 @@ def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, interventio
     store, identity = intervention
     started = time.time()
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
-        unlock(page, url)
-        page.goto(f"{url}/recordings/{recording}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("ArrowRight")
+        open_player(page, url, recording, at=2)
         page.keyboard.press("i")
         page.keyboard.press("ArrowRight")
         page.keyboard.press("o")

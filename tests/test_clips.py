@@ -5,11 +5,9 @@ import os
 
 import pytest
 
-from appliance.capture.recorder import Recorder
-from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.clips import Cut, load_index, plan_cut
 from appliance.errors import CaptureError
-from media import decrypted, lit_frames, probe
+from media import decrypted, lit_frames, probe, synthetic_film
 
 FPS = 30
 
@@ -21,10 +19,7 @@ def long_film(tmp_path_factory):
     from conftest import PASSPHRASE
     store = Store(tmp_path_factory.mktemp("home") / "store")
     store.keys.create(PASSPHRASE, work_factor=10)
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=40))
-    recording_id = recorder.start()
-    recorder.wait(timeout=120)
+    recording_id = synthetic_film(store, 40, (640, 360))
     return store, store.keys.unlock(PASSPHRASE), recording_id
 
 

@@ -2,18 +2,13 @@
 
 import json
 
-from appliance.capture.recorder import Recorder
-from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.overview import peaks_of, split_jpegs
-from media import decrypted
+from media import decrypted, synthetic_film
 
 
 def test_filmstrip_and_peaks_are_sealed_and_made_once(unlocked, intervention):
     store, identity = intervention
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=6))
-    recording_id = recorder.start()
-    recorder.wait(timeout=60)
+    recording_id = synthetic_film(store, 6, (640, 360))
     film = unlocked.get(f"/api/recordings/{recording_id}/filmstrip").get_json()
     assert film["count"] == 6 and film["times"][0] == 0
     picture = unlocked.get(f"/api/recordings/{recording_id}/filmstrip/3.jpg")

@@ -8,7 +8,7 @@ import pytest
 from gpiozero.pins.mock import MockFactory
 
 from appliance.capture.control import ControlServer, RecorderClient
-from appliance.capture.recorder import Recorder, State
+from appliance.capture.recorder import Recorder
 from appliance.capture.service import Notifier, RecorderService, Watchdog
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.errors import CaptureError, NoInterventionError, RecorderBusyError

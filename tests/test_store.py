@@ -2,7 +2,6 @@
 identifying text, and nothing in plaintext on disk."""
 
 import os
-import subprocess
 
 import pytest
 

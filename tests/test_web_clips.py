@@ -5,19 +5,14 @@ import time
 
 import pytest
 
-from appliance.capture.recorder import Recorder
-from appliance.capture.sources import SyntheticSource, VideoProfile
 from conftest import csrf_of
-from media import decrypted, lit_frames, probe
+from media import decrypted, lit_frames, probe, synthetic_film
 
 
 @pytest.fixture
 def film(unlocked, intervention):
     store, _ = intervention
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=12))
-    recording_id = recorder.start()
-    recorder.wait(timeout=60)
+    recording_id = synthetic_film(store, 12, (640, 360))
     return unlocked, recording_id
 
 

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from media import synthetic_film
+
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from conftest import csrf_of
@@ -12,10 +14,7 @@ from conftest import csrf_of
 @pytest.fixture
 def film(unlocked, intervention):
     store, _ = intervention
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=4))
-    recording_id = recorder.start()
-    recorder.wait(timeout=60)
+    recording_id = synthetic_film(store, 4, (640, 360))
     return unlocked, recording_id, store
 
 

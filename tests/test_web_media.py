@@ -4,19 +4,14 @@ import random
 
 import pytest
 
-from appliance.capture.recorder import Recorder
-from appliance.capture.sources import SyntheticSource, VideoProfile
-from media import decrypted
+from media import decrypted, synthetic_film
 from web.media import parse_range
 
 
 @pytest.fixture
 def film(unlocked, intervention):
     store, identity = intervention
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=False,
-                                               seconds=4))
-    recording_id = recorder.start()
-    recorder.wait(timeout=60)
+    recording_id = synthetic_film(store, 4, (640, 360))
     return unlocked, recording_id, decrypted(store, recording_id, identity)
 
 

@@ -25,7 +25,7 @@ from .stream import NONCE_SIZE, StreamReader, StreamWriter, payload_key
 from .x25519 import X25519Identity, X25519Recipient
 
 __all__ = [
-    "encrypt", "decrypt", "X25519Identity", "X25519Recipient",
+    "armor", "header", "encrypt", "decrypt", "X25519Identity", "X25519Recipient",
     "ScryptIdentity", "ScryptRecipient", "StreamReader", "StreamWriter",
 ]
 
@@ -41,22 +41,22 @@ def encrypt(dest, recipients, *, sync_interval: float | None = None) -> StreamWr
     if len(recipients) > 1 and any(isinstance(r, ScryptRecipient) for r in recipients):
         raise ValueError("a passphrase (scrypt) recipient must be the only one")
     file_key = os.urandom(FILE_KEY_SIZE)
-    header = Header([r.wrap(file_key) for r in recipients])
+    stanzas = Header([r.wrap(file_key) for r in recipients])
     nonce = os.urandom(NONCE_SIZE)
-    dest.write(header.marshal(file_key) + nonce)
+    dest.write(stanzas.marshal(file_key) + nonce)
     return StreamWriter(dest, payload_key(file_key, nonce), sync_interval=sync_interval)
 
 
-def unwrap_file_key(header: Header, identities) -> bytes:
+def unwrap_file_key(parsed: Header, identities) -> bytes:
     """Find the file key with the first identity that matches, and check the MAC."""
-    if any(s.type == "scrypt" for s in header.stanzas) and len(header.stanzas) != 1:
+    if any(s.type == "scrypt" for s in parsed.stanzas) and len(parsed.stanzas) != 1:
         raise HeaderError("a scrypt stanza must be the only stanza in the header")
     for identity in identities:
-        file_key = identity.unwrap(header.stanzas)
+        file_key = identity.unwrap(parsed.stanzas)
         if file_key is not None:
-            header.verify_mac(file_key)
+            parsed.verify_mac(file_key)
             return file_key
-    types = sorted({s.type for s in header.stanzas})
+    types = sorted({s.type for s in parsed.stanzas})
     raise NoIdentityMatchError(f"no identity matches any of the stanzas {types}")
 
 
@@ -70,8 +70,8 @@ def decrypt(src, identities, *, salvage: bool = False,
     ``close_source=True`` closing the reader closes ``src``.
     """
     base = src.tell()
-    header, length = read_header(src)
-    file_key = unwrap_file_key(header, identities)
+    parsed, length = read_header(src)
+    file_key = unwrap_file_key(parsed, identities)
     src.seek(base + length)
     nonce = src.read(NONCE_SIZE)
     if len(nonce) != NONCE_SIZE:

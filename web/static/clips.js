@@ -1,24 +1,15 @@
 // The clips panel: cut the I..O range (exact or fast), watch the cut's
 // progress, then name, reorder, play or delete the clips in review order.
+import { api as request } from "./api.js";
 import { drawMarks, player } from "./player.js";
 
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const list = document.getElementById("clips");
 const message = document.getElementById("clips-message");
 const progress = document.getElementById("cut-progress");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let clips = [];
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { window.location = "/unlock"; return null; }
-  const data = response.status === 204 ? {} : await response.json();
-  if (!response.ok) { message.textContent = data.error; return null; }
-  return data;
-}
+const api = (method, path, body) => request(method, path, body, (text) => { message.textContent = text; });
 
 async function cut(mode) {
   const range = player.range();
@@ -35,8 +26,8 @@ async function cut(mode) {
     job = await api("GET", `/api/jobs/${job.id}`);
   }
   progress.hidden = true;
-  if (job) message.textContent = job.state === "done" ? "clip ready" : `cut ${job.state}: ${job.error || ""}`;
   await load();
+  if (job) message.textContent = job.state === "done" ? "clip ready" : `cut ${job.state}: ${job.error || ""}`;
 }
 
 async function move(index, by) {

@@ -1,27 +1,17 @@
 // The marks panel: moments (M) and ranges (I..O) of the film, each tagged
 // with the Principles of Attuned Interaction and Guidance and given a note
 // (sealed on the box). Clicking a mark's time jumps there.
+import { api as request } from "./api.js";
 import { drawMarks, player } from "./player.js";
 
 const panel = document.querySelector(".marks-panel");
 const recording = panel.dataset.recording;
 const list = document.getElementById("marks");
 const message = document.getElementById("marks-message");
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
 let principles = [];
 let marks = [];
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (response.status === 401) { window.location = "/unlock"; return null; }
-  const data = response.status === 204 ? null : await response.json();
-  if (!response.ok) { message.textContent = data.error; return null; }
-  message.textContent = "";
-  return data;
-}
+const api = (method, path, body) => request(method, path, body, (text) => { message.textContent = text; });
 
 function tagPicker(mark) {
   const details = document.createElement("details");
@@ -69,7 +59,7 @@ function item(mark) {
   const remove = document.createElement("button");
   remove.textContent = "Delete";
   remove.addEventListener("click", async () => {
-    if ((await api("DELETE", `/api/marks/${mark.id}`)) !== undefined) await load();
+    if (await api("DELETE", `/api/marks/${mark.id}`)) await load();
   });
   li.append(when, chips, tagPicker(mark), note, remove);
   return li;
