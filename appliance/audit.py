@@ -1,9 +1,9 @@
 """What the appliance tells the audit log: every unlock and failure, lock,
 view, recording, cut and wipe, by opaque id and role, never by name.
 
-This module is the interface; the tamper-evident log (RFC 6962 Merkle
-tree, signed checkpoints) fills it in (issue 5). Until then events go to
-the journal, which is already where an auditor would look first.
+This module is the interface; :class:`appliance.auditlog.AuditLog` (RFC
+6962 Merkle tree, signed checkpoints) is what the appliance uses;
+``LoggingAudit`` writes journal lines, for tools that need no proof.
 
 >>> LoggingAudit().record("unlock", session="3f2a", result="ok")
 """

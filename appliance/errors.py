@@ -124,5 +124,9 @@ class ClockNotSetError(CaptureError):
     """The clock has not been set since power-up (a Pi 4 has no RTC)."""
 
 
+class AuditError(VigboxError):
+    """The audit log does not verify, or an event cannot be recorded."""
+
+
 class ConfigError(VigboxError):
     """The settings are invalid (a bad TOML file or value)."""

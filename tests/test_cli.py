@@ -191,3 +191,20 @@ def test_intervention_new_at_a_terminal_checks_the_repeat(tmp_path):
          (b"Repeat the passphrase", PASSPHRASE.encode() + b"x")])
     assert code == 1 and b"the two passphrases differ" in screen
     assert not InterventionKeys(home / "store" / "keys").exists()
+
+
+def test_audit_verify_and_checkpoint_from_the_command_line(tmp_path):
+    from appliance.auditlog import AuditLog
+    home = tmp_path / "home"
+    log = AuditLog(home / "audit")
+    log.record("unlock", actor="guider", result="ok")
+    kept = vigbox("audit", "checkpoint", home=home).stdout
+    assert kept.startswith(b"vigbox.local/audit\n1\n")
+    (tmp_path / "kept.txt").write_bytes(kept)
+    log.record("lock", actor="guider", reason="asked")
+    ok = vigbox("audit", "verify", "--checkpoint", tmp_path / "kept.txt", home=home)
+    assert b"2 entries" in ok.stdout and b"extends the checkpoint of 1" in ok.stdout
+    entries = home / "audit" / "entries.jsonl"
+    entries.write_bytes(entries.read_bytes().replace(b'"ok"', b'"no"'))
+    bad = vigbox("audit", "verify", home=home, check=False)
+    assert bad.returncode == 1 and b"entry 0 is not what the device signed" in bad.stderr

@@ -16,7 +16,7 @@ import secrets
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from appliance.audit import LoggingAudit
+from appliance.auditlog import AuditLog
 from appliance.capture.control import RecorderClient
 from appliance.config import load_settings
 from appliance.errors import ObjectNotFoundError, VigboxError
@@ -46,7 +46,7 @@ def _services(app: Flask) -> None:
     makers = {
         "STORE": lambda: Store(settings.store_dir),
         "RECORDER": lambda: RecorderClient(settings.control_socket),
-        "AUDIT": LoggingAudit,
+        "AUDIT": lambda: AuditLog(settings.audit_dir),
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
         "JOBS": lambda: ClipJobs(config["AUDIT"]),

@@ -1,0 +1,33 @@
+"""``vigbox audit``: check the tamper-evident log, print its checkpoint."""
+
+import sys
+from pathlib import Path
+
+from .auditlog import AuditLog, fingerprint, verify
+
+
+def cmd_verify(args) -> int:
+    old = Path(args.checkpoint).read_text() if args.checkpoint else None
+    result = verify(args.settings.audit_dir, old_checkpoint=old)
+    print(f"audit log verified: {result.size} entries, root {result.root.hex()}")
+    if result.old_size is not None:
+        print(f"it extends the checkpoint of {result.old_size} entries")
+    return 0
+
+
+def cmd_checkpoint(args) -> int:
+    log = AuditLog(args.settings.audit_dir)
+    sys.stdout.write(log.checkpoint())
+    print(f"device key {fingerprint(log.public_key)}", file=sys.stderr)
+    return 0
+
+
+def add_audit_parser(sub) -> None:
+    audit = sub.add_parser("audit", help="the tamper-evident audit log")
+    commands = audit.add_subparsers(dest="audit_command", required=True)
+    check = commands.add_parser("verify", help="check signatures, hashes, order and times")
+    check.add_argument("--checkpoint", metavar="OLD",
+                       help="a checkpoint kept apart: prove the log still extends it")
+    check.set_defaults(func=cmd_verify)
+    show = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
+    show.set_defaults(func=cmd_checkpoint)
