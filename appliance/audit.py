@@ -26,6 +26,13 @@ class LoggingAudit:
         log.info("audit %s %s", event, " ".join(f"{k}={v}" for k, v in sorted(fields.items())))
 
 
+class NullAudit:
+    """Records nothing: for tools and tests that audit elsewhere."""
+
+    def record(self, event: str, **fields) -> None:
+        pass
+
+
 class MemoryAudit:
     """Keeps events in a list: for tests, and for showing them on a page."""
 

@@ -10,6 +10,7 @@ import sys
 from . import passphrase as passphrases
 from .cli import read_passphrase
 from .errors import PassphraseError
+from .auditlog import AuditLog
 from .store import Store
 
 
@@ -33,6 +34,8 @@ def cmd_new(args) -> int:
     store = Store(args.settings.store_dir)
     phrase, generated = _choose_passphrase(args)
     recipient = store.keys.create(phrase, work_factor=args.settings.scrypt_work_factor)
+    AuditLog(args.settings.audit_dir).record("intervention created", actor="guider",
+                                             recipient=str(recipient))
     if generated:
         print("Write this passphrase down and keep it apart from the box;", file=sys.stderr)
         print("without it nobody can open the footage, with it anybody can:", file=sys.stderr)

@@ -10,14 +10,16 @@ from .capture import SOURCES, make_source
 from .capture.recorder import Recorder, State
 from .capture.recovery import find_interrupted
 from .errors import CaptureError
+from .auditlog import AuditLog
 from .store import Store
 
 
 def recorder_for(settings, source) -> Recorder:
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
-    find_interrupted(store)
+    audit = AuditLog(settings.audit_dir)
+    find_interrupted(store, audit)
     return Recorder(store, source, max_seconds=settings.max_recording_seconds,
-                    reserve_bytes=settings.reserve_mib << 20)
+                    reserve_bytes=settings.reserve_mib << 20, audit=audit)
 
 
 def cmd_record(args) -> int:
@@ -61,7 +63,9 @@ def cmd_recover(args) -> int:
         print("no interrupted recordings", file=sys.stderr)
         return 0
     identity = store.keys.unlock(read_passphrase(args.passphrase_fd, "Passphrase: "))
+    audit = AuditLog(args.settings.audit_dir)
     for object_id in finish_interrupted(store, identity):
+        audit.record("recording recovered", actor="guider", object=object_id)
         entry = store.catalog.get(object_id)
         print(f"{object_id} recovered: {entry.duration:.1f} s")
     return 0

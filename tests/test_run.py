@@ -98,3 +98,21 @@ def test_record_then_recover_from_the_command_line(intervention, settings):
     assert b"recovered" in recovered.stdout
     assert [e.state for e in Store(settings.store_dir).catalog.list("recording")] \
         == ["sealed", "recovered"]
+    from appliance.auditlog import read_entries
+    assert json.loads(read_entries(settings.audit_dir)[-1])["event"] == "recording recovered"
+
+
+def test_the_audit_log_follows_the_films(intervention, settings):
+    from appliance.auditlog import read_entries, verify
+    vigbox("record", "--seconds", "2", "--fast", home=settings.home)
+    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "30"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    time.sleep(2.5)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    vigbox("record", "--seconds", "1", "--fast", home=settings.home)
+    events = [json.loads(e)["event"] for e in read_entries(settings.audit_dir)]
+    assert events == ["recording started", "recording stopped", "recording started",
+                      "recording interrupted", "recording started", "recording stopped"]
+    assert verify(settings.audit_dir).size == 6

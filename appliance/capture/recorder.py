@@ -31,6 +31,7 @@ from ..errors import (
     StoreNotMountedError,
     VigboxError,
 )
+from ..audit import NullAudit
 from ..store import Store, utc_now
 from .fmp4 import FragmentIndexer, MP4Error
 from .preview import PreviewSession, PreviewTap, frame_jpeg
@@ -66,15 +67,17 @@ class Take:
 class Recorder:
     def __init__(self, store: Store, source, *, max_seconds: float = DEFAULT_MAX_SECONDS,
                  reserve_bytes: int = DEFAULT_RESERVE_BYTES, clock=time.monotonic,
-                 require_mount: bool = False, on_change=None):
+                 require_mount: bool = False, on_change=None, audit=None):
         """``source`` makes the fMP4 stream. ``on_change(state, error)`` is
         called on every state change (the LED, the web's status), with the
         exception behind an error. ``require_mount``: the store must be a
-        mounted volume (on the device: the LUKS store)."""
+        mounted volume (on the device: the LUKS store). ``audit`` receives
+        the recordings' start and end (an AuditSink; none by default)."""
         self.store, self.source = store, source
         self.max_seconds, self.reserve_bytes = max_seconds, reserve_bytes
         self.require_mount = require_mount
         self._clock, self.on_change = clock, on_change
+        self._audit = audit or NullAudit()
         self._lock = threading.RLock()
         self.state, self.error, self.error_exception = State.IDLE, None, None
         self._take: Take | None = None
@@ -115,6 +118,8 @@ class Recorder:
                                             name="recorder", daemon=True)
             self._thread.start()
             log.info("recording %s started from %s", writer.id, self.source.name)
+            self._audit.record("recording started", actor="recorder", object=writer.id,
+                               source=self.source.name)
             return writer.id
 
     def mark(self) -> float:
@@ -269,6 +274,9 @@ class Recorder:
                                         source="button", tags=[], created=utc_now())
         log.info("recording %s sealed: %.1f s, %d fragments, %d marks", take.id, duration,
                  len(indexer.fragments), len(take.marks))
+        self._audit.record("recording stopped", actor="recorder", object=take.id,
+                           seconds=round(duration, 1), marks=len(take.marks),
+                           reason=take.stop_reason)
 
     # --- state ----------------------------------------------------------------
 

@@ -22,11 +22,13 @@ log = logging.getLogger("vigbox.recovery")
 SCAN_BLOCK = 1 << 20
 
 
-def find_interrupted(store: Store) -> list[str]:
+def find_interrupted(store: Store, audit=None) -> list[str]:
     """Catalogue crashed recordings as interrupted (no key needed); return their ids."""
     store.reconcile()
     found = store.interrupted()
     for object_id in found:
+        if store.catalog.get(object_id).state != "interrupted" and audit is not None:
+            audit.record("recording interrupted", actor="recorder", object=object_id)
         store.mark_interrupted(object_id)
     return found
 

@@ -17,6 +17,7 @@ import os
 import socket
 import threading
 
+from ..auditlog import AuditLog
 from ..store import Store
 from .control import ControlServer
 from .recorder import Recorder, State
@@ -62,7 +63,8 @@ class RecorderService:
                  require_mount: bool = False, with_button: bool = True):
         self.settings = settings
         self.store = Store(settings.store_dir, sync_interval=settings.sync_interval)
-        self.recorder = Recorder(self.store, source,
+        self.audit = AuditLog(settings.audit_dir)
+        self.recorder = Recorder(self.store, source, audit=self.audit,
                                  max_seconds=settings.max_recording_seconds,
                                  reserve_bytes=settings.reserve_mib << 20,
                                  require_mount=require_mount)
@@ -79,7 +81,7 @@ class RecorderService:
 
     def run(self) -> None:
         """Serve until :meth:`shutdown`; a recording under way is finished."""
-        found = find_interrupted(self.store)
+        found = find_interrupted(self.store, self.audit)
         if found:
             log.warning("%d interrupted recording(s) wait for the next unlock", len(found))
         self.control.start()
