@@ -21,7 +21,8 @@ from ..errors import HeaderError, NoIdentityMatchError
 from . import armor, header
 from .header import FILE_KEY_SIZE, Header, read_header
 from .scrypt import ScryptIdentity, ScryptRecipient
-from .stream import NONCE_SIZE, StreamReader, StreamWriter, payload_key
+from .reader import StreamReader
+from .stream import NONCE_SIZE, StreamWriter, payload_key
 from .x25519 import X25519Identity, X25519Recipient
 
 __all__ = [
