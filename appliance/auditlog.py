@@ -60,6 +60,7 @@ def device_key(directory: Path) -> Ed25519PrivateKey:
     if path.exists():
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
     key = Ed25519PrivateKey.generate()
+    ensure_private_dir(Path(directory))
     atomic_write_bytes(path, key.private_bytes(serialization.Encoding.PEM,
                                                serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))

@@ -143,7 +143,7 @@ def cmd_ls(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli_audit import add_audit_parser
+    from .cli_audit import add_audit_parser, add_certificate_parser
     from .cli_intervention import add_intervention_parser
     from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
@@ -178,6 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_intervention_parser(sub)
     add_audit_parser(sub)
+    add_certificate_parser(sub)
     add_record_parser(sub)
     add_recover_parser(sub)
     add_run_parser(sub)

@@ -31,3 +31,20 @@ def add_audit_parser(sub) -> None:
     check.set_defaults(func=cmd_verify)
     show = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
     show.set_defaults(func=cmd_checkpoint)
+
+
+def cmd_certificate_verify(args) -> int:
+    from .certificate import verify_certificate
+    fields = verify_certificate(Path(args.certificate).read_text(),
+                                expected_fingerprint=args.fingerprint)
+    print(f"certificate verified: {len(fields)} fields, signed by this device key")
+    return 0
+
+
+def add_certificate_parser(sub) -> None:
+    certificate = sub.add_parser("certificate", help="check a signed certificate")
+    commands = certificate.add_subparsers(dest="certificate_command", required=True)
+    check = commands.add_parser("verify", help="check the signature (any machine)")
+    check.add_argument("certificate", metavar="CERT.json")
+    check.add_argument("--fingerprint", help="the device key fingerprint on the box's label")
+    check.set_defaults(func=cmd_certificate_verify)

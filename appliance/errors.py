@@ -128,5 +128,9 @@ class AuditError(VigboxError):
     """The audit log does not verify, or an event cannot be recorded."""
 
 
+class CertificateError(VigboxError):
+    """A certificate does not verify."""
+
+
 class ConfigError(VigboxError):
     """The settings are invalid (a bad TOML file or value)."""
