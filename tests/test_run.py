@@ -82,17 +82,22 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
     assert not settings.control_socket.exists()
 
 
+def kill_a_recording(settings, after: float) -> None:
+    """Start ``vigbox record`` and kill -9 it (and its ffmpeg) ``after`` seconds in."""
+    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "30"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               start_new_session=True)
+    time.sleep(after)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
 def test_record_then_recover_from_the_command_line(intervention, settings):
     store, _ = intervention
     result = vigbox("record", "--seconds", "3", "--fast", home=settings.home)
     recording_id = result.stdout.decode().strip()
     assert store.catalog.get(recording_id).state == "sealed"
-    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "30"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
-    time.sleep(3)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_a_recording(settings, after=3)
     fd = passphrase_pipe(PASSPHRASE)
     recovered = vigbox("recover", "--passphrase-fd", fd, home=settings.home, pass_fds=(fd,))
     assert b"recovered" in recovered.stdout
@@ -105,12 +110,7 @@ def test_record_then_recover_from_the_command_line(intervention, settings):
 def test_the_audit_log_follows_the_films(intervention, settings):
     from appliance.auditlog import read_entries, verify
     vigbox("record", "--seconds", "2", "--fast", home=settings.home)
-    process = subprocess.Popen([VIGBOX, "--home", settings.home, "record", "--seconds", "30"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               start_new_session=True)
-    time.sleep(2.5)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
+    kill_a_recording(settings, after=2.5)
     vigbox("record", "--seconds", "1", "--fast", home=settings.home)
     events = [json.loads(e)["event"] for e in read_entries(settings.audit_dir)]
     assert events == ["recording started", "recording stopped", "recording started",
