@@ -9,7 +9,8 @@ does.
 
 - **exact**: frame-accurate; only the clip is re-encoded (libx264, or
   the Pi 4's hardware encoder where ffmpeg can drive it).
-- **fast**: stream copy from the keyframe at or before the in point.
+- **fast**: stream copy from the keyframe at or before the in point (so
+  the clip may start up to a second early; its catalogued start says so).
 
 >>> cut_command("fast", offset=0.5, duration=2.0)[-7:]
 ['-c', 'copy', '-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov+default_base_moof', 'pipe:1']
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from .capture.commands import FRAGMENTED_MP4
 from .capture.fmp4 import FragmentIndex
 from .capture.runner import FfmpegProcess
-from .errors import CaptureError, ObjectNotFoundError
+from .errors import CaptureError, ObjectNotFoundError, VigboxError
 from .store import Store
 
 MODES = ("exact", "fast")
@@ -122,14 +123,19 @@ class Cut:
         self.progress = 0.0
         self._process: FfmpegProcess | None = None
         self._cancelled = threading.Event()
+        self._feed_error: VigboxError | None = None
+        # a fast cut copies from the keyframe at or before the in point
+        self.first = start if mode == "exact" else start - self.plan.offset
 
     def command(self) -> list[str]:
+        if self.mode == "fast":  # copying can only begin on a keyframe: the first fragment
+            return cut_command("fast", offset=0.0, duration=self.end - self.first)
         return cut_command(self.mode, offset=self.plan.offset, duration=self.plan.duration,
                            hardware=hardware_encoder())
 
     def meta(self) -> dict:
-        return {"start": self.start, "end": self.end, "mode": self.mode,
-                "read_bytes": self.plan.bytes}
+        return {"start": round(self.first, 3), "end": self.end, "mode": self.mode,
+                "asked_start": self.start, "read_bytes": self.plan.bytes}
 
     def run(self) -> str:
         """Cut, seal and catalogue the clip; return its id."""
@@ -141,6 +147,9 @@ class Cut:
                 while block := self._process.read(READ_BLOCK):
                     clip.write(block)
                 code = self._process.finish(timeout=10)
+                feeder.join(10)
+                if self._feed_error is not None:
+                    raise self._feed_error
                 if self._cancelled.is_set() or code != 0:
                     raise CaptureError("cut cancelled" if self._cancelled.is_set() else
                                        f"ffmpeg failed ({code}): {self._process.stderr_tail()}")
@@ -161,12 +170,16 @@ class Cut:
                     remaining = size
                     while remaining and not self._cancelled.is_set():
                         block = reader.read(min(READ_BLOCK, remaining))
+                        if not block:
+                            raise CaptureError("the recording ends before the clip does")
                         self._process.stdin.write(block)
                         remaining -= len(block)
                         done += len(block)
                         self.progress = 0.95 * done / self.plan.bytes
-        except (BrokenPipeError, OSError):
-            pass  # ffmpeg had all it needed (or was stopped): nothing to feed
+        except VigboxError as e:  # damage in the recording: no clip, not a short one
+            self._feed_error = e
+        except OSError:
+            pass  # ffmpeg had all it needed (or was stopped): nothing more to feed
         finally:
             try:
                 self._process.stdin.close()
@@ -174,7 +187,7 @@ class Cut:
                 pass
 
     def duration(self) -> float | None:
-        return round(self.end - self.start, 3)
+        return round(self.end - self.first, 3)
 
     def cancel(self) -> None:
         self._cancelled.set()

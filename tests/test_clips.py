@@ -44,7 +44,8 @@ def test_an_exact_cut_is_frame_accurate(long_film):
 
 def test_a_fast_cut_starts_on_the_keyframe(long_film):
     store, identity, recording_id = long_film
-    clip_id = Cut(store, recording_id, identity, start=12.0, end=14.0, mode="fast").run()
+    # 12.05 s shows frame 360, a keyframe (12.0 s would still show frame 359)
+    clip_id = Cut(store, recording_id, identity, start=12.05, end=14.0, mode="fast").run()
     video = probe(decrypted(store, clip_id, identity))["video"]
     assert video["codec_name"] == "h264" and abs(float(video["duration"]) - 2.0) < 0.1
 
@@ -89,3 +90,34 @@ def test_cut_commands_as_lists():
         assert hardware_encoder() is False
     with pytest.raises(ValueError):
         cut_command("sloppy", offset=0, duration=1)
+
+
+def test_a_fast_cut_starts_on_the_keyframe_before_the_in_point(long_film):
+    store, identity, recording_id = long_film
+    clip_id = Cut(store, recording_id, identity, start=3.5, end=7.5, mode="fast").run()
+    entry = store.catalog.get(clip_id)
+    video = probe(decrypted(store, clip_id, identity))["video"]
+    assert entry.meta["start"] == pytest.approx(3.0, abs=0.05)
+    assert int(video["nb_read_frames"]) == pytest.approx(4.5 * FPS, abs=2)
+    assert entry.duration == pytest.approx(4.5, abs=0.05)
+    assert lit_frames(decrypted(store, clip_id, identity))[:1] == [0], "frame 90 opens it"
+
+
+def test_damage_in_the_recording_gives_no_clip_rather_than_a_short_one(tmp_path):
+    from appliance.errors import PayloadError
+    from appliance.store import Store
+    from conftest import PASSPHRASE
+    from media import synthetic_film
+    store = Store(tmp_path / "store")
+    store.keys.create(PASSPHRASE, work_factor=10)
+    identity = store.keys.unlock(PASSPHRASE)
+    recording_id = synthetic_film(store, 8)
+    index = load_index(store, recording_id, identity)
+    middle = next(f for f in index.fragments if f.time > 4)
+    path = store.object_path(recording_id)
+    sealed = bytearray(path.read_bytes())
+    sealed[200 + middle.offset + 1000] ^= 1  # one flipped byte in the fragment at 4 s
+    path.write_bytes(bytes(sealed))
+    with pytest.raises(PayloadError):
+        Cut(store, recording_id, identity, start=1.0, end=7.0, mode="exact").run()
+    assert store.list("clip") == []

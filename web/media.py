@@ -15,6 +15,7 @@ from appliance.store import check_object_id
 
 bp = Blueprint("media", __name__)
 BLOCK = 256 * 1024
+MAX_VIEWS_REMEMBERED = 10_000
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 CONTENT_TYPES = {"recording": "video/mp4", "clip": "video/mp4", "still": "image/jpeg",
                  "thumbnail": "image/jpeg"}
@@ -56,6 +57,8 @@ def _audit_view(object_id: str) -> None:
     """One "viewed" event per session and object, not one per range."""
     seen = current_app.config.setdefault("VIEWS_AUDITED", set())
     mark = (session.get("key"), object_id)
+    if len(seen) > MAX_VIEWS_REMEMBERED:
+        seen.clear()  # at worst a view is audited twice
     if mark not in seen:
         seen.add(mark)
         current_app.config["AUDIT"].record("viewed", actor="guider", object=object_id)
