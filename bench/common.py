@@ -221,3 +221,23 @@ def file_sha256(path: Path) -> str:
 def drop_cache(fd: int) -> None:
     """Evict the (clean) pages of one file, leaving the rest of the cache be."""
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+
+
+def require_free_space(need: int, what: str) -> None:
+    """Fail before writing ``need`` bytes of scratch under var/bench/ rather
+    than filling the disk half-way through a figure."""
+    BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(BENCH_DIR).free
+    if free < need:
+        raise BenchError(f"{what} needs {need / MIB:.0f} MiB of scratch in {BENCH_DIR}, "
+                         f"{free / MIB:.0f} MiB are free")
+
+
+def mem_available() -> int:
+    """Bytes the kernel reckons it can give without swapping (MemAvailable):
+    whether a "warm" figure's files can all sit in the page cache at once."""
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    return 0

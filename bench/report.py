@@ -39,6 +39,17 @@ _PERFORMANCE_READING = """
   this machine. The targeted seal figure is the stream sealed with its
   output discarded, like openssl's. On the device a recording arrives at
   about 1.5 MB/s, a thousandth of either figure.
+- **Web ranges** go through the real app under waitress; the reference is
+  Flask's `send_file`, which answers a range in 8 KiB blocks, so both
+  sides pay for HTTP and WSGI and the warm figure is not the bare cost of
+  decryption (figure 3 is).
+- **Clip cuts** time what a guider waits for: the fragment index, the
+  decryption into ffmpeg's stdin, ffmpeg, the sealing of its output and
+  the fsync, where the reference reads a plaintext file and writes to
+  /dev/null. A fast cut takes a fraction of a second, in which the two
+  pipes and the sealing weigh; an exact one is the encoder's time, which
+  on a small VM can vary from run to run by more than a target's margin
+  (the notes give the ratio of the minimums too).
 """
 JSON_NAME = "results-store.json"
 MARKDOWN_NAME = "store.md"
@@ -142,7 +153,9 @@ def render_markdown(info: dict[str, str], cfg: Config, figures: list[Figure]) ->
             "the reference's median, measured in the same run: with MiB/s "
             "higher is better, with ms lower is better. The recorder's rows "
             "compare one recording with its own yardstick (its total CPU, the "
-            "frames its duration holds, its first memory sample).", "",
+            "frames its duration holds, its first memory sample); the editor's "
+            "\"flat\" rows compare the large object or late cut with the small or "
+            "early one.", "",
             "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     out += ["| " + " | ".join(_row(f)) + " |" for f in figures]
     out += ["", "Notes:", ""]

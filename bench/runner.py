@@ -1,7 +1,11 @@
 """``python -m bench`` (``make bench``): set up, run every figure, report.
 
 The store figures (1 to 3) run first, then the recorder's (4), which
-records in real time: ten minutes of a full run are spent there.
+records in real time: ten minutes of a full run are spent there. The web
+editor's (5 and 6, :mod:`bench.editor`) come last: Range requests through
+the real app under waitress, on objects up to 4 GiB, and clip cuts from a
+30-minute recording encoded faster than real time (about ten minutes of a
+full run on two cores; 400 MiB and two minutes with ``--quick``).
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -20,7 +24,7 @@ from pathlib import Path
 
 from appliance import age
 
-from . import random_reads, recorder, report, throughput, tools, vs_age
+from . import editor, random_reads, recorder, report, throughput, tools, vs_age
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -67,6 +71,8 @@ def run_figures(cfg: Config) -> list[Figure]:
     # after the store's fixtures are gone: the take needs their disk space, and
     # runs in real time for however long the spec asks
     figures += recorder.figures_recorder(cfg)
+    # last, each in a scratch of its own: up to 8 GiB of objects, then the cut footage
+    figures += editor.figures_editor(cfg)
     return figures
 
 
@@ -74,13 +80,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the sealed store (age) against openssl and the age CLI, "
-                    "and the recorder at work in real time.",
+                    "the recorder at work in real time, and the web editor's range "
+                    "requests and clip cuts against their plaintext equivalents.",
         epilog=f"{SIZE_ENV} sets the stream size in MiB (default 1024; 64 with --quick); "
                f"{RECORD_ENV} the recorder figure's take in seconds (default 600; 60 "
-               "with --quick). `python -m bench.recorder` runs that figure alone.")
+               "with --quick). `python -m bench.recorder` and `python -m bench.editor` "
+               "run those figures alone.")
     parser.add_argument("--quick", action="store_true",
-                        help="a smaller stream, shorter openssl runs, fewer random reads "
-                             "and a one-minute recording")
+                        help="a smaller stream, shorter openssl runs, fewer random reads, "
+                             "a one-minute recording, a 400 MiB web object and a "
+                             "two-minute recording to cut from")
     return parser.parse_args(argv)
 
 

@@ -109,13 +109,13 @@ def figures_seal_vs_openssl(cfg: Config, out: Path, recipient) -> list[Figure]:
     progress(f"figure 1: seal {cfg.size_mib} MiB from memory vs openssl speed")
     ours, theirs = interleaved(cfg.runs, vigbox, reference)
     openssl = Summary("MiB/s", tuple(theirs))
-    seal = Figure("seal stream to a file (write and fsync included)",
+    to_file = Figure("seal stream to a file (write and fsync included)",
                   Summary("MiB/s", tuple(ours)), openssl,
                   "openssl speed chacha20-poly1305", None, [
                       f"median {statistics.median(closes):.2f} s of each vigbox run is "
                       "close(): the final chunk and the fsync of the whole file",
                       _unsealed_write_note(cfg, out, openssl)])
-    return [seal, _null_sink_figure(cfg, recipient, openssl)]
+    return [to_file, _null_sink_figure(cfg, recipient, openssl)]
 
 
 def _null_sink_figure(cfg: Config, recipient, openssl: Summary) -> Figure:
