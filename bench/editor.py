@@ -103,8 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     """These figures alone, printed; nothing written but the scratch stores."""
     import argparse
 
-    from . import report, tools
-    from .common import load_config
+    from . import report
 
     parser = argparse.ArgumentParser(prog="python -m bench.editor", description=__doc__)
     parser.add_argument("--quick", action="store_true",
@@ -112,16 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # SIGTERM as SystemExit: the servers are stopped and the scratch removed
     signal.signal(signal.SIGTERM, lambda signum, _frame: sys.exit(128 + signum))
-    try:
-        tools.require_tools()
-        figures = figures_editor(load_config(args.quick))
-    except BenchError as e:
-        progress(f"bench: error: {e}")
-        return 1
-    print(report.render_table(figures))
-    for f in figures:
-        print("\n".join(f"- {f.name}: {note}" for note in f.notes))
-    return 0
+    return report.run_alone(figures_editor, args.quick)
 
 
 if __name__ == "__main__":

@@ -236,22 +236,12 @@ def main(argv: list[str] | None = None) -> int:
     """This figure alone, printed; nothing written but the scratch store."""
     import argparse
 
-    from . import report, tools
-    from .common import load_config
+    from . import report
 
     parser = argparse.ArgumentParser(prog="python -m bench.recorder", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a one-minute take")
     args = parser.parse_args(argv)
-    try:
-        tools.require_tools()
-        figures = figures_recorder(load_config(args.quick))
-    except BenchError as e:
-        progress(f"bench: error: {e}")
-        return 1
-    print(report.render_table(figures))
-    for f in figures:
-        print("\n".join(f"- {f.name}: {note}" for note in f.notes))
-    return 0
+    return report.run_alone(figures_recorder, args.quick)
 
 
 if __name__ == "__main__":

@@ -181,3 +181,20 @@ def write_outputs(info: dict[str, str], cfg: Config, figures: list[Figure]) -> l
         PERFORMANCE_DOC.write_text(_PERFORMANCE_INTRO + "\n" + markdown + _PERFORMANCE_READING)
         paths.append(PERFORMANCE_DOC)
     return paths
+
+
+def run_alone(make_figures, quick: bool) -> int:
+    """Run one module's figures on their own and print them (no files
+    written): for ``python -m bench.recorder`` and ``python -m bench.editor``."""
+    from . import tools
+    from .common import BenchError, load_config, progress
+    try:
+        tools.require_tools()
+        figures = make_figures(load_config(quick))
+    except BenchError as e:
+        progress(f"bench: error: {e}")
+        return 1
+    print(render_table(figures))
+    for f in figures:
+        print("\n".join(f"- {f.name}: {note}" for note in f.notes))
+    return 0
