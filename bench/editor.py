@@ -30,7 +30,7 @@ RECORD_SECONDS, QUICK_RECORD_SECONDS = 30 * 60, 120
 CUT_AT, QUICK_CUT_AT = (60.0, 28 * 60.0), (10.0, 90.0)
 TARGETS = {"exact": 1.2, "fast": 1.5}  # vigbox median / reference median
 FLAT_TARGET = 1.2                      # late cut median / early cut median
-REFERENCES = {"exact": "ffmpeg -ss -i plaintext, libx264 veryfast",
+REFERENCES = {"exact": "ffmpeg -ss -i plaintext, libx264 veryfast, no B-frames",
               "fast": "ffmpeg -ss -i plaintext, -c copy"}
 
 

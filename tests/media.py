@@ -3,6 +3,7 @@ bytes go to ffprobe and ffmpeg through pipes, never to a file."""
 
 import array
 import json
+import re
 import subprocess
 
 from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
@@ -34,14 +35,27 @@ def probe(data: bytes) -> dict:
     return {s["codec_type"]: s for s in json.loads(out.stdout)["streams"]}
 
 
-def flash_times(data: bytes, fps: int) -> list[float]:
-    """Times of the frames where the synthetic white square is lit."""
-    luma = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:v", "-vf",
-         "crop=iw/20:ih/20:0:0,scale=1:1", "-f", "rawvideo", "-pix_fmt", "gray", "pipe:1"],
-        input=data, capture_output=True, check=True).stdout
-    return [n / fps for n, y in enumerate(luma)
-            if y > 200 and (n == 0 or luma[n - 1] <= 200)]
+def flash_times(data: bytes) -> list[float]:
+    """Presentation times (what a player shows) of the frames where the
+    synthetic white square lights up."""
+    log = subprocess.run(
+        ["ffmpeg", "-v", "info", "-copyts", "-i", "pipe:0", "-map", "0:v", "-vf",
+         "crop=iw/20:ih/20:0:0,showinfo", "-f", "null", "-"],
+        input=data, capture_output=True, check=True).stderr.decode()
+    times, before = [], 0
+    for match in re.finditer(r"pts_time:([\d.]+).*?mean:\[(\d+)", log):
+        at, luma = float(match[1]), int(match[2])
+        if luma > 200 >= before:
+            times.append(at)
+        before = luma
+    return times
+
+
+def start_times(data: bytes) -> dict[str, float]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "stream=codec_type,start_time",
+         "-of", "json", "-i", "pipe:0"], input=data, capture_output=True, check=True)
+    return {s["codec_type"]: float(s["start_time"]) for s in json.loads(out.stdout)["streams"]}
 
 
 def lit_frames(data: bytes) -> list[int]:
@@ -55,23 +69,25 @@ def lit_frames(data: bytes) -> list[int]:
 
 
 def beep_times(data: bytes) -> list[float]:
-    """Onsets of the synthetic beeps in the sound track."""
+    """Presentation times of the onsets of the synthetic beeps."""
     pcm = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:a", "-f", "s16le", "-ac", "1",
          "-ar", str(AUDIO_RATE), "pipe:1"], input=data, capture_output=True, check=True).stdout
     samples = array.array("h", pcm)
+    start = start_times(data)["audio"]
     onsets, quiet_since = [], 0
     for i, s in enumerate(samples):
         if abs(s) > 4000:
             if i - quiet_since > AUDIO_RATE // 4:
-                onsets.append(i / AUDIO_RATE)
+                onsets.append(start + i / AUDIO_RATE)
             quiet_since = i
     return onsets
 
 
-def av_offsets(data: bytes, fps: int) -> list[float]:
-    """Beep onset minus flash start, for each second both appear in."""
-    flashes, beeps = flash_times(data, fps), beep_times(data)
+def av_offsets(data: bytes) -> list[float]:
+    """Beep onset minus flash start as a player presents them, for each
+    second both appear in."""
+    flashes, beeps = flash_times(data), beep_times(data)
     assert flashes and beeps, "no sync marks found"
     return [b - min(flashes, key=lambda f: abs(f - b)) for b in beeps]
 

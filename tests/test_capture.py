@@ -60,7 +60,7 @@ def test_a_synthetic_recording_is_sealed_and_playable(twenty_seconds):
 
 def test_audio_and_video_stay_in_sync(twenty_seconds):
     store, identity, recording_id, *_ = twenty_seconds
-    offsets = av_offsets(decrypted(store, recording_id, identity), FPS)
+    offsets = av_offsets(decrypted(store, recording_id, identity))
     assert len(offsets) >= 19
     assert max(abs(o) for o in offsets) <= 1 / FPS, offsets
 

@@ -7,7 +7,7 @@ import pytest
 
 from appliance.clips import Cut, load_index, plan_cut
 from appliance.errors import CaptureError
-from media import decrypted, lit_frames, probe, synthetic_film
+from media import av_offsets, decrypted, lit_frames, probe, synthetic_film
 
 FPS = 30
 
@@ -40,6 +40,17 @@ def test_an_exact_cut_is_frame_accurate(long_film):
     assert lit_frames(clip)[:2] == [31 * FPS - first, 31 * FPS + 1 - first]
     entry = store.catalog.get(clip_id)
     assert (entry.kind, entry.parent, entry.duration) == ("clip", recording_id, 1.5)
+
+
+@pytest.mark.parametrize("mode, start", [("exact", 30.5), ("fast", 30.05)])
+def test_a_clip_keeps_sound_and_picture_in_sync(long_film, mode, start):
+    """The beep and the flash of each second, as a player presents them,
+    stay within one frame of each other: as in the recording."""
+    store, identity, recording_id = long_film
+    clip_id = Cut(store, recording_id, identity, start=start, end=35.0, mode=mode).run()
+    offsets = av_offsets(decrypted(store, clip_id, identity))
+    assert len(offsets) >= 4
+    assert max(abs(o) for o in offsets) <= 1 / FPS, offsets
 
 
 def test_a_fast_cut_starts_on_the_keyframe(long_film):

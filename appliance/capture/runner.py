@@ -9,12 +9,24 @@ b'ffmpeg '
 """
 
 import collections
+import fcntl
 import os
 import signal
 import subprocess
 import threading
 
 STDERR_LINES = 40
+PIPE_SIZE = 1 << 20
+
+
+def _widen(fd: int) -> None:
+    """A 1 MiB pipe instead of 64 KiB: a sixteenth of the wake-ups between
+    ffmpeg and us when footage streams through. Best effort: the limit is
+    /proc/sys/fs/pipe-max-size."""
+    try:
+        fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except OSError:
+        pass
 
 
 class FfmpegProcess:
@@ -32,6 +44,9 @@ class FfmpegProcess:
         self._proc = subprocess.Popen(
             self.argv, stdin=self._stdin if self._stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+        for pipe in (self._proc.stdin, self._proc.stdout):
+            if pipe is not None:
+                _widen(pipe.fileno())
         self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True,
                                                name="ffmpeg-stderr")
         self._stderr_thread.start()
