@@ -147,6 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_intervention import add_intervention_parser
     from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
+    from .cli_wipe import add_wipe_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
                         "(default: VIGBOX_HOME, the config file, or ./var)")
@@ -182,6 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_record_parser(sub)
     add_recover_parser(sub)
     add_run_parser(sub)
+    add_wipe_parser(sub)
     return parser
 
 

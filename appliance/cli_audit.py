@@ -41,6 +41,16 @@ def cmd_certificate_verify(args) -> int:
     return 0
 
 
+def cmd_certificate_show(args) -> int:
+    """The printable page, re-made from the signed JSON (checked first)."""
+    from .certificate import verify_certificate
+    from .wipe.html import render_html
+    text = Path(args.certificate).read_text()
+    verify_certificate(text, expected_fingerprint=args.fingerprint)
+    sys.stdout.write(render_html(text))
+    return 0
+
+
 def add_certificate_parser(sub) -> None:
     certificate = sub.add_parser("certificate", help="check a signed certificate")
     commands = certificate.add_subparsers(dest="certificate_command", required=True)
@@ -48,3 +58,7 @@ def add_certificate_parser(sub) -> None:
     check.add_argument("certificate", metavar="CERT.json")
     check.add_argument("--fingerprint", help="the device key fingerprint on the box's label")
     check.set_defaults(func=cmd_certificate_verify)
+    show = commands.add_parser("show", help="the printable HTML page of a certificate")
+    show.add_argument("certificate", metavar="CERT.json")
+    show.add_argument("--fingerprint", help="the device key fingerprint on the box's label")
+    show.set_defaults(func=cmd_certificate_show)

@@ -49,6 +49,14 @@ class Settings:
     button_pin: int = 17
     led_pin: int = 27
     hold_seconds: float = 2.0
+    # the store's LUKS2 volume: a partition or a file-backed container;
+    # "" = a plain folder (simulation, no LUKS)
+    luks_device: str = ""
+    luks_keyfile: str = "/etc/vigbox/store.key"
+    luks_name: str = "vigbox-store"
+    # whether vigbox maps and mounts the volume itself (at the store
+    # folder); false: only its header is managed (a container in simulation)
+    luks_mapped: bool = True
 
     @property
     def store_dir(self) -> Path:
@@ -58,6 +66,15 @@ class Settings:
     def control_socket(self) -> Path:
         """The recorder's control socket, which the web process talks to."""
         return self.home / "recorder.sock"
+
+    @property
+    def wipe_dir(self) -> Path:
+        """A wipe's progress, outside the store it erases."""
+        return self.home / "wipe"
+
+    @property
+    def certificates_dir(self) -> Path:
+        return self.home / "certificates"
 
     @property
     def audit_dir(self) -> Path:

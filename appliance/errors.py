@@ -128,6 +128,18 @@ class AuditError(VigboxError):
     """The audit log does not verify, or an event cannot be recorded."""
 
 
+class WipeError(VigboxError):
+    """The wipe could not finish a step; re-running it resumes there."""
+
+
+class WipeInProgressError(WipeError):
+    """A wipe has begun: nothing may be recorded until the handover."""
+
+
+class WipeVerificationError(WipeError):
+    """After the erase, something that should be gone is still there."""
+
+
 class CertificateError(VigboxError):
     """A certificate does not verify."""
 

@@ -163,14 +163,35 @@ class Store:
     def __init__(self, root: Path, *, sync_interval: float | None = 1.0,
                  create: bool = True):
         self.root = Path(root)
-        catalog = self.root / CATALOG_FILE
-        if not create and not catalog.exists():
+        if not create and not (self.root / CATALOG_FILE).exists():
             raise StoreError(f"no store at {self.root} (no {CATALOG_FILE})")
+        self.sync_interval = sync_interval
+        self._open_layout()
+
+    def _open_layout(self) -> None:
         ensure_private_dir(self.root)
         self.objects_dir = ensure_private_dir(self.root / "objects")
         self.keys = InterventionKeys(self.root / "keys")
-        self.catalog = Catalog(ensure_private_file(catalog))
-        self.sync_interval = sync_interval
+        catalog = ensure_private_file(self.root / CATALOG_FILE)
+        self._catalog_inode = catalog.stat().st_ino
+        self.catalog = Catalog(catalog)
+
+    def reopen(self) -> None:
+        """Start again on what is at ``root`` now: after a wipe, an empty
+        layout and a new catalog."""
+        self.catalog.close()
+        self._open_layout()
+
+    def follow(self) -> bool:
+        """Reopen if another process (a wipe) replaced the catalog; say so."""
+        try:
+            current = (self.root / CATALOG_FILE).stat().st_ino
+        except FileNotFoundError:
+            current = None
+        if current == self._catalog_inode:
+            return False
+        self.reopen()
+        return True
 
     def reconcile(self) -> dict[str, int]:
         """Make the catalog agree with the files after a crash.

@@ -86,8 +86,8 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _services(app)
 
-    from . import auth, clips, library, marks, media, player, status, stills
-    for blueprint in (auth, clips, library, marks, media, player, status, stills):
+    from . import auth, clips, library, marks, media, player, status, stills, wipe
+    for blueprint in (auth, clips, library, marks, media, player, status, stills, wipe):
         app.register_blueprint(blueprint.bp)
     app.before_request(auth.guard)
     _errors(app)

@@ -62,9 +62,16 @@ class ClipJobs:
 
     def cancel_session(self, session: str) -> int:
         """Cancel every queued or running cut of a session (on lock)."""
+        return self._cancel(lambda job: job.session == session)
+
+    def cancel_all(self) -> int:
+        """Cancel every cut of every session (before a wipe)."""
+        return self._cancel(lambda job: True)
+
+    def _cancel(self, chosen) -> int:
         cancelled = 0
         for job in list(self._jobs.values()):
-            if job.session == session and job.state in ("queued", "cutting"):
+            if chosen(job) and job.state in ("queued", "cutting"):
                 job.state = "cancelled"
                 job.cut.cancel()
                 cancelled += 1

@@ -52,6 +52,11 @@ class Keyring:
         with self._lock:
             return self._entries.pop(key, None) is not None if key else False
 
+    def identities(self) -> list:
+        """Every identity unlocked now (the wipe proves what they opened)."""
+        with self._lock:
+            return [entry[0] for entry in self._entries.values()]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -30,6 +30,7 @@ from ..errors import (
     StoreFullError,
     StoreNotMountedError,
     VigboxError,
+    WipeInProgressError,
 )
 from ..audit import NullAudit
 from ..store import Store, utc_now
@@ -67,17 +68,20 @@ class Take:
 class Recorder:
     def __init__(self, store: Store, source, *, max_seconds: float = DEFAULT_MAX_SECONDS,
                  reserve_bytes: int = DEFAULT_RESERVE_BYTES, clock=time.monotonic,
-                 require_mount: bool = False, on_change=None, audit=None):
+                 require_mount: bool = False, on_change=None, audit=None, hold=None):
         """``source`` makes the fMP4 stream. ``on_change(state, error)`` is
         called on every state change (the LED, the web's status), with the
         exception behind an error. ``require_mount``: the store must be a
         mounted volume (on the device: the LUKS store). ``audit`` receives
-        the recordings' start and end (an AuditSink; none by default)."""
+        the recordings' start and end (an AuditSink; none by default).
+        ``hold()`` returns why recording is not allowed now (a wipe under
+        way), or None."""
         self.store, self.source = store, source
         self.max_seconds, self.reserve_bytes = max_seconds, reserve_bytes
         self.require_mount = require_mount
         self._clock, self.on_change = clock, on_change
         self._audit = audit or NullAudit()
+        self._hold = hold or (lambda: None)
         self._lock = threading.RLock()
         self.state, self.error, self.error_exception = State.IDLE, None, None
         self._take: Take | None = None
@@ -281,6 +285,8 @@ class Recorder:
     # --- state ----------------------------------------------------------------
 
     def _check_store(self) -> None:
+        if reason := self._hold():
+            raise WipeInProgressError(f"recording is held: {reason}")
         if self.require_mount and not os.path.ismount(self.store.root):
             raise StoreNotMountedError(f"the store volume is not mounted at {self.store.root}")
         self.store.keys.recipient()  # NoInterventionError: nothing to seal to

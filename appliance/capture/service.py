@@ -19,6 +19,7 @@ import threading
 
 from ..auditlog import AuditLog
 from ..store import Store
+from ..wipe import wipe_pending
 from .control import ControlServer
 from .recorder import Recorder, State
 from .recovery import find_interrupted
@@ -67,7 +68,8 @@ class RecorderService:
         self.recorder = Recorder(self.store, source, audit=self.audit,
                                  max_seconds=settings.max_recording_seconds,
                                  reserve_bytes=settings.reserve_mib << 20,
-                                 require_mount=require_mount)
+                                 require_mount=require_mount,
+                                 hold=lambda: wipe_pending(settings.wipe_dir))
         self.notifier = notifier or Notifier()
         self.button = None
         if with_button:

@@ -1,0 +1,61 @@
+"""``vigbox wipe``: destroy the intervention's footage, verify, certify.
+
+It needs no passphrase. It asks for the sanitiser's name and role and a
+typed confirmation (the intervention's code, the end of its recipient),
+or ``--yes``; a wipe cut short is resumed by running it again, without
+asking anything.
+"""
+
+import sys
+
+from .auditlog import AuditLog
+from .capture.control import RecorderClient
+from .errors import WipeError
+from .store import Store
+from .wipe import REASONS, WipeRequest, intervention_code, wipe_for
+
+def _ask(prompt: str) -> str:
+    print(prompt, end="", file=sys.stderr, flush=True)
+    return sys.stdin.readline().strip()
+
+
+def _request(args, store: Store) -> WipeRequest:
+    name = args.name or _ask("Your name (for the certificate): ")
+    role = args.role or _ask("Your role (e.g. VIG guider, data protection officer): ")
+    request = WipeRequest(name, role, args.reason, via="cli")
+    if not args.yes:
+        recipient = (store.keys.recipient_path.read_text().strip()
+                     if store.keys.recipient_path.exists() else None)
+        code = intervention_code(recipient)
+        print(f"This destroys every film of the intervention {recipient or '(no key left)'}:"
+              f" {len(store.list())} objects. It cannot be undone.", file=sys.stderr)
+        typed = _ask(f"Type {code} to wipe: ")
+        if typed != code:
+            raise WipeError(f"not confirmed: typed {typed!r}, not {code!r}; nothing was wiped")
+    return request
+
+
+def cmd_wipe(args) -> int:
+    settings = args.settings
+    store = Store(settings.store_dir)
+    wipe = wipe_for(settings, store, AuditLog(settings.audit_dir),
+                    recorder=RecorderClient(settings.control_socket, timeout=60))
+    pending = wipe.pending()
+    if pending:
+        print(f"resuming wipe {pending['id']} after: {', '.join(pending['done']) or 'its start'}",
+              file=sys.stderr)
+    certificate = wipe.run(None if pending else _request(args, store))
+    print(f"wiped and verified; certificate: {certificate}", file=sys.stderr)
+    print(f"printable: {certificate.with_suffix('.html')}", file=sys.stderr)
+    print(certificate)
+    return 0
+
+
+def add_wipe_parser(sub) -> None:
+    wipe = sub.add_parser("wipe", help="cryptographic erase of the intervention, "
+                          "with a signed certificate (no passphrase needed)")
+    wipe.add_argument("--name", help="who sanitises (for the certificate)")
+    wipe.add_argument("--role", help="their role")
+    wipe.add_argument("--reason", choices=REASONS, default=REASONS[0])
+    wipe.add_argument("--yes", action="store_true", help="no typed confirmation")
+    wipe.set_defaults(func=cmd_wipe)

@@ -1,0 +1,114 @@
+"""What the wipe destroys, listed before it does (id, kind, size, SHA-256
+of the ciphertext), the age headers kept aside as samples, and the
+checks that prove afterwards that nothing on the box opens them.
+
+>>> identity_lines(b"# a comment\\nkept: AGE-SECRET-KEY-1QQQ\\n")
+['AGE-SECRET-KEY-1QQQ']
+"""
+
+import base64
+import hashlib
+import os
+import re
+from pathlib import Path
+
+from .. import age
+from ..errors import AgeError, KeyFormatError, NoIdentityMatchError
+from ..store import CATALOG_FILE, OBJECT_ID, Store
+
+SECRET_KEY = re.compile(rb"AGE-SECRET-KEY-1[023456789ACDEFGHJKLMNPQRSTUVWXYZ]+")
+SCRYPT_STANZA = b"\n-> scrypt "
+ARMOR_BEGIN = b"-----BEGIN AGE ENCRYPTED FILE-----"
+HASH_BLOCK = 1 << 20
+SCAN_LIMIT = 1 << 20  # identity files are tiny; sealed footage is not where keys hide
+CATALOG_FILES = (CATALOG_FILE, CATALOG_FILE + "-wal", CATALOG_FILE + "-shm")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(HASH_BLOCK):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _object_id(name: str) -> str:
+    """The id in ``<id>.age``, ``.<id>.age.partial`` or ``.<id>.age.reseal``."""
+    stem = name.lstrip(".").split(".", 1)[0]
+    return stem if OBJECT_ID.fullmatch(stem) else "unnamed"
+
+
+def take_inventory(store: Store) -> tuple[list[dict], list[dict]]:
+    """Every file the wipe will remove, and the header of each sealed one."""
+    listed, samples = [], []
+    kinds = {entry.id: entry.kind for entry in store.catalog.list()}
+    for path in sorted(p for p in store.objects_dir.iterdir() if p.is_file()):
+        object_id = _object_id(path.name)
+        listed.append({"id": object_id, "kind": kinds.get(object_id, "unknown"),
+                       "file": f"objects/{path.name}", "size": path.stat().st_size,
+                       "sha256": sha256_of(path)})
+        header = sealed_header(path)
+        if header is not None:
+            samples.append({"id": object_id, "header": base64.b64encode(header).decode()})
+    extra = [(store.keys.identity_path, "identity")] + [
+        (store.root / name, "catalog") for name in CATALOG_FILES]
+    for path, kind in extra:
+        if path.is_file():
+            listed.append({"id": path.name, "kind": kind,
+                           "file": str(path.relative_to(store.root)),
+                           "size": path.stat().st_size, "sha256": sha256_of(path)})
+    return listed, samples
+
+
+def sealed_header(path: Path) -> bytes | None:
+    """The age header alone: it wraps the file key, and shows no footage."""
+    try:
+        with open(path, "rb") as f:
+            _, length = age.header.read_header(f)
+            f.seek(0)
+            return f.read(length)
+    except (AgeError, OSError):
+        return None  # a torn partial file: hashed and deleted all the same
+
+
+def identity_lines(data: bytes) -> list[str]:
+    """Every age secret key in ``data``, wherever it sits in a line."""
+    return [m.decode("ascii") for m in SECRET_KEY.findall(data)]
+
+
+def keys_on_the_box(folders: list[Path]) -> tuple[list, list[str]]:
+    """Plain age identities, and passphrase-wrapped files, anywhere under
+    ``folders`` (small files only)."""
+    identities, wrapped = [], []
+    for folder in folders:
+        for dirpath, _, names in os.walk(folder):
+            for name in names:
+                path = Path(dirpath) / name
+                try:
+                    if path.is_symlink() or path.stat().st_size > SCAN_LIMIT:
+                        continue
+                    data = path.read_bytes()
+                except OSError:
+                    continue
+                if (data.startswith(age.header.VERSION_LINE) and SCRYPT_STANZA in data
+                        or data.startswith(ARMOR_BEGIN)):
+                    wrapped.append(str(path))  # armored: it could be a wrapped key
+                for line in identity_lines(data):
+                    try:
+                        identities.append(age.X25519Identity.parse(line))
+                    except KeyFormatError:
+                        continue
+    return identities, wrapped
+
+
+def samples_that_open(samples: list[dict], identities: list) -> list[str]:
+    """Ids of the sampled headers that some identity still opens."""
+    opened = []
+    for sample in samples:
+        header, _ = age.header.parse_header(base64.b64decode(sample["header"]))
+        try:
+            age.unwrap_file_key(header, identities)
+        except NoIdentityMatchError:
+            continue
+        opened.append(sample["id"])
+    return opened

@@ -1,0 +1,226 @@
+"""The wipe: NIST SP 800-88 Purge by cryptographic erase, step by step,
+resumable after a power cut at any point, ending in a signed certificate.
+
+Each step is idempotent and recorded as done in a state file outside the
+store before the next begins; a re-run resumes at the first step not
+done. The state file's presence is also the recorder's hold: nothing is
+recorded from the moment a wipe begins until the handover.
+
+It needs no passphrase: a forgotten one must not keep footage alive.
+"""
+
+import json
+import logging
+import os
+import secrets
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from .. import clock
+from ..auditlog import AuditLog
+from ..errors import VigboxError, WipeError, WipeVerificationError
+from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
+from ..store import Store, utc_now
+from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_inventory
+
+log = logging.getLogger("vigbox.wipe")
+STATE_FILE = "state.json"
+STEPS = ("stop recorder", "inventory", "destroy identity", "delete objects",
+         "erase volume", "verify", "certificate", "handover")
+CODE_LENGTH = 6
+REASONS = ("end of intervention", "consent withdrawn", "retention limit reached")
+
+
+def intervention_code(recipient: str | None) -> str:
+    """What a guider types to confirm a wipe: the end of the recipient
+    (shown on the page); ``WIPE`` once no intervention key is left."""
+    return recipient[-CODE_LENGTH:] if recipient else "WIPE"
+
+
+def wipe_pending(wipe_dir: Path) -> str | None:
+    """Why recording is held, if a wipe has begun and not yet handed over."""
+    return "a wipe is under way" if (Path(wipe_dir) / STATE_FILE).exists() else None
+
+
+@dataclass(frozen=True)
+class WipeRequest:
+    """Who sanitises, in what role, and why (for the certificate)."""
+
+    name: str
+    role: str
+    reason: str = REASONS[0]
+    via: str = "cli"
+
+    def __post_init__(self):
+        for field, value in (("name", self.name), ("role", self.role)):
+            if not isinstance(value, str) or not 0 < len(value.strip()) <= 120:
+                raise WipeError(f"the wipe needs the sanitiser's {field} (1-120 characters), "
+                                f"not {value!r}")
+        if self.reason not in REASONS:
+            raise WipeError(f"wipe reason {self.reason!r}; choose one of {REASONS}")
+
+
+class Wipe:
+    """``Wipe(store, volume, audit, wipe_dir=…, certificates_dir=…).run(request)``
+
+    ``recorder``: something with ``status()`` and ``stop()`` (the control
+    socket's client); ``keyring``: the web's unlocked identities, cleared
+    with the key files; ``search``: folders where no key may remain;
+    ``on_step(step, phase)`` is called before each step's work and after
+    it (before it is recorded as done): where tests cut the power."""
+
+    def __init__(self, store: Store, volume, audit: AuditLog, *, wipe_dir: Path,
+                 certificates_dir: Path, recorder=None, keyring=None,
+                 search: list[Path] = (), on_step=None, device_root: Path = Path("/")):
+        self.store, self.volume, self.audit = store, volume, audit
+        self.wipe_dir, self.certificates_dir = Path(wipe_dir), Path(certificates_dir)
+        self.recorder, self.keyring = recorder, keyring
+        self.search = [store.root, *search]
+        self.on_step = on_step or (lambda step, phase: None)
+        self.device_root = device_root
+        self.state: dict = {}
+
+    @property
+    def state_path(self) -> Path:
+        return self.wipe_dir / STATE_FILE
+
+    def pending(self) -> dict | None:
+        """The state of a wipe begun and not finished, if any."""
+        return json.loads(self.state_path.read_text()) if self.state_path.exists() else None
+
+    def run(self, request: WipeRequest | None = None) -> Path:
+        """Begin (or resume) and finish the wipe; return the certificate's path."""
+        self.state = self.pending() or self._begin(request)
+        if self.state["done"]:
+            self.audit.record("wipe resumed", actor="operator", wipe=self.state["id"],
+                              after=self.state["done"][-1])
+        for step in STEPS:
+            if step in self.state["done"]:
+                continue
+            self.on_step(step, "before")
+            getattr(self, "_" + step.replace(" ", "_"))()
+            self.on_step(step, "after")
+            if step != "handover":  # the handover removes the state file itself
+                self.state["done"].append(step)
+                self._save()
+            log.info("wipe %s: %s done", self.state["id"], step)
+        return self.certificates_dir / f"{self.state['id']}.json"
+
+    def _begin(self, request: WipeRequest | None) -> dict:
+        if request is None:
+            raise WipeError("no wipe under way to resume, and none asked for")
+        state = {"id": f"{utc_now()[:10]}-{secrets.token_hex(4)}", "request": asdict(request),
+                 "started": utc_now(), "clock_set": clock.clock_is_set(), "done": []}
+        ensure_private_dir(self.wipe_dir)
+        self.state = state
+        self._save()  # from here on, the recorder is held
+        self.audit.record("wipe started", actor=request.role[:40], wipe=state["id"],
+                          reason=request.reason, via=request.via)
+        return state
+
+    def _save(self) -> None:
+        atomic_write_bytes(self.state_path, json.dumps(self.state, indent=1).encode(),
+                           replace=True)
+
+    # --- the steps ------------------------------------------------------------
+
+    def _stop_recorder(self) -> None:
+        if self.recorder is None:
+            self.state["recorder"] = "no recorder service to ask"
+            return
+        try:
+            live = self.recorder.status().get("state") in ("starting", "recording", "stopping")
+            stopped = self.recorder.stop() if live else None
+        except VigboxError as e:  # not running: nothing to stop, and it is held on start
+            self.state["recorder"] = f"not answering ({e})"
+            return
+        self.state["recorder"] = f"stopped recording {stopped}" if stopped else "idle"
+
+    def _inventory(self) -> None:
+        self.state["recipient"] = (self.store.keys.recipient_path.read_text().strip()
+                                   if self.store.keys.recipient_path.exists() else None)
+        self.state["volume"] = self.volume.describe()
+        self.state["objects"], self.state["samples"] = take_inventory(self.store)
+        self.audit.record("wipe inventory", actor="wipe", wipe=self.state["id"],
+                          objects=len(self.state["objects"]),
+                          bytes=sum(o["size"] for o in self.state["objects"]))
+
+    def _destroy_identity(self) -> None:
+        if self.keyring is not None and "opened_before" not in self.state:
+            # the control: what the unlocked identity opened before it went
+            held = self.keyring.identities()
+            self.state["opened_before"] = len(samples_that_open(self.state["samples"], held))
+            self._save()
+        removed = self.store.keys.destroy()
+        if self.keyring is not None:
+            self.keyring.clear()
+        self.audit.record("identity destroyed", actor="wipe", wipe=self.state["id"],
+                          files=len(removed))
+
+    def _delete_objects(self) -> None:
+        self.store.catalog.close()
+        for path in list(self.store.objects_dir.iterdir()):
+            path.unlink(missing_ok=True)
+        fsync_dir(self.store.objects_dir)
+        for name in CATALOG_FILES:
+            (self.store.root / name).unlink(missing_ok=True)
+        fsync_dir(self.store.root)
+        self.audit.record("objects deleted", actor="wipe", wipe=self.state["id"],
+                          objects=len(self.state["objects"]))
+
+    def _erase_volume(self) -> None:
+        self.state["erased"] = self.volume.erase()
+        self.store.reopen()  # the new, empty store
+        self.audit.record("volume erased", actor="wipe", wipe=self.state["id"],
+                          luks=self.state["erased"].get("luks") is not None)
+
+    def _verify(self) -> None:
+        checks = self._checks()
+        self.state["verification"] = [{"check": c, "passed": ok, "detail": d}
+                                      for c, ok, d in checks]
+        failed = [c for c, ok, _ in checks if not ok]
+        if failed:
+            self._save()
+            self.audit.record("wipe verification failed", actor="wipe", wipe=self.state["id"],
+                              failed=len(failed))
+            raise WipeVerificationError("the wipe did not verify: " + "; ".join(failed))
+        self.audit.record("wipe verified", actor="wipe", wipe=self.state["id"],
+                          checks=len(checks))
+
+    def _checks(self) -> list[tuple[str, bool, str]]:
+        keys = self.store.keys
+        left = [p.name for p in self.store.objects_dir.iterdir()]
+        rows = len(self.store.catalog.list())
+        identities, wrapped = keys_on_the_box(self.search)
+        opened = samples_that_open(self.state["samples"], identities)
+        held = len(self.keyring) if self.keyring is not None else 0
+        return [
+            ("no intervention key file is left", not keys.exists(),
+             "keys/identity.age and keys/recipient.txt absent" if not keys.exists()
+             else "a key file is still there"),
+            ("no sealed object and no catalog row is left", not left and rows == 0,
+             f"{len(left)} files, {rows} catalog rows"),
+            ("no passphrase-wrapped key file is left on the box", not wrapped,
+             ", ".join(wrapped) or f"none under {', '.join(map(str, self.search))}"),
+            ("no identity in this process's memory", held == 0, f"{held} unlocked"),
+            ("the sampled headers open with nothing on the box", not opened,
+             f"{len(self.state['samples'])} headers, {len(identities)} identities found, "
+             f"{len(opened)} opened{self._control()}"),
+            *self.volume.check(self.state["volume"], self.state["erased"]),
+        ]
+
+    def _control(self) -> str:
+        before = self.state.get("opened_before")
+        if before is None:
+            return " (no unlocked identity to show they opened before: the wipe needs none)"
+        return f"; before the erase, the unlocked identity opened {before} of them"
+
+    def _certificate(self) -> None:
+        from .report import write_certificate  # the certificate's own module
+        self.state["certificate"] = str(write_certificate(self))
+
+    def _handover(self) -> None:
+        self.audit.record("handover", actor="wipe", wipe=self.state["id"])
+        self.state_path.unlink(missing_ok=True)
+        fsync_dir(self.wipe_dir)
+        os.sync()

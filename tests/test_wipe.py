@@ -1,0 +1,253 @@
+"""The wipe: cryptographic erase of every film, verified, certified, and
+resumable after a power cut at any step."""
+
+import hashlib
+import io
+import json
+import multiprocessing
+import os
+import subprocess
+from dataclasses import replace
+
+import pytest
+
+from appliance import age
+from appliance.auditlog import AuditLog, verify
+from appliance.certificate import verify_certificate
+from appliance.errors import (
+    AuditError,
+    CertificateError,
+    NoIdentityMatchError,
+    NoInterventionError,
+    WipeError,
+    WipeInProgressError,
+    WipeVerificationError,
+)
+from appliance.store import Store
+from appliance.wipe import STEPS, WipeRequest, wipe_for, wipe_pending
+from conftest import PASSPHRASE, TEST_WORK_FACTOR
+
+REQUEST = WipeRequest("Ann Example", "VIG guider")
+
+
+def seal_objects(store: Store, count: int = 3, size: int = 200_000) -> dict[str, bytes]:
+    """``count`` sealed objects of random bytes; their ciphertexts by id."""
+    ciphertexts = {}
+    for n in range(count):
+        with store.create(("recording", "clip", "still")[n % 3]) as obj:
+            obj.write(os.urandom(size))
+            obj.commit()
+        ciphertexts[obj.id] = store.object_path(obj.id).read_bytes()
+    return ciphertexts
+
+
+def make_luks_container(path, keyfile) -> str:
+    subprocess.run(["truncate", "-s", "20M", str(path)], check=True)
+    keyfile.write_bytes(os.urandom(64))
+    subprocess.run(["cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode",
+                    "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
+                    "--key-file", str(keyfile), str(path)], check=True)
+    return subprocess.run(["cryptsetup", "luksUUID", str(path)], capture_output=True,
+                          text=True, check=True).stdout.strip()
+
+
+def opens_with(container, keyfile) -> bool:
+    """Whether a key file opens a keyslot (a header check: no device-mapper)."""
+    return subprocess.run(["cryptsetup", "open", "--test-passphrase", "--key-file",
+                           str(keyfile), str(container)], capture_output=True).returncode == 0
+
+
+@pytest.fixture
+def box(settings):
+    """An intervention with three sealed objects on a plain-folder store."""
+    store = Store(settings.store_dir)
+    store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    identity = store.keys.unlock(PASSPHRASE)
+    ciphertexts = seal_objects(store)
+    return settings, store, identity, ciphertexts
+
+
+@pytest.fixture
+def luks_box(box, tmp_path):
+    """The same, with the store's LUKS2 header in a container file."""
+    settings, store, identity, ciphertexts = box
+    container, old_key = tmp_path / "store.luks", tmp_path / "old.key"
+    uuid = make_luks_container(container, old_key)
+    new_key = tmp_path / "store.key"
+    new_key.write_bytes(old_key.read_bytes())
+    settings = replace(settings, luks_device=str(container), luks_keyfile=str(new_key),
+                       luks_mapped=False)
+    return settings, store, identity, ciphertexts, container, old_key, uuid
+
+
+def run_wipe(settings, store, **options):
+    audit = AuditLog(settings.audit_dir)
+    return wipe_for(settings, store, audit, **options).run(REQUEST)
+
+
+def test_a_wipe_destroys_every_film_and_certifies_it(box):
+    settings, store, identity, ciphertexts = box
+    before = AuditLog(settings.audit_dir).checkpoint()
+    certificate = run_wipe(settings, store)
+    fields = verify_certificate(certificate.read_text())
+    listed = {o["id"]: o for o in fields["destroyed"]["objects"]}
+    for object_id, data in ciphertexts.items():
+        assert listed[object_id]["sha256"] == hashlib.sha256(data).hexdigest()
+        assert not store.object_path(object_id).exists()
+    assert {"identity", "catalog"} <= {o["kind"] for o in listed.values()}
+    assert fields["verification"]["result"] == "passed"
+    assert all(check["passed"] for check in fields["verification"]["checks"])
+    assert fields["media"]["simulation"] is True
+    assert fields["intervention"]["recipient"] == str(identity.recipient())
+    assert store.list() == [] and not store.keys.exists()
+    with pytest.raises(NoInterventionError):
+        store.keys.unlock(PASSPHRASE)
+    # the log verifies, extends what it was, and the certificate's checkpoint is in it
+    assert verify(settings.audit_dir, old_checkpoint=before).old_size is not None
+    assert verify(settings.audit_dir, old_checkpoint=fields["audit"]["checkpoint"])
+    assert wipe_pending(settings.wipe_dir) is None
+
+
+def test_nothing_left_on_the_box_opens_a_copy_of_the_ciphertext(box):
+    """A copy taken before the wipe (a sample kept aside) opens with the
+    identity it was sealed to, and with nothing the box still holds."""
+    settings, store, identity, ciphertexts = box
+    sample = next(iter(ciphertexts.values()))
+    assert age.decrypt(io.BytesIO(sample), [identity]).read(1) is not None
+    run_wipe(settings, store)
+    from appliance.wipe.inventory import keys_on_the_box
+    identities, wrapped = keys_on_the_box([settings.home])
+    assert identities == [] and wrapped == []
+    with pytest.raises(NoIdentityMatchError):
+        age.decrypt(io.BytesIO(sample), [age.X25519Identity.generate()])
+
+
+def test_a_changed_certificate_or_log_is_caught(box):
+    settings, store, _, _ = box
+    text = run_wipe(settings, store).read_text()
+    forged = text.replace('"VIG guider"', '"VIG guidor"')
+    with pytest.raises(CertificateError):
+        verify_certificate(forged)
+    entries = settings.audit_dir / "entries.jsonl"
+    entries.write_text(entries.read_text().replace('"objects deleted"', '"objects kept"'))
+    with pytest.raises(AuditError, match="entry"):
+        verify(settings.audit_dir)
+
+
+def test_the_luks_volume_is_erased_and_recreated_with_a_new_key(luks_box):
+    settings, store, _, _, container, old_key, old_uuid = luks_box
+    assert opens_with(container, old_key)
+    fields = verify_certificate(run_wipe(settings, store).read_text())
+    assert not opens_with(container, old_key), "the old key still opens the volume"
+    assert opens_with(container, settings.luks_keyfile)
+    new_uuid = subprocess.run(["cryptsetup", "luksUUID", str(container)], capture_output=True,
+                              text=True).stdout.strip()
+    assert new_uuid != old_uuid and fields["media"]["store"]["uuid"] == old_uuid
+    assert fields["media"]["simulation"] is False
+    checks = {c["check"]: c for c in fields["verification"]["checks"]}
+    erased = checks["the old LUKS header was left with no keyslots by luksErase"]
+    assert erased["passed"] and erased["detail"] == "0 keyslots"
+    assert oct(os.stat(settings.luks_keyfile).st_mode & 0o777) == "0o400"
+
+
+def test_a_key_left_on_the_box_fails_the_verification_and_no_certificate_is_written(box):
+    settings, store, identity, _ = box
+    stray = settings.home / "notes.txt"
+    stray.write_text(f"just in case: {identity}\n")
+    with pytest.raises(WipeVerificationError, match="open with nothing"):
+        run_wipe(settings, store)
+    assert not list(settings.certificates_dir.glob("*.json"))
+    assert wipe_pending(settings.wipe_dir), "the wipe stays under way until it verifies"
+    stray.unlink()
+    certificate = wipe_for(settings, store, AuditLog(settings.audit_dir)).run()
+    assert verify_certificate(certificate.read_text())["verification"]["result"] == "passed"
+    assert len(list(settings.certificates_dir.glob("*.json"))) == 1
+
+
+def _crash_at(settings, store_root, step, phase):
+    """In a child process: run the wipe and die without any clean-up."""
+    def cut_power(at, when):
+        if (at, when) == (step, phase):
+            os._exit(9)
+    store = Store(store_root)
+    wipe_for(settings, store, AuditLog(settings.audit_dir), on_step=cut_power).run(REQUEST)
+    os._exit(0)
+
+
+@pytest.mark.parametrize("step", STEPS)
+@pytest.mark.parametrize("phase", ["before", "after"])
+def test_a_power_cut_at_any_step_then_a_rerun_completes_with_one_certificate(
+        luks_box, step, phase):
+    settings, store, _, ciphertexts, container, old_key, _ = luks_box
+    store.catalog.close()
+    child = multiprocessing.get_context("fork").Process(
+        target=_crash_at, args=(settings, store.root, step, phase))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    store = Store(store.root)
+    wipe = wipe_for(settings, store, AuditLog(settings.audit_dir))
+    if (step, phase) == ("handover", "after"):  # the cut came after the last step
+        assert wipe.pending() is None
+        certificate = next(settings.certificates_dir.glob("*.json"))
+    else:
+        certificate = wipe.run()
+    assert [p.name for p in settings.certificates_dir.glob("*.json")] == [certificate.name]
+    fields = verify_certificate(certificate.read_text())
+    assert {o["id"] for o in fields["destroyed"]["objects"]} >= set(ciphertexts)
+    assert all(c["passed"] for c in fields["verification"]["checks"])
+    assert not opens_with(container, old_key) and store.list() == []
+    assert verify(settings.audit_dir).size > 0
+    assert wipe_pending(settings.wipe_dir) is None
+
+
+def test_recording_is_held_from_the_start_of_a_wipe_to_the_handover(box):
+    from appliance.capture.recorder import Recorder
+    from appliance.capture.sources import SyntheticSource, VideoProfile
+    settings, store, _, _ = box
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180), seconds=30),
+                        hold=lambda: wipe_pending(settings.wipe_dir))
+    first = recorder.start()  # a film under way when the guider wipes
+    refused = []
+
+    def try_to_record(step, phase):
+        if phase == "before" and step in ("inventory", "destroy identity", "handover"):
+            with pytest.raises(WipeInProgressError):
+                recorder.start()
+            refused.append(step)
+
+    certificate = run_wipe(settings, store, recorder=recorder, on_step=try_to_record)
+    fields = verify_certificate(certificate.read_text())
+    assert refused == ["inventory", "destroy identity", "handover"]
+    assert first in {o["id"] for o in fields["destroyed"]["objects"]}
+    assert fields["method"]["steps"][0] == f"recorder: stopped recording {first}"
+    with pytest.raises(NoInterventionError):  # after the handover: no intervention
+        recorder.start()
+
+
+@pytest.mark.parametrize("name, role, reason", [("", "guider", "end of intervention"),
+                                                ("Ann", " ", "end of intervention"),
+                                                ("Ann", "guider", "because")])
+def test_a_wipe_request_names_who_and_why(name, role, reason):
+    with pytest.raises(WipeError):
+        WipeRequest(name, role, reason)
+
+
+def test_nothing_to_resume_and_nothing_asked_is_an_error(box):
+    settings, store, _, _ = box
+    with pytest.raises(WipeError, match="none asked for"):
+        wipe_for(settings, store, AuditLog(settings.audit_dir)).run()
+    assert len(store.list()) == 3
+
+
+def test_the_certificate_page_is_made_from_the_signed_json(box):
+    from appliance.wipe.html import render_html
+    settings, store, _, ciphertexts = box
+    certificate = run_wipe(settings, store)
+    page = certificate.with_suffix(".html").read_text()
+    assert page == render_html(certificate.read_text())
+    document = json.loads(certificate.read_text())
+    for needle in ("Ann Example", "Purge", document["device_fingerprint"],
+                   *(hashlib.sha256(c).hexdigest() for c in ciphertexts.values())):
+        assert needle in page
+    assert "<script" not in page
