@@ -79,6 +79,26 @@ def test_the_fragment_index_points_at_every_fragment(twenty_seconds):
     assert times == sorted(times) and times[0] == 0
 
 
+def test_a_last_fragment_of_sound_alone_is_indexed_not_refused():
+    """When the camera stops a moment before the microphone, ffmpeg's
+    last fragment holds only sound: it is indexed, and no cut starts there."""
+    from appliance.capture.commands import FRAGMENTED_MP4
+    from appliance.capture.fmp4 import FragmentIndexer
+    stream = subprocess.run(
+        ["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc=d=1:r=30:s=160x90",
+         "-f", "lavfi", "-i", "sine=d=3", "-c:v", "libx264", "-g", "30", "-c:a", "aac",
+         "-f", "mp4", "-frag_duration", "500000", "-movflags", FRAGMENTED_MP4, "pipe:1"],
+        capture_output=True, check=True).stdout
+    indexer = FragmentIndexer()
+    indexer.feed(stream)
+    fragments = indexer.fragments
+    assert fragments[0].keyframe and fragments[0].time == 0
+    alone = [f for f in fragments if f.time >= 1.0]   # the picture ends at 1 s
+    assert len(alone) >= 3 and not any(f.keyframe for f in alone)
+    ends = [indexer.init_size] + [f.offset + f.size for f in fragments]
+    assert [f.offset for f in fragments] == ends[:-1], "every byte of every fragment"
+
+
 def test_no_plaintext_on_any_filesystem(twenty_seconds):
     store, _, _, _, started, home = twenty_seconds
     places = {home, Path(tempfile.gettempdir()), Path("/dev/shm"), Path("/var/tmp"), Path.cwd()}

@@ -189,16 +189,28 @@ def _walk(data: bytes, start: int, end: int):
 
 
 def _parse_moof(moof: bytes, tracks: list[Track]) -> tuple[float, float | None, bool]:
-    """Media time, duration and keyframe flag of the video track's run."""
-    video = {t.track_id: t for t in tracks if t.handler == "vide"}
+    """Media time, duration and keyframe flag of the video track's run.
+
+    A fragment of sound alone (the last one, when the camera stops a
+    moment before the microphone) is timed by its sound and is never a
+    keyframe: a cut cannot start there."""
+    known = {t.track_id: t for t in tracks}
+    fallback = None
     for kind, start, end in iter_boxes(moof, 8):
-        if kind == b"traf":
-            traf = _parse_traf(moof, start, end)
-            if traf["track_id"] in video:
-                scale = video[traf["track_id"]].timescale or 1
-                duration = traf["duration"] / scale if traf["duration"] is not None else None
-                return traf["time"] / scale, duration, traf["keyframe"]
-    raise MP4Error("moof without a video track fragment")
+        if kind != b"traf":
+            continue
+        traf = _parse_traf(moof, start, end)
+        track = known.get(traf["track_id"])
+        if track is None:
+            continue
+        scale = track.timescale or 1
+        duration = traf["duration"] / scale if traf["duration"] is not None else None
+        if track.handler == "vide":
+            return traf["time"] / scale, duration, traf["keyframe"]
+        fallback = fallback or (traf["time"] / scale, duration, False)
+    if fallback is not None:
+        return fallback
+    raise MP4Error("moof without a fragment of a known track")
 
 
 def _parse_traf(data: bytes, start: int, end: int) -> dict:
