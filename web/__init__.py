@@ -76,6 +76,15 @@ def _errors(app: Flask) -> None:
         return reply(409, "The box could not do that; see its log.")
 
 
+def _follow_the_store(config) -> None:
+    """A wipe run by another process (``vigbox wipe``) replaced the store:
+    follow it, and hold no identity of an intervention that is gone."""
+    store = config["STORE"]
+    if store.follow() and not store.keys.exists():
+        config["KEYRING"].clear()
+        config["JOBS"].cancel_all()
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
@@ -89,6 +98,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth, clips, library, marks, media, player, status, stills, wipe
     for blueprint in (auth, clips, library, marks, media, player, status, stills, wipe):
         app.register_blueprint(blueprint.bp)
+    app.before_request(lambda: _follow_the_store(app.config))
     app.before_request(auth.guard)
     _errors(app)
 

@@ -1,0 +1,85 @@
+"""``vigbox wipe`` and ``vigbox certificate`` as real processes: no
+passphrase asked, a typed confirmation, a resumed wipe, a LUKS container
+named in the config file."""
+
+import os
+import subprocess
+
+import pytest
+
+from appliance.certificate import verify_certificate
+from appliance.store import Store
+from appliance.wipe import intervention_code
+from conftest import PASSPHRASE, TEST_WORK_FACTOR
+from test_cli import VIGBOX
+from test_wipe import make_luks_container, opens_with, seal_objects
+
+
+def vigbox(*args, home, stdin=b"", config=None):
+    env = {**os.environ, "VIGBOX_HOME": str(home)}
+    env.pop("VIGBOX_CONFIG", None)
+    if config is not None:
+        env["VIGBOX_CONFIG"] = str(config)
+    return subprocess.run([VIGBOX, *map(str, args)], input=stdin, capture_output=True,
+                          env=env, timeout=120)
+
+
+@pytest.fixture
+def box(tmp_path):
+    home = tmp_path / "home"
+    store = Store(home / "store")
+    recipient = store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    seal_objects(store, 2)
+    store.catalog.close()
+    return home, intervention_code(str(recipient))
+
+
+def test_a_typo_in_the_confirmation_wipes_nothing(box):
+    home, code = box
+    done = vigbox("wipe", "--name", "Ann", "--role", "guider", home=home, stdin=b"WRONG\n")
+    assert done.returncode == 1 and b"not confirmed" in done.stderr
+    assert len(Store(home / "store").list()) == 2
+
+
+def test_the_wipe_asks_who_and_the_code_then_certifies(box):
+    home, code = box
+    typed = f"Ann Example\nVIG guider\n{code}\n".encode()
+    done = vigbox("wipe", home=home, stdin=typed)
+    assert done.returncode == 0, done.stderr
+    assert b"passphrase" not in done.stderr.lower()
+    certificate = done.stdout.decode().strip()
+    fields = verify_certificate(open(certificate).read())
+    assert fields["sanitised_by"] == {"name": "Ann Example", "role": "VIG guider", "via": "cli"}
+    checked = vigbox("certificate", "verify", certificate, home=home)
+    assert checked.returncode == 0 and b"certificate verified" in checked.stdout
+    page = vigbox("certificate", "show", certificate, home=home)
+    assert page.returncode == 0 and b"Certificate of sanitisation" in page.stdout
+    assert Store(home / "store").list() == []
+
+
+def test_a_wipe_cut_short_resumes_without_asking(box):
+    home, _ = box
+    wipe_dir = home / "wipe"
+    wipe_dir.mkdir()
+    (wipe_dir / "state.json").write_text(
+        '{"id": "2026-11-24-0badc0de", "request": {"name": "Ann", "role": "guider",'
+        ' "reason": "end of intervention", "via": "cli"}, "started": "2026-11-24T00:00:00Z",'
+        ' "clock_set": true, "done": ["stop recorder"], "recorder": "idle"}')
+    done = vigbox("wipe", home=home)  # nothing on stdin: it must not ask
+    assert done.returncode == 0, done.stderr
+    assert b"resuming wipe 2026-11-24-0badc0de after: stop recorder" in done.stderr
+    assert done.stdout.decode().strip().endswith("2026-11-24-0badc0de.json")
+
+
+def test_the_config_file_names_the_luks_container(box, tmp_path):
+    home, code = box
+    container, key = tmp_path / "store.luks", tmp_path / "store.key"
+    make_luks_container(container, key)
+    old = tmp_path / "old.key"
+    old.write_bytes(key.read_bytes())
+    config = tmp_path / "config.toml"
+    config.write_text(f'luks_device = "{container}"\nluks_keyfile = "{key}"\n'
+                      "luks_mapped = false\n")
+    done = vigbox("wipe", "--yes", "--name", "Ann", "--role", "DPO", home=home, config=config)
+    assert done.returncode == 0, done.stderr
+    assert not opens_with(container, old) and opens_with(container, key)

@@ -1,0 +1,103 @@
+"""The wipe from the page: typed confirmation, the certificate shown to
+the session that wiped, and to nobody else without an unlock."""
+
+import pytest
+
+from appliance.auditlog import AuditLog, verify
+from appliance.certificate import verify_certificate
+from appliance.wipe import intervention_code
+from conftest import PASSPHRASE, csrf_of
+from web import create_app
+from web.keyring import Keyring
+
+
+@pytest.fixture
+def app(settings, store):
+    """The page with the box's real audit log (the wipe signs with its key)."""
+    return create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
+                       "AUDIT": AuditLog(settings.audit_dir), "KEYRING": Keyring()})
+
+
+@pytest.fixture
+def filmed(unlocked, intervention):
+    store, _ = intervention
+    for kind in ("recording", "clip"):
+        with store.create(kind) as obj:
+            obj.write(b"\0" * 100_000)
+            obj.commit()
+    return unlocked, store
+
+
+def wipe(client, store, **overrides):
+    code = intervention_code(store.keys.recipient_path.read_text().strip())
+    form = {"csrf_token": csrf_of(client), "name": "Ann Example", "role": "VIG guider",
+            "reason": "consent withdrawn", "confirm": code, **overrides}
+    return client.post("/wipe", data=form)
+
+
+def test_the_form_shows_what_will_go_and_the_code_to_type(filmed):
+    client, store = filmed
+    page = client.get("/wipe").get_data(as_text=True)
+    assert "2 sealed objects" in page
+    assert intervention_code(str(store.keys.recipient())) in page
+
+
+@pytest.mark.parametrize("overrides", [{"confirm": "nope"}, {"confirm": ""}, {"name": ""},
+                                       {"reason": "bored"}])
+def test_without_the_typed_code_and_a_name_nothing_is_wiped(filmed, overrides):
+    client, store = filmed
+    response = wipe(client, store, **overrides)
+    assert response.status_code == 400 and b'role="alert"' in response.data
+    assert len(store.list()) == 2 and store.keys.exists()
+
+
+def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
+    client, store = filmed
+    response = wipe(client, store)
+    assert response.status_code == 302 and "/certificates/" in response.location
+    assert store.list() == [] and not store.keys.exists()
+    assert len(app.config["KEYRING"]) == 0
+    page = client.get(response.location)
+    assert page.status_code == 200 and b"Certificate of sanitisation" in page.data
+    assert "style-src 'sha256-" in page.headers["Content-Security-Policy"]
+    download = client.get(response.location + ".json")
+    fields = verify_certificate(download.get_data(as_text=True))
+    assert fields["reason"] == "consent withdrawn" and fields["sanitised_by"]["via"] == "web"
+    checks = {c["check"]: c["detail"] for c in fields["verification"]["checks"]}
+    assert "the unlocked identity opened 2 of them" in checks[
+        "the sampled headers open with nothing on the box"]
+    assert verify(settings.audit_dir).size > 0
+    # the wiping session sees its certificate and nothing else
+    assert client.get("/").status_code == 302
+    other = app.test_client()
+    assert other.get(response.location).location.endswith("/unlock")
+
+
+def test_after_the_wipe_the_box_offers_no_unlock(filmed):
+    client, store = filmed
+    wipe(client, store)
+    page = client.get("/unlock").get_data(as_text=True)
+    assert "No intervention is set up" in page
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    assert response.status_code == 401
+
+
+@pytest.mark.parametrize("path", ["/certificates/../../etc/passwd",
+                                  "/certificates/2026-01-01-00000000",
+                                  "/certificates/2026-01-01-00000000.json"])
+def test_unknown_certificates_are_not_found(unlocked, path):
+    assert unlocked.get(path).status_code == 404
+
+
+def test_a_wipe_from_the_command_line_locks_the_page(filmed, app, settings):
+    """The page follows a wipe another process made: the session it had
+    unlocked holds nothing any more."""
+    from appliance.store import Store
+    from appliance.wipe import WipeRequest, wipe_for
+    client, store = filmed
+    assert client.get("/").status_code == 200
+    elsewhere = Store(store.root)
+    wipe_for(settings, elsewhere, AuditLog(settings.audit_dir)).run(WipeRequest("Ann", "DPO"))
+    assert client.get("/").location.endswith("/unlock")
+    assert len(app.config["KEYRING"]) == 0 and app.config["STORE"].list() == []

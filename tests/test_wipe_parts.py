@@ -1,0 +1,84 @@
+"""The wipe's parts: cryptsetup command lines as lists, the device's
+description from a Pi's files, and a store that follows a wipe made by
+another process."""
+
+from appliance.store import Store
+from appliance.wipe.device import device_description
+from appliance.wipe.volume import (
+    ADIANTUM_CIPHER,
+    AES_CIPHER,
+    discard_command,
+    luks_cipher,
+    luks_format_command,
+    luks_open_commands,
+)
+
+PI4_CPUINFO = "processor : 0\nFeatures : fp asimd evtstrm crc32 cpuid\nSerial : 10000000abcdef01\n"
+
+
+def test_the_cipher_follows_the_cpu():
+    assert luks_cipher(PI4_CPUINFO) == ADIANTUM_CIPHER
+    assert luks_cipher("Features : fp asimd aes pmull sha1 sha2 crc32") == AES_CIPHER
+    assert luks_cipher("flags : fpu vme sse2 aes avx2") == AES_CIPHER
+    assert luks_cipher("flags : fpu vme sse2 avx2 vaes-like") == ADIANTUM_CIPHER
+
+
+def test_luks_command_lines():
+    assert luks_format_command("/dev/mmcblk0p3", "/etc/vigbox/store.key", ADIANTUM_CIPHER) == [
+        "cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode",
+        "--cipher", ADIANTUM_CIPHER, "--key-size", "256",
+        "--key-file", "/etc/vigbox/store.key",
+        "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
+        "--label", "vigbox-store", "/dev/mmcblk0p3"]
+    assert luks_open_commands("/dev/sdb", "/k", "vigbox-store", "/srv/store",
+                              new_filesystem=True) == [
+        ["cryptsetup", "open", "--type", "luks2", "--key-file", "/k", "--allow-discards",
+         "/dev/sdb", "vigbox-store"],
+        ["mkfs.ext4", "-q", "-L", "vigbox-store", "/dev/mapper/vigbox-store"],
+        ["mount", "-o", "nodev,nosuid,noexec", "/dev/mapper/vigbox-store", "/srv/store"]]
+    assert len(luks_open_commands("/dev/sdb", "/k", "n", "/m", new_filesystem=False)) == 2
+
+
+def test_discard_fits_the_volume():
+    assert discard_command("/dev/mmcblk0p3", regular_file=False, size=0) == [
+        "blkdiscard", "--force", "/dev/mmcblk0p3"]
+    assert discard_command("/srv/store.luks", regular_file=True, size=1 << 30) == [
+        "fallocate", "--punch-hole", "--keep-size", "--offset", "0",
+        "--length", str(1 << 30), "/srv/store.luks"]
+
+
+def test_a_pi_is_described_from_its_device_tree_and_card(tmp_path):
+    tree = tmp_path / "proc/device-tree"
+    tree.mkdir(parents=True)
+    (tree / "model").write_bytes(b"Raspberry Pi 4 Model B Rev 1.5\0")
+    (tmp_path / "proc/cpuinfo").write_text(PI4_CPUINFO)
+    card = tmp_path / "sys/block/mmcblk0/device"
+    card.mkdir(parents=True)
+    for name, value in {"cid": "035344534331323880a1b2c3d4016b00", "manfid": "0x000003",
+                        "name": "SC128", "serial": "0xa1b2c3d4", "date": "11/2022"}.items():
+        (card / name).write_text(value + "\n")
+    device = device_description(tmp_path)
+    assert device["make"] == "Raspberry Pi Ltd"
+    assert device["serial"] == "10000000abcdef01"   # from cpuinfo: no serial-number node
+    assert device["media"] == "flash memory (microSD card)"
+    assert device["sd_card"]["cid"] == "035344534331323880a1b2c3d4016b00"
+    assert device["sd_card"]["name"] == "SC128"
+
+
+def test_a_pc_without_those_files_says_what_it_could_not_read(tmp_path):
+    device = device_description(tmp_path)
+    assert device["sd_card"] is None and device["serial"] == "not readable"
+    assert device["media"] == "the host's storage"
+
+
+def test_a_store_follows_a_catalog_replaced_by_another_process(intervention):
+    store, _ = intervention
+    with store.create("still") as obj:
+        obj.write(b"x")
+        obj.commit()
+    other = Store(store.root)
+    assert other.follow() is False
+    for name in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"):
+        (store.root / name).unlink(missing_ok=True)
+    Store(store.root).catalog.close()  # the wipe's new, empty catalog
+    assert other.follow() is True and other.list() == []
