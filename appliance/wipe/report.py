@@ -40,7 +40,8 @@ def _version(package: str) -> str:
 def certificate_fields(wipe) -> dict:
     state, request = wipe.state, wipe.state["request"]
     objects = state["objects"]
-    luks = state["volume"].get("type", "").startswith("LUKS2")
+    # real only when the footage lived on the LUKS volume this wipe erased
+    luks = state["volume"].get("mapped") is True
     return {
         "certificate_id": state["id"],
         "standard": STANDARD,

@@ -133,9 +133,11 @@ class LuksVolume:
         return run_tool(["cryptsetup", "luksUUID", self.device]).strip()
 
     def describe(self) -> dict:
-        regular = os.path.isfile(self.device)
-        return {"type": "LUKS2 container file" if regular else "LUKS2 block device",
-                "device": self.device, "uuid": self.uuid(), "mapped": self.mapped}
+        kind = "LUKS2 container file" if os.path.isfile(self.device) else "LUKS2 block device"
+        if not self.mapped:
+            kind += " (its header only: the store folder is not on it; a simulation)"
+        return {"type": kind, "device": self.device, "uuid": self.uuid(),
+                "mapped": self.mapped}
 
     def is_luks(self) -> bool:
         return subprocess.run(["cryptsetup", "isLuks", self.device],
