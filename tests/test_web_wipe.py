@@ -1,6 +1,8 @@
 """The wipe from the page: typed confirmation, the certificate shown to
 the session that wiped, and to nobody else without an unlock."""
 
+import json
+
 import pytest
 
 from appliance.auditlog import AuditLog, verify
@@ -66,7 +68,13 @@ def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
     checks = {c["check"]: c["detail"] for c in fields["verification"]["checks"]}
     assert "the unlocked identity opened 2 of them" in checks[
         "the sampled headers open with nothing on the box"]
-    assert verify(settings.audit_dir).size > 0
+    from appliance.auditlog import read_entries
+    events = [json.loads(e)["event"] for e in read_entries(settings.audit_dir)]
+    assert events[-10:] == ["consent withdrawn", "wipe started", "wipe inventory",
+                            "identity destroyed", "objects deleted", "volume erased",
+                            "wipe verified", "certificate written", "wipe finished",
+                            "handover"]
+    assert verify(settings.audit_dir).size == len(events)
     # the wiping session sees its certificate and nothing else
     assert client.get("/").status_code == 302
     other = app.test_client()

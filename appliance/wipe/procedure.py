@@ -114,6 +114,8 @@ class Wipe:
         ensure_private_dir(self.wipe_dir)
         self.state = state
         self._save()  # from here on, the recorder is held
+        if request.reason == "consent withdrawn":
+            self.audit.record("consent withdrawn", actor=request.role[:40], wipe=state["id"])
         self.audit.record("wipe started", actor=request.role[:40], wipe=state["id"],
                           reason=request.reason, via=request.via)
         return state
@@ -220,6 +222,8 @@ class Wipe:
         self.state["certificate"] = str(write_certificate(self))
 
     def _handover(self) -> None:
+        self.audit.record("wipe finished", actor="wipe", wipe=self.state["id"],
+                          certificate=Path(self.state["certificate"]).name)
         self.audit.record("handover", actor="wipe", wipe=self.state["id"])
         self.state_path.unlink(missing_ok=True)
         fsync_dir(self.wipe_dir)
