@@ -14,9 +14,11 @@ ciphertext sealed to the intervention recipient (:meth:`put_sealed_text`).
 
 from __future__ import annotations  # the class has a method named list
 
+import contextlib
 import functools
 import json
 import sqlite3
+import threading
 from dataclasses import dataclass, field
 
 from .errors import ObjectNotFoundError, StoreError, StoreFullError
@@ -88,6 +90,7 @@ class Catalog:
 
     def __init__(self, path):
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._transaction_lock = threading.RLock()
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -100,6 +103,24 @@ class Catalog:
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the intervention's tables in the same file."""
+        return self._db
+
+    @contextlib.contextmanager
+    def transaction(self):
+        """All or nothing: the connection autocommits every statement
+        otherwise. One at a time: the web's threads share the connection."""
+        with self._transaction_lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
 
     @_typed
     def add(self, object_id: str, kind: str, *, created: str, parent: str | None = None,
@@ -148,7 +169,7 @@ class Catalog:
 
     @_typed
     def remove(self, object_id: str) -> None:
-        with self._db:
+        with self.transaction():
             self._db.execute("DELETE FROM sealed_text WHERE owner=?", (object_id,))
             self._db.execute("DELETE FROM sealed_text WHERE owner IN "
                              "(SELECT id FROM marks WHERE recording=?)", (object_id,))
@@ -188,7 +209,7 @@ class Catalog:
 
     @_typed
     def remove_mark(self, mark_id: str) -> None:
-        with self._db:
+        with self.transaction():
             self._db.execute("DELETE FROM sealed_text WHERE owner=?", (mark_id,))
             self._db.execute("DELETE FROM marks WHERE id=?", (mark_id,))
 

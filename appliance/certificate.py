@@ -65,4 +65,6 @@ def verify_certificate(text: str, *, expected_fingerprint: str | None = None) ->
     if expected_fingerprint is not None and expected_fingerprint != fingerprint(public):
         raise CertificateError(f"signed by {fingerprint(public)}, not by the box "
                                f"labelled {expected_fingerprint}")
+    if not isinstance(document.get("fields"), dict):
+        raise CertificateError("the certificate has no fields")
     return document["fields"]

@@ -88,6 +88,20 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_clock_helper(args) -> int:
+    """Serve clock-setting requests on the socket (CAP_SYS_TIME only)."""
+    from .clock_helper import ClockHelper
+    helper = ClockHelper(args.settings.clock_socket)
+    log.info("clock helper on %s", args.settings.clock_socket)
+    try:
+        helper.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        helper.server_close()
+    return 0
+
+
 def add_run_parser(sub) -> None:
     for name, func, text in (
             ("run", cmd_run, "run the whole appliance in one process (the demo)"),
@@ -99,3 +113,6 @@ def add_run_parser(sub) -> None:
         if name != "recorder":
             command.add_argument("--listen", metavar="HOST:PORT")
         command.set_defaults(func=func)
+    helper = sub.add_parser("clock-helper", help="set the clock for the page (a tiny "
+                            "privileged service; CAP_SYS_TIME only)")
+    helper.set_defaults(func=cmd_clock_helper)

@@ -41,6 +41,15 @@ def cmd_wipe(args) -> int:
     wipe = wipe_for(settings, store, AuditLog(settings.audit_dir),
                     recorder=RecorderClient(settings.control_socket, timeout=60))
     pending = wipe.pending()
+    done = sorted(settings.certificates_dir.glob("*.json"))
+    if not pending and not args.again and done and not store.keys.exists() \
+            and not any(store.objects_dir.iterdir()):
+        # e.g. run again after a power cut that came after the handover
+        print(f"nothing to wipe: the box holds no intervention; the last certificate is "
+              f"{done[-1]} (--again wipes and certifies the empty store anyway)",
+              file=sys.stderr)
+        print(done[-1])
+        return 0
     if pending:
         print(f"resuming wipe {pending['id']} after: {', '.join(pending['done']) or 'its start'}",
               file=sys.stderr)
@@ -58,4 +67,6 @@ def add_wipe_parser(sub) -> None:
     wipe.add_argument("--role", help="their role")
     wipe.add_argument("--reason", choices=REASONS, default=REASONS[0])
     wipe.add_argument("--yes", action="store_true", help="no typed confirmation")
+    wipe.add_argument("--again", action="store_true",
+                      help="wipe and certify even a box that holds nothing")
     wipe.set_defaults(func=cmd_wipe)

@@ -16,3 +16,55 @@ def clock_is_set(now: float | None = None) -> bool:
     """True when the time is plausible (after this release). The browser's
     clock check at unlock (the intervention workflow) does the rest."""
     return (time.time() if now is None else now) >= RELEASED
+
+
+MAX_SKEW_SECONDS = 120   # further apart than this, the page offers to set the clock
+
+
+def skew(browser_epoch: float, now: float | None = None) -> float:
+    """Seconds the box's clock is behind the browser's (negative: ahead)."""
+    return browser_epoch - (time.time() if now is None else now)
+
+
+def needs_setting(offset: float, now: float | None = None) -> bool:
+    return not clock_is_set(now) or abs(offset) > MAX_SKEW_SECONDS
+
+
+class SimulatedClockSetter:
+    """The simulation's stand-in for the clock helper: it records the
+    offset it was asked to correct and leaves the host's clock alone (a
+    development machine's time is not the appliance's to change)."""
+
+    simulated = True
+
+    def set(self, epoch: float) -> float:
+        """Return the correction (seconds) that was, here only noted."""
+        return skew(epoch)
+
+
+class HelperClockSetter:
+    """Asks the tiny privileged helper (``vigbox clock-helper``, the only
+    process with CAP_SYS_TIME) over its socket to set the clock."""
+
+    simulated = False
+
+    def __init__(self, path, timeout: float = 5.0):
+        self.path, self.timeout = str(path), timeout
+
+    def set(self, epoch: float) -> float:
+        import json
+        import socket
+
+        from .errors import ClockError
+        try:
+            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+                sock.settimeout(self.timeout)
+                sock.connect(self.path)
+                sock.sendall(json.dumps({"set": float(epoch)}).encode() + b"\n")
+                reply = json.loads(sock.makefile("rb").readline(4096))
+        except (OSError, ValueError) as e:
+            raise ClockError(f"the clock helper is not answering ({e.__class__.__name__})") \
+                from None
+        if not reply.get("ok"):
+            raise ClockError(f"the clock helper refused: {reply.get('error', 'no reason')}")
+        return float(reply["correction"])

@@ -68,6 +68,11 @@ class Settings:
         return self.home / "recorder.sock"
 
     @property
+    def clock_socket(self) -> Path:
+        """The clock helper's socket (the only process that may set the time)."""
+        return self.home / "clock.sock"
+
+    @property
     def wipe_dir(self) -> Path:
         """A wipe's progress, outside the store it erases."""
         return self.home / "wipe"
@@ -75,6 +80,11 @@ class Settings:
     @property
     def certificates_dir(self) -> Path:
         return self.home / "certificates"
+
+    @property
+    def evaluations_dir(self) -> Path:
+        """Evaluation summaries: pseudonymous, kept after the wipe."""
+        return self.home / "evaluations"
 
     @property
     def audit_dir(self) -> Path:

@@ -124,8 +124,21 @@ class ClockNotSetError(CaptureError):
     """The clock has not been set since power-up (a Pi 4 has no RTC)."""
 
 
+class ClockError(VigboxError):
+    """The clock could not be set (no helper, a refused time)."""
+
+
 class AuditError(VigboxError):
     """The audit log does not verify, or an event cannot be recorded."""
+
+
+class InterventionError(VigboxError):
+    """The intervention's record refuses a value (a scaling out of 1-10,
+    a consent without filming, a cycle that does not exist…)."""
+
+
+class ExportError(VigboxError):
+    """An export asked for clips, a recipient or a mode it cannot have."""
 
 
 class WipeError(VigboxError):

@@ -115,12 +115,13 @@ class InterventionKeys:
         raise KeyFormatError(f"the wrapped identity does not match recipient {expected}")
 
     def destroy(self) -> list[Path]:
-        """Delete both key files (the wipe's step 3); return what was removed."""
+        """Delete every file in the keys folder (the wipe's step 3): both
+        key files and any temp copy a crash left; return what was removed."""
         removed = []
-        for path in (self.identity_path, self.recipient_path):
-            if path.exists():
-                path.unlink()
-                removed.append(path)
         if self.dir.exists():
+            for path in sorted(self.dir.iterdir()):
+                if path.is_file() or path.is_symlink():
+                    path.unlink()
+                    removed.append(path)
             fsync_dir(self.dir)
         return removed

@@ -7,6 +7,7 @@ Layout (on the device, the root is the mounted LUKS volume)::
     objects/<id>.age         sealed recordings, clips, stills, indexes …
     objects/.<id>.age.partial  an object being written (or cut off by a power cut)
     catalog.sqlite           non-identifying metadata (see catalog.py)
+    generation               a random id of this store: a wipe makes a new one
 
 No path is ever built from user input: ids are validated against
 :data:`OBJECT_ID` before they touch the filesystem.
@@ -34,11 +35,13 @@ from pathlib import Path
 from . import age
 from .catalog import Catalog, CatalogEntry
 from .errors import ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
-from .fsutil import ensure_private_dir, ensure_private_file, fsync_dir, open_exclusive, publish
+from .fsutil import (atomic_write_bytes, ensure_private_dir, ensure_private_file, fsync_dir,
+                     open_exclusive, publish)
 from .keys import InterventionKeys
 
 OBJECT_ID = re.compile(r"[0-9a-f]{32}")
 CATALOG_FILE = "catalog.sqlite"
+GENERATION_FILE = "generation"
 OBJECT_SUFFIX = ".age"
 PARTIAL_SUFFIX = ".partial"
 log = logging.getLogger("vigbox.store")
@@ -172,9 +175,20 @@ class Store:
         ensure_private_dir(self.root)
         self.objects_dir = ensure_private_dir(self.root / "objects")
         self.keys = InterventionKeys(self.root / "keys")
-        catalog = ensure_private_file(self.root / CATALOG_FILE)
-        self._catalog_inode = catalog.stat().st_ino
-        self.catalog = Catalog(catalog)
+        self.catalog = Catalog(ensure_private_file(self.root / CATALOG_FILE))
+        self.generation = self._generation()
+        if self.generation is None:
+            try:
+                atomic_write_bytes(self.root / GENERATION_FILE, secrets.token_hex(16).encode())
+            except FileExistsError:
+                pass  # another process made the store at the same moment: its id counts
+            self.generation = self._generation()
+
+    def _generation(self) -> str | None:
+        try:
+            return (self.root / GENERATION_FILE).read_text()
+        except FileNotFoundError:
+            return None
 
     def reopen(self) -> None:
         """Start again on what is at ``root`` now: after a wipe, an empty
@@ -183,13 +197,11 @@ class Store:
         self._open_layout()
 
     def follow(self) -> bool:
-        """Reopen if another process (a wipe) replaced the catalog; say so."""
-        try:
-            current = (self.root / CATALOG_FILE).stat().st_ino
-        except FileNotFoundError:
-            current = None
-        if current == self._catalog_inode:
-            return False
+        """Reopen if a wipe (in any process) made the store anew; say so.
+        Every store has a random generation: a new one means a new store."""
+        current = self._generation()
+        if current is None or current == self.generation:
+            return False  # the same store, or one being wiped right now
         self.reopen()
         return True
 

@@ -7,7 +7,16 @@ import pytest
 from conftest import PASSPHRASE, csrf_of
 from web import create_app
 
-PUBLIC = {"auth.unlock", "auth.unlock_submit", "static"}
+from web.auth import PUBLIC_ENDPOINTS
+
+# open without an unlock, and only in their moment: set-up while the box
+# holds no intervention, resume while a wipe is pending (their own tests)
+PUBLIC = {"auth.unlock", "auth.unlock_submit", "static", "setup.setup_form",
+          "setup.setup_submit", "wipe.resume"}
+
+
+def test_no_endpoint_is_public_by_accident():
+    assert PUBLIC_ENDPOINTS == PUBLIC, "a new public endpoint needs a reason and a test"
 
 
 def concrete(rule) -> str:

@@ -109,3 +109,46 @@ def test_a_wipe_from_the_command_line_locks_the_page(filmed, app, settings):
     wipe_for(settings, elsewhere, AuditLog(settings.audit_dir)).run(WipeRequest("Ann", "DPO"))
     assert client.get("/").location.endswith("/unlock")
     assert len(app.config["KEYRING"]) == 0 and app.config["STORE"].list() == []
+
+
+class PowerCut(Exception):
+    pass
+
+
+def test_a_wipe_cut_short_is_finished_from_the_unlock_page(filmed, app, settings):
+    from appliance.wipe import WipeRequest, wipe_for
+    client, store = filmed
+
+    def cut(step, phase):
+        if (step, phase) == ("delete objects", "before"):
+            raise PowerCut
+
+    with pytest.raises(PowerCut):
+        wipe_for(settings, store, app.config["AUDIT"], on_step=cut).run(
+            WipeRequest("Ann", "DPO"))
+    assert client.get("/").location.endswith("/unlock"), "nothing unlocked while wiping"
+    page = client.get("/unlock").get_data(as_text=True)
+    assert "Finish the wipe" in page
+    refused = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                           "csrf_token": csrf_of(client)})
+    assert refused.status_code == 409
+    response = client.post("/wipe/resume", data={"csrf_token": csrf_of(client)})
+    assert "/certificates/" in response.location
+    assert client.get(response.location).status_code == 200
+    assert store.list() == [] and not store.keys.exists()
+
+
+def test_resume_is_only_for_a_pending_wipe(client):
+    client.get("/unlock")
+    response = client.post("/wipe/resume", data={"csrf_token": csrf_of(client)})
+    assert response.location.endswith("/unlock")
+
+
+def test_consent_withdrawn_takes_one_confirmation(filmed):
+    client, store = filmed
+    form = {"csrf_token": csrf_of(client), "name": "Ann", "role": "VIG guider"}
+    assert client.post("/wipe/withdrawn", data=form).status_code == 400
+    assert len(store.list()) == 2
+    response = client.post("/wipe/withdrawn", data={**form, "confirm": "yes"})
+    fields = verify_certificate(client.get(response.location + ".json").get_data(as_text=True))
+    assert fields["reason"] == "consent withdrawn" and store.list() == []

@@ -17,7 +17,6 @@ from appliance.certificate import verify_certificate
 from appliance.errors import (
     AuditError,
     CertificateError,
-    NoIdentityMatchError,
     NoInterventionError,
     WipeError,
     WipeInProgressError,
@@ -110,16 +109,28 @@ def test_a_wipe_destroys_every_film_and_certifies_it(box):
 
 def test_nothing_left_on_the_box_opens_a_copy_of_the_ciphertext(box):
     """A copy taken before the wipe (a sample kept aside) opens with the
-    identity it was sealed to, and with nothing the box still holds."""
+    box's identity before, and with nothing the box holds after."""
+    from appliance.wipe.inventory import keys_on_the_box
     settings, store, identity, ciphertexts = box
     sample = next(iter(ciphertexts.values()))
-    assert age.decrypt(io.BytesIO(sample), [identity]).read(1) is not None
+    _, wrapped = keys_on_the_box([settings.home])
+    assert wrapped == [str(store.keys.identity_path)], "the scan finds the key it must"
+    assert age.decrypt(io.BytesIO(sample), [identity]).read(10)
     run_wipe(settings, store)
-    from appliance.wipe.inventory import keys_on_the_box
     identities, wrapped = keys_on_the_box([settings.home])
     assert identities == [] and wrapped == []
-    with pytest.raises(NoIdentityMatchError):
-        age.decrypt(io.BytesIO(sample), [age.X25519Identity.generate()])
+    with pytest.raises(NoInterventionError):
+        store.keys.unlock(PASSPHRASE)
+
+
+def test_a_plain_key_anywhere_under_home_is_found(box):
+    from appliance.wipe.inventory import keys_on_the_box, samples_that_open, take_inventory
+    settings, store, identity, _ = box
+    (settings.home / "backup").mkdir()
+    (settings.home / "backup" / "notes.md").write_text(f"- key: {identity} (old)\n")
+    identities, _ = keys_on_the_box([settings.home])
+    _, samples = take_inventory(store)
+    assert len(samples_that_open(samples, identities)) == len(samples) == 3
 
 
 def test_a_changed_certificate_or_log_is_caught(box):
@@ -148,7 +159,7 @@ def test_the_luks_volume_is_erased_and_recreated_with_a_new_key(luks_box):
     assert "header only" in fields["media"]["store"]["type"]
     checks = {c["check"]: c for c in fields["verification"]["checks"]}
     erased = checks["the old LUKS header was left with no keyslots by luksErase"]
-    assert erased["passed"] and erased["detail"] == "0 keyslots"
+    assert erased["passed"] and erased["detail"] == "0 keyslots after luksErase"
     assert oct(os.stat(settings.luks_keyfile).st_mode & 0o777) == "0o400"
 
 
@@ -245,11 +256,75 @@ def test_nothing_to_resume_and_nothing_asked_is_an_error(box):
 def test_the_certificate_page_is_made_from_the_signed_json(box):
     from appliance.wipe.html import render_html
     settings, store, _, ciphertexts = box
-    certificate = run_wipe(settings, store)
+    audit = AuditLog(settings.audit_dir)
+    certificate = wipe_for(settings, store, audit).run(
+        WipeRequest("<script>alert(1)</script> Ann", "VIG guider"))
     page = certificate.with_suffix(".html").read_text()
     assert page == render_html(certificate.read_text())
     document = json.loads(certificate.read_text())
-    for needle in ("Ann Example", "Purge", document["device_fingerprint"],
+    for needle in ("&lt;script&gt;alert(1)&lt;/script&gt; Ann", "Purge",
+                   document["device_fingerprint"],
                    *(hashlib.sha256(c).hexdigest() for c in ciphertexts.values())):
         assert needle in page
     assert "<script" not in page
+
+
+def _cut_at_tool(settings, store_root, calls):
+    """In a child: the wipe, its power cut after ``calls`` cryptsetup-or-
+    other tool runs (in the middle of the volume's erase)."""
+    from appliance.wipe import Wipe, LuksVolume
+    from appliance.wipe.volume import run_tool
+    count = [0]
+
+    def run(argv):
+        count[0] += 1
+        if count[0] > calls:
+            os._exit(9)
+        return run_tool(argv)
+    volume = LuksVolume(settings.luks_device, settings.luks_keyfile, mapped=False, run=run)
+    store = Store(store_root)
+    Wipe(store, volume, AuditLog(settings.audit_dir), wipe_dir=settings.wipe_dir,
+         certificates_dir=settings.certificates_dir, search=[settings.home]).run(REQUEST)
+    os._exit(0)
+
+
+@pytest.mark.parametrize("calls", range(1, 10))  # a wipe runs 10 tools here
+def test_a_power_cut_inside_the_luks_erase_then_a_rerun_completes(luks_box, calls):
+    settings, store, _, _, container, old_key, _ = luks_box
+    store.catalog.close()
+    child = multiprocessing.get_context("fork").Process(
+        target=_cut_at_tool, args=(settings, store.root, calls))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9, "the cut came after the wipe had finished: fewer calls"
+    store = Store(store.root)
+    certificate = wipe_for(settings, store, AuditLog(settings.audit_dir)).run()
+    fields = verify_certificate(certificate.read_text())
+    assert all(c["passed"] for c in fields["verification"]["checks"]), fields["verification"]
+    assert not opens_with(container, old_key) and opens_with(container, settings.luks_keyfile)
+    assert len(list(settings.certificates_dir.glob("*.json"))) == 1
+
+
+def test_a_header_gone_without_a_recorded_erase_is_refused(luks_box):
+    """The erase of the old header is never taken as done unless recorded."""
+    settings, store, _, _, container, _, _ = luks_box
+
+    def header_destroyed_behind_our_back(step, phase):
+        if (step, phase) == ("erase volume", "before"):
+            with open(container, "r+b") as f:
+                f.write(b"\0" * (1 << 20))  # both LUKS2 header copies
+
+    wipe = wipe_for(settings, store, AuditLog(settings.audit_dir),
+                    on_step=header_destroyed_behind_our_back)
+    with pytest.raises(WipeError, match="no erase of one was recorded"):
+        wipe.run(REQUEST)
+    assert not list(settings.certificates_dir.glob("*.json"))
+
+
+def test_a_damaged_state_file_is_a_typed_error_and_keeps_recording_held(box):
+    settings, store, _, _ = box
+    settings.wipe_dir.mkdir()
+    (settings.wipe_dir / "state.json").write_text('{"id": "../../etc", "done": []')
+    with pytest.raises(WipeError, match="damaged"):
+        wipe_for(settings, store, AuditLog(settings.audit_dir)).run()
+    assert wipe_pending(settings.wipe_dir)

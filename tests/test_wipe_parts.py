@@ -71,14 +71,16 @@ def test_a_pc_without_those_files_says_what_it_could_not_read(tmp_path):
     assert device["media"] == "the host's storage"
 
 
-def test_a_store_follows_a_catalog_replaced_by_another_process(intervention):
+def test_a_store_follows_a_store_made_anew_by_another_process(intervention):
     store, _ = intervention
     with store.create("still") as obj:
         obj.write(b"x")
         obj.commit()
     other = Store(store.root)
-    assert other.follow() is False
-    for name in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm"):
+    assert other.follow() is False and len(other.list()) == 1
+    for name in ("catalog.sqlite", "catalog.sqlite-wal", "catalog.sqlite-shm", "generation"):
         (store.root / name).unlink(missing_ok=True)
-    Store(store.root).catalog.close()  # the wipe's new, empty catalog
+    assert other.follow() is False, "mid-wipe (no generation yet) it waits"
+    Store(store.root).catalog.close()  # the wipe's new, empty store
     assert other.follow() is True and other.list() == []
+    assert other.follow() is False

@@ -12,15 +12,18 @@ audit sink, the keyring) are passed in, never imported as globals, and
 
 import logging
 import secrets
+from html import escape
 
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from appliance.auditlog import AuditLog
 from appliance.capture.control import RecorderClient
+from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
-from appliance.errors import ObjectNotFoundError, VigboxError
+from appliance.errors import InterventionError, ObjectNotFoundError, VigboxError
 from appliance.store import Store
+from appliance.wipe import wipe_pending
 
 from .jobs import ClipJobs
 from .keyring import Keyring
@@ -50,6 +53,8 @@ def _services(app: Flask) -> None:
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
         "JOBS": lambda: ClipJobs(config["AUDIT"]),
+        "CLOCK": lambda: (SimulatedClockSetter() if settings.simulate
+                          else HelperClockSetter(settings.clock_socket)),
     }
     for name, make in makers.items():
         if config.get(name) is None:
@@ -60,7 +65,7 @@ def _errors(app: Flask) -> None:
     def reply(status: int, message: str):
         if request.path.startswith(("/api/", "/media/")) or request.method != "GET":
             return jsonify(error=message), status
-        return f"<!doctype html><title>vigbox</title><p>{message}</p>", status
+        return f"<!doctype html><title>vigbox</title><p>{escape(message)}</p>", status
 
     @app.errorhandler(HTTPException)
     def http_error(e):
@@ -70,6 +75,10 @@ def _errors(app: Flask) -> None:
     def not_found(_):
         return reply(404, "Not Found")
 
+    @app.errorhandler(InterventionError)
+    def refused_value(e):  # its messages quote only what the guider typed
+        return reply(400, str(e))
+
     @app.errorhandler(VigboxError)
     def refused(e):
         log.warning("request refused: %s", e)
@@ -77,10 +86,11 @@ def _errors(app: Flask) -> None:
 
 
 def _follow_the_store(config) -> None:
-    """A wipe run by another process (``vigbox wipe``) replaced the store:
-    follow it, and hold no identity of an intervention that is gone."""
+    """A wipe under way or done by another process (``vigbox wipe``):
+    follow the new store, and hold no identity of an intervention going."""
     store = config["STORE"]
-    if store.follow() and not store.keys.exists():
+    wiping = wipe_pending(config["SETTINGS"].wipe_dir)
+    if (store.follow() and not store.keys.exists()) or wiping:
         config["KEYRING"].clear()
         config["JOBS"].cancel_all()
 
@@ -95,8 +105,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(config or {})
     _services(app)
 
-    from . import auth, clips, library, marks, media, player, status, stills, wipe
-    for blueprint in (auth, clips, library, marks, media, player, status, stills, wipe):
+    from . import (auth, clips, clock, export, intervention, library, marks, media, player,
+                   review, setup, status, stills, wipe)
+    for blueprint in (auth, clips, clock, export, intervention, library, marks, media, player,
+                      review, setup, status, stills, wipe):
         app.register_blueprint(blueprint.bp)
     app.before_request(lambda: _follow_the_store(app.config))
     app.before_request(auth.guard)

@@ -7,15 +7,19 @@ token. Each unlock, failure, lock and idle lock goes to the audit log.
 """
 
 import secrets
+import time
 
 from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template,
                    request, session, url_for)
 
 from appliance.capture.recovery import finish_interrupted
 from appliance.errors import NoInterventionError, WrongPassphraseError
+from appliance.wipe import wipe_pending
 
 bp = Blueprint("auth", __name__)
-PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static"}
+PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static",
+                    "setup.setup_form", "setup.setup_submit",  # only while no intervention
+                    "wipe.resume"}                             # only while a wipe is pending
 # the session that ran a wipe may fetch its own certificate, and nothing else
 HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -34,6 +38,24 @@ def _audit(event: str, **fields) -> None:
 def _session_ref() -> str:
     """An opaque reference to the browser session for the audit log."""
     return session.get("key", "")[:8] or "none"
+
+
+def start_session(identity) -> None:
+    """A fresh browser session holding ``identity``: no fixation across it."""
+    session.clear()
+    session["key"] = current_app.config["KEYRING"].add(identity)
+    session["csrf"] = secrets.token_urlsafe(32)
+    session["since"] = time.time()
+
+
+def end_session() -> None:
+    """Forget the identity; count the time spent for the evaluation."""
+    current_app.config["KEYRING"].remove(session.get("key"))
+    if "since" in session:
+        from appliance.intervention import InterventionRecord
+        store = current_app.config["STORE"]
+        InterventionRecord(store.catalog).time_spent("editing", time.time() - session["since"])
+    session.clear()
 
 
 def guard():
@@ -58,14 +80,36 @@ def guard():
         if request.path.startswith(("/api/", "/media/")):
             return jsonify(error="locked: unlock with the intervention passphrase"), 401
         return redirect(url_for("auth.unlock"))
-    return None
+    return _past_retention()
+
+
+# past the retention deadline the page offers only the wipe (and the summary)
+WHEN_EXPIRED = {"wipe.wipe_form", "wipe.wipe_submit", "wipe.withdraw_form", "wipe.withdraw",
+                "auth.lock", "intervention.summary"}
+
+
+def _past_retention():
+    from appliance.intervention import InterventionRecord
+    if request.endpoint in WHEN_EXPIRED:
+        return None
+    record = InterventionRecord(current_app.config["STORE"].catalog)
+    if not (record.exists() and record.retention()["expired"]):
+        return None
+    if request.path.startswith(("/api/", "/media/")):
+        return jsonify(error="the retention limit has passed: the films must be wiped"), 403
+    return redirect(url_for("wipe.wipe_form"))
 
 
 @bp.get("/unlock")
 def unlock():
-    store = current_app.config["STORE"]
-    return render_template("unlock.html", csrf=csrf_token(), error=None,
-                           intervention=store.keys.exists())
+    return _unlock_page(None)
+
+
+def _unlock_page(error: str | None, status: int = 200):
+    config = current_app.config
+    return render_template("unlock.html", csrf=csrf_token(), error=error,
+                           intervention=config["STORE"].keys.exists(),
+                           wiping=wipe_pending(config["SETTINGS"].wipe_dir)), status
 
 
 @bp.post("/unlock")
@@ -76,17 +120,16 @@ def unlock_submit():
         _audit("unlock", result="throttled")
         response = jsonify(error=f"too many attempts: wait {wait:.0f} s")
         return response, 429, {"Retry-After": str(int(wait) + 1)}
+    if wipe_pending(current_app.config["SETTINGS"].wipe_dir):
+        return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
     try:
         identity = store.keys.unlock(request.form.get("passphrase", ""))
     except (WrongPassphraseError, NoInterventionError) as e:
         limiter.failure()
         _audit("unlock", result="failed", failures=limiter.failures)
-        return render_template("unlock.html", csrf=csrf_token(), error=str(e),
-                               intervention=store.keys.exists()), 401
+        return _unlock_page(str(e), 401)
     limiter.success()
-    session.clear()  # a fresh session: no fixation across the unlock
-    session["key"] = current_app.config["KEYRING"].add(identity)
-    session["csrf"] = secrets.token_urlsafe(32)
+    start_session(identity)
     _audit("unlock", result="ok", session=_session_ref())
     for recovered in finish_interrupted(store, identity):
         _audit("recording recovered", object=recovered)
@@ -95,8 +138,7 @@ def unlock_submit():
 
 @bp.post("/lock")
 def lock():
-    current_app.config["KEYRING"].remove(session.get("key"))
     cancelled = current_app.config["JOBS"].cancel_session(session.get("key", ""))
     _audit("lock", session=_session_ref(), reason="asked", cuts_cancelled=cancelled)
-    session.clear()
+    end_session()
     return redirect(url_for("auth.unlock"))

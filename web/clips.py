@@ -3,6 +3,7 @@ is sealed), put in review order, played, deleted."""
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
+from appliance.principles import CODES, name_of
 from appliance.store import check_object_id
 
 bp = Blueprint("clips", __name__)
@@ -13,11 +14,13 @@ def _store():
     return current_app.config["STORE"]
 
 
-def _clip(entry) -> dict:
+def clip_view(entry) -> dict:
     sealed = _store().catalog.get_sealed_text(entry.id, "name")
     return {"id": entry.id, "recording": entry.parent, "start": entry.meta.get("start"),
             "end": entry.meta.get("end"), "mode": entry.meta.get("mode"),
             "duration": entry.duration, "order": entry.meta.get("order", 0),
+            "principle": entry.meta.get("principle"),
+            "caption": name_of(entry.meta["principle"]) if entry.meta.get("principle") else "",
             "name": _store().unseal_text(sealed, g.identity) if sealed else ""}
 
 
@@ -43,7 +46,7 @@ def job(job_id: str):
 @bp.get("/api/recordings/<recording>/clips")
 def clips(recording: str):
     _store().catalog.get(check_object_id(recording))
-    found = [_clip(o.entry) for o in _store().list("clip") if o.entry.parent == recording
+    found = [clip_view(o.entry) for o in _store().list("clip") if o.entry.parent == recording
              and o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda c: (c["order"], c["start"] or 0)))
 
@@ -52,17 +55,20 @@ def clips(recording: str):
 def update(clip_id: str):
     entry = _store().catalog.get(check_object_id(clip_id))
     body = request.get_json(silent=True) or {}
-    name, order = body.get("name"), body.get("order")
+    name, order, principle = body.get("name"), body.get("order"), body.get("principle")
     if entry.kind != "clip" or (name is not None and (not isinstance(name, str)
                                                       or len(name) > MAX_NAME)) \
-            or (order is not None and not isinstance(order, int)):
+            or (order is not None and not isinstance(order, int)) \
+            or (principle is not None and principle not in CODES | {""}):
         return jsonify(error=f"a clip name is text of at most {MAX_NAME} characters, "
-                             "its order a whole number"), 400
+                             "its order a whole number, its principle a code like 1.2"), 400
+    if principle is not None:  # "" takes the principle off
+        _store().catalog.set_meta(clip_id, principle=principle or None)
     if name is not None:
         _store().catalog.put_sealed_text(clip_id, "name", _store().seal_text(name))
     if order is not None:
         _store().catalog.set_meta(clip_id, order=order)
-    return jsonify(_clip(_store().catalog.get(clip_id)))
+    return jsonify(clip_view(_store().catalog.get(clip_id)))
 
 
 @bp.delete("/api/clips/<clip_id>")

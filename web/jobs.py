@@ -11,6 +11,7 @@ import itertools
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 from appliance.clips import Cut
@@ -44,6 +45,7 @@ class ClipJobs:
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
         self._worker: threading.Thread | None = None
+        self._running: Job | None = None  # the cut ffmpeg is working on, if any
 
     def submit(self, store, recording: str, identity, *, session: str, **params) -> Job:
         job = Job(f"cut-{next(self._ids)}", session, recording, params=params)
@@ -68,6 +70,15 @@ class ClipJobs:
         """Cancel every cut of every session (before a wipe)."""
         return self._cancel(lambda job: True)
 
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait for the running cut to stop (after a cancel); True if it did."""
+        deadline = time.monotonic() + timeout
+        while self._running is not None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     def _cancel(self, chosen) -> int:
         cancelled = 0
         for job in list(self._jobs.values()):
@@ -86,6 +97,7 @@ class ClipJobs:
             if job.state != "queued":
                 continue
             job.state = "cutting"
+            self._running = job
             try:
                 job.clip = job.cut.run()
                 job.state = "done"
@@ -98,4 +110,5 @@ class ClipJobs:
                     job.error = str(e) if isinstance(e, VigboxError) else "the cut failed"
                     log.warning("cut %s failed: %s", job.id, e)
             finally:
+                self._running = None
                 job.cut.identity = None  # a finished job keeps no key

@@ -9,6 +9,8 @@ from flask import Blueprint, current_app, jsonify, render_template
 from appliance.clock import clock_is_set
 from appliance.errors import VigboxError
 
+from appliance.intervention import InterventionRecord
+
 from .auth import csrf_token
 
 bp = Blueprint("library", __name__)
@@ -22,7 +24,9 @@ def recordings() -> list[dict]:
         if o.entry.parent:
             children.setdefault(o.entry.parent, []).append(o.entry.kind)
     return [{
-        "id": o.entry.id, "created": o.entry.created, "state": o.entry.state,
+        "id": o.entry.id, "created": o.entry.meta.get("created_corrected", o.entry.created),
+        "clock_flag": "clock_offset" in o.entry.meta, "cycle": o.entry.meta.get("cycle", 1),
+        "state": o.entry.state,
         "duration": o.entry.duration, "marks": len(store.catalog.marks(o.entry.id)),
         "clips": children.get(o.entry.id, []).count("clip"),
         "playable": o.entry.state in ("sealed", "recovered"),
@@ -31,7 +35,9 @@ def recordings() -> list[dict]:
 
 @bp.get("/")
 def index():
-    return render_template("library.html", recordings=recordings(), csrf=csrf_token())
+    record = InterventionRecord(current_app.config["STORE"].catalog)
+    return render_template("library.html", recordings=recordings(), csrf=csrf_token(),
+                           retention=record.retention() if record.exists() else None)
 
 
 @bp.get("/api/recordings")

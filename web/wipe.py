@@ -13,7 +13,8 @@ from flask import (Blueprint, abort, current_app, redirect, render_template, req
                    send_file, session, url_for)
 
 from appliance.errors import WipeError
-from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for
+from appliance.intervention import InterventionRecord
+from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wipe_pending
 from appliance.wipe.html import STYLE_HASH, render_html
 
 from .auth import csrf_token
@@ -32,8 +33,10 @@ def _recipient() -> str | None:
 def _form(error: str | None = None, status: int = 200):
     store = current_app.config["STORE"]
     objects = store.list()
+    record = InterventionRecord(store.catalog)
     return render_template(
         "wipe.html", csrf=csrf_token(), error=error, reasons=REASONS,
+        retention=record.retention() if record.exists() else None,
         code=intervention_code(_recipient()), objects=len(objects),
         gigabytes=sum(o.entry.size or 0 for o in objects) / 1e9,
         free=shutil.disk_usage(store.root).free / 1e9), status
@@ -44,23 +47,60 @@ def wipe_form():
     return _form()
 
 
-@bp.post("/wipe")
-def wipe_submit():
+def _run(wipe_request: WipeRequest | None):
+    """Stop the cuts, wipe (or resume), and keep only the certificate."""
     config = current_app.config
-    if request.form.get("confirm", "").strip() != intervention_code(_recipient()):
-        return _form("The code you typed does not match: nothing was wiped.", 400)
-    try:
-        wipe_request = WipeRequest(request.form.get("name", ""), request.form.get("role", ""),
-                                   request.form.get("reason", ""), via="web")
-    except WipeError as e:
-        return _form(str(e), 400)
     config["JOBS"].cancel_all()
+    if not config["JOBS"].wait_idle(timeout=30):
+        raise WipeError("a clip cut did not stop: try the wipe again")
     wipe = wipe_for(config["SETTINGS"], config["STORE"], config["AUDIT"],
                     recorder=config.get("RECORDER"), keyring=config["KEYRING"])
     certificate = wipe.run(wipe_request)
     session.clear()  # nothing left to unlock; only the certificate to show
     session["certificate"] = certificate.stem
     return redirect(url_for("wipe.certificate", cert_id=certificate.stem))
+
+
+def _request(reason: str) -> WipeRequest:
+    return WipeRequest(request.form.get("name", ""), request.form.get("role", ""), reason,
+                       via="web")
+
+
+@bp.post("/wipe")
+def wipe_submit():
+    if request.form.get("confirm", "").strip() != intervention_code(_recipient()):
+        return _form("The code you typed does not match: nothing was wiped.", 400)
+    try:
+        wipe_request = _request(request.form.get("reason", ""))
+    except WipeError as e:
+        return _form(str(e), 400)
+    return _run(wipe_request)
+
+
+@bp.get("/wipe/withdrawn")
+def withdraw_form(error: str | None = None, status: int = 200):
+    return render_template("withdraw.html", csrf=csrf_token(), error=error), status
+
+
+@bp.post("/wipe/withdrawn")
+def withdraw():
+    """Consent withdrawn: one confirmation, then every film goes now."""
+    if request.form.get("confirm") != "yes":
+        return withdraw_form("Tick the box to confirm: nothing was wiped.", 400)
+    try:
+        wipe_request = _request("consent withdrawn")
+    except WipeError as e:
+        return withdraw_form(str(e), 400)
+    return _run(wipe_request)
+
+
+@bp.post("/wipe/resume")
+def resume():
+    """A wipe cut short (a power cut): finish it. Open without unlocking,
+    as its identity may be gone already, and only while one is pending."""
+    if not wipe_pending(current_app.config["SETTINGS"].wipe_dir):
+        return redirect(url_for("auth.unlock"))
+    return _run(None)
 
 
 def _certificate_path(cert_id: str):

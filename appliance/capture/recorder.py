@@ -33,6 +33,8 @@ from ..errors import (
     WipeInProgressError,
 )
 from ..audit import NullAudit
+from ..clock import clock_is_set
+from ..intervention import InterventionRecord
 from ..store import Store, utc_now
 from .fmp4 import FragmentIndexer, MP4Error
 from .preview import PreviewSession, PreviewTap, frame_jpeg
@@ -101,9 +103,13 @@ class Recorder:
             if self.state in (State.STARTING, State.RECORDING, State.STOPPING):
                 raise RecorderBusyError(f"recorder is {self.state.value}")
             try:
+                self.store.follow()  # a wipe since the last recording made it anew
                 self._check_store()
+                cycle = InterventionRecord(self.store.catalog).current_cycle()
                 writer = self.store.create("recording", keep_partial=True,
-                                           meta={"source": self.source.name})
+                                           meta={"source": self.source.name,
+                                                 "cycle": cycle or 1,
+                                                 "clock_set": clock_is_set()})
             except VigboxError as e:
                 self._fail(e)
                 raise

@@ -1,12 +1,11 @@
 """The auditable wipe and handover (issue 5): cryptographic erase of the
 intervention's footage, verified, with a signed certificate.
 
+>>> from pathlib import Path
 >>> from appliance.config import Settings
 >>> volume_for(Settings(home=Path("/tmp/box"))).describe()["type"]
 'plain folder (simulation: no LUKS volume)'
 """
-
-from pathlib import Path
 
 from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
 from .volume import FolderVolume, LuksVolume
@@ -23,9 +22,10 @@ def volume_for(settings) -> FolderVolume | LuksVolume:
 def wipe_for(settings, store, audit, **options) -> Wipe:
     """The wipe of this box's store, as the settings place it."""
     return Wipe(store, volume_for(settings), audit, wipe_dir=settings.wipe_dir,
-                certificates_dir=settings.certificates_dir, search=[settings.home],
+                certificates_dir=settings.certificates_dir,
+                evaluations_dir=settings.evaluations_dir, search=[settings.home],
                 **options)
 
 
-__all__ = ["REASONS", "STEPS", "Wipe", "WipeRequest", "intervention_code", "wipe_pending", "volume_for", "wipe_for",
-           "FolderVolume", "LuksVolume"]
+__all__ = ["REASONS", "STEPS", "Wipe", "WipeRequest", "intervention_code", "wipe_pending",
+           "volume_for", "wipe_for", "FolderVolume", "LuksVolume"]

@@ -10,6 +10,8 @@ import hashlib
 import json
 from html import escape
 
+from ..errors import CertificateError
+
 STYLE = """
 body { font: 11pt/1.4 "DejaVu Sans", sans-serif; margin: 2em auto; max-width: 48em; }
 h1 { font-size: 16pt; margin-bottom: 0; } h2 { font-size: 12pt; margin: 1.2em 0 .3em; }
@@ -25,6 +27,11 @@ STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest(
 
 def _rows(pairs) -> str:
     return "".join(f"<tr><th>{escape(str(k))}</th><td>{v}</td></tr>" for k, v in pairs)
+
+
+def _count(value) -> str:
+    """A number as signed; anything else shown for what it is, escaped."""
+    return f"{value:,}" if isinstance(value, int) else _text(value)
 
 
 def _text(value) -> str:
@@ -52,12 +59,19 @@ def _checks(fields: dict) -> str:
 def _objects(fields: dict) -> str:
     return "".join(
         f"<tr><td>{_text(o['kind'])}</td><td class=mono>{_text(o['id'])}</td>"
-        f"<td>{o['size']:,}</td><td class=mono>{_text(o['sha256'])}</td></tr>"
+        f"<td>{_count(o['size'])}</td><td class=mono>{_text(o['sha256'])}</td></tr>"
         for o in fields["destroyed"]["objects"])
 
 
 def render_html(certificate_text: str) -> str:
-    document = json.loads(certificate_text)
+    """The page; CertificateError if the JSON is not a wipe certificate."""
+    try:
+        return _page(json.loads(certificate_text))
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise CertificateError(f"not a wipe certificate ({e.__class__.__name__}: {e})") from None
+
+
+def _page(document: dict) -> str:
     fields = document["fields"]
     who = fields["sanitised_by"]
     return f"""<!doctype html>
@@ -81,8 +95,8 @@ def render_html(certificate_text: str) -> str:
         ("Post-sanitisation", _text(fields['post_sanitisation']))])}</table>
 <h2>Verification: {_text(fields['verification']['result'])}</h2>
 <p class=note>{_text(fields['verification']['method'])}</p><table>{_checks(fields)}</table>
-<h2>Destroyed: {fields['destroyed']['count']} files,
-{fields['destroyed']['bytes']:,} bytes of ciphertext</h2>
+<h2>Destroyed: {_count(fields['destroyed']['count'])} files,
+{_count(fields['destroyed']['bytes'])} bytes of ciphertext</h2>
 <table><tr><th>kind</th><th>id</th><th>bytes</th><th>SHA-256 of the ciphertext</th></tr>
 {_objects(fields)}</table>
 <h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>

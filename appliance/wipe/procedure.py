@@ -12,7 +12,9 @@ It needs no passphrase: a forgotten one must not keep footage alive.
 import json
 import logging
 import os
+import re
 import secrets
+import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,14 +22,15 @@ from .. import clock
 from ..auditlog import AuditLog
 from ..errors import VigboxError, WipeError, WipeVerificationError
 from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
-from ..store import Store, utc_now
+from ..store import GENERATION_FILE, Store, utc_now
 from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_inventory
 
 log = logging.getLogger("vigbox.wipe")
 STATE_FILE = "state.json"
-STEPS = ("stop recorder", "inventory", "destroy identity", "delete objects",
+STEPS = ("stop recorder", "evaluation summary", "inventory", "destroy identity", "delete objects",
          "erase volume", "verify", "certificate", "handover")
 CODE_LENGTH = 6
+WIPE_ID = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{8}")
 REASONS = ("end of intervention", "consent withdrawn", "retention limit reached")
 
 
@@ -70,11 +73,15 @@ class Wipe:
     it (before it is recorded as done): where tests cut the power."""
 
     def __init__(self, store: Store, volume, audit: AuditLog, *, wipe_dir: Path,
-                 certificates_dir: Path, recorder=None, keyring=None,
+                 certificates_dir: Path, evaluations_dir: Path | None = None,
+                 recorder=None, keyring=None,
                  search: list[Path] = (), on_step=None, device_root: Path = Path("/")):
         self.store, self.volume, self.audit = store, volume, audit
         self.wipe_dir, self.certificates_dir = Path(wipe_dir), Path(certificates_dir)
+        self.evaluations_dir = evaluations_dir
         self.recorder, self.keyring = recorder, keyring
+        # taken now: once the wipe has begun, the page drops its identities
+        self._held = keyring.identities() if keyring is not None else []
         self.search = [store.root, *search]
         self.on_step = on_step or (lambda step, phase: None)
         self.device_root = device_root
@@ -86,11 +93,27 @@ class Wipe:
 
     def pending(self) -> dict | None:
         """The state of a wipe begun and not finished, if any."""
-        return json.loads(self.state_path.read_text()) if self.state_path.exists() else None
+        if not self.state_path.exists():
+            return None
+        try:
+            state = json.loads(self.state_path.read_text())
+            valid = (WIPE_ID.fullmatch(state["id"]) and set(state["done"]) <= set(STEPS)
+                     and isinstance(state["request"], dict))
+        except (OSError, ValueError, KeyError, TypeError):
+            valid = False
+        if not valid:
+            raise WipeError(f"the wipe's state file {self.state_path} is damaged: recording "
+                            "stays held; check it, or remove it and start the wipe again")
+        return state
 
     def run(self, request: WipeRequest | None = None) -> Path:
         """Begin (or resume) and finish the wipe; return the certificate's path."""
         self.state = self.pending() or self._begin(request)
+        request = self.state["request"]
+        if request["reason"] == "consent withdrawn":
+            self._log_once("consent withdrawn", actor=request["role"][:40])
+        self._log_once("wipe started", actor=request["role"][:40], reason=request["reason"],
+                       via=request["via"])
         if self.state["done"]:
             self.audit.record("wipe resumed", actor="operator", wipe=self.state["id"],
                               after=self.state["done"][-1])
@@ -110,19 +133,26 @@ class Wipe:
         if request is None:
             raise WipeError("no wipe under way to resume, and none asked for")
         state = {"id": f"{utc_now()[:10]}-{secrets.token_hex(4)}", "request": asdict(request),
-                 "started": utc_now(), "clock_set": clock.clock_is_set(), "done": []}
+                 "started": utc_now(), "clock_set": clock.clock_is_set(), "done": [],
+                 "logged": []}
         ensure_private_dir(self.wipe_dir)
         self.state = state
         self._save()  # from here on, the recorder is held
-        if request.reason == "consent withdrawn":
-            self.audit.record("consent withdrawn", actor=request.role[:40], wipe=state["id"])
-        self.audit.record("wipe started", actor=request.role[:40], wipe=state["id"],
-                          reason=request.reason, via=request.via)
         return state
 
     def _save(self) -> None:
         atomic_write_bytes(self.state_path, json.dumps(self.state, indent=1).encode(),
                            replace=True)
+
+    def _log_once(self, event: str, **fields) -> None:
+        """An audit event a resumed wipe neither loses nor repeats (a cut
+        between the entry and the state file can still repeat it once)."""
+        logged = self.state.setdefault("logged", [])
+        if event in logged:
+            return
+        self.audit.record(event, wipe=self.state["id"], **{"actor": "wipe", **fields})
+        logged.append(event)
+        self._save()
 
     # --- the steps ------------------------------------------------------------
 
@@ -138,43 +168,57 @@ class Wipe:
             return
         self.state["recorder"] = f"stopped recording {stopped}" if stopped else "idle"
 
+    def _evaluation_summary(self) -> None:
+        """Kept after the wipe and handed over with the certificate."""
+        from ..evaluation import summarise, write_summary
+        from ..intervention import InterventionRecord
+        if self.evaluations_dir is None or not InterventionRecord(self.store.catalog).exists():
+            self.state["evaluation"] = None
+            return
+        summary = summarise(self.store, f"wipe {self.state['id']}: "
+                                        f"{self.state['request']['reason']}")
+        self.state["evaluation"] = write_summary(summary, self.evaluations_dir,
+                                                 self.state["id"]).name
+
     def _inventory(self) -> None:
         self.state["recipient"] = (self.store.keys.recipient_path.read_text().strip()
                                    if self.store.keys.recipient_path.exists() else None)
         self.state["volume"] = self.volume.describe()
         self.state["objects"], self.state["samples"] = take_inventory(self.store)
-        self.audit.record("wipe inventory", actor="wipe", wipe=self.state["id"],
-                          objects=len(self.state["objects"]),
-                          bytes=sum(o["size"] for o in self.state["objects"]))
+        self._log_once("wipe inventory", objects=len(self.state["objects"]),
+                       bytes=sum(o["size"] for o in self.state["objects"]))
 
     def _destroy_identity(self) -> None:
         if self.keyring is not None and "opened_before" not in self.state:
             # the control: what the unlocked identity opened before it went
-            held = self.keyring.identities()
-            self.state["opened_before"] = len(samples_that_open(self.state["samples"], held))
+            self.state["opened_before"] = len(samples_that_open(self.state["samples"],
+                                                                self._held))
             self._save()
         removed = self.store.keys.destroy()
+        self._held = []
         if self.keyring is not None:
             self.keyring.clear()
-        self.audit.record("identity destroyed", actor="wipe", wipe=self.state["id"],
-                          files=len(removed))
+        self._log_once("identity destroyed", files=len(removed))
 
     def _delete_objects(self) -> None:
         self.store.catalog.close()
-        for path in list(self.store.objects_dir.iterdir()):
-            path.unlink(missing_ok=True)
-        fsync_dir(self.store.objects_dir)
-        for name in CATALOG_FILES:
-            (self.store.root / name).unlink(missing_ok=True)
-        fsync_dir(self.store.root)
-        self.audit.record("objects deleted", actor="wipe", wipe=self.state["id"],
-                          objects=len(self.state["objects"]))
+        try:
+            for path in list(self.store.objects_dir.iterdir()):
+                shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            fsync_dir(self.store.objects_dir)
+            for name in (*CATALOG_FILES, GENERATION_FILE):
+                (self.store.root / name).unlink(missing_ok=True)
+            fsync_dir(self.store.root)
+        except OSError as e:
+            raise WipeError(f"could not delete {e.filename}: {e.strerror}") from None
+        self._log_once("objects deleted", objects=len(self.state["objects"]))
 
     def _erase_volume(self) -> None:
-        self.state["erased"] = self.volume.erase()
+        self.store.catalog.close()  # nothing of ours may keep the volume busy
+        progress = self.state.setdefault("erase progress", {})
+        self.state["erased"] = self.volume.erase(progress, self._save)
         self.store.reopen()  # the new, empty store
-        self.audit.record("volume erased", actor="wipe", wipe=self.state["id"],
-                          luks=self.state["erased"].get("luks") is not None)
+        self._log_once("volume erased", luks=self.state["erased"].get("luks") is not None)
 
     def _verify(self) -> None:
         checks = self._checks()
@@ -186,8 +230,7 @@ class Wipe:
             self.audit.record("wipe verification failed", actor="wipe", wipe=self.state["id"],
                               failed=len(failed))
             raise WipeVerificationError("the wipe did not verify: " + "; ".join(failed))
-        self.audit.record("wipe verified", actor="wipe", wipe=self.state["id"],
-                          checks=len(checks))
+        self._log_once("wipe verified", checks=len(checks))
 
     def _checks(self) -> list[tuple[str, bool, str]]:
         keys = self.store.keys
@@ -222,9 +265,8 @@ class Wipe:
         self.state["certificate"] = str(write_certificate(self))
 
     def _handover(self) -> None:
-        self.audit.record("wipe finished", actor="wipe", wipe=self.state["id"],
-                          certificate=Path(self.state["certificate"]).name)
-        self.audit.record("handover", actor="wipe", wipe=self.state["id"])
+        self._log_once("wipe finished", certificate=Path(self.state["certificate"]).name)
+        self._log_once("handover")
         self.state_path.unlink(missing_ok=True)
         fsync_dir(self.wipe_dir)
         os.sync()

@@ -69,6 +69,8 @@ def certificate_fields(wipe) -> dict:
         "audit": {"checkpoint": wipe.audit.checkpoint()},
         "residual_risk": RESIDUAL_RISK,
         "post_sanitisation": "the box holds no intervention: ready for the next guider",
+        "kept": {"evaluation_summary": state.get("evaluation"),
+                 "audit_log": "kept, outside the erased store"},
     }
 
 
@@ -92,14 +94,11 @@ def write_certificate(wipe) -> Path:
             verify_certificate(text)
         except (CertificateError, OSError, UnicodeDecodeError):
             path.unlink()  # torn by the crash: sign it again
-        else:
-            _write_html(path, text)
-            return path
-    text = sign_certificate(certificate_fields(wipe), key)
-    atomic_write_bytes(path, text.encode())
+    if not path.exists():
+        text = sign_certificate(certificate_fields(wipe), key)
+        atomic_write_bytes(path, text.encode())
     _write_html(path, text)
-    wipe.audit.record("certificate written", actor="wipe", wipe=wipe.state["id"],
-                      sha256=hashlib.sha256(text.encode()).hexdigest())
+    wipe._log_once("certificate written", sha256=hashlib.sha256(text.encode()).hexdigest())
     return path
 
 

@@ -8,6 +8,7 @@ cryptsetup command lines are built by pure functions and tested as lists:
 ['cryptsetup', 'luksErase', '--batch-mode', '/dev/mmcblk0p3']
 """
 
+import hashlib
 import json
 import os
 import secrets
@@ -83,6 +84,20 @@ def run_tool(argv: list[str]) -> str:
     return done.stdout
 
 
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""  # no cpuinfo: Adiantum, which is safe on any CPU
+
+
+def _sha256_of(path: str) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
 def tool_version(argv: list[str]) -> str:
     try:
         return subprocess.run(argv, capture_output=True, text=True,
@@ -100,7 +115,7 @@ class FolderVolume:
     def describe(self) -> dict:
         return {"type": "plain folder (simulation: no LUKS volume)", "path": str(self.root)}
 
-    def erase(self) -> dict:
+    def erase(self, progress: dict, save) -> dict:
         return {"luks": None, "note": "simulation: files deleted and fsynced; no volume key "
                                       "to destroy, no discard"}
 
@@ -118,66 +133,108 @@ class LuksVolume:
     at ``mount_point`` after; without, only the header is managed."""
 
     def __init__(self, device: str, keyfile: str, *, name: str = LABEL,
-                 mount_point: Path | None = None, mapped: bool = True):
+                 mount_point: Path | None = None, mapped: bool = True, run=run_tool):
         self.device, self.keyfile, self.name = device, keyfile, name
         self.mount_point, self.mapped = mount_point, mapped
+        self.run = run  # every tool goes through it: tests cut the power between two
 
     def header(self) -> dict:
         """The LUKS2 metadata (keyslots, digests, segments) as JSON."""
         try:
-            return json.loads(run_tool(luks_dump_command(self.device)))
+            return json.loads(self.run(luks_dump_command(self.device)))
         except json.JSONDecodeError:
             raise WipeError(f"luksDump of {self.device} gave no JSON metadata") from None
 
     def uuid(self) -> str:
-        return run_tool(["cryptsetup", "luksUUID", self.device]).strip()
+        return self.run(["cryptsetup", "luksUUID", self.device]).strip()
+
+    def is_luks(self) -> bool:
+        try:
+            self.run(["cryptsetup", "isLuks", self.device])
+        except WipeError:
+            return False
+        return True
+
+    def opens_with(self, keyfile: str) -> bool:
+        """Whether ``keyfile`` opens a keyslot (no device-mapper needed)."""
+        try:
+            self.run(["cryptsetup", "open", "--test-passphrase", "--key-file", keyfile,
+                      self.device])
+        except WipeError:
+            return False
+        return True
 
     def describe(self) -> dict:
         kind = "LUKS2 container file" if os.path.isfile(self.device) else "LUKS2 block device"
         if not self.mapped:
             kind += " (its header only: the store folder is not on it; a simulation)"
         return {"type": kind, "device": self.device, "uuid": self.uuid(),
-                "mapped": self.mapped}
+                "mapped": self.mapped, "key_sha256": _sha256_of(self.keyfile)}
 
-    def is_luks(self) -> bool:
-        return subprocess.run(["cryptsetup", "isLuks", self.device],
-                              capture_output=True).returncode == 0
-
-    def erase(self) -> dict:
+    def erase(self, progress: dict, save) -> dict:
         """Close, erase every keyslot, discard, re-create with a new key.
 
-        Safe to repeat after a crash at any point: a header left without
-        keyslots, or already discarded, is simply erased or skipped again."""
+        Each stage is noted in ``progress`` (and ``save()``d) once done, so
+        a re-run after a power cut anywhere goes on from there; the erase
+        of the old header is never skipped unless it was recorded."""
         if self.mapped:
             self._close()
-        keyslots_after_erase = None
-        if self.is_luks():
-            run_tool(luks_erase_command(self.device))
-            keyslots_after_erase = len(self.header().get("keyslots", {}))
-        discarded = self._discard()
-        atomic_write_bytes(Path(self.keyfile), secrets.token_bytes(KEY_BYTES), replace=True)
-        os.chmod(self.keyfile, 0o400)
-        cipher = luks_cipher(Path("/proc/cpuinfo").read_text())
-        run_tool(luks_format_command(self.device, self.keyfile, cipher))
+        if "keyslots_after_erase" not in progress:
+            if not self.is_luks():
+                raise WipeError(f"{self.device} holds no LUKS header, and no erase of one was "
+                                "recorded: is this the store's volume?")
+            self.run(luks_erase_command(self.device))
+            progress["keyslots_after_erase"] = len(self.header().get("keyslots", {}))
+            save()
+        if "discard" not in progress:
+            progress["discard"] = self._discard()
+            save()
+        if "new_key_sha256" not in progress:
+            atomic_write_bytes(Path(self.keyfile), secrets.token_bytes(KEY_BYTES), replace=True)
+            os.chmod(self.keyfile, 0o400)
+            progress["new_key_sha256"] = _sha256_of(self.keyfile)
+            save()
+        if "new_uuid" not in progress or not self.opens_with(self.keyfile):
+            progress["cipher"] = luks_cipher(_read("/proc/cpuinfo"))
+            self.run(luks_format_command(self.device, self.keyfile, progress["cipher"]))
+            progress["new_uuid"] = self.uuid()
+            save()
         if self.mapped:
-            for argv in luks_open_commands(self.device, self.keyfile, self.name,
-                                           str(self.mount_point), new_filesystem=True):
-                run_tool(argv)
-        return {"luks": {"keyslots_after_erase": keyslots_after_erase,
-                         "new_uuid": self.uuid(), "cipher": cipher, "discard": discarded}}
+            self._open(progress, save)
+        return {"luks": dict(progress)}
+
+    def _open(self, progress: dict, save) -> None:
+        """Open, make the filesystem (once), mount: what is not done yet."""
+        opened, made, mounted = luks_open_commands(self.device, self.keyfile, self.name,
+                                                   str(self.mount_point), new_filesystem=True)
+        if not os.path.exists(f"/dev/mapper/{self.name}"):
+            self.run(opened)
+        if progress.get("filesystem") != progress["new_uuid"]:
+            self.run(made)
+            progress["filesystem"] = progress["new_uuid"]
+            save()
+        if not os.path.ismount(self.mount_point):
+            self.run(mounted)
 
     def _close(self) -> None:
         """Unmount and close whatever of the old mapping is still there."""
-        if os.path.ismount(self.mount_point):
-            run_tool(["umount", str(self.mount_point)])
-        if os.path.exists(f"/dev/mapper/{self.name}"):
-            run_tool(["cryptsetup", "close", self.name])
+        try:
+            if os.path.ismount(self.mount_point):
+                self.run(["umount", str(self.mount_point)])
+            if os.path.exists(f"/dev/mapper/{self.name}"):
+                self.run(["cryptsetup", "close", self.name])
+        except WipeError as e:
+            raise WipeError(f"{e}: stop what uses the store first (on the box: "
+                            "systemctl stop vigbox-recorder vigbox-web)") from None
 
     def _discard(self) -> str:
-        regular = stat.S_ISREG(os.stat(self.device).st_mode)
-        size = os.stat(self.device).st_size
         try:
-            run_tool(discard_command(self.device, regular_file=regular, size=size))
+            info = os.stat(self.device)
+        except OSError as e:
+            raise WipeError(f"the store's volume {self.device}: {e.strerror}") from None
+        regular = stat.S_ISREG(info.st_mode)
+        try:
+            self.run(discard_command(self.device, regular_file=regular, size=info.st_size))
         except WipeError as e:  # not every card or filesystem takes it
             return f"not supported here: {e}"
         return "whole volume discarded" if not regular else "container file hole-punched"
@@ -185,16 +242,17 @@ class LuksVolume:
     def check(self, before: dict, erased: dict) -> list[tuple[str, bool, str]]:
         """(check, passed, detail) for the certificate's verification."""
         luks, now = erased.get("luks") or {}, self.header()
-        slots = len(now.get("keyslots", {}))
+        slots, uuid = len(now.get("keyslots", {})), self.uuid()
         return [
             ("the old LUKS header was left with no keyslots by luksErase",
-             luks.get("keyslots_after_erase") in (0, None),
-             "no header left to erase: an earlier attempt had discarded it"
-             if luks.get("keyslots_after_erase") is None
-             else f"{luks['keyslots_after_erase']} keyslots"),
-            ("the volume was re-created under a new UUID, with a new key",
-             before.get("uuid") != self.uuid() == luks.get("new_uuid"),
-             f"{before.get('uuid')} -> {self.uuid()}"),
+             luks.get("keyslots_after_erase") == 0,
+             f"{luks.get('keyslots_after_erase')} keyslots after luksErase"),
+            ("the volume was re-created under a new UUID", before.get("uuid") != uuid,
+             f"{before.get('uuid')} -> {uuid}"),
+            ("a new key file, which opens the new volume",
+             before.get("key_sha256") != _sha256_of(self.keyfile)
+             and self.opens_with(self.keyfile),
+             "key file replaced; cryptsetup open --test-passphrase passed"),
             ("the new volume has exactly one keyslot", slots == 1, f"{slots} keyslots"),
         ]
 

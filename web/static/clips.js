@@ -45,6 +45,14 @@ function item(clip, index) {
   name.value = clip.name;
   name.placeholder = "Name (sealed)";
   name.addEventListener("change", () => api("PATCH", `/api/clips/${clip.id}`, { name: name.value }));
+  // the principle it shows: the caption when the clip is frozen in the review
+  const principle = caption.cloneNode(true);
+  principle.removeAttribute("id");
+  principle.className = "clip-principle";
+  principle.title = "The principle this clip shows (its caption in the shared review)";
+  principle.value = clip.principle || "";
+  principle.addEventListener("change", () => api("PATCH", `/api/clips/${clip.id}`,
+    { principle: principle.value }));
   const span = document.createElement("span");
   span.textContent = `${player.clock(clip.start)}–${player.clock(clip.end)} (${clip.mode})`;
   const video = document.createElement("video");
@@ -53,7 +61,7 @@ function item(clip, index) {
   video.src = `/media/${clip.id}`;
   const buttons = [["▲", () => move(index, -1)], ["▼", () => move(index, 1)],
     ["Delete", async () => { if (await api("DELETE", `/api/clips/${clip.id}`)) await load(); }]];
-  li.append(name, span, video, ...buttons.map(([text, action]) => {
+  li.append(name, principle, span, video, ...buttons.map(([text, action]) => {
     const button = document.createElement("button");
     button.textContent = text;
     button.addEventListener("click", action);

@@ -43,5 +43,34 @@ async function act(action) {
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => act(button.dataset.action));
 }
+// The box has no clock that runs while it is off: compare it with this
+// laptop's, and offer to set it when they are more than two minutes apart.
+async function checkClock() {
+  const response = await fetch("/api/clock/check", {
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify({ browser_ms: Date.now() }),
+  });
+  if (!response.ok) return;
+  const { offset, needs_setting: needsSetting } = await response.json();
+  if (!needsSetting) return;
+  const minutes = Math.round(Math.abs(offset) / 60);
+  document.getElementById("clock-offer-text").textContent =
+    `The box's clock is ${minutes} minutes ${offset > 0 ? "behind" : "ahead of"} this laptop.`;
+  document.getElementById("clock-offer").hidden = false;
+}
+
+document.getElementById("set-clock").addEventListener("click", async () => {
+  const response = await fetch("/api/clock/set", {
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    body: JSON.stringify({ browser_ms: Date.now() }),
+  });
+  const body = await response.json();
+  message.textContent = response.ok
+    ? `clock set (${body.correction} s${body.simulated ? ", simulation: noted only" : ""})`
+    : body.error;
+  if (response.ok) window.location.reload();
+});
+
 refresh();
+checkClock();
 setInterval(refresh, 2000);

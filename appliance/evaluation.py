@@ -1,0 +1,121 @@
+"""The evaluation summary: what the intervention did, for those who fund
+it, with no name and no footage. Made from the catalog's clear numbers
+alone, so the wipe can make it without the passphrase; kept outside the
+store (``HOME/evaluations/``), as JSON and as a printable page.
+
+>>> summary = {"label": "Class 3", "practitioner_role": "teacher", "cycles": []}
+>>> "Class 3" in render_summary_html({**EMPTY, **summary})
+True
+"""
+
+import json
+from html import escape
+from pathlib import Path
+
+from .fsutil import atomic_write_bytes, ensure_private_dir
+from .intervention import InterventionRecord
+from .store import Store, utc_now
+from .wipe.html import STYLE
+
+FORMAT = "vigbox-evaluation/v1"
+EMPTY = {"format": FORMAT, "label": "", "practitioner_role": "", "started": None,
+         "ended": None, "consent": {}, "cycles": [], "goals": [], "guider_time": {},
+         "made": None, "occasion": ""}
+
+
+def _per_cycle(store: Store, record: InterventionRecord) -> list[dict]:
+    reviews = {r["cycle"]: r for r in record.reviews()}
+    entries = store.catalog.list()
+    recording_cycle = {e.id: e.meta.get("cycle", 1) for e in entries if e.kind == "recording"}
+    cycles = []
+    for cycle in range(1, (record.current_cycle() or 1) + 1):
+        films = [e for e in entries if e.kind == "recording" and e.meta.get("cycle", 1) == cycle]
+        made = [e for e in entries if e.kind in ("clip", "still")
+                and recording_cycle.get(e.parent) == cycle]
+        review = reviews.get(cycle)
+        cycles.append({
+            "cycle": cycle, "films": len(films),
+            "film_seconds": round(sum(e.duration or 0 for e in films)),
+            "clips": sum(1 for e in made if e.kind == "clip"),
+            "stills": sum(1 for e in made if e.kind == "still"),
+            "review": None if review is None else {
+                "held": review["held"], "clips_shown": len(review["clips"]),
+                "seconds": review["seconds"]}})
+    return cycles
+
+
+def summarise(store: Store, occasion: str) -> dict:
+    """The summary of the store's intervention now; ``occasion``: why made."""
+    record = InterventionRecord(store.catalog)
+    row = record.row()
+    cycles = _per_cycle(store, record)
+    goals = [{"goal": goal, "scalings": points,
+              "change": points[-1]["now"] - points[0]["now"]}
+             for goal, points in record.scalings().items()]
+    spent = record.seconds_by_kind()
+    return {**EMPTY, "label": row["label"], "practitioner_role": row["role"],
+            "started": row["created"][:10], "ended": row["ended"],
+            "consent": {"date": row["consent_date"], "scope": row["consent_scope"],
+                        "retention_days": row["retention_days"]},
+            "cycles": cycles, "goals": goals,
+            "guider_time": {"filming_seconds": sum(c["film_seconds"] for c in cycles),
+                            "editing_seconds": spent.get("editing", 0),
+                            "review_seconds": spent.get("review", 0)},
+            "made": utc_now(), "occasion": occasion}
+
+
+def write_summary(summary: dict, directory: Path, name: str) -> Path:
+    """``<name>.json`` and ``<name>.html`` in ``directory``; the path of the JSON."""
+    ensure_private_dir(directory)
+    path = Path(directory) / f"{name}.json"
+    text = json.dumps(summary, indent=2, sort_keys=True) + "\n"
+    atomic_write_bytes(path, text.encode(), replace=True)
+    atomic_write_bytes(path.with_suffix(".html"), render_summary_html(summary).encode(),
+                       replace=True)
+    return path
+
+
+def _cells(values) -> str:
+    return "".join(f"<td>{escape(str(v))}</td>" for v in values)
+
+
+def _minutes(seconds: int) -> str:
+    return f"{round(seconds / 60)} min"
+
+
+def _cycle_row(c: dict) -> str:
+    review = c["review"] or {}
+    return "<tr>" + _cells([c["cycle"], c["films"], _minutes(c["film_seconds"]), c["clips"],
+                            c["stills"], review.get("held", "—"),
+                            review.get("clips_shown", "—")]) + "</tr>"
+
+
+def _goal_row(g: dict) -> str:
+    path = " → ".join(str(p["now"]) for p in g["scalings"])
+    return "<tr>" + _cells([g["goal"], path, g["scalings"][0]["want"],
+                            f"{g['change']:+d}"]) + "</tr>"
+
+
+def render_summary_html(summary: dict) -> str:
+    cycles = "".join(_cycle_row(c) for c in summary["cycles"])
+    goals = "".join(_goal_row(g) for g in summary["goals"])
+    time = summary["guider_time"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Evaluation summary</title>
+<style>{STYLE}</style></head><body>
+<h1>Evaluation summary: {escape(summary['label'])}</h1>
+<p class=note>Pseudonymous: no names, no footage.
+Practitioner: {escape(summary['practitioner_role'])}.
+Started {escape(str(summary['started']))}; ended {escape(str(summary['ended'] or 'not yet'))}.
+Made {escape(str(summary['made']))} ({escape(summary['occasion'])}).</p>
+<h2>Goals (scaling 1–10: at the start, then after each cycle)</h2>
+<table><tr><th>goal</th><th>scaling</th><th>wanted</th><th>change</th></tr>{goals}</table>
+<h2>Cycles</h2>
+<table><tr><th>cycle</th><th>films</th><th>filmed</th><th>clips</th><th>stills</th>
+<th>shared review</th><th>clips shown</th></tr>{cycles}</table>
+<h2>Guider time</h2>
+<table><tr><th>filming</th><td>{_minutes(time.get('filming_seconds', 0))}</td></tr>
+<tr><th>editing</th><td>{_minutes(time.get('editing_seconds', 0))}</td></tr>
+<tr><th>shared reviews</th><td>{_minutes(time.get('review_seconds', 0))}</td></tr></table>
+</body></html>
+"""

@@ -1,0 +1,235 @@
+"""The intervention this box follows, from consent to handover: its
+pseudonymous label, consent, goals and their scaling, cycles and shared
+reviews. Kept in the store's catalog, so the wipe takes it with the films.
+
+Rules as in the catalog: numbers, dates, codes and the pseudonymous
+label in the clear (the evaluation summary must be made without the
+passphrase, after the wipe); every free text (the guider's name, the
+helping question, goals, who consented, reflections) sealed to the
+intervention's recipient.
+
+>>> from appliance.catalog import Catalog
+>>> record = InterventionRecord(Catalog(":memory:"))
+>>> record.exists()
+False
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from .errors import InterventionError
+
+ROLES = ("teacher", "teaching assistant", "learning mentor", "parent", "carer",
+         "early years practitioner", "other")
+SCOPES = ("filming", "stills", "supervision")
+DEFAULT_RETENTION_DAYS = 61     # "erase within two months of the end"
+MAX_GOALS, SCALE = 3, range(1, 11)
+WARN_DAYS = 14
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS intervention (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    label TEXT NOT NULL,
+    role TEXT NOT NULL,
+    created TEXT NOT NULL,
+    consent_date TEXT NOT NULL,
+    consent_scope TEXT NOT NULL,
+    retention_days INTEGER NOT NULL CHECK (retention_days > 0),
+    cycle INTEGER NOT NULL DEFAULT 1 CHECK (cycle >= 1),
+    ended TEXT
+);
+CREATE TABLE IF NOT EXISTS scalings (
+    goal INTEGER NOT NULL CHECK (goal BETWEEN 1 AND 3),
+    cycle INTEGER NOT NULL CHECK (cycle >= 0),
+    now INTEGER NOT NULL CHECK (now BETWEEN 1 AND 10),
+    want INTEGER NOT NULL CHECK (want BETWEEN 1 AND 10),
+    at TEXT NOT NULL,
+    PRIMARY KEY (goal, cycle)
+);
+CREATE TABLE IF NOT EXISTS reviews (
+    cycle INTEGER PRIMARY KEY,
+    held TEXT NOT NULL,
+    clips TEXT NOT NULL DEFAULT '[]',
+    seconds INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS sessions (
+    started TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('editing', 'review')),
+    cycle INTEGER NOT NULL,
+    seconds INTEGER NOT NULL CHECK (seconds >= 0)
+);
+"""
+OWNER = "intervention"   # the sealed_text owner of the intervention's free text
+
+
+def today() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+@dataclass(frozen=True)
+class Consent:
+    """Who consented (sealed elsewhere), when, to what, kept how long."""
+
+    given: date
+    scope: frozenset
+    retention_days: int = DEFAULT_RETENTION_DAYS
+
+    def __post_init__(self):
+        unknown = set(self.scope) - set(SCOPES)
+        if unknown or "filming" not in self.scope:
+            raise InterventionError(f"consent scope {sorted(self.scope)}: it must include "
+                                    f"filming and only {SCOPES}")
+        if not 1 <= self.retention_days <= 366:
+            raise InterventionError(f"retention of {self.retention_days} days: 1 to 366")
+        if self.given > today():
+            raise InterventionError(f"consent dated {self.given}, in the future")
+
+
+def check_scale(now: int, want: int) -> None:
+    for value in (now, want):
+        if not isinstance(value, int) or isinstance(value, bool) or value not in SCALE:
+            raise InterventionError(f"a scaling is a whole number 1-10, not {value!r}")
+
+
+def check_setup(label: str, role: str, goals: list[tuple]) -> str:
+    """Refuse a set-up before anything is made; return the clean label."""
+    label = (label or "").strip()
+    if not 0 < len(label) <= 60:
+        raise InterventionError(f"a label of 1-60 characters, not {label!r}")
+    if role not in ROLES:
+        raise InterventionError(f"practitioner role {role!r}; choose one of {ROLES}")
+    if not 1 <= len(goals) <= MAX_GOALS:
+        raise InterventionError(f"{len(goals)} goals: one to {MAX_GOALS}")
+    for text, now, want in goals:
+        check_scale(now, want)
+        if not text.strip() or len(text) > 500:
+            raise InterventionError("a goal needs words (at most 500 characters)")
+    return label
+
+
+class InterventionRecord:
+    """The one intervention in a store's catalog."""
+
+    def __init__(self, catalog):
+        self.catalog, self.db = catalog, catalog.db
+        self.db.executescript(SCHEMA)
+
+    def exists(self) -> bool:
+        return self.db.execute("SELECT 1 FROM intervention").fetchone() is not None
+
+    def row(self) -> dict:
+        row = self.db.execute("SELECT * FROM intervention").fetchone()
+        if row is None:
+            raise InterventionError("no intervention is set up")
+        data = dict(row)
+        data["consent_scope"] = sorted(json.loads(data["consent_scope"]))
+        return data
+
+    def begin(self, *, label: str, role: str, consent: Consent, goals: list[tuple],
+              seal) -> None:
+        """Record a new intervention: ``goals`` are (text, now, want);
+        ``seal(text)`` seals free text to the new recipient."""
+        label = check_setup(label, role, goals)
+        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self.catalog.transaction():
+            self.db.execute(
+                "INSERT INTO intervention (id, label, role, created, consent_date, "
+                "consent_scope, retention_days) VALUES (1, ?, ?, ?, ?, ?, ?)",
+                (label, role, stamp, consent.given.isoformat(),
+                 json.dumps(sorted(consent.scope)), consent.retention_days))
+            for n, (text, now, want) in enumerate(goals, 1):
+                self.catalog.put_sealed_text(f"goal-{n}", "text", seal(text.strip()))
+                self.db.execute("INSERT INTO scalings VALUES (?, 0, ?, ?, ?)",
+                                (n, now, want, stamp))
+
+    def put_text(self, name: str, ciphertext: bytes) -> None:
+        self.catalog.put_sealed_text(OWNER, name, ciphertext)
+
+    def text(self, name: str) -> bytes | None:
+        return self.catalog.get_sealed_text(OWNER, name)
+
+    # --- cycles ---------------------------------------------------------------
+
+    def current_cycle(self) -> int | None:
+        row = self.db.execute("SELECT cycle FROM intervention").fetchone()
+        return None if row is None else row[0]
+
+    def next_cycle(self) -> int:
+        """Begin the next cycle of filming and review."""
+        cycle = self._open()["cycle"]
+        self.db.execute("UPDATE intervention SET cycle = ?", (cycle + 1,))
+        return cycle + 1
+
+    def goals(self) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            "SELECT DISTINCT goal FROM scalings ORDER BY goal")]
+
+    def scale(self, goal: int, cycle: int, now: int, want: int) -> None:
+        """Where the practitioner is now on a goal, after ``cycle``."""
+        check_scale(now, want)
+        if goal not in self.goals():
+            raise InterventionError(f"no goal {goal!r}")
+        if not 1 <= cycle <= self._open()["cycle"]:
+            raise InterventionError(f"no cycle {cycle!r} yet")
+        self.db.execute("INSERT OR REPLACE INTO scalings VALUES (?, ?, ?, ?, ?)",
+                        (goal, cycle, now, want, datetime.now(timezone.utc).isoformat()))
+
+    def scalings(self) -> dict[int, list[dict]]:
+        found: dict[int, list[dict]] = {}
+        for r in self.db.execute("SELECT * FROM scalings ORDER BY goal, cycle"):
+            found.setdefault(r["goal"], []).append(
+                {"cycle": r["cycle"], "now": r["now"], "want": r["want"]})
+        return found
+
+    def review(self, cycle: int, *, held: date, clips: list[str], seconds: int = 0) -> None:
+        if not 1 <= cycle <= self._open()["cycle"]:
+            raise InterventionError(f"no cycle {cycle!r} yet")
+        self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
+                        (cycle, held.isoformat(), json.dumps(clips), int(seconds)))
+
+    def reviews(self) -> list[dict]:
+        return [{**dict(r), "clips": json.loads(r["clips"])}
+                for r in self.db.execute("SELECT * FROM reviews ORDER BY cycle")]
+
+    def time_spent(self, kind: str, seconds: float) -> None:
+        """Guider time in the editor or the presenter (evaluation)."""
+        cycle = self.current_cycle()
+        if cycle is not None and seconds >= 1:
+            self.db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
+                            (datetime.now(timezone.utc).isoformat(), kind, cycle,
+                             int(seconds)))
+
+    def seconds_by_kind(self) -> dict[str, int]:
+        return {r[0]: r[1] for r in self.db.execute(
+            "SELECT kind, SUM(seconds) FROM sessions GROUP BY kind")}
+
+    # --- the end and the retention deadline -----------------------------------
+
+    def end(self) -> date:
+        self._open()
+        ended = today()
+        self.db.execute("UPDATE intervention SET ended = ?", (ended.isoformat(),))
+        return ended
+
+    def deadline(self) -> date | None:
+        """The day by which every film must be erased (ended + retention)."""
+        row = self.row()
+        if row["ended"] is None:
+            return None
+        return date.fromisoformat(row["ended"]) + timedelta(days=row["retention_days"])
+
+    def retention(self, on: date | None = None) -> dict:
+        """What the page shows: the deadline, days left, and whether only
+        the wipe may be offered now."""
+        deadline, on = self.deadline(), on or today()
+        if deadline is None:
+            return {"deadline": None, "days_left": None, "warn": False, "expired": False}
+        left = (deadline - on).days
+        return {"deadline": deadline.isoformat(), "days_left": left,
+                "warn": left <= WARN_DAYS, "expired": left < 0}
+
+    def _open(self) -> dict:
+        row = self.row()
+        if row["ended"] is not None:
+            raise InterventionError(f"the intervention ended on {row['ended']}")
+        return row

@@ -1,0 +1,203 @@
+"""The intervention from the page: set-up, goals and cycles, the shared
+review, export for supervision, the clock, the retention deadline, and
+consent withdrawal that keeps the evaluation summary."""
+
+import io
+import subprocess
+import tarfile
+from dataclasses import replace
+from datetime import date, timedelta
+
+import pytest
+
+from appliance import age
+from appliance.auditlog import AuditLog, read_entries
+from appliance.clips import Cut
+from appliance.intervention import InterventionRecord
+from conftest import csrf_of
+from media import synthetic_film
+from web import create_app
+
+PHRASE = "tuesday lantern orbit mango quietly fern"
+SETUP = {"label": "Robin class", "guider": "Jo Guider", "role": "teaching assistant",
+         "question": "How can I help Sam join in at circle time?",
+         "goal1": "To wait for Sam's initiatives", "now1": "3", "want1": "8",
+         "goal2": "To name what I see", "now2": "4", "want2": "7",
+         "consent_by": "Sam's mother", "consent_date": date.today().isoformat(),
+         "scope": ["filming", "stills", "supervision"], "retention_days": "61",
+         "passphrase": PHRASE, "passphrase2": PHRASE}
+
+
+@pytest.fixture
+def app(settings, store):
+    fast = replace(settings, scrypt_work_factor=10)  # the set-up's scrypt, quick in tests
+    return create_app({"TESTING": True, "SETTINGS": fast, "STORE": store,
+                       "AUDIT": AuditLog(settings.audit_dir)})
+
+
+@pytest.fixture
+def guider(client, store):
+    """A browser session that set the intervention up (and so is unlocked)."""
+    client.get("/setup")
+    response = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
+    assert response.status_code == 302 and response.location.endswith("/intervention")
+    return client
+
+
+def test_a_set_up_seals_every_word_and_unlocks_the_session(guider, store, settings):
+    record = InterventionRecord(store.catalog)
+    assert record.row()["label"] == "Robin class" and record.goals() == [1, 2]
+    assert record.row()["consent_scope"] == ["filming", "stills", "supervision"]
+    raw = (store.root / "catalog.sqlite").read_bytes() + \
+        (store.root / "catalog.sqlite-wal").read_bytes()
+    for words in ("Jo Guider", "circle time", "Sam", "name what I see"):
+        assert words.encode() not in raw
+    page = guider.get("/intervention").get_data(as_text=True)
+    for words in ("Jo Guider", "circle time", "To name what I see", "Sam&#39;s mother"):
+        assert words in page
+    events = [e for e in read_entries(settings.audit_dir) if b"intervention created" in e]
+    assert len(events) == 1 and b"Sam" not in events[0]
+
+
+@pytest.mark.parametrize("change", [{"label": ""}, {"goal1": "", "goal2": ""},
+                                    {"now1": "11"}, {"scope": ["stills"]},
+                                    {"passphrase2": "something else entirely"},
+                                    {"passphrase": "short", "passphrase2": "short"},
+                                    {"consent_date": "yesterday"}])
+def test_a_bad_answer_makes_nothing(client, store, change):
+    client.get("/setup")
+    response = client.post("/setup", data={**SETUP, **change, "csrf_token": csrf_of(client)})
+    assert response.status_code == 400 and b'role="alert"' in response.data
+    assert not store.keys.exists() and not InterventionRecord(store.catalog).exists()
+    assert PHRASE.encode() not in response.data, "the passphrase is never sent back"
+
+
+def test_the_set_up_is_only_for_an_empty_box(guider, app):
+    other = app.test_client()
+    assert other.get("/setup").location.endswith("/unlock")
+    other.get("/unlock")
+    response = other.post("/setup", data={**SETUP, "csrf_token": csrf_of(other)})
+    assert response.location.endswith("/unlock")
+
+
+def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
+    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7"}
+    assert guider.post("/intervention/scale", data=form).status_code == 302
+    guider.post("/intervention/cycle", data={"csrf_token": csrf_of(guider)})
+    film = synthetic_film(store, 2, (320, 180))
+    assert store.catalog.get(film).meta["cycle"] == 2
+    record = InterventionRecord(store.catalog)
+    assert [p["now"] for p in record.scalings()[1]] == [3, 6]
+    page = guider.get("/intervention").get_data(as_text=True)
+    assert 'id="cycle">2<' in page and "<polyline" in page
+    bad = guider.post("/intervention/scale", data={**form, "now1": "lots"})
+    assert bad.status_code == 400
+
+
+@pytest.fixture
+def reviewed(guider, store):
+    """Two clips of a cycle-1 film, the second tagged with a principle."""
+    identity = store.keys.unlock(PHRASE)
+    film = synthetic_film(store, 4, (320, 180))
+    clips = [Cut(store, film, identity, start=s, end=s + 1.0, mode="fast").run()
+             for s in (0.0, 2.0)]
+    guider.patch(f"/api/clips/{clips[1]}", json={"principle": "3.4", "order": 0},
+                 headers={"X-CSRF-Token": csrf_of(guider)})
+    guider.patch(f"/api/clips/{clips[0]}", json={"order": 1},
+                 headers={"X-CSRF-Token": csrf_of(guider)})
+    return guider, clips
+
+
+def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed, store):
+    guider, clips = reviewed
+    playlist = guider.get("/api/review/1").get_json()
+    assert [c["id"] for c in playlist["clips"]] == [clips[1], clips[0]]
+    assert playlist["clips"][0]["caption"].startswith("Receiving initiatives")
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    words = "I waited and she came to me"
+    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 840,
+                                               "reflections": words}, headers=headers)
+    assert saved.status_code == 200
+    assert words.encode() not in (store.root / "catalog.sqlite-wal").read_bytes()
+    assert guider.get("/api/review/1").get_json()["reflections"] == words
+    assert InterventionRecord(store.catalog).reviews()[0]["seconds"] == 840
+    assert guider.post("/api/review/1", json={"clips": ["f" * 32]},
+                       headers=headers).status_code == 400
+
+
+def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
+    guider, clips = reviewed
+    page = guider.post("/export", data={"csrf_token": csrf_of(guider), "clip": clips,
+                                        "mode": "passphrase"}).get_data(as_text=True)
+    phrase = page.split('id="export-passphrase">')[1].split("<")[0]
+    link = page.split('id="download-export" href="')[1].split('"')[0]
+    sealed = guider.get(link).get_data()
+    assert guider.get(link).status_code == 404, "one download"
+    opened = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
+    with tarfile.open(fileobj=io.BytesIO(opened)) as archive:
+        assert len(archive.getnames()) == 2
+    exported = [e for e in read_entries(settings.audit_dir) if b'"exported"' in e]
+    assert len(exported) == 1 and b"one-off passphrase" in exported[0]
+
+
+def test_export_to_the_supervisor_and_plain_only_by_override(reviewed, tmp_path):
+    guider, clips = reviewed
+    supervisor = age.X25519Identity.generate()
+    form = {"csrf_token": csrf_of(guider), "clip": clips[:1], "mode": "recipient",
+            "recipient": str(supervisor.recipient())}
+    page = guider.post("/export", data=form).get_data(as_text=True)
+    link = page.split('id="download-export" href="')[1].split('"')[0]
+    key = tmp_path / "supervisor.txt"
+    key.write_text(f"{supervisor}\n")
+    opened = subprocess.run(["age", "-d", "-i", str(key)], input=guider.get(link).get_data(),
+                            capture_output=True, check=True).stdout
+    assert tarfile.open(fileobj=io.BytesIO(opened)).getnames()[0].endswith(".mp4")
+    refused = guider.post("/export", data={**form, "mode": "plain"})
+    assert refused.status_code == 400
+    allowed = guider.post("/export", data={**form, "mode": "plain", "override": "yes"})
+    assert "Not sealed" in allowed.get_data(as_text=True)
+
+
+def test_the_clock_is_checked_and_set_against_the_browser(guider, store):
+    import time
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    now_ms = time.time() * 1000
+    assert guider.post("/api/clock/check", json={"browser_ms": now_ms},
+                       headers=headers).get_json()["needs_setting"] is False
+    late = guider.post("/api/clock/check", json={"browser_ms": now_ms + 600_000},
+                       headers=headers).get_json()
+    assert late["needs_setting"] and late["offset"] == pytest.approx(600, abs=5)
+    film = synthetic_film(store, 1, (320, 180))
+    store.catalog.set_meta(film, clock_set=False)   # as if made before the clock was set
+    done = guider.post("/api/clock/set", json={"browser_ms": now_ms + 600_000},
+                       headers=headers).get_json()
+    assert done["simulated"] is True and done["recordings_flagged"] == 1
+    assert store.catalog.get(film).meta["clock_offset"] == pytest.approx(600, abs=5)
+    assert guider.post("/api/clock/set", json={"browser_ms": "now"},
+                       headers=headers).status_code == 400
+
+
+def test_past_the_retention_deadline_only_the_wipe_is_offered(guider, store):
+    record = InterventionRecord(store.catalog)
+    record.end()
+    store.catalog.db.execute("UPDATE intervention SET ended = ?",
+                             ((date.today() - timedelta(days=90)).isoformat(),))
+    assert guider.get("/").location.endswith("/wipe")
+    assert guider.get("/api/recordings").status_code == 403
+    page = guider.get("/wipe").get_data(as_text=True)
+    assert "retention limit passed" in page
+
+
+def test_consent_withdrawn_wipes_and_keeps_the_evaluation_summary(guider, store, settings):
+    synthetic_film(store, 1, (320, 180))
+    form = {"csrf_token": csrf_of(guider), "name": "Jo Guider", "role": "VIG guider",
+            "confirm": "yes"}
+    response = guider.post("/wipe/withdrawn", data=form)
+    assert "/certificates/" in response.location and store.list() == []
+    [summary] = settings.evaluations_dir.glob("*.json")
+    text = summary.read_text()
+    assert '"label": "Robin class"' in text and "Sam" not in text
+    assert summary.stem == response.location.rsplit("/", 1)[1]
+    fields = guider.get(response.location + ".json").get_json()["fields"]
+    assert fields["kept"]["evaluation_summary"] == summary.name
+    assert guider.get("/unlock").get_data(as_text=True).count("Set up a new intervention") == 1

@@ -1,0 +1,58 @@
+"""The box's clock against the browser's: a Pi 4 keeps no time while off.
+When they differ by more than two minutes, or the box's was never set,
+the page offers to set it (through the clock helper, audited); the
+recordings made while it was wrong are then flagged with the offset, and
+shown at corrected times."""
+
+from datetime import datetime, timedelta
+
+from flask import Blueprint, current_app, jsonify, request
+
+from appliance.clock import needs_setting, skew
+
+bp = Blueprint("clock", __name__)
+
+
+def _browser_time() -> float | None:
+    body = request.get_json(silent=True) or {}
+    value = body.get("browser_ms")
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
+        return None
+    return value / 1000
+
+
+@bp.post("/api/clock/check")
+def check():
+    browser = _browser_time()
+    if browser is None:
+        return jsonify(error="send browser_ms: the browser's Date.now()"), 400
+    offset = skew(browser)
+    return jsonify(offset=round(offset, 1), needs_setting=needs_setting(offset))
+
+
+def flag_recordings(offset: float) -> int:
+    """Recordings started while the clock was unset get the correction."""
+    store, flagged = current_app.config["STORE"], 0
+    for entry in store.catalog.list("recording"):
+        if entry.meta.get("clock_set") is False and "clock_offset" not in entry.meta:
+            created = datetime.fromisoformat(entry.created.replace("Z", "+00:00"))
+            corrected = (created + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            store.catalog.set_meta(entry.id, clock_offset=round(offset, 1),
+                                   created_corrected=corrected)
+            flagged += 1
+    return flagged
+
+
+@bp.post("/api/clock/set")
+def set_clock():
+    browser = _browser_time()
+    if browser is None:
+        return jsonify(error="send browser_ms: the browser's Date.now()"), 400
+    setter = current_app.config["CLOCK"]
+    correction = setter.set(browser)
+    flagged = flag_recordings(correction)
+    current_app.config["AUDIT"].record("clock set", actor="guider",
+                                       correction=round(correction, 1), recordings=flagged,
+                                       simulated=setter.simulated)
+    return jsonify(correction=round(correction, 1), recordings_flagged=flagged,
+                   simulated=setter.simulated)

@@ -1,0 +1,137 @@
+"""Export for supervision: the guider picks clips and a way to seal them
+(a one-off passphrase shown once, or the supervisor's age recipient), sees
+what will be sent, and downloads one ``.tar.age`` streamed straight from
+the sealed clips. Each export is audited: what, when, to which recipient.
+"""
+
+import hashlib
+import logging
+import queue
+import secrets
+import threading
+from datetime import date
+
+from flask import (Blueprint, abort, current_app, g, render_template, request, session,
+                   stream_with_context)
+
+from appliance import age
+from appliance import passphrase as passphrases
+from appliance.errors import ExportError, VigboxError
+from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, check_clips, export_clips,
+                              export_names, parse_recipient)
+from appliance.intervention import InterventionRecord
+
+from .auth import csrf_token
+from .clips import clip_view
+
+bp = Blueprint("export", __name__)
+log = logging.getLogger("vigbox.web.export")
+BLOCK = 1 << 16
+MAX_PENDING = 4
+
+
+class _QueueWriter:
+    """A file-like end of a pipe from the archive thread to the response."""
+
+    def __init__(self):
+        self.queue: queue.Queue = queue.Queue(maxsize=32)
+
+    def write(self, data) -> int:
+        # the writer reuses its buffer: copy. A browser that went away stops
+        # taking blocks: give up rather than hold the identity forever
+        self.queue.put(bytes(data), timeout=120)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _clips() -> list[dict]:
+    store = current_app.config["STORE"]
+    cycles = {e.id: e.meta.get("cycle", 1) for e in store.catalog.list("recording")}
+    return [{**clip_view(o.entry), "cycle": cycles.get(o.entry.parent, 1)}
+            for o in store.list("clip") if o.entry.state == "sealed"]
+
+
+def _scope() -> list[str]:
+    record = InterventionRecord(current_app.config["STORE"].catalog)
+    return record.row()["consent_scope"] if record.exists() else []
+
+
+@bp.get("/export")
+def export_form(error: str | None = None, status: int = 200):
+    return render_template("export.html", csrf=csrf_token(), clips=_clips(), error=error,
+                           supervision="supervision" in _scope()), status
+
+
+def _recipient(form):
+    """(recipient or None, passphrase to show or None, audit label)."""
+    mode = form.get("mode")
+    if mode == "passphrase":
+        phrase = passphrases.generate()
+        return age.ScryptRecipient(phrase, EXPORT_WORK_FACTOR), phrase, "one-off passphrase"
+    if mode == "recipient":
+        recipient = parse_recipient(form.get("recipient", ""))
+        digest = hashlib.sha256(str(recipient).encode()).hexdigest()[:16]
+        return recipient, None, f"recipient sha256:{digest}"
+    if mode == "plain" and form.get("override") == "yes" and "supervision" in _scope():
+        return None, None, "PLAIN (override)"
+    raise ExportError("choose how to seal the export (a plain export needs the consent "
+                      "to cover supervision, and the override ticked)")
+
+
+@bp.post("/export")
+def prepare():
+    """Check the choice; show the passphrase (once) and the download link."""
+    try:
+        entries = check_clips(current_app.config["STORE"], request.form.getlist("clip"))
+        recipient, phrase, label = _recipient(request.form)
+    except ExportError as e:
+        return export_form(str(e), 400)
+    chosen = {c["id"]: c for c in _clips()}
+    described = [{**chosen[e.id], "n": n} for n, e in enumerate(entries, 1)]
+    token = secrets.token_urlsafe(16)
+    pending = current_app.config.setdefault("EXPORTS", {})
+    while len(pending) >= MAX_PENDING:
+        pending.pop(next(iter(pending)))
+    pending[token] = {"entries": entries, "names": export_names(described),
+                      "recipient": recipient, "label": label, "session": session.get("key")}
+    return render_template("export_ready.html", csrf=csrf_token(), token=token,
+                           passphrase=phrase, label=label, clips=described,
+                           plain=recipient is None)
+
+
+@bp.get("/export/<token>")
+def download(token: str):
+    """The archive, once: streamed as it is sealed, never stored."""
+    job = current_app.config.get("EXPORTS", {}).get(token)
+    if job is None or job["session"] != session.get("key"):
+        abort(404)
+    del current_app.config["EXPORTS"][token]
+    store, identity, pipe = current_app.config["STORE"], g.identity, _QueueWriter()
+
+    def produce():
+        try:
+            export_clips(store, identity, job["entries"], job["names"], pipe,
+                         recipient=job["recipient"])
+        except (VigboxError, queue.Full) as e:  # a cut-short archive fails to open: said
+            log.warning("export stopped: %s", e.__class__.__name__)
+        finally:
+            try:
+                pipe.queue.put(None, timeout=120)
+            except queue.Full:
+                pass
+
+    threading.Thread(target=produce, name="export", daemon=True).start()
+    current_app.config["AUDIT"].record("exported", actor="guider", clips=len(job["entries"]),
+                                       to=job["label"])
+
+    def chunks():
+        while (block := pipe.queue.get()) is not None:
+            yield block
+
+    suffix = ".tar" if job["recipient"] is None else ARCHIVE_SUFFIX
+    name = f"vigbox-supervision-{date.today().isoformat()}{suffix}"
+    return current_app.response_class(
+        stream_with_context(chunks()), mimetype="application/octet-stream",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'})

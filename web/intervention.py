@@ -1,0 +1,105 @@
+"""The intervention at a glance: goals and their scaling over the cycles
+(a chart drawn on the server, no script), what each cycle holds, the
+retention deadline, and the actions that move it on: rescale, next
+cycle, end, the evaluation summary."""
+
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+
+from appliance.evaluation import render_summary_html, summarise, write_summary
+from appliance.errors import InterventionError
+from appliance.intervention import InterventionRecord
+from appliance.wipe.html import STYLE_HASH
+
+from .auth import csrf_token
+
+bp = Blueprint("intervention", __name__)
+CHART_W, CHART_H, PAD = 320, 160, 20
+
+
+def _record() -> InterventionRecord:
+    return InterventionRecord(current_app.config["STORE"].catalog)
+
+
+def _audit(event: str, **fields) -> None:
+    current_app.config["AUDIT"].record(event, actor="guider", **fields)
+
+
+def chart_points(points: list[dict], cycles: int, key: str) -> str:
+    """SVG polyline points of one goal's scaling: x by cycle, y by 1-10."""
+    step = (CHART_W - 2 * PAD) / max(cycles, 1)
+    return " ".join(f"{PAD + p['cycle'] * step:.0f},"
+                    f"{CHART_H - PAD - (p[key] - 1) * (CHART_H - 2 * PAD) / 9:.0f}"
+                    for p in points)
+
+
+def _goals(record: InterventionRecord) -> list[dict]:
+    store, cycles = current_app.config["STORE"], record.current_cycle()
+    goals = []
+    for goal, points in record.scalings().items():
+        sealed = store.catalog.get_sealed_text(f"goal-{goal}", "text")
+        goals.append({"goal": goal, "points": points,
+                      "text": store.unseal_text(sealed, g.identity) if sealed else "",
+                      "now_line": chart_points(points, cycles, "now"),
+                      "want_line": chart_points(points, cycles, "want"),
+                      "latest": points[-1]})
+    return goals
+
+
+def _texts(record: InterventionRecord) -> dict:
+    store = current_app.config["STORE"]
+    return {name: store.unseal_text(record.text(name), g.identity) if record.text(name) else ""
+            for name in ("guider", "question", "consent_by")}
+
+
+@bp.get("/intervention")
+def overview():
+    record = _record()
+    if not record.exists():  # keys made by `vigbox intervention new`, no record: say so
+        return render_template("intervention.html", csrf=csrf_token(), record=None)
+    return render_template(
+        "intervention.html", csrf=csrf_token(), record=record.row(), goals=_goals(record),
+        texts=_texts(record), summary=summarise(current_app.config["STORE"], "page"),
+        retention=record.retention(), chart=(CHART_W, CHART_H, PAD))
+
+
+@bp.post("/intervention/scale")
+def scale():
+    record = _record()
+    cycle = record.current_cycle()
+    for goal in record.goals():
+        now, want = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
+        if now and want:
+            try:
+                now, want = int(now), int(want)
+            except ValueError:
+                raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
+                                        f"not {now!r} and {want!r}") from None
+            record.scale(goal, cycle, now, want)
+    _audit("goals rescaled", cycle=cycle)
+    return redirect(url_for("intervention.overview"))
+
+
+@bp.post("/intervention/cycle")
+def next_cycle():
+    cycle = _record().next_cycle()
+    _audit("cycle started", cycle=cycle)
+    return redirect(url_for("intervention.overview"))
+
+
+@bp.post("/intervention/end")
+def end():
+    ended = _record().end()
+    _audit("intervention ended", on=ended.isoformat())
+    return redirect(url_for("intervention.overview"))
+
+
+@bp.get("/intervention/summary")
+def summary():
+    """The evaluation summary, printable; kept on the box as well."""
+    made = summarise(current_app.config["STORE"], "asked for on the page")
+    write_summary(made, current_app.config["SETTINGS"].evaluations_dir, "latest")
+    _audit("evaluation summary", cycles=len(made["cycles"]))
+    response = current_app.response_class(render_summary_html(made), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src '{STYLE_HASH}'; frame-ancestors 'none'")
+    return response

@@ -1,0 +1,69 @@
+"""The shared review: the cycle's chosen clips, full screen, in review
+order, for the guider and the practitioner to look at together; and what
+the practitioner says, typed by the guider, sealed."""
+
+from datetime import date
+
+from flask import Blueprint, current_app, g, jsonify, render_template, request
+
+from appliance.intervention import InterventionRecord
+
+from .auth import csrf_token
+from .clips import clip_view
+
+bp = Blueprint("review", __name__)
+MAX_REFLECTIONS = 20_000
+PROMPTS = ("What do you notice?", "What were you doing that helped?",
+           "How do you think the child felt just then?", "What would you like to do more of?")
+
+
+def _store():
+    return current_app.config["STORE"]
+
+
+def _owner(cycle: int) -> str:
+    return f"review-{cycle}"
+
+
+def playlist(cycle: int) -> list[dict]:
+    """The clips cut from this cycle's films, in review order."""
+    films = {e.id for e in _store().catalog.list("recording") if e.meta.get("cycle", 1) == cycle}
+    clips = [clip_view(o.entry) for o in _store().list("clip")
+             if o.entry.parent in films and o.entry.state == "sealed"]
+    return sorted(clips, key=lambda c: (c["order"], c["recording"] or "", c["start"] or 0))
+
+
+@bp.get("/review/<int:cycle>")
+def presenter(cycle: int):
+    return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS)
+
+
+@bp.get("/api/review/<int:cycle>")
+def review_json(cycle: int):
+    sealed = _store().catalog.get_sealed_text(_owner(cycle), "reflections")
+    held = {r["cycle"]: r for r in InterventionRecord(_store().catalog).reviews()}
+    return jsonify(cycle=cycle, clips=playlist(cycle), review=held.get(cycle),
+                   reflections=_store().unseal_text(sealed, g.identity) if sealed else "")
+
+
+@bp.post("/api/review/<int:cycle>")
+def save(cycle: int):
+    """The review as held: which clips were shown, for how long, and the
+    practitioner's words (sealed)."""
+    body = request.get_json(silent=True) or {}
+    shown, seconds = body.get("clips", []), body.get("seconds", 0)
+    reflections = body.get("reflections", "")
+    known = {c["id"] for c in playlist(cycle)}
+    if not (isinstance(shown, list) and set(shown) <= known and isinstance(seconds, int)
+            and 0 <= seconds < 86_400 and isinstance(reflections, str)
+            and len(reflections) <= MAX_REFLECTIONS):
+        return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
+                             f"and at most {MAX_REFLECTIONS} characters of reflections"), 400
+    record = InterventionRecord(_store().catalog)
+    record.review(cycle, held=date.today(), clips=shown, seconds=seconds)
+    record.time_spent("review", seconds)
+    _store().catalog.put_sealed_text(_owner(cycle), "reflections",
+                                     _store().seal_text(reflections))
+    current_app.config["AUDIT"].record("shared review", actor="guider", cycle=cycle,
+                                       clips=len(shown), seconds=seconds)
+    return jsonify(saved=True, cycle=cycle)

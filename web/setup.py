@@ -1,0 +1,92 @@
+"""Setting up an intervention: the first page of a box that holds none
+(after a wipe, or new). A pseudonymous label, the practitioner's role,
+the helping question, one to three goals scaled 1-10, the consent record,
+and the passphrase. Nothing is made until every answer is valid.
+
+Open without unlocking, as there is nothing to unlock, and only then.
+"""
+
+from datetime import date
+
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+
+from appliance import passphrase as passphrases
+from appliance.errors import InterventionError, PassphraseError
+from appliance.intervention import (DEFAULT_RETENTION_DAYS, ROLES, SCOPES, Consent,
+                                    InterventionRecord, check_setup)
+
+from .auth import csrf_token, start_session
+
+bp = Blueprint("setup", __name__)
+MAX_TEXT = 500
+
+
+def _form(error: str | None = None, status: int = 200, values=None):
+    return render_template("setup.html", csrf=csrf_token(), error=error, roles=ROLES,
+                           scopes=SCOPES, retention=DEFAULT_RETENTION_DAYS,
+                           suggestion=passphrases.generate(), values=values or {},
+                           today=date.today().isoformat()), status
+
+
+def _number(name: str) -> int:
+    try:
+        return int(request.form.get(name, ""))
+    except ValueError:
+        raise InterventionError(f"{name}: a whole number 1-10") from None
+
+
+def _answers() -> dict:
+    """The form, checked: InterventionError or PassphraseError if not."""
+    form = request.form
+    goals = [(form.get(f"goal{n}", "").strip(), _number(f"now{n}"), _number(f"want{n}"))
+             for n in (1, 2, 3) if form.get(f"goal{n}", "").strip()]
+    label = check_setup(form.get("label", ""), form.get("role", ""), goals)
+    texts = {name: form.get(name, "").strip() for name in ("guider", "question", "consent_by")}
+    if not all(texts.values()) or any(len(t) > MAX_TEXT for t in texts.values()):
+        raise InterventionError("the guider, the helping question and who consented "
+                                f"are needed (at most {MAX_TEXT} characters each)")
+    try:
+        given = date.fromisoformat(form.get("consent_date", ""))
+        days = int(form.get("retention_days", DEFAULT_RETENTION_DAYS))
+    except ValueError:
+        raise InterventionError("the consent needs a date and a retention in days") from None
+    consent = Consent(given, frozenset(form.getlist("scope")), days)
+    phrase = form.get("passphrase", "")
+    if phrase != form.get("passphrase2", ""):
+        raise PassphraseError("the two passphrases differ")
+    passphrases.check_strength(phrase, (label, *texts.values()))
+    return {"label": label, "role": form["role"], "goals": goals, "texts": texts,
+            "consent": consent, "passphrase": phrase}
+
+
+@bp.get("/setup")
+def setup_form():
+    if current_app.config["STORE"].keys.exists():
+        return redirect(url_for("auth.unlock"))
+    return _form()
+
+
+@bp.post("/setup")
+def setup_submit():
+    config = current_app.config
+    store = config["STORE"]
+    if store.keys.exists():
+        return redirect(url_for("auth.unlock"))
+    try:
+        answers = _answers()
+    except (InterventionError, PassphraseError) as e:
+        values = {k: v for k, v in request.form.items() if "passphrase" not in k}
+        return _form(str(e), 400, values)
+    recipient = store.keys.create(answers["passphrase"],
+                                  work_factor=config["SETTINGS"].scrypt_work_factor)
+    identity = store.keys.unlock(answers["passphrase"])
+    record = InterventionRecord(store.catalog)
+    record.begin(label=answers["label"], role=answers["role"], consent=answers["consent"],
+                 goals=answers["goals"], seal=store.seal_text)
+    for name, text in answers["texts"].items():
+        record.put_text(name, store.seal_text(text))
+    config["AUDIT"].record("intervention created", actor="guider", recipient=str(recipient),
+                           goals=len(answers["goals"]),
+                           scope=",".join(sorted(answers["consent"].scope)))
+    start_session(identity)
+    return redirect(url_for("intervention.overview"))
