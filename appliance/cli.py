@@ -143,10 +143,11 @@ def cmd_ls(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from .cli_audit import add_audit_parser, add_certificate_parser
+    from .cli_audit import add_audit_parser, add_certificate_parser, add_label_parser
     from .cli_intervention import add_intervention_parser
     from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
+    from .cli_store import add_store_parser
     from .cli_wipe import add_wipe_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
@@ -184,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_recover_parser(sub)
     add_run_parser(sub)
     add_wipe_parser(sub)
+    add_store_parser(sub)
+    add_label_parser(sub)
     return parser
 
 

@@ -22,6 +22,26 @@ def cmd_checkpoint(args) -> int:
     return 0
 
 
+def cmd_label(args) -> int:
+    """The printable label (SVG): hotspot QR code, address, device key fingerprint."""
+    from .label import label_svg
+    log = AuditLog(args.settings.audit_dir)  # makes the device key on first use
+    passphrase = Path(args.passphrase_file).read_text().strip()
+    svg = label_svg(ssid=args.ssid, passphrase=passphrase, url=args.url,
+                    fingerprint=fingerprint(log.public_key))
+    Path(args.out).write_text(svg) if args.out else sys.stdout.write(svg)
+    return 0
+
+
+def add_label_parser(sub) -> None:
+    label = sub.add_parser("label", help="the box's printable label (SVG)")
+    label.add_argument("--ssid", required=True)
+    label.add_argument("--passphrase-file", required=True, help="the hotspot's passphrase")
+    label.add_argument("--url", default="http://vigbox.local/")
+    label.add_argument("--out", help="write here (default: stdout)")
+    label.set_defaults(func=cmd_label)
+
+
 def add_audit_parser(sub) -> None:
     audit = sub.add_parser("audit", help="the tamper-evident audit log")
     commands = audit.add_subparsers(dest="audit_command", required=True)

@@ -8,7 +8,9 @@ synthetic source and the button sits on gpiozero's mock pins.
 """
 
 import logging
+import os
 import signal
+import socket
 import threading
 
 from .errors import ConfigError
@@ -27,12 +29,13 @@ def make_recorder_service(settings, simulate: bool):
     from .capture import make_source
     from .capture.service import RecorderService
     pin_factory = None
-    if simulate:
+    if simulate or settings.gpio == "mock":  # no GPIO here (a PC, the test VM)
         from gpiozero.pins.mock import MockFactory
         pin_factory = MockFactory()
     source = make_source(settings, "synthetic" if simulate else None)
-    return RecorderService(settings, source, pin_factory=pin_factory,
-                           require_mount=not simulate)
+    # the footage must land on the mounted volume, never on the bare card
+    mapped = bool(settings.luks_device) and settings.luks_mapped
+    return RecorderService(settings, source, pin_factory=pin_factory, require_mount=mapped)
 
 
 def serve_web(settings, listen: str | None, simulate: bool) -> None:
@@ -42,13 +45,25 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
     from .capture.control import RecorderClient
     from .store import Store
 
-    host, port = parse_listen(listen or settings.listen)
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
     app = create_app({"SETTINGS": settings, "STORE": store,
                       "RECORDER": RecorderClient(settings.control_socket)})
     mode = "simulation" if simulate else "device"
+    sockets = activated_sockets()
+    if sockets:  # systemd holds port 80: the web needs no capability to serve it
+        log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
+        waitress.serve(app, sockets=sockets, threads=8, ident="vigbox")
+        return
+    host, port = parse_listen(listen or settings.listen)
     log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)
     waitress.serve(app, host=host, port=port, threads=8, ident="vigbox")
+
+
+def activated_sockets(environ=os.environ) -> list[socket.socket]:
+    """Listening sockets systemd passed in (sd_listen_fds(3)), if any."""
+    if environ.get("LISTEN_PID") != str(os.getpid()) or not environ.get("LISTEN_FDS", "").isdigit():
+        return []
+    return [socket.socket(fileno=fd) for fd in range(3, 3 + int(environ["LISTEN_FDS"]))]
 
 
 def _simulating(args) -> bool:
@@ -91,7 +106,9 @@ def cmd_run(args) -> int:
 def cmd_clock_helper(args) -> int:
     """Serve clock-setting requests on the socket (CAP_SYS_TIME only)."""
     from .clock_helper import ClockHelper
-    helper = ClockHelper(args.settings.clock_socket)
+    sockets = activated_sockets()
+    helper = ClockHelper(args.settings.clock_socket,
+                         fileno=sockets[0].detach() if sockets else None)
     log.info("clock helper on %s", args.settings.clock_socket)
     try:
         helper.serve_forever()

@@ -13,6 +13,10 @@ from .capture.control import RecorderClient
 from .errors import WipeError
 from .store import Store
 from .wipe import REASONS, WipeRequest, intervention_code, wipe_for
+from .wipe.procedure import SystemdServices
+
+# what holds the store on the device: stopped for the erase, started after
+DEVICE_UNITS = ["vigbox-web.socket", "vigbox-web.service", "vigbox-recorder.service"]
 
 def _ask(prompt: str) -> str:
     print(prompt, end="", file=sys.stderr, flush=True)
@@ -38,9 +42,14 @@ def _request(args, store: Store) -> WipeRequest:
 def cmd_wipe(args) -> int:
     settings = args.settings
     store = Store(settings.store_dir)
+    on_device = bool(settings.luks_device) and settings.luks_mapped and not settings.simulate
     wipe = wipe_for(settings, store, AuditLog(settings.audit_dir),
-                    recorder=RecorderClient(settings.control_socket, timeout=60))
+                    recorder=RecorderClient(settings.control_socket, timeout=60),
+                    services=SystemdServices(DEVICE_UNITS) if on_device else None)
     pending = wipe.pending()
+    if args.resume_only and not pending:
+        print("no wipe under way: nothing to resume", file=sys.stderr)
+        return 0
     done = sorted(settings.certificates_dir.glob("*.json"))
     if not pending and not args.again and done and not store.keys.exists() \
             and not any(store.objects_dir.iterdir()):
@@ -53,7 +62,14 @@ def cmd_wipe(args) -> int:
     if pending:
         print(f"resuming wipe {pending['id']} after: {', '.join(pending['done']) or 'its start'}",
               file=sys.stderr)
-    certificate = wipe.run(None if pending else _request(args, store))
+    try:
+        certificate = wipe.run(None if pending else _request(args, store),
+                               wait=args.resume_only)
+    except WipeError:
+        if args.resume_only and not wipe.pending():
+            print("another wipe finished it meanwhile", file=sys.stderr)
+            return 0
+        raise
     print(f"wiped and verified; certificate: {certificate}", file=sys.stderr)
     print(f"printable: {certificate.with_suffix('.html')}", file=sys.stderr)
     print(certificate)
@@ -67,6 +83,8 @@ def add_wipe_parser(sub) -> None:
     wipe.add_argument("--role", help="their role")
     wipe.add_argument("--reason", choices=REASONS, default=REASONS[0])
     wipe.add_argument("--yes", action="store_true", help="no typed confirmation")
+    wipe.add_argument("--resume-only", action="store_true",
+                      help="finish a wipe that has begun, if any (vigbox-wipe.service)")
     wipe.add_argument("--again", action="store_true",
                       help="wipe and certify even a box that holds nothing")
     wipe.set_defaults(func=cmd_wipe)

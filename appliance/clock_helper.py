@@ -10,6 +10,7 @@ False
 
 import json
 import logging
+import socket
 import socketserver
 import time
 from pathlib import Path
@@ -47,8 +48,16 @@ class _Handler(socketserver.StreamRequestHandler):
 
 
 class ClockHelper(socketserver.UnixStreamServer):
-    def __init__(self, path: Path, *, settime=set_system_clock):
+    """Serves on ``path``, or on the listening socket systemd passed in
+    (``fileno``: the unit's socket owns the path and its permissions)."""
+
+    def __init__(self, path: Path, *, settime=set_system_clock, fileno: int | None = None):
         self.path, self.settime = Path(path), settime
+        if fileno is not None:
+            super().__init__(str(self.path), _Handler, bind_and_activate=False)
+            self.socket.close()
+            self.socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM, fileno=fileno)
+            return
         self.path.unlink(missing_ok=True)
         super().__init__(str(self.path), _Handler)
         self.path.chmod(0o660)  # the web's group may ask

@@ -46,6 +46,7 @@ class Settings:
     audio_device: str = "default"      # an ALSA device, e.g. "plughw:CARD=Device"
     max_recording_seconds: int = 1800
     reserve_mib: int = 64
+    gpio: str = "auto"                 # auto | mock (a machine without GPIO: the test VM)
     button_pin: int = 17
     led_pin: int = 27
     hold_seconds: float = 2.0

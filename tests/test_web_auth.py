@@ -32,7 +32,8 @@ def protected_routes():
 
 
 @pytest.mark.parametrize("path, method", protected_routes())
-def test_every_route_needs_an_unlocked_session(client, path, method):
+def test_every_route_needs_an_unlocked_session(intervention, client, path, method):
+    """With an intervention on the box, nothing opens without the unlock."""
     client.get("/unlock")
     headers = {"X-CSRF-Token": csrf_of(client)}
     response = client.open(path, method=method, headers=headers)

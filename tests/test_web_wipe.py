@@ -77,8 +77,6 @@ def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
     assert verify(settings.audit_dir).size == len(events)
     # the wiping session sees its certificate and nothing else
     assert client.get("/").status_code == 302
-    other = app.test_client()
-    assert other.get(response.location).location.endswith("/unlock")
 
 
 def test_after_the_wipe_the_box_offers_no_unlock(filmed):
@@ -152,3 +150,33 @@ def test_consent_withdrawn_takes_one_confirmation(filmed):
     response = client.post("/wipe/withdrawn", data={**form, "confirm": "yes"})
     fields = verify_certificate(client.get(response.location + ".json").get_data(as_text=True))
     assert fields["reason"] == "consent withdrawn" and store.list() == []
+
+
+def test_an_empty_box_shows_its_last_certificate_to_anyone(filmed, app):
+    """What is handed over with the box: the next guider, or whoever
+    receives it, sees the certificate of the wipe before them."""
+    client, store = filmed
+    location = wipe(client, store).location
+    stranger = app.test_client()
+    page = stranger.get("/unlock").get_data(as_text=True)
+    assert 'id="last-certificate"' in page and location.rsplit("/", 1)[1] in page
+    assert stranger.get(location).status_code == 200
+    assert stranger.get("/").location.endswith("/unlock"), "and nothing else"
+
+
+def test_on_the_device_the_page_begins_the_wipe_and_root_finishes_it(filmed, app, settings):
+    """The page may not erase a volume: it begins (recording held, nothing
+    unlockable) and vigbox-wipe.service's ``vigbox wipe --resume-only`` ends it."""
+    from appliance.wipe import wipe_pending
+    from test_cli_wipe import vigbox
+    client, store = filmed
+    app.config["WIPE_HANDOFF"] = True
+    page = wipe(client, store)
+    assert page.status_code == 200 and b"The box is wiping" in page.data
+    assert wipe_pending(settings.wipe_dir) and len(store.list()) == 2
+    assert client.get("/").location.endswith("/unlock")
+    done = vigbox("wipe", "--resume-only", home=settings.home)
+    assert done.returncode == 0, done.stderr
+    assert store.follow() and store.list() == [] and not store.keys.exists()
+    again = vigbox("wipe", "--resume-only", home=settings.home)
+    assert again.returncode == 0 and b"nothing to resume" in again.stderr

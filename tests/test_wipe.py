@@ -273,7 +273,7 @@ def _cut_at_tool(settings, store_root, calls):
     """In a child: the wipe, its power cut after ``calls`` cryptsetup-or-
     other tool runs (in the middle of the volume's erase)."""
     from appliance.wipe import Wipe, LuksVolume
-    from appliance.wipe.volume import run_tool
+    from appliance.volume import run_tool
     count = [0]
 
     def run(argv):

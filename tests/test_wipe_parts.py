@@ -4,7 +4,7 @@ another process."""
 
 from appliance.store import Store
 from appliance.wipe.device import device_description
-from appliance.wipe.volume import (
+from appliance.volume import (
     ADIANTUM_CIPHER,
     AES_CIPHER,
     discard_command,

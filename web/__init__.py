@@ -104,6 +104,10 @@ def create_app(config: dict | None = None) -> Flask:
                       SECRET_KEY=secrets.token_bytes(32))
     app.config.update(config or {})
     _services(app)
+    settings = app.config["SETTINGS"]
+    # on the device the erase needs root: the page begins it, a unit finishes it
+    app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
+                          and not settings.simulate)
 
     from . import (auth, clips, clock, export, intervention, library, marks, media, player,
                    review, setup, status, stills, wipe)

@@ -58,6 +58,15 @@ def end_session() -> None:
     session.clear()
 
 
+def _handed_over() -> bool:
+    """Certificates are open to the session that wiped, and to anyone once
+    the box holds no intervention (they are what is handed over)."""
+    config = current_app.config
+    if "certificate" in session:
+        return session["certificate"] == (request.view_args or {}).get("cert_id")
+    return not config["STORE"].keys.exists() and not wipe_pending(config["SETTINGS"].wipe_dir)
+
+
 def guard():
     """Runs before every request: CSRF on changes, unlock on everything."""
     if request.method not in SAFE_METHODS:
@@ -66,8 +75,7 @@ def guard():
             abort(403, "missing or wrong CSRF token")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
-    if (request.endpoint in HANDOVER_ENDPOINTS and "certificate" in session
-            and session["certificate"] == (request.view_args or {}).get("cert_id")):
+    if request.endpoint in HANDOVER_ENDPOINTS and _handed_over():
         return None
     keyring = current_app.config["KEYRING"]
     key = session.get("key")
@@ -107,9 +115,11 @@ def unlock():
 
 def _unlock_page(error: str | None, status: int = 200):
     config = current_app.config
+    from .wipe import latest_certificate
     return render_template("unlock.html", csrf=csrf_token(), error=error,
                            intervention=config["STORE"].keys.exists(),
-                           wiping=wipe_pending(config["SETTINGS"].wipe_dir)), status
+                           wiping=wipe_pending(config["SETTINGS"].wipe_dir),
+                           certificate=latest_certificate()), status
 
 
 @bp.post("/unlock")

@@ -55,6 +55,12 @@ def _run(wipe_request: WipeRequest | None):
         raise WipeError("a clip cut did not stop: try the wipe again")
     wipe = wipe_for(config["SETTINGS"], config["STORE"], config["AUDIT"],
                     recorder=config.get("RECORDER"), keyring=config["KEYRING"])
+    if config.get("WIPE_HANDOFF") and wipe_request is not None:
+        # the device: this process may not erase a volume; vigbox-wipe.path
+        # sees the wipe begun and runs it as root, stopping this page too
+        wipe.begin(wipe_request)
+        session.clear()
+        return render_template("wiping.html")
     certificate = wipe.run(wipe_request)
     session.clear()  # nothing left to unlock; only the certificate to show
     session["certificate"] = certificate.stem
@@ -101,6 +107,12 @@ def resume():
     if not wipe_pending(current_app.config["SETTINGS"].wipe_dir):
         return redirect(url_for("auth.unlock"))
     return _run(None)
+
+
+def latest_certificate() -> str | None:
+    """The id of the newest certificate (shown on an empty box's page)."""
+    found = sorted(current_app.config["SETTINGS"].certificates_dir.glob("*.json"))
+    return found[-1].stem if found else None
 
 
 def _certificate_path(cert_id: str):

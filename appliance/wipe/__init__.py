@@ -8,7 +8,7 @@ intervention's footage, verified, with a signed certificate.
 """
 
 from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
-from .volume import FolderVolume, LuksVolume
+from ..volume import FolderVolume, LuksVolume
 
 
 def volume_for(settings) -> FolderVolume | LuksVolume:

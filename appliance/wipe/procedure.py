@@ -9,12 +9,14 @@ recorded from the moment a wipe begins until the handover.
 It needs no passphrase: a forgotten one must not keep footage alive.
 """
 
+import fcntl
 import json
 import logging
 import os
 import re
 import secrets
 import shutil
+import subprocess
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -27,11 +29,41 @@ from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_i
 
 log = logging.getLogger("vigbox.wipe")
 STATE_FILE = "state.json"
+LOCK_FILE = "lock"
 STEPS = ("stop recorder", "evaluation summary", "inventory", "destroy identity", "delete objects",
          "erase volume", "verify", "certificate", "handover")
 CODE_LENGTH = 6
 WIPE_ID = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{8}")
 REASONS = ("end of intervention", "consent withdrawn", "retention limit reached")
+
+
+def give_to_owner(root: Path, *, owner_of: Path | None = None) -> None:
+    """As root (the device's wipe), hand what was made under ``root`` to
+    whoever owns ``owner_of`` (default ``root``): the services' user."""
+    if os.geteuid() != 0:
+        return
+    owner = (owner_of or root).stat()
+    for path in [root, *root.rglob("*")]:
+        os.chown(path, owner.st_uid, owner.st_gid, follow_symlinks=False)
+
+
+class SystemdServices:
+    """The units that use the store, stopped for the erase (unmounting
+    needs it) and started again at the handover."""
+
+    def __init__(self, units: list[str]):
+        self.units = units
+
+    def _systemctl(self, verb: str) -> None:
+        done = subprocess.run(["systemctl", verb, *self.units], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise WipeError(f"systemctl {verb} failed: {done.stderr.strip()[:200]}")
+
+    def stop(self) -> None:
+        self._systemctl("stop")
+
+    def start(self) -> None:
+        self._systemctl("start")
 
 
 def intervention_code(recipient: str | None) -> str:
@@ -67,19 +99,20 @@ class Wipe:
     """``Wipe(store, volume, audit, wipe_dir=…, certificates_dir=…).run(request)``
 
     ``recorder``: something with ``status()`` and ``stop()`` (the control
-    socket's client); ``keyring``: the web's unlocked identities, cleared
-    with the key files; ``search``: folders where no key may remain;
+    socket's client); ``services``: on the device, the units to stop for
+    the erase and start at the handover; ``keyring``: the web's unlocked
+    identities, cleared with the key files; ``search``: folders where no key may remain;
     ``on_step(step, phase)`` is called before each step's work and after
     it (before it is recorded as done): where tests cut the power."""
 
     def __init__(self, store: Store, volume, audit: AuditLog, *, wipe_dir: Path,
                  certificates_dir: Path, evaluations_dir: Path | None = None,
-                 recorder=None, keyring=None,
+                 recorder=None, keyring=None, services=None,
                  search: list[Path] = (), on_step=None, device_root: Path = Path("/")):
         self.store, self.volume, self.audit = store, volume, audit
         self.wipe_dir, self.certificates_dir = Path(wipe_dir), Path(certificates_dir)
         self.evaluations_dir = evaluations_dir
-        self.recorder, self.keyring = recorder, keyring
+        self.recorder, self.keyring, self.services = recorder, keyring, services
         # taken now: once the wipe has begun, the page drops its identities
         self._held = keyring.identities() if keyring is not None else []
         self.search = [store.root, *search]
@@ -106,8 +139,43 @@ class Wipe:
                             "stays held; check it, or remove it and start the wipe again")
         return state
 
-    def run(self, request: WipeRequest | None = None) -> Path:
-        """Begin (or resume) and finish the wipe; return the certificate's path."""
+    def begin(self, request: WipeRequest) -> str:
+        """Only begin: hold the recorder and leave the rest to a privileged
+        ``vigbox wipe`` (on the device, the page has no right to erase a
+        volume; vigbox-wipe.path starts it). Return the wipe's id."""
+        pending = self.pending()
+        try:
+            return pending["id"] if pending else self._begin(request)["id"]
+        finally:
+            self._give_back()
+
+    def run(self, request: WipeRequest | None = None, *, wait: bool = False) -> Path:
+        """Begin (or resume) and finish the wipe; return the certificate's
+        path. One at a time: another one running is an error, or with
+        ``wait`` is waited for (and then this one resumes what is left)."""
+        ensure_private_dir(self.wipe_dir)
+        with open(self.wipe_dir / LOCK_FILE, "a") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise WipeError("another wipe of this box is running now") from None
+            try:
+                if wait and request is None and not self.pending():
+                    raise WipeError("the wipe waited for finished it: nothing left to do")
+                return self._run(request)
+            finally:
+                self._give_back()
+
+    def _give_back(self) -> None:
+        """As root: the folders a wipe wrote outside the store go back to
+        the box's user (the page reads the certificates, appends to the log)."""
+        home = self.wipe_dir.parent
+        for folder in (self.wipe_dir, self.certificates_dir, self.evaluations_dir,
+                       self.audit.directory):
+            if folder is not None and Path(folder).exists():
+                give_to_owner(Path(folder), owner_of=home)
+
+    def _run(self, request: WipeRequest | None) -> Path:
         self.state = self.pending() or self._begin(request)
         request = self.state["request"]
         if request["reason"] == "consent withdrawn":
@@ -167,6 +235,9 @@ class Wipe:
             self.state["recorder"] = f"not answering ({e})"
             return
         self.state["recorder"] = f"stopped recording {stopped}" if stopped else "idle"
+        if self.services is not None:  # on the device: nothing may hold the volume
+            self.services.stop()
+            self.state["recorder"] += "; services stopped"
 
     def _evaluation_summary(self) -> None:
         """Kept after the wipe and handed over with the certificate."""
@@ -218,6 +289,7 @@ class Wipe:
         progress = self.state.setdefault("erase progress", {})
         self.state["erased"] = self.volume.erase(progress, self._save)
         self.store.reopen()  # the new, empty store
+        give_to_owner(self.store.root)
         self._log_once("volume erased", luks=self.state["erased"].get("luks") is not None)
 
     def _verify(self) -> None:
@@ -270,3 +342,5 @@ class Wipe:
         self.state_path.unlink(missing_ok=True)
         fsync_dir(self.wipe_dir)
         os.sync()
+        if self.services is not None:
+            self.services.start()

@@ -1,6 +1,7 @@
-"""The store's volume, as the wipe sees it: a LUKS2 volume whose keyslots
-are erased and which is re-created with a new key, or (in simulation) a
-plain folder, which the certificate then says it was.
+"""The store's volume: a LUKS2 volume, made at provisioning, opened and
+mounted at boot, and at the wipe erased (every keyslot) and made anew
+with a new key; or, in simulation, a plain folder, which the wipe's
+certificate then says it was.
 
 cryptsetup command lines are built by pure functions and tested as lists:
 
@@ -16,8 +17,8 @@ import stat
 import subprocess
 from pathlib import Path
 
-from ..errors import WipeError
-from ..fsutil import atomic_write_bytes
+from .errors import WipeError
+from .fsutil import atomic_write_bytes
 
 LABEL = "vigbox-store"
 KEY_BYTES = 64
@@ -178,6 +179,10 @@ class LuksVolume:
         a re-run after a power cut anywhere goes on from there; the erase
         of the old header is never skipped unless it was recorded."""
         if self.mapped:
+            if "owner" not in progress and os.path.ismount(self.mount_point):
+                info = os.stat(self.mount_point)  # the services' user, to give it back
+                progress["owner"] = [info.st_uid, info.st_gid]
+                save()
             self._close()
         if "keyslots_after_erase" not in progress:
             if not self.is_luks():
@@ -203,6 +208,42 @@ class LuksVolume:
             self._open(progress, save)
         return {"luks": dict(progress)}
 
+    def create(self, *, size: int | None = None) -> str:
+        """Provisioning: a new LUKS2 volume with a new key file, its
+        filesystem, mounted. Does nothing to a device that is LUKS already
+        (re-running provisioning must never erase a store); ``size`` makes
+        a container file of that many bytes first."""
+        if size is not None and not os.path.exists(self.device):
+            with open(self.device, "xb") as f:
+                f.truncate(size)  # sparse: blocks are taken as footage arrives
+        if self.is_luks():
+            self.open()
+            return f"kept the LUKS2 volume {self.uuid()} on {self.device}"
+        if not os.path.exists(self.keyfile):
+            atomic_write_bytes(Path(self.keyfile), secrets.token_bytes(KEY_BYTES))
+            os.chmod(self.keyfile, 0o400)
+        cipher = luks_cipher(_read("/proc/cpuinfo"))
+        self.run(luks_format_command(self.device, self.keyfile, cipher))
+        progress = {"new_uuid": self.uuid()}
+        if self.mapped:
+            self._open(progress, lambda: None)
+        return f"made the LUKS2 volume {progress['new_uuid']} ({cipher}) on {self.device}"
+
+    def open(self) -> None:
+        """At boot: open the mapping and mount the store, what is not done."""
+        if not self.mapped:
+            return
+        opened, _, mounted = luks_open_commands(self.device, self.keyfile, self.name,
+                                                str(self.mount_point), new_filesystem=True)
+        if not os.path.exists(f"/dev/mapper/{self.name}"):
+            self.run(opened)
+        if not os.path.ismount(self.mount_point):
+            os.makedirs(self.mount_point, exist_ok=True)
+            self.run(mounted)
+
+    def close(self) -> None:
+        self._close()
+
     def _open(self, progress: dict, save) -> None:
         """Open, make the filesystem (once), mount: what is not done yet."""
         opened, made, mounted = luks_open_commands(self.device, self.keyfile, self.name,
@@ -214,7 +255,11 @@ class LuksVolume:
             progress["filesystem"] = progress["new_uuid"]
             save()
         if not os.path.ismount(self.mount_point):
+            os.makedirs(self.mount_point, exist_ok=True)
             self.run(mounted)
+        if "owner" in progress:
+            os.chown(self.mount_point, *progress["owner"])
+            os.chmod(self.mount_point, 0o700)
 
     def _close(self) -> None:
         """Unmount and close whatever of the old mapping is still there."""

@@ -1,0 +1,43 @@
+"""``vigbox store``: the store's LUKS2 volume on the device: made once at
+provisioning, opened and mounted at boot (vigbox-store.service), closed
+at shutdown. On a plain-folder store (simulation) there is nothing to do."""
+
+import sys
+
+from .errors import ConfigError
+from .volume import LuksVolume
+
+
+def _volume(settings) -> LuksVolume:
+    if not settings.luks_device:
+        raise ConfigError("no luks_device in the settings: the store is a plain folder")
+    return LuksVolume(settings.luks_device, settings.luks_keyfile, name=settings.luks_name,
+                      mount_point=settings.store_dir, mapped=settings.luks_mapped)
+
+
+def cmd_create(args) -> int:
+    size = args.size_mib << 20 if args.size_mib else None
+    print(_volume(args.settings).create(size=size), file=sys.stderr)
+    return 0
+
+
+def cmd_open(args) -> int:
+    _volume(args.settings).open()
+    print(f"store open at {args.settings.store_dir}", file=sys.stderr)
+    return 0
+
+
+def cmd_close(args) -> int:
+    _volume(args.settings).close()
+    print("store closed", file=sys.stderr)
+    return 0
+
+
+def add_store_parser(sub) -> None:
+    store = sub.add_parser("store", help="the store's LUKS2 volume (on the device, as root)")
+    commands = store.add_subparsers(dest="store_command", required=True)
+    create = commands.add_parser("create", help="make the volume once (never erases one)")
+    create.add_argument("--size-mib", type=int, help="make a container file this big first")
+    create.set_defaults(func=cmd_create)
+    commands.add_parser("open", help="open and mount (at boot)").set_defaults(func=cmd_open)
+    commands.add_parser("close", help="unmount and close").set_defaults(func=cmd_close)

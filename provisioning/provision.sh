@@ -1,0 +1,218 @@
+#!/usr/bin/env bash
+# Turn a fresh Raspberry Pi OS Lite (Bookworm or Trixie) into the vigbox
+# appliance. Idempotent: re-running it changes nothing, and every step says
+# what it did or skipped, and why. Run as root from a checkout (or the
+# image's copy) of vigbox:
+#
+#   sudo provisioning/provision.sh
+#
+# Settings (environment):
+#   VIGBOX_STORE_DEVICE   a partition for the LUKS2 store (default: a
+#                         file-backed container, /var/lib/vigbox-store.luks)
+#   VIGBOX_STORE_MIB      the container's size (default 8192)
+#   VIGBOX_WHEELS         a folder of wheels to install from, offline
+#   VIGBOX_COUNTRY        the Wi-Fi country (default GB)
+#   VIGBOX_SOURCE         camera source: picamera on a Pi, synthetic elsewhere
+set -euo pipefail
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+APP=/opt/vigbox
+VENV=$APP/venv
+HOME_DIR=/var/lib/vigbox
+STORE=$HOME_DIR/store
+ETC=/etc/vigbox
+CONTAINER=/var/lib/vigbox-store.luks
+COUNTRY=${VIGBOX_COUNTRY:-GB}
+
+say() { printf 'vigbox provision: %-10s %s\n' "$1" "$2"; }
+is_pi() { grep -qs "Raspberry Pi" /proc/device-tree/model; }
+
+[ "$(id -u)" -eq 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
+
+step_packages() {
+  local wanted=(python3-venv ffmpeg cryptsetup e2fsprogs network-manager iw wireless-regdb
+                util-linux)
+  if is_pi; then wanted+=(python3-picamera2 python3-lgpio); fi
+  local missing=()
+  for p in "${wanted[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+      || missing+=("$p")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    say packages "skipped: all ${#wanted[@]} present"
+  else
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
+    say packages "installed ${missing[*]}"
+  fi
+}
+
+step_app() {
+  local stamp=$APP/.installed from
+  if [ -n "${VIGBOX_WHEELS:-}" ]; then
+    from=$(cd "$VIGBOX_WHEELS" && sha256sum ./*.whl | sha256sum | cut -c1-16)
+  else
+    from=$(cd "$SRC" && find appliance web pyproject.toml -type f -print0 | sort -z \
+      | xargs -0 sha256sum | sha256sum | cut -c1-16)
+  fi
+  if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$from" ]; then
+    say app "skipped: $VENV already holds this version ($from)"; return
+  fi
+  mkdir -p "$APP"
+  # system site packages: picamera2 and lgpio come from apt on a Pi
+  [ -x "$VENV/bin/python" ] || python3 -m venv --system-site-packages "$VENV"
+  if [ -n "${VIGBOX_WHEELS:-}" ]; then
+    "$VENV/bin/pip" install -q --no-index --find-links "$VIGBOX_WHEELS" vigbox
+  else
+    "$VENV/bin/pip" install -q -c "$SRC/constraints.txt" "$SRC"
+  fi
+  echo "$from" > "$stamp"
+  say app "installed vigbox into $VENV ($from)"
+}
+
+step_user() {
+  for group in video audio gpio; do getent group "$group" >/dev/null || groupadd -r "$group"; done
+  if id vigbox >/dev/null 2>&1; then
+    say user "skipped: vigbox exists"
+  else
+    useradd --system --home-dir "$HOME_DIR" --no-create-home --shell /usr/sbin/nologin vigbox
+    say user "made the system user vigbox (its units add video, audio, gpio)"
+  fi
+  install -d -m 0750 -o vigbox -g vigbox "$HOME_DIR"
+}
+
+step_config() {
+  install -d -m 0755 "$ETC"
+  if [ -f "$ETC/config.toml" ]; then say config "skipped: $ETC/config.toml exists"; return; fi
+  local device=${VIGBOX_STORE_DEVICE:-$CONTAINER} source gpio
+  if is_pi; then source=${VIGBOX_SOURCE:-picamera}; gpio=auto
+  else source=${VIGBOX_SOURCE:-synthetic}; gpio=mock; fi
+  cat > "$ETC/config.toml" <<EOF
+# vigbox on this box (written by provisioning/provision.sh)
+home = "$HOME_DIR"
+simulate = false
+source = "$source"
+gpio = "$gpio"
+listen = "0.0.0.0:80"
+luks_device = "$device"
+luks_keyfile = "$ETC/store.key"
+EOF
+  chmod 0644 "$ETC/config.toml"
+  say config "wrote $ETC/config.toml (source $source, store on $device)"
+}
+
+step_store() {
+  if command -v rpi-otp-private-key >/dev/null && rpi-otp-private-key -c >/dev/null 2>&1; then
+    say store "note: this Pi has an OTP private key; deriving the volume key from it is not"
+    say store "      built yet (docs/hardware-checklist.md): a root-only key file is used"
+  fi
+  if [ ! -f "$ETC/store.key" ]; then
+    say store "WARNING: the volume key is a root-only file on this card ($ETC/store.key)."
+    say store "         It makes the wipe a real cryptographic erase; it does not protect a"
+    say store "         stolen card, whose key file travels with it (age's sealing does)."
+  fi
+  local size=()
+  [ -n "${VIGBOX_STORE_DEVICE:-}" ] || size=(--size-mib "${VIGBOX_STORE_MIB:-8192}")
+  VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" store create "${size[@]}" 2>&1 \
+    | sed 's/^/vigbox provision: store      /'
+  chown vigbox:vigbox "$STORE" && chmod 0700 "$STORE"
+}
+
+step_units() {
+  local changed=0
+  for unit in "$SRC"/systemd/*.service "$SRC"/systemd/*.socket "$SRC"/systemd/*.path; do
+    if ! cmp -s "$unit" "/etc/systemd/system/$(basename "$unit")"; then
+      install -m 0644 "$unit" /etc/systemd/system/; changed=1
+    fi
+  done
+  if [ $changed -eq 1 ]; then systemctl daemon-reload; say units "installed the units"
+  else say units "skipped: the units are current"; fi
+  systemctl enable -q vigbox-store.service vigbox-recorder.service vigbox-web.socket \
+    vigbox-web.service vigbox-clock.socket vigbox-wipe.path
+  say units "enabled store, recorder, web (socket on port 80), clock helper, wipe path"
+}
+
+step_device_key() {
+  runuser -u vigbox -- env VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" audit checkpoint \
+    > /dev/null 2>&1
+  say devicekey "$(runuser -u vigbox -- env VIGBOX_CONFIG=$ETC/config.toml \
+    "$VENV/bin/vigbox" audit checkpoint 2>&1 >/dev/null | tail -1)"
+}
+
+step_hotspot() {
+  if ! command -v nmcli >/dev/null || ! systemctl is-active -q NetworkManager; then
+    say hotspot "skipped: NetworkManager is not running"; return
+  fi
+  local wifi
+  wifi=$(nmcli -t -f DEVICE,TYPE device | awk -F: '$2 == "wifi" {print $1; exit}')
+  if [ -z "$wifi" ]; then say hotspot "skipped: no Wi-Fi device"; return; fi
+  iw reg set "$COUNTRY" || true
+  if is_pi && command -v raspi-config >/dev/null; then raspi-config nonint do_wifi_country "$COUNTRY"; fi
+  if nmcli -t -f NAME connection show | grep -qx vigbox-hotspot; then
+    say hotspot "skipped: the connection vigbox-hotspot exists"; return
+  fi
+  local ssid="vigbox-$(cut -c1-4 /etc/machine-id)" psk
+  psk=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+  umask 077; echo "$psk" > "$ETC/hotspot.psk"; echo "$ssid" > "$ETC/hotspot.ssid"; umask 022
+  # PMF off: the Pi's brcmfmac fails to start an access point with it
+  nmcli connection add type wifi ifname "$wifi" con-name vigbox-hotspot autoconnect yes \
+    ssid "$ssid" 802-11-wireless.mode ap 802-11-wireless.band bg \
+    ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv6.method disabled \
+    wifi-sec.key-mgmt wpa-psk wifi-sec.psk "$psk" wifi-sec.proto rsn \
+    wifi-sec.pairwise ccmp wifi-sec.group ccmp wifi-sec.pmf disable >/dev/null
+  install -d /etc/NetworkManager/dnsmasq-shared.d
+  echo "address=/vigbox.local/10.42.0.1" > /etc/NetworkManager/dnsmasq-shared.d/vigbox.conf
+  nmcli connection up vigbox-hotspot >/dev/null || say hotspot "note: not up yet (retries)"
+  say hotspot "made the hotspot $ssid on $wifi (10.42.0.1, http://vigbox.local/)"
+}
+
+step_label() {
+  if [ ! -f "$ETC/hotspot.psk" ]; then say label "skipped: no hotspot yet"; return; fi
+  VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" label --ssid "$(cat "$ETC/hotspot.ssid")" \
+    --passphrase-file "$ETC/hotspot.psk" --url http://vigbox.local/ --out "$ETC/label.svg"
+  chown -R vigbox:vigbox "$HOME_DIR/audit"
+  say label "wrote $ETC/label.svg: print it and stick it on the box"
+}
+
+step_hardening() {
+  if swapon --show --noheadings | grep -q .; then swapoff -a; fi
+  for unit in dphys-swapfile.service systemd-zram-setup@zram0.service; do
+    systemctl mask -q "$unit" 2>/dev/null || true
+  done
+  install -d /etc/systemd/coredump.conf.d /etc/systemd/journald.conf.d /etc/systemd/system.conf.d
+  printf '[Coredump]\nStorage=none\nProcessSizeMax=0\n' > /etc/systemd/coredump.conf.d/vigbox.conf
+  echo "kernel.core_pattern=|/bin/false" > /etc/sysctl.d/50-vigbox-no-core.conf
+  sysctl -q -p /etc/sysctl.d/50-vigbox-no-core.conf || true
+  printf '[Journal]\nSystemMaxUse=64M\nMaxRetentionSec=1month\n' \
+    > /etc/systemd/journald.conf.d/vigbox.conf
+  # the hardware watchdog: a hung box reboots, and the recorder's own
+  # watchdog restarts a stuck recording
+  printf '[Manager]\nRuntimeWatchdogSec=15\nRebootWatchdogSec=2min\n' \
+    > /etc/systemd/system.conf.d/vigbox.conf
+  say hardening "swap off, core dumps off, journal at most 64M, watchdog 15 s"
+}
+
+step_pi_only() {
+  if ! is_pi; then
+    say pi "skipped: not a Raspberry Pi (camera, OTP and config.txt steps are Pi-only)"
+    return
+  fi
+  local config=/boot/firmware/config.txt
+  [ -f $config ] || config=/boot/config.txt
+  if grep -q "^camera_auto_detect=1" $config; then say pi "skipped: camera auto-detect is on"
+  else echo "camera_auto_detect=1" >> $config; say pi "camera auto-detect on ($config)"; fi
+}
+
+step_packages
+step_app
+step_user
+step_config
+step_store
+step_units
+step_device_key
+step_hotspot
+step_label
+step_hardening
+step_pi_only
+systemctl start vigbox-store.service vigbox-recorder.service vigbox-web.socket \
+  vigbox-clock.socket vigbox-wipe.path || say start "note: a unit did not start (journalctl -u 'vigbox-*')"
+say done "the box is provisioned"
