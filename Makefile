@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VIGBOX_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test bench host-packages clean
+.PHONY: demo test test-system bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -25,6 +25,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(PY) -m pytest
+
+# the appliance provisioned and used in a qemu VM (needs root; minutes)
+test-system: $(VENV)/.installed
+	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider tests/system
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

@@ -179,10 +179,6 @@ class LuksVolume:
         a re-run after a power cut anywhere goes on from there; the erase
         of the old header is never skipped unless it was recorded."""
         if self.mapped:
-            if "owner" not in progress and os.path.ismount(self.mount_point):
-                info = os.stat(self.mount_point)  # the services' user, to give it back
-                progress["owner"] = [info.st_uid, info.st_gid]
-                save()
             self._close()
         if "keyslots_after_erase" not in progress:
             if not self.is_luks():
@@ -257,9 +253,11 @@ class LuksVolume:
         if not os.path.ismount(self.mount_point):
             os.makedirs(self.mount_point, exist_ok=True)
             self.run(mounted)
-        if "owner" in progress:
-            os.chown(self.mount_point, *progress["owner"])
-            os.chmod(self.mount_point, 0o700)
+        # the new filesystem's root goes to whoever owns the store's home
+        # (the services' user): root made it
+        home = os.stat(os.path.dirname(os.path.abspath(self.mount_point)))
+        os.chown(self.mount_point, home.st_uid, home.st_gid)
+        os.chmod(self.mount_point, 0o700)
 
     def _close(self) -> None:
         """Unmount and close whatever of the old mapping is still there."""

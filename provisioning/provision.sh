@@ -126,9 +126,12 @@ step_units() {
   done
   if [ $changed -eq 1 ]; then systemctl daemon-reload; say units "installed the units"
   else say units "skipped: the units are current"; fi
-  systemctl enable -q vigbox-store.service vigbox-recorder.service vigbox-web.socket \
-    vigbox-web.service vigbox-clock.socket vigbox-wipe.path
-  say units "enabled store, recorder, web (socket on port 80), clock helper, wipe path"
+  local wanted=(vigbox-store.service vigbox-recorder.service vigbox-web.socket
+                vigbox-web.service vigbox-clock.socket vigbox-wipe.path) off=()
+  for unit in "${wanted[@]}"; do systemctl is-enabled -q "$unit" || off+=("$unit"); done
+  if [ ${#off[@]} -eq 0 ]; then say units "skipped: all ${#wanted[@]} enabled"; return; fi
+  systemctl enable -q "${off[@]}"
+  say units "enabled ${off[*]}"
 }
 
 step_device_key() {

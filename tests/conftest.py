@@ -20,6 +20,10 @@ TEST_WORK_FACTOR = 10
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
 
 
+# the VM system test boots a whole Debian (minutes, root, qemu): it is run
+# by `make test-system`, which sets VIGBOX_SYSTEM=1, not by `make test`
+collect_ignore = [] if os.environ.get("VIGBOX_SYSTEM") else ["system"]
+
 @pytest.fixture
 def settings(tmp_path):
     return load_settings(home=tmp_path / "home", environ={})

@@ -25,8 +25,9 @@ EXPOSURE_TARGETS = {"vigbox-web.service": 2.5, "vigbox-recorder.service": 4.0,
 
 @pytest.fixture(scope="module")
 def unit_root(tmp_path_factory):
-    """A root with this machine's own units and ours, and a stand-in for
-    the installed program (systemd-analyze checks that it is executable)."""
+    """A root with this machine's own units and ours, a stand-in for the
+    installed program, and the tools the units run (systemd-analyze checks
+    that each is executable)."""
     root = tmp_path_factory.mktemp("root")
     shutil.copytree("/usr/lib/systemd/system", root / "usr/lib/systemd/system", symlinks=True)
     (root / "etc/systemd/system").mkdir(parents=True)
@@ -35,6 +36,8 @@ def unit_root(tmp_path_factory):
     program = root / "opt/vigbox/venv/bin/vigbox"
     program.parent.mkdir(parents=True)
     shutil.copy("/bin/true", program)
+    (root / "usr/bin").mkdir(parents=True)
+    shutil.copy("/usr/bin/mountpoint", root / "usr/bin")  # the units' ExecStartPre
     return root
 
 

@@ -289,7 +289,7 @@ class Wipe:
         progress = self.state.setdefault("erase progress", {})
         self.state["erased"] = self.volume.erase(progress, self._save)
         self.store.reopen()  # the new, empty store
-        give_to_owner(self.store.root)
+        give_to_owner(self.store.root, owner_of=self.store.root.parent)
         self._log_once("volume erased", luks=self.state["erased"].get("luks") is not None)
 
     def _verify(self) -> None:

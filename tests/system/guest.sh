@@ -1,0 +1,135 @@
+#!/bin/bash
+# Runs inside the test VM at every boot (vigbox-systemtest.service). The
+# phase comes on the kernel command line (vigbox.phase=…); results go to
+# the second serial port, which the host reads. Each check prints one
+# "STEP name OK|FAIL" line with its output indented below.
+exec >/dev/ttyS1 2>&1
+PHASE=$(sed -n 's/.*vigbox\.phase=\([a-z]*\).*/\1/p' /proc/cmdline)
+export VIGBOX_CONFIG=/etc/vigbox/config.toml
+VIGBOX=/opt/vigbox/venv/bin/vigbox
+PASS=0 FAIL=0
+echo "PHASE $PHASE uptime=$(cut -d' ' -f1 /proc/uptime)s"
+
+step() {  # step NAME COMMAND…: run it, say OK or FAIL, show what it printed
+  local name=$1 out rc; shift
+  out=$("$@" 2>&1); rc=$?
+  printf 'STEP %-34s %s\n' "$name" "$([ $rc -eq 0 ] && echo OK || echo "FAIL rc=$rc")"
+  [ -n "$out" ] && printf '%s\n' "$out" | tail -n 40 | sed 's/^/    | /'
+  if [ $rc -eq 0 ]; then PASS=$((PASS + 1)); else FAIL=$((FAIL + 1)); fi
+  return $rc
+}
+as_vigbox() { runuser -u vigbox -- env VIGBOX_CONFIG=$VIGBOX_CONFIG "$VIGBOX" "$@"; }
+until_true() {  # until_true SECONDS COMMAND…
+  local deadline=$(( $(date +%s) + $1 )); shift
+  until "$@"; do [ "$(date +%s)" -lt $deadline ] || return 1; sleep 1; done
+}
+active() { systemctl is-active "$@"; }
+store_is_dm_crypt() {
+  findmnt -no SOURCE /var/lib/vigbox/store | grep -qx /dev/mapper/vigbox-store &&
+    [ "$(lsblk -no TYPE /dev/mapper/vigbox-store)" = crypt ]
+}
+page_says() { curl -fsS --max-time 20 "http://$1/unlock" | grep -q "$2"; }
+radios() {  # two simulated Wi-Fi radios; the second is the laptop's
+  modprobe mac80211_hwsim radios=2 && until_true 30 ip link show wlan1 >/dev/null &&
+    until_true 30 sh -c 'nmcli -t -f DEVICE device | grep -qx wlan1' &&
+    nmcli device set wlan1 managed no
+}
+
+record_film() { as_vigbox control start && sleep 6 && as_vigbox control stop; }
+recording_is_sealed() {
+  as_vigbox ls --json | python3 -c '
+import json, sys
+rows = [r for r in json.load(sys.stdin) if r["kind"] == "recording"]
+assert len(rows) == 1 and rows[0]["state"] == "sealed", rows
+assert open(rows[0]["path"], "rb").read(21) == b"age-encryption.org/v1"
+print(rows[0]["id"], rows[0]["duration"], "s")'
+}
+store_is_empty() { store_is_dm_crypt && [ -z "$(as_vigbox ls)" ]; }
+
+provision_again() {
+  local out
+  out=$(VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels \
+    bash /opt/vigbox-src/provisioning/provision.sh 2>&1) || { echo "$out"; return 1; }
+  echo "$out"
+  # every step skipped or kept (the label is drawn again: same content)
+  ! echo "$out" | grep -E "provision: [a-z]+ +(installed|made|wrote|enabled)" \
+    | grep -v "wrote /etc/vigbox/label.svg"
+}
+
+provision() {
+  step "two radios (mac80211_hwsim)" radios
+  step "provision" env VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels \
+    bash /opt/vigbox-src/provisioning/provision.sh
+  # the VM's CPU is emulated: a small picture keeps the synthetic camera real time
+  cat >> /etc/vigbox/config.toml <<'EOF'
+video_width = 320
+video_height = 180
+fps = 15
+video_bitrate = 400000
+max_recording_seconds = 300
+scrypt_work_factor = 18
+EOF
+  step "provision again: nothing changes" provision_again
+  step "swap is off" sh -c '[ -z "$(swapon --show --noheadings)" ]'
+  step "core dumps go nowhere" sh -c 'sysctl -n kernel.core_pattern | grep -qx "|/bin/false"'
+}
+
+use() {
+  step "store opened (dm-crypt) and mounted at boot" store_is_dm_crypt
+  step "services active" active vigbox-store vigbox-recorder vigbox-web.socket \
+    vigbox-clock.socket vigbox-wipe.path
+  step "units verify on the box" systemd-analyze verify vigbox-store.service \
+    vigbox-recorder.service vigbox-web.service vigbox-clock.service vigbox-wipe.service
+  for unit in vigbox-web vigbox-recorder vigbox-clock; do
+    step "exposure of $unit" sh -c "systemd-analyze security $unit.service | tail -n 1"
+  done
+  step "the page answers on port 80" until_true 120 page_says 127.0.0.1 "No intervention"
+  step "intervention made" as_vigbox intervention new --generate
+  step "record from the synthetic camera" record_film
+  step "the recording is sealed in the store" recording_is_sealed
+  cryptsetup luksUUID /dev/vdb > /var/lib/vigbox-old-uuid
+  step "wipe" "$VIGBOX" wipe --yes --name "VM system test" --role "CI"
+  step "a new LUKS2 volume" sh -c '[ "$(cryptsetup luksUUID /dev/vdb)" != "$(cat /var/lib/vigbox-old-uuid)" ]'
+  step "store mounted again, empty" store_is_empty
+  step "services back after the wipe" active vigbox-recorder vigbox-web.socket
+  step "certificate verifies" sh -c "$VIGBOX certificate verify /var/lib/vigbox/certificates/*.json"
+}
+
+after() {
+  step "store opened and mounted after the reboot" store_is_dm_crypt
+  step "services active" active vigbox-store vigbox-recorder vigbox-web.socket
+  step "the store is empty and no intervention" store_is_empty
+  step "no intervention: recording refused" sh -c "! $VIGBOX control start"
+  step "certificate and audit log verify" sh -c "$VIGBOX certificate verify \
+    /var/lib/vigbox/certificates/*.json && $VIGBOX audit verify"
+  step "two radios (mac80211_hwsim)" radios
+  step "hotspot up on the first radio" until_true 90 sh -c \
+    'nmcli -t -f GENERAL.STATE connection show vigbox-hotspot | grep -q activated'
+  step "the laptop joins over Wi-Fi" laptop_joins
+  step "the laptop loads the unlock page" ip netns exec laptop sh -c \
+    'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "Set up a new intervention"'
+}
+
+laptop_joins() {
+  local ssid psk
+  ssid=$(cat /etc/vigbox/hotspot.ssid) psk=$(cat /etc/vigbox/hotspot.psk)
+  ip netns add laptop
+  iw phy "$(cat /sys/class/net/wlan1/phy80211/name)" set netns name laptop
+  ip netns exec laptop ip link set wlan1 up
+  wpa_passphrase "$ssid" "$psk" > /run/laptop-wpa.conf
+  ip netns exec laptop wpa_supplicant -B -i wlan1 -c /run/laptop-wpa.conf
+  until_true 60 sh -c 'ip netns exec laptop iw dev wlan1 link | grep -q "^Connected"' || return 1
+  ip netns exec laptop iw dev wlan1 link
+  ip netns exec laptop ip addr add 10.42.0.50/24 dev wlan1
+  until_true 30 ip netns exec laptop ping -c 1 -W 2 10.42.0.1
+}
+
+case $PHASE in
+  provision) provision ;;
+  use) use ;;
+  after) after ;;
+  *) echo "unknown phase '$PHASE'"; FAIL=1 ;;
+esac
+journalctl -u 'vigbox-*' --no-pager -n 60 | sed 's/^/    journal| /'
+echo "GUEST $PHASE: $PASS ok, $FAIL failed"
+sync

@@ -1,0 +1,77 @@
+"""The system test: the appliance provisioned and used in a real Debian
+with a real systemd, booted by qemu (software emulation, no network),
+with a second disk for the LUKS2 store and simulated Wi-Fi radios.
+
+Three boots of one VM: provision; reboot and use it (the store opened on
+dm-crypt at boot, the services, a recording sealed, the page, a wipe
+that erases and re-creates the volume); reboot again and find it clean,
+then a "laptop" in its own network namespace joins the hotspot and loads
+the page. Logs and consoles are kept in test-artifacts/system/.
+
+Run by ``make test-system`` (and CI), not by ``make test``.
+"""
+
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "system"
+BOOT_TIMEOUT = 900
+
+
+@pytest.fixture(scope="module")
+def vm(tmp_path_factory):
+    work = tmp_path_factory.mktemp("vm")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    with open(ARTIFACTS / "image.log", "w") as log:
+        done = subprocess.run(["bash", str(REPO / "tests/system/image.sh"), str(work)],
+                              stdout=log, stderr=subprocess.STDOUT, timeout=1800)
+    assert done.returncode == 0, f"the image did not build: {ARTIFACTS / 'image.log'}"
+    print(f"image built in {time.monotonic() - started:.0f} s")
+    yield work
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def boot(work: Path, phase: str) -> str:
+    """Boot the VM for one phase; return what the guest driver reported."""
+    console, results = ARTIFACTS / f"console-{phase}.log", ARTIFACTS / f"results-{phase}.log"
+    started = time.monotonic()
+    subprocess.run(
+        ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "2",
+         "-m", "2048", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
+         "-kernel", str(work / "vmlinuz"), "-initrd", str(work / "initrd.img"),
+         "-append", f"root=/dev/vda rw console=ttyS0,115200 panic=-1 net.ifnames=0 "
+                    f"vigbox.phase={phase}",
+         "-drive", f"file={work / 'root.img'},format=raw,if=virtio",
+         "-drive", f"file={work / 'store.img'},format=raw,if=virtio",
+         "-serial", f"file:{console}", "-serial", f"file:{results}"],
+        timeout=BOOT_TIMEOUT, check=True, capture_output=True)
+    text = results.read_bytes().decode("utf-8", "replace").replace("\r", "")
+    results.write_text(text)
+    print(f"--- {phase}: {time.monotonic() - started:.0f} s\n{text}")
+    return text
+
+
+def failures(report: str, phase: str) -> list[str]:
+    summary = re.search(rf"^GUEST {phase}: (\d+) ok, (\d+) failed$", report, re.M)
+    assert summary, f"the {phase} boot never reported (see {ARTIFACTS}/console-{phase}.log)"
+    return re.findall(r"^STEP (.+?) +FAIL", report, re.M)
+
+
+def test_provision_use_wipe_and_reboot_clean(vm):
+    provision = boot(vm, "provision")
+    assert failures(provision, "provision") == []
+    assert "vigbox provision: done" in provision
+    use = boot(vm, "use")
+    assert failures(use, "use") == []
+    exposure = dict(re.findall(r"Overall exposure level for (vigbox-\w+)\.service: ([\d.]+)",
+                               use))
+    assert float(exposure["vigbox-web"]) <= 2.5 and float(exposure["vigbox-recorder"]) <= 4
+    after = boot(vm, "after")
+    assert failures(after, "after") == []
