@@ -5,14 +5,13 @@ at shutdown. On a plain-folder store (simulation) there is nothing to do."""
 import sys
 
 from .errors import ConfigError
-from .volume import LuksVolume
+from .volume import LuksVolume, luks_volume
 
 
 def _volume(settings) -> LuksVolume:
     if not settings.luks_device:
         raise ConfigError("no luks_device in the settings: the store is a plain folder")
-    return LuksVolume(settings.luks_device, settings.luks_keyfile, name=settings.luks_name,
-                      mount_point=settings.store_dir, mapped=settings.luks_mapped)
+    return luks_volume(settings)
 
 
 def cmd_create(args) -> int:

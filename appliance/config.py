@@ -54,6 +54,10 @@ class Settings:
     # "" = a plain folder (simulation, no LUKS)
     luks_device: str = ""
     luks_keyfile: str = "/etc/vigbox/store.key"
+    # file: the key file is the key; otp: derived from the Pi's OTP private
+    # key and the volume's UUID, written to luks_keyfile (put it on /run)
+    luks_key_source: str = "file"
+    otp_tool: str = "rpi-otp-private-key"
     luks_name: str = "vigbox-store"
     # whether vigbox maps and mounts the volume itself (at the store
     # folder); false: only its header is managed (a container in simulation)

@@ -15,6 +15,7 @@ import os
 import secrets
 import stat
 import subprocess
+import uuid as uuid_module
 from pathlib import Path
 
 from .errors import WipeError
@@ -50,10 +51,10 @@ def luks_dump_command(device: str) -> list[str]:
     return ["cryptsetup", "luksDump", "--dump-json-metadata", device]
 
 
-def luks_format_command(device: str, keyfile: str, cipher: str) -> list[str]:
+def luks_format_command(device: str, keyfile: str, cipher: str, uuid: str) -> list[str]:
     return ["cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode", "--cipher", cipher,
             "--key-size", "256" if cipher == ADIANTUM_CIPHER else "512",
-            "--key-file", keyfile, *FAST_KDF, "--label", LABEL, device]
+            "--key-file", keyfile, *FAST_KDF, "--label", LABEL, "--uuid", uuid, device]
 
 
 def luks_open_commands(device: str, keyfile: str, name: str, mount_point: str,
@@ -134,10 +135,31 @@ class LuksVolume:
     at ``mount_point`` after; without, only the header is managed."""
 
     def __init__(self, device: str, keyfile: str, *, name: str = LABEL,
-                 mount_point: Path | None = None, mapped: bool = True, run=run_tool):
+                 mount_point: Path | None = None, mapped: bool = True, run=run_tool,
+                 keys=None):
         self.device, self.keyfile, self.name = device, keyfile, name
         self.mount_point, self.mapped = mount_point, mapped
         self.run = run  # every tool goes through it: tests cut the power between two
+        # None: the key file is the key (random, kept root-only); or an
+        # OtpKeys: the key is derived per volume and written to ``keyfile``
+        # on a RAM-only /run just before cryptsetup reads it
+        self.keys = keys
+
+    def _write_key(self, key: bytes) -> None:
+        os.makedirs(os.path.dirname(os.path.abspath(self.keyfile)), mode=0o700, exist_ok=True)
+        atomic_write_bytes(Path(self.keyfile), key, replace=True)
+        os.chmod(self.keyfile, 0o400)
+
+    def _new_key(self) -> str:
+        """The key of a volume about to be made, in ``keyfile``; its UUID."""
+        planned = str(uuid_module.uuid4())
+        self._write_key(self.keys.key_for(planned) if self.keys is not None
+                        else secrets.token_bytes(KEY_BYTES))
+        return planned
+
+    def _key_of_this_volume(self) -> None:
+        if self.keys is not None:
+            self._write_key(self.keys.key_for(self.uuid()))
 
     def header(self) -> dict:
         """The LUKS2 metadata (keyslots, digests, segments) as JSON."""
@@ -191,13 +213,15 @@ class LuksVolume:
             progress["discard"] = self._discard()
             save()
         if "new_key_sha256" not in progress:
-            atomic_write_bytes(Path(self.keyfile), secrets.token_bytes(KEY_BYTES), replace=True)
-            os.chmod(self.keyfile, 0o400)
+            progress["planned_uuid"] = self._new_key()
             progress["new_key_sha256"] = _sha256_of(self.keyfile)
             save()
+        if self.keys is not None:  # a RAM-only key file does not outlive a power cut
+            self._write_key(self.keys.key_for(progress["planned_uuid"]))
         if "new_uuid" not in progress or not self.opens_with(self.keyfile):
             progress["cipher"] = luks_cipher(_read("/proc/cpuinfo"))
-            self.run(luks_format_command(self.device, self.keyfile, progress["cipher"]))
+            self.run(luks_format_command(self.device, self.keyfile, progress["cipher"],
+                                         progress["planned_uuid"]))
             progress["new_uuid"] = self.uuid()
             save()
         if self.mapped:
@@ -215,11 +239,9 @@ class LuksVolume:
         if self.is_luks():
             self.open()
             return f"kept the LUKS2 volume {self.uuid()} on {self.device}"
-        if not os.path.exists(self.keyfile):
-            atomic_write_bytes(Path(self.keyfile), secrets.token_bytes(KEY_BYTES))
-            os.chmod(self.keyfile, 0o400)
+        planned = self._new_key()
         cipher = luks_cipher(_read("/proc/cpuinfo"))
-        self.run(luks_format_command(self.device, self.keyfile, cipher))
+        self.run(luks_format_command(self.device, self.keyfile, cipher, planned))
         progress = {"new_uuid": self.uuid()}
         if self.mapped:
             self._open(progress, lambda: None)
@@ -229,6 +251,7 @@ class LuksVolume:
         """At boot: open the mapping and mount the store, what is not done."""
         if not self.mapped:
             return
+        self._key_of_this_volume()
         opened, _, mounted = luks_open_commands(self.device, self.keyfile, self.name,
                                                 str(self.mount_point), new_filesystem=True)
         if not os.path.exists(f"/dev/mapper/{self.name}"):
@@ -301,3 +324,14 @@ class LuksVolume:
 
     def tools(self) -> dict:
         return {"cryptsetup": tool_version(["cryptsetup", "--version"])}
+
+
+def luks_volume(settings) -> LuksVolume:
+    """The store's LUKS2 volume as the settings describe it."""
+    from .errors import ConfigError
+    from .otpkey import OtpKeys
+    if settings.luks_key_source not in ("file", "otp"):
+        raise ConfigError(f"luks_key_source {settings.luks_key_source!r}: file or otp")
+    keys = OtpKeys(settings.otp_tool) if settings.luks_key_source == "otp" else None
+    return LuksVolume(settings.luks_device, settings.luks_keyfile, name=settings.luks_name,
+                      mount_point=settings.store_dir, mapped=settings.luks_mapped, keys=keys)

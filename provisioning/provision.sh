@@ -26,6 +26,7 @@ COUNTRY=${VIGBOX_COUNTRY:-GB}
 
 say() { printf 'vigbox provision: %-10s %s\n' "$1" "$2"; }
 is_pi() { grep -qs "Raspberry Pi" /proc/device-tree/model; }
+has_otp() { command -v rpi-otp-private-key >/dev/null && rpi-otp-private-key -c >/dev/null 2>&1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
 
@@ -86,6 +87,10 @@ step_config() {
   local device=${VIGBOX_STORE_DEVICE:-$CONTAINER} source gpio
   if is_pi; then source=${VIGBOX_SOURCE:-picamera}; gpio=auto
   else source=${VIGBOX_SOURCE:-synthetic}; gpio=mock; fi
+  # the volume key: from the Pi's OTP where one is programmed (the card alone
+  # then carries no key), else a root-only key file on the card
+  local key_source=file keyfile=$ETC/store.key
+  if has_otp; then key_source=otp; keyfile=/run/vigbox/store.key; fi
   cat > "$ETC/config.toml" <<EOF
 # vigbox on this box (written by provisioning/provision.sh)
 home = "$HOME_DIR"
@@ -94,21 +99,22 @@ source = "$source"
 gpio = "$gpio"
 listen = "0.0.0.0:80"
 luks_device = "$device"
-luks_keyfile = "$ETC/store.key"
+luks_key_source = "$key_source"
+luks_keyfile = "$keyfile"
 EOF
   chmod 0644 "$ETC/config.toml"
   say config "wrote $ETC/config.toml (source $source, store on $device)"
 }
 
 step_store() {
-  if command -v rpi-otp-private-key >/dev/null && rpi-otp-private-key -c >/dev/null 2>&1; then
-    say store "note: this Pi has an OTP private key; deriving the volume key from it is not"
-    say store "      built yet (docs/hardware-checklist.md): a root-only key file is used"
-  fi
-  if [ ! -f "$ETC/store.key" ]; then
+  if grep -q '^luks_key_source = "otp"' "$ETC/config.toml"; then
+    say store "the volume key is derived from this Pi's OTP private key and the volume's"
+    say store "UUID, kept only in RAM (/run): the card alone carries no key"
+  else
     say store "WARNING: the volume key is a root-only file on this card ($ETC/store.key)."
     say store "         It makes the wipe a real cryptographic erase; it does not protect a"
     say store "         stolen card, whose key file travels with it (age's sealing does)."
+    say store "         (No programmed OTP private key was found: rpi-otp-private-key -c.)"
   fi
   local size=()
   [ -n "${VIGBOX_STORE_DEVICE:-}" ] || size=(--size-mib "${VIGBOX_STORE_MIB:-8192}")

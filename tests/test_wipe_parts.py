@@ -24,12 +24,14 @@ def test_the_cipher_follows_the_cpu():
 
 
 def test_luks_command_lines():
-    assert luks_format_command("/dev/mmcblk0p3", "/etc/vigbox/store.key", ADIANTUM_CIPHER) == [
+    uuid = "6b1f8e3c-0d44-4c3a-9a57-2f0e6f3d1b2a"
+    assert luks_format_command("/dev/mmcblk0p3", "/etc/vigbox/store.key", ADIANTUM_CIPHER,
+                               uuid) == [
         "cryptsetup", "luksFormat", "--type", "luks2", "--batch-mode",
         "--cipher", ADIANTUM_CIPHER, "--key-size", "256",
         "--key-file", "/etc/vigbox/store.key",
         "--pbkdf", "pbkdf2", "--pbkdf-force-iterations", "1000",
-        "--label", "vigbox-store", "/dev/mmcblk0p3"]
+        "--label", "vigbox-store", "--uuid", uuid, "/dev/mmcblk0p3"]
     assert luks_open_commands("/dev/sdb", "/k", "vigbox-store", "/srv/store",
                               new_filesystem=True) == [
         ["cryptsetup", "open", "--type", "luks2", "--key-file", "/k", "--allow-discards",

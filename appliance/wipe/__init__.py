@@ -8,15 +8,14 @@ intervention's footage, verified, with a signed certificate.
 """
 
 from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
-from ..volume import FolderVolume, LuksVolume
+from ..volume import FolderVolume, LuksVolume, luks_volume
 
 
 def volume_for(settings) -> FolderVolume | LuksVolume:
     """The store's volume as the settings describe it."""
     if not settings.luks_device:
         return FolderVolume(settings.store_dir)
-    return LuksVolume(settings.luks_device, settings.luks_keyfile, name=settings.luks_name,
-                      mount_point=settings.store_dir, mapped=settings.luks_mapped)
+    return luks_volume(settings)
 
 
 def wipe_for(settings, store, audit, **options) -> Wipe:
