@@ -138,6 +138,7 @@ def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
         assert len(archive.getnames()) == 2
     exported = [e for e in read_entries(settings.audit_dir) if b'"exported"' in e]
     assert len(exported) == 1 and b"one-off passphrase" in exported[0]
+    assert all(clip.encode() in exported[0] for clip in clips)
 
 
 def test_export_to_the_supervisor_and_plain_only_by_override(reviewed, tmp_path):
@@ -201,3 +202,5 @@ def test_consent_withdrawn_wipes_and_keeps_the_evaluation_summary(guider, store,
     fields = guider.get(response.location + ".json").get_json()["fields"]
     assert fields["kept"]["evaluation_summary"] == summary.name
     assert guider.get("/unlock").get_data(as_text=True).count("Set up a new intervention") == 1
+    handed = guider.get(response.location.replace("/certificates/", "/evaluations/"))
+    assert handed.status_code == 200 and "Robin class" in handed.get_data(as_text=True)

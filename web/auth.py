@@ -21,7 +21,7 @@ PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static",
                     "setup.setup_form", "setup.setup_submit",  # only while no intervention
                     "wipe.resume"}                             # only while a wipe is pending
 # the session that ran a wipe may fetch its own certificate, and nothing else
-HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json"}
+HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json", "wipe.evaluation"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 

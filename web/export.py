@@ -124,6 +124,7 @@ def download(token: str):
 
     threading.Thread(target=produce, name="export", daemon=True).start()
     current_app.config["AUDIT"].record("exported", actor="guider", clips=len(job["entries"]),
+                                       objects=",".join(e.id for e in job["entries"]),
                                        to=job["label"])
 
     def chunks():

@@ -133,6 +133,18 @@ def certificate(cert_id: str):
     return response
 
 
+@bp.get("/evaluations/<cert_id>")
+def evaluation(cert_id: str):
+    """The evaluation summary the wipe kept, handed over with its certificate."""
+    _certificate_path(cert_id)  # only for a wipe that was certified
+    path = current_app.config["SETTINGS"].evaluations_dir / f"{cert_id}.html"
+    if not path.is_file():
+        abort(404)
+    response = current_app.response_class(path.read_text(), mimetype="text/html")
+    response.headers["Content-Security-Policy"] = CERTIFICATE_CSP
+    return response
+
+
 @bp.get("/certificates/<cert_id>.json")
 def certificate_json(cert_id: str):
     return send_file(_certificate_path(cert_id), mimetype="application/json",
