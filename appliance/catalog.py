@@ -91,6 +91,7 @@ class Catalog:
     def __init__(self, path):
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._transaction_lock = threading.RLock()
+        self._extended: set[str] = set()
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
@@ -108,6 +109,13 @@ class Catalog:
     def db(self) -> sqlite3.Connection:
         """The connection, for the intervention's tables in the same file."""
         return self._db
+
+    def extend(self, schema: str) -> None:
+        """Create another module's tables in this file, once per connection
+        (the page asks on every request)."""
+        if schema not in self._extended:
+            self._db.executescript(schema)
+            self._extended.add(schema)
 
     @contextlib.contextmanager
     def transaction(self):

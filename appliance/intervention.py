@@ -112,7 +112,7 @@ class InterventionRecord:
 
     def __init__(self, catalog):
         self.catalog, self.db = catalog, catalog.db
-        self.db.executescript(SCHEMA)
+        catalog.extend(SCHEMA)
 
     def exists(self) -> bool:
         return self.db.execute("SELECT 1 FROM intervention").fetchone() is not None
