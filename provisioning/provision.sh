@@ -163,7 +163,10 @@ step_hotspot() {
   psk=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
   umask 077; echo "$psk" > "$ETC/hotspot.psk"; echo "$ssid" > "$ETC/hotspot.ssid"; umask 022
   # PMF off: the Pi's brcmfmac fails to start an access point with it
+  # autoconnect-retries 0: keep trying for ever (an access point that fails
+  # to start once at boot must not stay down until someone comes)
   nmcli connection add type wifi ifname "$wifi" con-name vigbox-hotspot autoconnect yes \
+    connection.autoconnect-retries 0 \
     ssid "$ssid" 802-11-wireless.mode ap 802-11-wireless.band bg \
     ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv6.method disabled \
     wifi-sec.key-mgmt wpa-psk wifi-sec.psk "$psk" wifi-sec.proto rsn \

@@ -103,11 +103,18 @@ after() {
   step "certificate and audit log verify" sh -c "$VIGBOX certificate verify \
     /var/lib/vigbox/certificates/*.json && $VIGBOX audit verify"
   step "two radios (mac80211_hwsim)" radios
-  step "hotspot up on the first radio" until_true 90 sh -c \
-    'nmcli -t -f GENERAL.STATE connection show vigbox-hotspot | grep -q activated'
+  step "hotspot up on the first radio" hotspot_up
   step "the laptop joins over Wi-Fi" laptop_joins
   step "the laptop loads the unlock page" ip netns exec laptop sh -c \
     'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "Set up a new intervention"'
+}
+
+hotspot_up() {  # NetworkManager brings it up by itself; say why if it does not
+  until_true 180 sh -c \
+    'nmcli -t -f GENERAL.STATE connection show vigbox-hotspot | grep -q activated' && return
+  nmcli -f GENERAL.DEVICE,GENERAL.STATE,GENERAL.CONNECTION device show wlan0
+  journalctl -u NetworkManager -u wpa_supplicant --no-pager -n 60
+  return 1
 }
 
 laptop_joins() {
