@@ -4,8 +4,9 @@
 # with vigbox's source and wheels baked in (the VM has no network), the
 # guest driver as a unit, and Debian's kernel and initrd for qemu.
 #
-#   tests/system/image.sh WORK [CACHE]
+#   SUITE=bookworm|trixie tests/system/image.sh WORK [CACHE]
 #
+# Raspberry Pi OS Lite is Bookworm or Trixie: the VM is either.
 # The debootstrapped tree depends only on the package list, so it is kept
 # as a tarball in CACHE (default /var/cache/vigbox-vm) and reused.
 set -euo pipefail
@@ -13,6 +14,7 @@ WORK=$1
 CACHE=${2:-/var/cache/vigbox-vm}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
+SUITE=${SUITE:-bookworm}
 export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,procps
@@ -29,21 +31,26 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-# this machine's bookworm sources, handed to mmdebstrap as files
+mkdir -p "$CACHE" "$WORK"
+# this machine's bookworm sources, handed to mmdebstrap as files; for
+# another suite, the same mirrors with the suite's name in their place
 sources=()
 for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  [ -s "$f" ] && grep -qE '^[[:space:]]*[^#[:space:]]' "$f" && grep -q bookworm "$f" \
-    && sources+=("$f")
+  [ -s "$f" ] && grep -qE '^[[:space:]]*[^#[:space:]]' "$f" && grep -q bookworm "$f" || continue
+  if [ "$SUITE" = bookworm ]; then sources+=("$f"); continue; fi
+  copy=$WORK/$SUITE-$(basename "$f")
+  sed "s/\bbookworm\b/$SUITE/g" "$f" > "$copy"
+  sources+=("$copy")
 done
 
-mkdir -p "$CACHE" "$WORK"
-key=$(printf '%s\n' "$PACKAGES" | sha256sum | cut -c1-12)
-tarball=$CACHE/rootfs-bookworm-$key.tar
+key=$(printf '%s %s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
+[ "$SUITE" = bookworm ] && key=$(printf '%s\n' "$PACKAGES" | sha256sum | cut -c1-12)
+tarball=$CACHE/rootfs-$SUITE-$key.tar
 if [ ! -s "$tarball" ]; then
   echo "image: mmdebstrap (cached after this as $tarball)"
   partial=$CACHE/partial-$key.tar  # mmdebstrap picks its output format by the suffix
   mmdebstrap --variant=minbase --include="$PACKAGES" \
-    --aptopt='APT::Install-Recommends "false"' bookworm "$partial" "${sources[@]}"
+    --aptopt='APT::Install-Recommends "false"' "$SUITE" "$partial" "${sources[@]}"
   mv "$partial" "$tarball"
 else
   echo "image: reusing $tarball"
@@ -65,6 +72,13 @@ mkdir -p "$R/opt/vigbox-src" "$R/opt/wheels" "$R/opt/systemtest"
 (cd "$REPO" && git ls-files -z appliance web systemd provisioning pyproject.toml \
   constraints.txt README.md | xargs -0 cp --parents -t "$R/opt/vigbox-src")
 "$PYTHON" -m pip wheel -q -w "$R/opt/wheels" -c "$REPO/constraints.txt" "$REPO"
+# the guest's Python may not be this one (Trixie has 3.13): compiled wheels
+# for it too, the pure ones just built standing in for sdist-only packages
+guest=$(chroot "$R" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
+"$PYTHON" -m pip download -q --only-binary=:all: --python-version "$guest" \
+  --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+  --platform manylinux_2_34_x86_64 --find-links "$R/opt/wheels" \
+  -c "$REPO/constraints.txt" -d "$R/opt/wheels" "$R"/opt/wheels/vigbox-*.whl
 
 install -m 0755 "$REPO/tests/system/guest.sh" "$R/opt/systemtest/guest.sh"
 cat > "$R/etc/systemd/system/vigbox-systemtest.service" <<'EOF'

@@ -11,6 +11,7 @@ the page. Logs and consoles are kept in test-artifacts/system/.
 Run by ``make test-system`` (and CI), not by ``make test``.
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -24,23 +25,27 @@ ARTIFACTS = REPO / "test-artifacts" / "system"
 BOOT_TIMEOUT = 900
 
 
-@pytest.fixture(scope="module")
-def vm(tmp_path_factory):
-    work = tmp_path_factory.mktemp("vm")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module", params=["bookworm", "trixie"])
+def vm(request, tmp_path_factory):
+    """The VM's disks, for Raspberry Pi OS's two bases: Debian 12 and 13."""
+    suite = request.param
+    work = tmp_path_factory.mktemp(f"vm-{suite}")
+    (ARTIFACTS / suite).mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    with open(ARTIFACTS / "image.log", "w") as log:
+    with open(ARTIFACTS / suite / "image.log", "w") as log:
         done = subprocess.run(["bash", str(REPO / "tests/system/image.sh"), str(work)],
-                              stdout=log, stderr=subprocess.STDOUT, timeout=1800)
-    assert done.returncode == 0, f"the image did not build: {ARTIFACTS / 'image.log'}"
-    print(f"image built in {time.monotonic() - started:.0f} s")
-    yield work
+                              env={**os.environ, "SUITE": suite}, stdout=log,
+                              stderr=subprocess.STDOUT, timeout=1800)
+    assert done.returncode == 0, f"the image did not build: {ARTIFACTS / suite}/image.log"
+    print(f"{suite} image built in {time.monotonic() - started:.0f} s")
+    yield work, ARTIFACTS / suite
     shutil.rmtree(work, ignore_errors=True)
 
 
-def boot(work: Path, phase: str) -> str:
+def boot(vm, phase: str) -> str:
     """Boot the VM for one phase; return what the guest driver reported."""
-    console, results = ARTIFACTS / f"console-{phase}.log", ARTIFACTS / f"results-{phase}.log"
+    work, artifacts = vm
+    console, results = artifacts / f"console-{phase}.log", artifacts / f"results-{phase}.log"
     started = time.monotonic()
     subprocess.run(
         ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "2",
@@ -60,7 +65,7 @@ def boot(work: Path, phase: str) -> str:
 
 def failures(report: str, phase: str) -> list[str]:
     summary = re.search(rf"^GUEST {phase}: (\d+) ok, (\d+) failed$", report, re.M)
-    assert summary, f"the {phase} boot never reported (see {ARTIFACTS}/console-{phase}.log)"
+    assert summary, f"the {phase} boot never reported (see its console-{phase}.log)"
     return re.findall(r"^STEP (.+?) +FAIL", report, re.M)
 
 
