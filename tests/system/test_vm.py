@@ -1,4 +1,5 @@
 """The system test: the appliance provisioned and used in a real Debian
+(bookworm and trixie, the bases of Raspberry Pi OS)
 with a real systemd, booted by qemu (software emulation, no network),
 with a second disk for the LUKS2 store and simulated Wi-Fi radios.
 
