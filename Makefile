@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VIGBOX_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test test-system bench host-packages clean
+.PHONY: demo test test-system test-hotspot bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -28,7 +28,13 @@ test: $(VENV)/.installed
 
 # the appliance provisioned and used in a qemu VM (needs root; minutes)
 test-system: $(VENV)/.installed
-	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider tests/system
+	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider \
+	  -k "not hotspot" tests/system
+
+# the hotspot on simulated radios: not yet reliable under emulation (see test_vm.py)
+test-hotspot: $(VENV)/.installed
+	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider \
+	  -k hotspot tests/system
 
 bench: $(VENV)/.installed
 	$(PY) -m bench

@@ -102,11 +102,14 @@ after() {
   step "no intervention: recording refused" sh -c "! $VIGBOX control start"
   step "certificate and audit log verify" sh -c "$VIGBOX certificate verify \
     /var/lib/vigbox/certificates/*.json && $VIGBOX audit verify"
+}
+
+hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
   step "two radios (mac80211_hwsim)" radios
   step "hotspot up on the first radio" hotspot_up
   step "the laptop joins over Wi-Fi" laptop_joins
   step "the laptop loads the unlock page" ip netns exec laptop sh -c \
-    'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "Set up a new intervention"'
+    'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "No intervention"'
 }
 
 hotspot_up() {  # NetworkManager brings it up by itself; say why if it does not
@@ -135,6 +138,7 @@ case $PHASE in
   provision) provision ;;
   use) use ;;
   after) after ;;
+  hotspot) hotspot ;;
   *) echo "unknown phase '$PHASE'"; FAIL=1 ;;
 esac
 journalctl -u 'vigbox-*' --no-pager -n 60 | sed 's/^/    journal| /'
