@@ -64,8 +64,7 @@ def cmd_recover(args) -> int:
         return 0
     identity = store.keys.unlock(read_passphrase(args.passphrase_fd, "Passphrase: "))
     audit = AuditLog(args.settings.audit_dir)
-    for object_id in finish_interrupted(store, identity):
-        audit.record("recording recovered", actor="guider", object=object_id)
+    for object_id in finish_interrupted(store, identity, audit):
         entry = store.catalog.get(object_id)
         print(f"{object_id} recovered: {entry.duration:.1f} s")
     return 0

@@ -11,6 +11,8 @@ either the old file or the whole new one is there, never half of it.
 b'age1...\\n'
 """
 
+import contextlib
+import fcntl
 import os
 import secrets
 from pathlib import Path
@@ -46,11 +48,44 @@ def temp_name_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
 
 
-def open_exclusive(path: Path):
-    """Open a new private file for writing, refusing to follow or reuse one."""
+def open_exclusive(path: Path, *, hold: bool = False):
+    """Open a new private file for writing, refusing to follow or reuse one.
+
+    With ``hold`` the file is also locked (flock) for as long as it stays
+    open: the kernel drops the lock when the writer closes it or dies,
+    which is how another process tells a live writer from a power cut's
+    leftovers (see :func:`claim`)."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
                  PRIVATE_FILE_MODE)
+    if hold:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # new, so nobody else can hold it yet
     return os.fdopen(fd, "wb", buffering=0)
+
+
+@contextlib.contextmanager
+def claim(path: Path):
+    """Hold the lock of an unfinished file, yielding True; yield False if a
+    live writer (or another salvage) holds it, or the file is gone."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
+
+
+def in_use(path: Path) -> bool:
+    """Whether a live process holds ``path`` open for writing (see claim)."""
+    with claim(path) as mine:
+        return not mine and path.exists()
 
 
 def publish(temp: Path, final: Path, *, replace: bool = False) -> None:

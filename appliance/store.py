@@ -35,8 +35,8 @@ from pathlib import Path
 from . import age
 from .catalog import Catalog, CatalogEntry
 from .errors import ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
-from .fsutil import (atomic_write_bytes, ensure_private_dir, ensure_private_file, fsync_dir,
-                     open_exclusive, publish)
+from .fsutil import (atomic_write_bytes, claim, ensure_private_dir, ensure_private_file,
+                     fsync_dir, in_use, open_exclusive, publish)
 from .keys import InterventionKeys
 
 OBJECT_ID = re.compile(r"[0-9a-f]{32}")
@@ -126,20 +126,24 @@ class SealedObjectWriter:
         with self._disk_full_is_typed():
             self._writer.close()
             os.fsync(self._file.fileno())
-        self._file.close()
         temp, final = self._store.partial_path(self.id), self._store.object_path(self.id)
-        publish(temp, final)
-        self._store.catalog.seal(self.id, sealed_at=utc_now(), size=final.stat().st_size,
-                                 plaintext_size=self._writer.plaintext_written,
-                                 duration=duration, meta=meta)
+        try:  # the open file holds the writer's lock until the row is sealed too
+            publish(temp, final)
+            self._store.catalog.seal(self.id, sealed_at=utc_now(), size=final.stat().st_size,
+                                     plaintext_size=self._writer.plaintext_written,
+                                     duration=duration, meta=meta)
+        finally:
+            self._file.close()
         self.done = True
         log.info("sealed %s %s: %d bytes", self._kind, self.id, self._writer.plaintext_written)
         return self.id
 
     def abort(self) -> None:
         """Forget the object: no file, no catalog row."""
-        self._file.close()
-        self._store.partial_path(self.id).unlink(missing_ok=True)
+        try:
+            self._store.partial_path(self.id).unlink(missing_ok=True)
+        finally:
+            self._file.close()  # frees the space: the catalog may need it
         self._store.catalog.remove(self.id)
         self.done = True
         log.info("discarded unfinished %s %s", self._kind, self.id)
@@ -208,21 +212,21 @@ class Store:
     def reconcile(self) -> dict[str, int]:
         """Make the catalog agree with the files after a crash.
 
-        A row still ``writing`` whose file was published is sealed after
-        all; a row with no file at all is dropped; a published file with no
-        row is catalogued as ``recovered``. Unfinished ``.partial`` files
-        are left for salvage, which needs the identity."""
-        counts = {"sealed": 0, "dropped": 0, "adopted": 0}
+        Objects a live writer holds (in this or another process) are left
+        alone. Of the rest: a row still ``writing`` whose file was published
+        is sealed after all; a row with no file at all is dropped; an
+        unfinished clip, still, index or export is deleted (it is made
+        again from its recording); a published file with no row is
+        catalogued as ``recovered``. Unfinished recordings are left for
+        salvage, which needs the identity."""
+        counts = {"sealed": 0, "dropped": 0, "abandoned": 0, "adopted": 0}
         known = set()
         for entry in self.catalog.list():
             known.add(entry.id)
-            final = self.object_path(entry.id)
-            if entry.state == "writing" and final.exists():
-                self._catalog_sealed_file(entry.id, final, "sealed")
-                counts["sealed"] += 1
-            elif entry.state == "writing" and not self.partial_path(entry.id).exists():
-                self.catalog.remove(entry.id)
-                counts["dropped"] += 1
+            if entry.state == "writing":
+                outcome = self._reconcile_unfinished(entry)
+                if outcome:
+                    counts[outcome] += 1
         for path in self.objects_dir.glob(f"*{OBJECT_SUFFIX}"):
             object_id = path.name[:-len(OBJECT_SUFFIX)]
             if OBJECT_ID.fullmatch(object_id) and object_id not in known:
@@ -232,6 +236,27 @@ class Store:
         if any(counts.values()):
             log.warning("catalog reconciled with the files: %s", counts)
         return counts
+
+    def _reconcile_unfinished(self, entry: CatalogEntry) -> str | None:
+        final, partial = self.object_path(entry.id), self.partial_path(entry.id)
+        if in_use(final) or in_use(partial):
+            return None  # a writer is at work: not a crash
+        if final.exists():
+            self._catalog_sealed_file(entry.id, final, "sealed")
+            partial.unlink(missing_ok=True)  # cut off between link and unlink
+            return "sealed"
+        if not partial.exists():
+            self.catalog.remove(entry.id)
+            return "dropped"
+        if entry.kind != "recording":
+            self.delete(entry.id)
+            return "abandoned"
+        return None
+
+    def claim(self, object_id: str):
+        """Hold an unfinished object against every other writer or salvage
+        (a context manager yielding whether it is ours)."""
+        return claim(self.partial_path(object_id))
 
     def _catalog_sealed_file(self, object_id: str, path: Path, state: str) -> None:
         with open(path, "rb") as f:
@@ -257,7 +282,7 @@ class Store:
         self.catalog.add(object_id, kind, created=utc_now(),
                          parent=parent and check_object_id(parent), meta=meta)
         try:
-            file = open_exclusive(self.partial_path(object_id))
+            file = open_exclusive(self.partial_path(object_id), hold=True)
             fsync_dir(self.objects_dir)
             writer = age.encrypt(file, [recipient], sync_interval=self.sync_interval)
         except OSError as e:
@@ -290,7 +315,8 @@ class Store:
         """Ids of objects cut off by a crash: catalogued ``interrupted`` (or
         still ``writing`` from a process that is gone) with a partial file."""
         return [e.id for e in self.catalog.list(kind)
-                if e.state in ("writing", "interrupted") and self.partial_path(e.id).exists()]
+                if e.state in ("writing", "interrupted") and self.partial_path(e.id).exists()
+                and not in_use(self.partial_path(e.id))]
 
     def mark_interrupted(self, object_id: str) -> None:
         self.catalog.set_state(object_id, "interrupted")

@@ -168,6 +168,10 @@ def test_an_aborted_object_frees_its_space(small_store):
         still.write(os.urandom(500_000))
 
 
+def ids(store) -> set[str]:
+    return {o.entry.id for o in store.list()}
+
+
 def test_reconcile_heals_every_crash_window(intervention):
     store, identity = intervention
     # published, but the crash came before the catalog said so
@@ -185,14 +189,25 @@ def test_reconcile_heals_every_crash_window(intervention):
     with pytest.raises(RuntimeError), store.create("recording", keep_partial=True) as rec:
         rec.write(FILM)
         raise RuntimeError("power cut")
+    # an unfinished clip whose writer is gone: made again from its recording
+    cut = store.create("clip")
+    cut.write(FILM)
+    cut._file.close()  # what the kernel does when the process dies
+    # a clip being written right now: no crash at all
+    live = store.create("clip")
+    live.write(FILM)
 
-    assert store.reconcile() == {"sealed": 1, "dropped": 1, "adopted": 1}
+    assert store.reconcile() == {"sealed": 1, "dropped": 1, "abandoned": 1, "adopted": 1}
+    assert not store.partial_path(cut.id).exists() and cut.id not in ids(store)
+    assert store.catalog.get(live.id).state == "writing"
+    live.commit()
+    assert store.catalog.get(live.id).state == "sealed"
     healed = store.catalog.get(published.id)
     assert (healed.state, healed.plaintext_size) == ("sealed", len(FILM))
     adopted = store.catalog.get(orphan.id)
     assert (adopted.kind, adopted.state, adopted.plaintext_size) == ("unknown", "recovered", 3996)
     assert store.catalog.get(rec.id).state == "writing"
-    assert store.reconcile() == {"sealed": 0, "dropped": 0, "adopted": 0}
+    assert store.reconcile() == {"sealed": 0, "dropped": 0, "abandoned": 0, "adopted": 0}
     with store.open(orphan.id, identity) as reader:
         assert reader.read() == b"jpeg" * 999
 

@@ -141,8 +141,7 @@ def unlock_submit():
     limiter.success()
     start_session(identity)
     _audit("unlock", result="ok", session=_session_ref())
-    for recovered in finish_interrupted(store, identity):
-        _audit("recording recovered", object=recovered)
+    finish_interrupted(store, identity, current_app.config["AUDIT"])
     return redirect(url_for("library.index"))
 
 

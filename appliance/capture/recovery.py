@@ -33,9 +33,10 @@ def find_interrupted(store: Store, audit=None) -> list[str]:
     return found
 
 
-def _index_of(store: Store, object_id: str, identity) -> FragmentIndexer:
+def _index_of(store: Store, object_id: str, identity, *,
+              salvage: bool = False) -> FragmentIndexer:
     indexer = FragmentIndexer()
-    with store.open(object_id, identity, salvage=True) as reader:
+    with store.open(object_id, identity, salvage=salvage) as reader:
         while block := reader.read(SCAN_BLOCK):
             try:
                 indexer.feed(block)
@@ -44,18 +45,53 @@ def _index_of(store: Store, object_id: str, identity) -> FragmentIndexer:
     return indexer
 
 
-def finish_interrupted(store: Store, identity) -> list[str]:
-    """Re-seal every interrupted recording; return the ids finished."""
+def finish_interrupted(store: Store, identity, audit=None) -> list[str]:
+    """Re-seal every interrupted recording, and index every sealed one
+    that lacks its index (cut off between the two); return the ids
+    finished. A recording being written right now (by the recorder, in
+    this process or another) is no crash, and is left alone. One with no
+    whole fragment holds nothing playable and is deleted."""
+    store.reconcile()
     finished = []
     for object_id in store.interrupted():
-        indexer = _index_of(store, object_id, identity)
-        last = indexer.fragments[-1] if indexer.fragments else None
-        duration = last.time + (last.duration or 0) if last else 0.0
-        store.finish_interrupted(object_id, identity, keep=indexer.complete_end(),
-                                 duration=round(duration, 3),
-                                 meta={"fragments": len(indexer.fragments),
-                                       "stopped": "interrupted"})
-        with store.create("index", parent=object_id) as index:
-            index.write(json.dumps(indexer.to_json()).encode())
-        finished.append(object_id)
+        with store.claim(object_id) as mine:
+            if mine and _finish_one(store, object_id, identity):
+                finished.append(object_id)
+                _record(audit, "recording recovered", object_id)
+            elif mine:
+                _record(audit, "recording discarded: nothing playable", object_id)
+    for object_id in _unindexed(store):
+        _write_index(store, object_id, _index_of(store, object_id, identity))
+        _record(audit, "recording indexed", object_id)
     return finished
+
+
+def _finish_one(store: Store, object_id: str, identity) -> bool:
+    indexer = _index_of(store, object_id, identity, salvage=True)
+    if not indexer.fragments:
+        store.delete(object_id)
+        log.warning("%s: no whole fragment was written; nothing to keep", object_id)
+        return False
+    last = indexer.fragments[-1]
+    store.finish_interrupted(object_id, identity, keep=indexer.complete_end(),
+                             duration=round(last.time + (last.duration or 0), 3),
+                             meta={"fragments": len(indexer.fragments),
+                                   "stopped": "interrupted"})
+    _write_index(store, object_id, indexer)
+    return True
+
+
+def _unindexed(store: Store) -> list[str]:
+    indexed = {o.entry.parent for o in store.list("index") if o.entry.state == "sealed"}
+    return [o.entry.id for o in store.list("recording")
+            if o.entry.state in ("sealed", "recovered") and o.entry.id not in indexed]
+
+
+def _write_index(store: Store, object_id: str, indexer: FragmentIndexer) -> None:
+    with store.create("index", parent=object_id) as index:
+        index.write(json.dumps(indexer.to_json()).encode())
+
+
+def _record(audit, event: str, object_id: str) -> None:
+    if audit is not None:
+        audit.record(event, actor="guider", object=object_id)
