@@ -136,17 +136,43 @@ class AuditLog:
         # an exclusive lock on the file, then catch up on what the other wrote
         with self._lock, open(self.directory / ENTRIES_FILE, "ab+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
+            torn = self._cut_torn_tail(f)
             self._catch_up(f)
-            entry = canonical({"seq": len(self._hashes), "event": event,
-                               "time": self._clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-                               **clean})
-            f.write(entry + b"\n")
-            f.flush()
-            os.fsync(f.fileno())
-            self._known += len(entry) + 1
-            self._hashes.append(leaf_hash(entry))
-            atomic_write_bytes(self.directory / CHECKPOINTS_DIR / f"{len(self._hashes):08d}.txt",
-                               self._signed_checkpoint().encode(), replace=True)
+            self._sign_if_unsigned()
+            if torn:
+                self._append(f, "audit entry torn by a power cut: removed",
+                             {"bytes": len(torn), "sha256": hashlib.sha256(torn).hexdigest()})
+            self._append(f, event, clean)
+
+    def _append(self, f, event: str, fields: dict) -> None:
+        entry = canonical({"seq": len(self._hashes), "event": event,
+                           "time": self._clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **fields})
+        f.write(entry + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+        self._known += len(entry) + 1
+        self._hashes.append(leaf_hash(entry))
+        self._sign_if_unsigned()
+
+    def _cut_torn_tail(self, f) -> bytes:
+        """A power cut in the middle of an append leaves part of a line,
+        never acknowledged (its fsync never returned): cut it off, and
+        say so in the log, rather than leave a log no one can verify."""
+        f.seek(self._known)
+        unread = f.read()
+        whole = unread.rfind(b"\n") + 1
+        if whole == len(unread):
+            return b""
+        os.ftruncate(f.fileno(), self._known + whole)
+        os.fsync(f.fileno())
+        return unread[whole:]
+
+    def _sign_if_unsigned(self) -> None:
+        """Sign the log as it stands, unless done: a power cut can fall
+        between an entry and its checkpoint; the next append signs it."""
+        note = self.directory / CHECKPOINTS_DIR / f"{len(self._hashes):08d}.txt"
+        if self._hashes and not note.exists():
+            atomic_write_bytes(note, self._signed_checkpoint().encode(), replace=True)
 
     def _catch_up(self, f) -> None:
         f.seek(self._known)

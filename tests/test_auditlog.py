@@ -141,3 +141,26 @@ def test_two_processes_share_one_log(tmp_path):
         web.record("viewed", actor="guider", object=f"{n:032x}")
     assert verify(tmp_path / "audit").size == 10
     assert web.checkpoint().split("\n")[:3] == recorder.checkpoint().split("\n")[:3]
+
+
+def test_a_power_cut_between_an_entry_and_its_checkpoint_is_signed_by_the_next_append(log):
+    """Found by the fault campaign: a kill -9 there left a log that could
+    never verify again."""
+    (log.directory / CHECKPOINTS_DIR / "00000006.txt").unlink()
+    with pytest.raises(AuditError, match="no signed checkpoint for a log of 6"):
+        verify(log.directory)
+    AuditLog(log.directory).record("unlock", actor="guider", result="ok")  # the next start
+    assert verify(log.directory).size == 7
+
+
+def test_a_torn_last_entry_is_cut_off_and_said_in_the_log(log):
+    torn = b'{"actor":"guider","event":"vie'
+    with open(log.directory / ENTRIES_FILE, "ab") as f:
+        f.write(torn)  # the power went in the middle of a write
+    with pytest.raises(AuditError, match="cut short"):
+        verify(log.directory)
+    AuditLog(log.directory).record("unlock", actor="guider", result="ok")
+    assert verify(log.directory).size == 8
+    *_, said, unlock = lines(log)
+    assert b'"event":"audit entry torn by a power cut: removed"' in said
+    assert f'"bytes":{len(torn)}'.encode() in said and b'"event":"unlock"' in unlock
