@@ -71,7 +71,9 @@ def guard():
     """Runs before every request: CSRF on changes, unlock on everything."""
     if request.method not in SAFE_METHODS:
         sent = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
-        if not sent or not secrets.compare_digest(sent, session.get("csrf", "")):
+        # as bytes: compare_digest raises on a str with anything not ASCII in it
+        if not sent or not secrets.compare_digest(sent.encode(),
+                                                  session.get("csrf", "").encode()):
             abort(403, "missing or wrong CSRF token")
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None

@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, g, jsonify, request, session
 from appliance.principles import CODES, name_of
 from appliance.store import check_object_id
 
+from .library import recording_entry
+
 bp = Blueprint("clips", __name__)
 MAX_NAME = 200
 
@@ -26,7 +28,7 @@ def clip_view(entry) -> dict:
 
 @bp.post("/api/recordings/<recording>/clips")
 def cut(recording: str):
-    _store().catalog.get(check_object_id(recording))
+    recording_entry(recording)
     body = request.get_json(silent=True) or {}
     try:
         job = current_app.config["JOBS"].submit(
@@ -45,7 +47,7 @@ def job(job_id: str):
 
 @bp.get("/api/recordings/<recording>/clips")
 def clips(recording: str):
-    _store().catalog.get(check_object_id(recording))
+    recording_entry(recording)
     found = [clip_view(o.entry) for o in _store().list("clip") if o.entry.parent == recording
              and o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda c: (c["order"], c["start"] or 0)))

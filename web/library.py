@@ -7,7 +7,8 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, render_template
 
 from appliance.clock import clock_is_set
-from appliance.errors import VigboxError
+from appliance.errors import ObjectNotFoundError, VigboxError
+from appliance.store import check_object_id
 
 from appliance.intervention import InterventionRecord
 
@@ -31,6 +32,16 @@ def recordings() -> list[dict]:
         "clips": children.get(o.entry.id, []).count("clip"),
         "playable": o.entry.state in ("sealed", "recovered"),
     } for o in reversed(objects) if o.entry.kind == "recording"]
+
+
+def recording_entry(object_id: str):
+    """The catalog entry of the recording ``object_id`` names. A clip's, a
+    still's or any other object's id is not found: nothing is cut from it,
+    marked on it or piped from it to ffmpeg."""
+    entry = current_app.config["STORE"].catalog.get(check_object_id(object_id))
+    if entry.kind != "recording":
+        raise ObjectNotFoundError(f"not a recording: {object_id}")
+    return entry
 
 
 @bp.get("/")

@@ -33,7 +33,8 @@ class UnlockLimiter:
             self.failures += 1
             extra = self.failures - self.free_attempts
             if extra > 0:
-                delay = min(self.max_delay, self.base_delay * 2 ** (extra - 1))
+                # 2 ** 1024 is past any float: the cap is reached long before 64
+                delay = min(self.max_delay, self.base_delay * 2 ** min(extra - 1, 64))
                 self._not_before = self._clock() + delay
 
     def success(self) -> None:

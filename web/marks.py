@@ -9,6 +9,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from appliance import principles
 from appliance.store import check_object_id, utc_now
 
+from .library import recording_entry
+
 bp = Blueprint("marks", __name__)
 MAX_NOTE = 4000
 
@@ -52,14 +54,14 @@ def principle_list():
 
 @bp.get("/api/recordings/<recording>/marks")
 def list_marks(recording: str):
-    _store().catalog.get(check_object_id(recording))
+    recording_entry(recording)
     marks = _store().catalog.marks(recording)
     return jsonify([{**m, "note": _note(m["id"])} for m in marks])
 
 
 @bp.post("/api/recordings/<recording>/marks")
 def add_mark(recording: str):
-    entry = _store().catalog.get(check_object_id(recording))
+    entry = recording_entry(recording)
     body = request.get_json(silent=True) or {}
     try:
         start, end = _bounds(body, entry.duration or 0.0)

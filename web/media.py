@@ -16,27 +16,41 @@ from appliance.store import check_object_id
 bp = Blueprint("media", __name__)
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+# past the end of any file; int() refuses over 4300 digits, a header may hold 64 KiB
+FAR = 10 ** 18
 CONTENT_TYPES = {"recording": "video/mp4", "clip": "video/mp4", "still": "image/jpeg",
                  "thumbnail": "image/jpeg"}
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     """``(first, last)`` inclusive, None for the whole file, or
-    ``"unsatisfiable"``."""
+    ``"unsatisfiable"``. Positions of any length are understood."""
     match = _RANGE.fullmatch(header.strip()) if header else None
     if match is None or not any(match.groups()):
         return None
     first, last = match.groups()
-    if first and last and int(last) < int(first):
+    if first and last and _magnitude(last) < _magnitude(first):
         return None  # not a valid range: ignore the header
     if not first:  # a suffix: the last N bytes
-        if int(last) == 0 or size == 0:
+        if _position(last) == 0 or size == 0:
             return "unsatisfiable"
-        return max(0, size - int(last)), size - 1
-    if int(first) >= size:
+        return max(0, size - _position(last)), size - 1
+    if _position(first) >= size:
         return "unsatisfiable"
-    return int(first), min(int(last), size - 1) if last else size - 1
+    return _position(first), min(_position(last), size - 1) if last else size - 1
+
+
+def _magnitude(digits: str) -> tuple[int, str]:
+    """Orders numbers written with any number of digits."""
+    digits = digits.lstrip("0")
+    return len(digits), digits
+
+
+def _position(digits: str) -> int:
+    """A byte position; any beyond ``FAR`` is as good as ``FAR``."""
+    length, digits = _magnitude(digits)
+    return int(digits or "0") if length < len(str(FAR)) else FAR
 
 
 def _stream(reader, first: int, last: int):

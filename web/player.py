@@ -9,6 +9,7 @@ from appliance.errors import ObjectNotFoundError
 from appliance.store import check_object_id
 
 from .auth import csrf_token
+from .library import recording_entry
 
 bp = Blueprint("player", __name__)
 PLAYABLE = ("sealed", "recovered")
@@ -41,14 +42,14 @@ def player(object_id: str):
 @bp.get("/api/recordings/<object_id>/peaks")
 def peaks(object_id: str):
     store = current_app.config["STORE"]
-    store.catalog.get(check_object_id(object_id))
+    recording_entry(object_id)
     return jsonify(overview.peaks(store, object_id, g.identity))
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip")
 def filmstrip(object_id: str):
     store = current_app.config["STORE"]
-    store.catalog.get(check_object_id(object_id))
+    recording_entry(object_id)
     entry = overview.filmstrip(store, object_id, g.identity)
     return jsonify({"times": entry.meta["times"], "count": len(entry.meta["pictures"])})
 
@@ -56,7 +57,7 @@ def filmstrip(object_id: str):
 @bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")
 def filmstrip_picture(object_id: str, number: int):
     store = current_app.config["STORE"]
-    store.catalog.get(check_object_id(object_id))
+    recording_entry(object_id)
     entry = overview.filmstrip(store, object_id, g.identity)
     pictures = entry.meta["pictures"]
     if not 0 <= number < len(pictures):

@@ -5,7 +5,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from appliance import principles
 from appliance.clips import Still
-from appliance.store import check_object_id
+
+from .library import recording_entry
 
 bp = Blueprint("stills", __name__)
 
@@ -22,7 +23,7 @@ def _still(entry) -> dict:
 
 @bp.post("/api/recordings/<recording>/stills")
 def take(recording: str):
-    _store().catalog.get(check_object_id(recording))
+    recording_entry(recording)
     body = request.get_json(silent=True) or {}
     try:
         caption = body.get("caption") or None
@@ -40,7 +41,7 @@ def take(recording: str):
 
 @bp.get("/api/recordings/<recording>/stills")
 def stills(recording: str):
-    _store().catalog.get(check_object_id(recording))
+    recording_entry(recording)
     found = [_still(o.entry) for o in _store().list("still") if o.entry.parent == recording
              and o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda s: s["at"]))
