@@ -65,6 +65,7 @@ class Take:
     first_byte_after: float | None = None
     first_sealed_after: float | None = None
     stop_reason: str | None = None
+    store_at: tuple[int, int] | None = None  # the objects folder's device and inode
 
 
 class Recorder:
@@ -113,7 +114,7 @@ class Recorder:
             except VigboxError as e:
                 self._fail(e)
                 raise
-            self._take = Take(writer.id, self._clock())
+            self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store))
             self._set(State.STARTING)
             self._stop_preview()  # the camera can be opened only once
             try:
@@ -221,7 +222,7 @@ class Recorder:
                     self._check_limits(take, now)
         except Exception as e:  # the pump must end through _finish, whatever happened
             failure = e if isinstance(e, VigboxError) else CaptureError(f"recording failed: {e}")
-            if not isinstance(e, (StoreFullError, MP4Error, OSError)):
+            if not isinstance(e, (StoreFullError, StoreNotMountedError, MP4Error, OSError)):
                 log.exception("recording %s failed", take.id)
             process.interrupt()
             process.finish(timeout=2)
@@ -232,6 +233,11 @@ class Recorder:
             self._fail(CaptureError(f"recording {take.id} could not be finished: {e}"))
 
     def _check_limits(self, take: Take, now: float) -> None:
+        if _identity_of(self.store) != take.store_at:
+            # unmounted (or replaced) under the recorder: what it writes now
+            # goes to a volume no one can see; keep the whole chunks there
+            raise StoreNotMountedError(f"the store at {self.store.root} went away during "
+                                       f"recording {take.id} (unmounted?)")
         reason = None
         if now - take.started >= self.max_seconds:
             reason = "maximum duration"
@@ -250,8 +256,8 @@ class Recorder:
             take.stop_reason = "source ended"  # a finite source (tests, field checks)
         if failure is None and take.stop_reason is None:
             failure = self.source.failure(code, process.stderr_tail())
-        if isinstance(failure, (StoreFullError, CaptureError)) and not isinstance(
-                failure, SourceError):
+        if isinstance(failure, (StoreFullError, StoreNotMountedError, CaptureError)) and \
+                not isinstance(failure, SourceError):
             writer.__exit__(StoreFullError, failure, None)  # keeps the whole chunks
             self._fail(failure)
             return
@@ -315,3 +321,11 @@ class Recorder:
                 self.error = self.error_exception = None
         if self.on_change is not None:
             self.on_change(state, self.error_exception)
+
+
+def _identity_of(store: Store) -> tuple[int, int] | None:
+    try:
+        found = os.stat(store.objects_dir)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
