@@ -1,8 +1,8 @@
 """The page in a real browser: unlock, find the film, play it, seek, step
 frames, set in and out, lock; and no plaintext left on disk afterwards."""
 
-import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -12,7 +12,7 @@ from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from browser import CHROMIUM, chromium, live_server, screenshot
 from conftest import PASSPHRASE
-from test_capture import PLAINTEXT_NEEDLES
+from canary import plaintext_files
 
 # Debian's chromium comes from provisioning/host-packages.sh; without it
 # these tests fail rather than skip
@@ -37,13 +37,7 @@ def until(page, predicate: str, timeout: float = 15.0) -> None:
 
 def assert_no_plaintext(place, since: float) -> None:
     """No file written under ``place`` since ``since`` holds media in the clear."""
-    for root, _, files in os.walk(place):
-        for name in files:
-            path = os.path.join(root, name)
-            if os.path.islink(path) or os.path.getmtime(path) < since:
-                continue
-            data = open(path, "rb").read()
-            assert not [n for n in PLAINTEXT_NEEDLES if n in data], path
+    assert plaintext_files(Path(place), since=since) == []
 
 
 def frame_number(page) -> int:

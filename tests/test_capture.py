@@ -6,7 +6,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -20,10 +19,10 @@ from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.errors import RecorderBusyError, SourceError, StoreFullError
 from appliance.store import Store
 from conftest import PASSPHRASE
+from canary import plaintext_files, writable_places
 from media import av_offsets, decrypted, probe
 
 FPS = 30
-PLAINTEXT_NEEDLES = (b"ftypiso", b"moof", b"mdat", b"x264 - core")
 VIGBOX = Path(sys.executable).with_name("vigbox")
 
 
@@ -100,24 +99,12 @@ def test_a_last_fragment_of_sound_alone_is_indexed_not_refused():
 
 
 def test_no_plaintext_on_any_filesystem(twenty_seconds):
-    store, _, _, _, started, home = twenty_seconds
-    places = {home, Path(tempfile.gettempdir()), Path("/dev/shm"), Path("/var/tmp"), Path.cwd()}
-    for place in places:
-        for root, dirs, files in os.walk(place):
-            # bench/ writes plaintext of synthetic data on purpose, as its
-            # reference (make bench, never make test): not the app's doing
-            dirs[:] = [d for d in dirs if d not in (".venv", ".git", "node_modules")
-                       and Path(root, d) != Path.cwd() / "var" / "bench"]
-            for name in files:
-                path = Path(root, name)
-                try:
-                    if path.is_symlink() or path.stat().st_mtime < started:
-                        continue
-                    data = path.read_bytes()
-                except OSError:
-                    continue
-                found = [n for n in PLAINTEXT_NEEDLES if n in data]
-                assert not found, f"plaintext {found} in {path}"
+    _, _, _, _, started, home = twenty_seconds
+    # bench/ writes plaintext of synthetic data on purpose, as its
+    # reference (make bench, never make test): not the app's doing
+    found = plaintext_files(*writable_places(home, Path.cwd()), since=started,
+                            skip=(Path.cwd() / "var" / "bench",))
+    assert found == []
 
 
 def test_marks_and_a_second_start_while_recording(intervention):

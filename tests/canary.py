@@ -1,0 +1,58 @@
+"""The plaintext canary: look for footage on every filesystem the app can
+write. Sealed files are random bytes; plaintext MP4 shows itself by its
+file-type box, by a movie fragment's header, or by the x264 banner that
+the synthetic camera's encoder writes into every keyframe.
+
+>>> import tempfile, pathlib, time
+>>> d = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (d / "leak.mp4").write_bytes(b"\\0\\0\\0\\x18ftypiso5" + bytes(64))
+>>> [why for _, why in plaintext_files(d, since=time.time() - 60)]
+["b'ftypiso'"]
+"""
+
+import os
+import re
+import tempfile
+from pathlib import Path
+
+# long enough never to turn up by chance in gigabytes of ciphertext
+# (a 4-byte box name alone would, about once in 4 GiB)
+NEEDLES = re.compile(rb"ftypiso|moof\x00\x00\x00\x10mfhd|x264 - core")
+BLOCK = 8 << 20
+SKIPPED_DIRS = {".venv", ".git", "node_modules", "__pycache__"}
+
+
+def writable_places(*extra: Path) -> list[Path]:
+    """Where the app could leave a file: its home, temp folders, RAM disks."""
+    places = [Path(tempfile.gettempdir()), Path("/var/tmp"), Path("/dev/shm"), Path("/run"),
+              *extra]
+    return [p for p in dict.fromkeys(places) if p.exists()]
+
+
+def plaintext_files(*places: Path, since: float, skip: tuple[Path, ...] = ()) -> list:
+    """(path, what was found) for every file changed since ``since``."""
+    found = []
+    for place in places:
+        for root, dirs, files in os.walk(place):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS and Path(root, d) not in skip]
+            for name in files:
+                path = Path(root, name)
+                why = _scan(path, since)
+                if why:
+                    found.append((path, why))
+    return found
+
+
+def _scan(path: Path, since: float) -> str | None:
+    try:
+        if path.is_symlink() or not path.is_file() or path.stat().st_mtime < since:
+            return None
+        with open(path, "rb") as f:
+            tail = b""
+            while block := f.read(BLOCK):
+                if match := NEEDLES.search(tail + block):
+                    return repr(match.group(0))
+                tail = block[-32:]
+    except OSError:
+        return None
+    return None
