@@ -20,9 +20,15 @@ TEST_WORK_FACTOR = 10
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
 
 
+# the hostile-input tests' shared fixtures (tests/hostile.py)
+pytest_plugins = ["hostile"]
+
 # the VM system test boots a whole Debian (minutes, root, qemu): it is run
 # by `make test-system`, which sets VIGBOX_SYSTEM=1, not by `make test`
 collect_ignore = [] if os.environ.get("VIGBOX_SYSTEM") else ["system"]
+# the fault, load and hostile-input campaign (minutes): `make campaign`
+if not os.environ.get("VIGBOX_CAMPAIGN"):
+    collect_ignore.append("campaign")
 
 @pytest.fixture
 def settings(tmp_path):
