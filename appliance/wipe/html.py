@@ -56,10 +56,17 @@ def _checks(fields: dict) -> str:
         for c in fields["verification"]["checks"])
 
 
+def _digest(listed: dict) -> str:
+    """Certificates before the header hashes named every file by its whole."""
+    if "header_sha256" in listed:
+        return f"header {listed['header_sha256']}"
+    return listed["sha256"]
+
+
 def _objects(fields: dict) -> str:
     return "".join(
         f"<tr><td>{_text(o['kind'])}</td><td class=mono>{_text(o['id'])}</td>"
-        f"<td>{_count(o['size'])}</td><td class=mono>{_text(o['sha256'])}</td></tr>"
+        f"<td>{_count(o['size'])}</td><td class=mono>{_text(_digest(o))}</td></tr>"
         for o in fields["destroyed"]["objects"])
 
 
@@ -97,7 +104,7 @@ def _page(document: dict) -> str:
 <p class=note>{_text(fields['verification']['method'])}</p><table>{_checks(fields)}</table>
 <h2>Destroyed: {_count(fields['destroyed']['count'])} files,
 {_count(fields['destroyed']['bytes'])} bytes of ciphertext</h2>
-<table><tr><th>kind</th><th>id</th><th>bytes</th><th>SHA-256 of the ciphertext</th></tr>
+<table><tr><th>kind</th><th>id</th><th>bytes</th><th>SHA-256 (of the age header, for sealed files)</th></tr>
 {_objects(fields)}</table>
 <h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>
 <h2>Signature</h2><table>{_rows([
