@@ -50,6 +50,13 @@ _PERFORMANCE_READING = """
   pipes and the sealing weigh; an exact one is the encoder's time, which
   on a small VM can vary from run to run by more than a target's margin
   (the notes give the ratio of the minimums too).
+- **The wipe** is a cryptographic erase, so its time should not follow
+  the footage; the notes time each step and name any that grows with the
+  store. Its inventory hashes every sealed file for the certificate, which
+  reads all of the footage once; the store is dropped from the page cache
+  first, as it would be days after the recording. The LUKS2 header sits in
+  a container file without device-mapper (the store is not inside it), so
+  the discard of a whole partition, a fixed cost per card, is not measured.
 """
 JSON_NAME = "results-store.json"
 MARKDOWN_NAME = "store.md"
@@ -155,7 +162,7 @@ def render_markdown(info: dict[str, str], cfg: Config, figures: list[Figure]) ->
             "compare one recording with its own yardstick (its total CPU, the "
             "frames its duration holds, its first memory sample); the editor's "
             "\"flat\" rows compare the large object or late cut with the small or "
-            "early one.", "",
+            "early one, the wipe's the large store's wipe with the small one's.", "",
             "| " + " | ".join(_HEADER) + " |", "|" + "---|" * len(_HEADER)]
     out += ["| " + " | ".join(_row(f)) + " |" for f in figures]
     out += ["", "Notes:", ""]

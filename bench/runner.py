@@ -5,7 +5,10 @@ records in real time: ten minutes of a full run are spent there. The web
 editor's (5 and 6, :mod:`bench.editor`) come last: Range requests through
 the real app under waitress, on objects up to 4 GiB, and clip cuts from a
 30-minute recording encoded faster than real time (about ten minutes of a
-full run on two cores; 400 MiB and two minutes with ``--quick``).
+full run on two cores; 400 MiB and two minutes with ``--quick``). The
+wipe's (7, :mod:`bench.wipe`) close the run: a 1 GiB and a 10 GiB store
+made and wiped three times each, one store on disk at a time (about 10 GiB
+of scratch; a few minutes).
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -13,6 +16,9 @@ as the figures will, so the first measured run does not pay for the VM or
 the kernel handing out fresh pages. Missing a target is a result, printed
 as MISS with exit status 0; only a failure of the benchmark itself (a
 missing tool, a wrong plaintext, an exception) exits non-zero.
+
+``--only PART`` (repeatable) runs some parts alone and prints them; it
+writes no results, since docs/performance.md holds a whole run.
 """
 
 import argparse
@@ -24,7 +30,7 @@ from pathlib import Path
 
 from appliance import age
 
-from . import editor, random_reads, recorder, report, throughput, tools, vs_age
+from . import editor, random_reads, recorder, report, throughput, tools, vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -57,7 +63,28 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
     return Fixture(plain, digest, sealed, out, identity, identity.recipient(), identity_file)
 
 
-def run_figures(cfg: Config) -> list[Figure]:
+PARTS = ("store", "recorder", "editor", "wipe")  # in the order a run takes them
+
+
+def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
+    figures = []
+    if "store" in parts:
+        figures += store_figures(cfg)
+    # after the store's fixtures are gone: the take needs their disk space, and
+    # runs in real time for however long the spec asks
+    if "recorder" in parts:
+        figures += recorder.figures_recorder(cfg)
+    # each in a scratch of its own: up to 8 GiB of objects, then the cut footage
+    if "editor" in parts:
+        figures += editor.figures_editor(cfg)
+    # last: one store of up to 10 GiB at a time, made and wiped
+    if "wipe" in parts:
+        figures += wipe.figures_wipe(cfg)
+    return figures
+
+
+def store_figures(cfg: Config) -> list[Figure]:
+    """Figures 1 to 3, on the shared plaintext file and its sealed copy."""
     with scratch_dir() as scratch:
         fx = prepare(cfg, scratch)
         figures = throughput.figures_seal_vs_openssl(cfg, fx.out, fx.recipient)
@@ -68,11 +95,6 @@ def run_figures(cfg: Config) -> list[Figure]:
         cipher_mib_s = figures[0].reference.median
         figures += random_reads.figures_random_reads(
             cfg, fx.plain, fx.sealed, fx.identity, cipher_mib_s)
-    # after the store's fixtures are gone: the take needs their disk space, and
-    # runs in real time for however long the spec asks
-    figures += recorder.figures_recorder(cfg)
-    # last, each in a scratch of its own: up to 8 GiB of objects, then the cut footage
-    figures += editor.figures_editor(cfg)
     return figures
 
 
@@ -80,16 +102,21 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the sealed store (age) against openssl and the age CLI, "
-                    "the recorder at work in real time, and the web editor's range "
-                    "requests and clip cuts against their plaintext equivalents.",
+                    "the recorder at work in real time, the web editor's range "
+                    "requests and clip cuts against their plaintext equivalents, and "
+                    "the wipe of a 10 GiB store against a 1 GiB one.",
         epilog=f"{SIZE_ENV} sets the stream size in MiB (default 1024; 64 with --quick); "
                f"{RECORD_ENV} the recorder figure's take in seconds (default 600; 60 "
-               "with --quick). `python -m bench.recorder` and `python -m bench.editor` "
-               "run those figures alone.")
+               "with --quick). `python -m bench.recorder`, `python -m bench.editor` and "
+               "`python -m bench.wipe` run those figures alone, as --only does.")
     parser.add_argument("--quick", action="store_true",
                         help="a smaller stream, shorter openssl runs, fewer random reads, "
                              "a one-minute recording, a 400 MiB web object and a "
-                             "two-minute recording to cut from")
+                             "two-minute recording to cut from, 64 and 640 MiB stores "
+                             "to wipe once each")
+    parser.add_argument("--only", action="append", choices=PARTS, metavar="PART",
+                        help=f"run only this part ({', '.join(PARTS)}; repeatable) and "
+                             "print its figures, writing no results")
     return parser.parse_args(argv)
 
 
@@ -103,13 +130,21 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _terminate)
     try:
         cfg = load_config(args.quick)
-        tools.require_tools()
-        info = report.machine_info(tools.tool_versions())
-        figures = run_figures(cfg)
-        paths = report.write_outputs(info, cfg, figures)
+        parts = tuple(p for p in PARTS if p in (args.only or PARTS))
+        if parts != ("wipe",):  # the wipe needs cryptsetup, which it checks itself
+            tools.require_tools()
+        if args.only:
+            figures, paths = run_figures(cfg, parts), []
+        else:
+            info = report.machine_info(tools.tool_versions())
+            figures = run_figures(cfg)
+            paths = report.write_outputs(info, cfg, figures)
     except BenchError as e:
         print(f"bench: error: {e}", file=sys.stderr)
         return 1
     print(report.render_table(figures))
+    if not paths:  # a partial run: the notes, which would have gone to the markdown
+        print("\n".join(f"- {f.name}: {note}" for f in figures for note in f.notes))
+        return 0
     print("\nwrote " + ", ".join(str(p) for p in paths))
     return 0
