@@ -105,6 +105,7 @@ after() {
 }
 
 hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
+  wifi_debug
   step "two radios (mac80211_hwsim)" radios
   step "hotspot up on the first radio" hotspot_up
   step "the laptop joins over Wi-Fi" laptop_joins
@@ -112,11 +113,17 @@ hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
     'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "No intervention"'
 }
 
+wifi_debug() {  # what NetworkManager and wpa_supplicant did, should it fail
+  nmcli general logging level DEBUG domains WIFI,WIFI_SCAN,SUPPLICANT,DEVICE,CORE
+  busctl set-property fi.w1.wpa_supplicant1 /fi/w1/wpa_supplicant1 \
+    fi.w1.wpa_supplicant1 DebugLevel s debug
+}
+
 hotspot_up() {  # NetworkManager brings it up by itself; say why if it does not
   until_true 180 sh -c \
     'nmcli -t -f GENERAL.STATE connection show vigbox-hotspot | grep -q activated' && return
   nmcli -f GENERAL.DEVICE,GENERAL.STATE,GENERAL.CONNECTION device show wlan0
-  journalctl -u NetworkManager -u wpa_supplicant --no-pager -n 60
+  journalctl -u NetworkManager -u wpa_supplicant --no-pager -n 400 > /dev/ttyS1
   return 1
 }
 
