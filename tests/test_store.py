@@ -2,6 +2,7 @@
 identifying text, and nothing in plaintext on disk."""
 
 import os
+import threading
 
 import pytest
 
@@ -237,3 +238,29 @@ def test_store_root_and_catalog_are_private(intervention):
     store, _ = intervention
     assert store.root.stat().st_mode & 0o777 == 0o700
     assert (store.root / "catalog.sqlite").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_row_added_while_another_thread_holds_a_transaction_outlives_its_rollback(store):
+    """Found by the fault campaign: the web's threads share one connection,
+    and a row added while another thread's transaction was open joined it;
+    when that transaction went (a rollback, or the process killed before
+    its COMMIT), the row went too, and its file was left an orphan."""
+    catalog = store.catalog
+    inside, added = threading.Event(), threading.Event()
+
+    def other_request():
+        with pytest.raises(RuntimeError), catalog.transaction() as db:
+            db.execute("INSERT INTO marks (id, recording, start, source, tags, created) "
+                       "VALUES ('m', 'r', 0, 'page', '[]', 'now')")
+            inside.set()
+            added.wait(0.5)  # the other thread's add waits for this to end
+            raise RuntimeError("the request failed")
+
+    thread = threading.Thread(target=other_request)
+    thread.start()
+    inside.wait(5)
+    catalog.add("a" * 32, "clip", created="2026-11-24T03:50:00Z")
+    added.set()
+    thread.join(5)
+    assert catalog.get("a" * 32).state == "writing"
+    assert catalog.marks("r") == []
