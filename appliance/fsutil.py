@@ -38,8 +38,20 @@ def ensure_private_dir(path: Path) -> Path:
 
 
 def ensure_private_file(path: Path) -> Path:
-    """Create ``path`` empty and owner-only if absent (for files others create)."""
-    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW, PRIVATE_FILE_MODE))
+    """Create ``path`` empty and owner-only if absent (for files others create).
+
+    An existing file is never opened: closing any descriptor of a file
+    drops every POSIX lock this process holds on it, and SQLite's locks on
+    a catalog another connection in this process has open are exactly
+    that. With them gone, a connection in another process took itself for
+    the last one, checkpointed and deleted the write-ahead log, and every
+    later write of this process went to the deleted log (found by the
+    fault campaign: rows lost at the next power cut)."""
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
+                         PRIVATE_FILE_MODE))
+    except FileExistsError:
+        pass
     return path
 
 

@@ -2,6 +2,9 @@
 identifying text, and nothing in plaintext on disk."""
 
 import os
+import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
@@ -264,3 +267,33 @@ def test_a_row_added_while_another_thread_holds_a_transaction_outlives_its_rollb
     thread.join(5)
     assert catalog.get("a" * 32).state == "writing"
     assert catalog.marks("r") == []
+
+
+BOX = """
+import os, sys
+from appliance.store import Store
+recorder = Store(sys.argv[1])             # the recorder's connection
+recorder.catalog.add("1" * 32, "recording", created="2026-11-24T04:00:00Z")
+web = Store(sys.argv[1])                  # the page's, in the same process
+print("ready", flush=True)
+sys.stdin.readline()                      # another process came and went
+recorder.catalog.add("2" * 32, "recording", created="2026-11-24T04:00:01Z")
+os._exit(0)                               # the power goes: nothing closed
+"""
+
+
+def test_rows_written_after_a_second_store_opened_in_the_process_survive_a_power_cut(store):
+    """Found by the fault campaign: opening the catalog file to make it
+    private dropped the SQLite locks of the process's other connection; a
+    connection of another process then deleted the write-ahead log as if
+    it were the last, and every later row of the box was lost."""
+    root = store.root
+    store.catalog.close()
+    box = subprocess.Popen([sys.executable, "-c", BOX, str(root)], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, text=True)
+    assert box.stdout.readline().strip() == "ready"
+    visitor = sqlite3.connect(root / "catalog.sqlite")  # `vigbox ls`, a test, a backup
+    visitor.execute("SELECT count(*) FROM objects").fetchone()
+    visitor.close()
+    box.communicate("go\n", timeout=30)
+    assert {e.id for e in Store(root).catalog.list()} == {"1" * 32, "2" * 32}

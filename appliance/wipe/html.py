@@ -60,7 +60,7 @@ def _digest(listed: dict) -> str:
     """Certificates before the header hashes named every file by its whole."""
     if "header_sha256" in listed:
         return f"header {listed['header_sha256']}"
-    return listed["sha256"]
+    return listed["sha256"] or "(an open database: size only)"
 
 
 def _objects(fields: dict) -> str:

@@ -59,14 +59,21 @@ def take_inventory(store: Store) -> tuple[list[dict], list[dict]]:
                        "file": f"objects/{path.name}", "size": path.stat().st_size, **named})
         if header is not None:
             samples.append({"id": object_id, "header": base64.b64encode(header).decode()})
-    extra = [(store.keys.identity_path, "identity")] + [
-        (store.root / name, "catalog") for name in CATALOG_FILES]
-    for path, kind in extra:
-        if path.is_file():
-            listed.append({"id": path.name, "kind": kind,
-                           "file": str(path.relative_to(store.root)),
-                           "size": path.stat().st_size, "sha256": sha256_of(path)})
+    if store.keys.identity_path.is_file():
+        listed.append(_whole(store.root, store.keys.identity_path, "identity", hashed=True))
+    for name in CATALOG_FILES:  # never opened here: see _whole
+        if (store.root / name).is_file():
+            listed.append(_whole(store.root, store.root / name, "catalog", hashed=False))
     return listed, samples
+
+
+def _whole(root: Path, path: Path, kind: str, *, hashed: bool) -> dict:
+    """A file listed whole. The catalog is listed by size only: opening and
+    closing a file a SQLite connection of this process has open drops that
+    connection's locks (see fsutil.ensure_private_file)."""
+    return {"id": path.name, "kind": kind, "file": str(path.relative_to(root)),
+            "size": path.stat().st_size,
+            **({"sha256": sha256_of(path)} if hashed else {"sha256": None})}
 
 
 def sealed_header(path: Path) -> bytes | None:
@@ -92,6 +99,8 @@ def keys_on_the_box(folders: list[Path]) -> tuple[list, list[str]]:
     for folder in folders:
         for dirpath, _, names in os.walk(folder):
             for name in names:
+                if name in CATALOG_FILES:
+                    continue  # holds sealed text only, and must not be opened (see _whole)
                 path = Path(dirpath) / name
                 try:
                     if path.is_symlink() or path.stat().st_size > SCAN_LIMIT:
