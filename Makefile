@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 VIGBOX_HOME ?= $(CURDIR)/var
 
-.PHONY: demo test campaign test-system test-hotspot bench host-packages clean
+.PHONY: demo test campaign fuzz test-system test-hotspot bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -30,6 +30,12 @@ test: $(VENV)/.installed
 # appliance in simulation (needs root for cryptsetup; minutes)
 campaign: $(VENV)/.installed
 	VIGBOX_CAMPAIGN=1 $(PY) -m pytest -p no:cacheprovider tests/campaign
+
+# libFuzzer (atheris) on the age reader: FUZZ_RUNS inputs per target
+FUZZ_RUNS ?= 1000000
+fuzz: $(VENV)/.installed
+	for target in header decrypt reader armor scrypt; do \
+	  $(PY) -m bench.fuzz_age --target $$target --runs $(FUZZ_RUNS) || exit 1; done
 
 # the appliance provisioned and used in a qemu VM (needs root; minutes)
 test-system: $(VENV)/.installed

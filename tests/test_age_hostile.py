@@ -5,7 +5,7 @@ import io
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from appliance import age
@@ -63,12 +63,16 @@ def test_every_truncation_is_refused(cut):
 
 @settings(max_examples=200, deadline=None)
 @given(st.binary(max_size=300))
+@example(b"AAAA\r\n-----END AGE ENCRYPTED FILE-----\n")  # a CRLF line: found by the fuzzer
 def test_armor_decoder_is_typed(data):
     try:
         decoded = armor.decode(armor.BEGIN_LINE + b"\n" + data)
     except AgeError:
         return
-    assert armor.encode(decoded).strip() == (armor.BEGIN_LINE + b"\n" + data).strip()
+    # the decoder takes CRLF line ends too (the spec allows them); the
+    # encoder writes LF, so compare with the line ends made plain
+    given = (armor.BEGIN_LINE + b"\n" + data).replace(b"\r\n", b"\n")
+    assert armor.encode(decoded).strip() == given.strip()
 
 
 @settings(max_examples=200, deadline=None)
