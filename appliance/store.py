@@ -229,13 +229,21 @@ class Store:
                     counts[outcome] += 1
         for path in self.objects_dir.glob(f"*{OBJECT_SUFFIX}"):
             object_id = path.name[:-len(OBJECT_SUFFIX)]
-            if OBJECT_ID.fullmatch(object_id) and object_id not in known:
+            if OBJECT_ID.fullmatch(object_id) and object_id not in known \
+                    and not self._catalogued(object_id):  # made while we looked: not lost
                 self.catalog.add(object_id, "unknown", created=utc_now())
                 self._catalog_sealed_file(object_id, path, "recovered")
                 counts["adopted"] += 1
         if any(counts.values()):
             log.warning("catalog reconciled with the files: %s", counts)
         return counts
+
+    def _catalogued(self, object_id: str) -> bool:
+        try:
+            self.catalog.get(object_id)
+        except ObjectNotFoundError:
+            return False
+        return True
 
     def _reconcile_unfinished(self, entry: CatalogEntry) -> str | None:
         final, partial = self.object_path(entry.id), self.partial_path(entry.id)

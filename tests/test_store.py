@@ -297,3 +297,22 @@ def test_rows_written_after_a_second_store_opened_in_the_process_survive_a_power
     visitor.close()
     box.communicate("go\n", timeout=30)
     assert {e.id for e in Store(root).catalog.list()} == {"1" * 32, "2" * 32}
+
+
+def test_an_object_made_while_reconcile_looks_is_not_adopted(intervention):
+    """The page's unlock reconciles while the recorder may be writing: an
+    index made and published after reconcile read the catalog has its own
+    row, and must not be taken for a lost file."""
+    store, _ = intervention
+    listed = store.catalog.list
+
+    def list_then_another_process_writes(kind=None):
+        rows = listed(kind)
+        with store.create("index") as index:
+            index.write(b"{}")
+        return rows
+
+    store.catalog.list = list_then_another_process_writes
+    assert store.reconcile()["adopted"] == 0
+    store.catalog.list = listed
+    assert [o.entry.kind for o in store.list()] == ["index"]
