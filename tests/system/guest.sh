@@ -60,8 +60,9 @@ provision() {
   step "two radios (mac80211_hwsim)" radios
   step "provision" env VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels \
     bash /opt/vigbox-src/provisioning/provision.sh
-  # the VM's CPU is emulated: a small picture keeps the synthetic camera real time
-  cat >> /etc/vigbox/config.toml <<'EOF'
+  # the VM's CPU is emulated: a small picture keeps the synthetic camera real
+  # time (once: a later provisioning boot finds the box provisioned already)
+  grep -q '^video_width' /etc/vigbox/config.toml || cat >> /etc/vigbox/config.toml <<'EOF'
 video_width = 320
 video_height = 180
 fps = 15
