@@ -40,8 +40,21 @@ def test_the_figures_come_out_of_a_quick_run(tmp_path, monkeypatch):
     assert flat.vigbox == large.vigbox and flat.reference == small.vigbox
     assert flat.target == ("<=", wipe.FLAT_TARGET) and flat.status in ("PASS", "MISS")
     assert all(f.vigbox.unit == "s" and f.vigbox.min > 0 for f in (small, large, flat))
-    assert "inventory" in small.notes[0] and "erase volume" in small.notes[0]
+    split = small.notes[0]
+    assert split.startswith("median per step: ") and "erase volume" in split  # luksErase: ~0.1 s
+    named = [part.rsplit(" ", 2)[0] for part in split.removeprefix("median per step: ")
+             .split(" (of ")[0].split(", ")]
+    assert set(named) <= set(STEPS) | {"everything else"}, named
     assert list(tmp_path.iterdir()) == [], "the scratch is removed"
+
+
+def test_the_split_names_only_steps_of_10_ms_or_more():
+    # The inventory of a tiny store can take under 10 ms on a fast machine;
+    # the split must then fold it into "everything else", not name it.
+    runs = [_run(inventory=0.004, rest=0.2), _run(inventory=0.006, rest=0.2)]
+    split = wipe._split(runs)
+    assert "inventory" not in split and "everything else" in split
+    assert wipe._split([_run(inventory=0.02, rest=0.2)]).count("inventory 0.02 s") == 1
 
 
 def _run(inventory: float, rest: float, delete: float = 0.0) -> wipe.WipeRun:
