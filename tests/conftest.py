@@ -13,6 +13,7 @@ from appliance.audit import MemoryAudit  # noqa: E402
 from appliance.config import load_settings  # noqa: E402
 from appliance.store import Store  # noqa: E402
 from web import create_app  # noqa: E402
+from web.keyring import Keyring  # noqa: E402
 
 # a low scrypt work factor keeps unit tests fast; the stock-age interop
 # tests use the real default (18)
@@ -101,3 +102,24 @@ def unlocked(intervention, client):
                                             "csrf_token": csrf_of(client)})
     assert response.status_code == 302, response.data
     return client
+
+
+class IdleClock:
+    """A client unlocked under a clock the test sets: ``clock.now = 901``."""
+
+    def __init__(self, client):
+        self.now = 0.0
+        self.client = client
+
+
+@pytest.fixture
+def idle_clock(intervention, settings, store, audit):
+    """An unlocked client whose keyring locks after 900 s of ``idle_clock.now``."""
+    clock = IdleClock(None)
+    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
+                      "KEYRING": Keyring(idle_seconds=900, clock=lambda: clock.now)})
+    clock.client = app.test_client()
+    clock.client.get("/unlock")
+    clock.client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                       "csrf_token": csrf_of(clock.client)})
+    return clock

@@ -96,17 +96,11 @@ def test_changes_need_the_csrf_token(unlocked, token):
     assert unlocked.post("/lock", data={"csrf_token": token or ""}).status_code == 403
 
 
-def test_idle_sessions_lock_themselves(intervention, settings, store, audit):
-    now = [0.0]
-    from web.keyring import Keyring
-    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
-                      "KEYRING": Keyring(idle_seconds=900, clock=lambda: now[0])})
-    client = app.test_client()
-    client.get("/unlock")
-    client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
-    now[0] = 899
+def test_idle_sessions_lock_themselves(idle_clock, audit):
+    client = idle_clock.client
+    idle_clock.now = 899
     assert client.get("/api/recordings").status_code == 200
-    now[0] = 899 + 901
+    idle_clock.now = 899 + 901
     assert client.get("/api/recordings").status_code == 401
     assert ("lock", {"actor": "guider", "session": audit.events[-1][1]["session"],
                      "reason": "idle"}) == audit.events[-1]

@@ -91,17 +91,11 @@ def test_a_session_replayed_after_lock_opens_nothing(unlocked, path, method):
     assert refused(replay(unlocked, cookie, path, method, token), path)
 
 
-def test_a_session_replayed_after_idle_expiry_opens_nothing(intervention, settings, store,
-                                                            audit):
-    now = [0.0]
-    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
-                      "KEYRING": Keyring(idle_seconds=900, clock=lambda: now[0])})
-    client = app.test_client()
-    client.get("/unlock")
-    client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
+def test_a_session_replayed_after_idle_expiry_opens_nothing(idle_clock, audit):
+    client = idle_clock.client
     cookie, token = client.get_cookie("vigbox").value, csrf_of(client)
     assert replay(client, cookie, "/api/recordings", "GET", token).status_code == 200
-    now[0] = 901
+    idle_clock.now = 901
     assert stale_refusals(client, cookie, token) == []
     assert [f["reason"] for e, f in audit.events if e == "lock"] == ["idle"], "audited once"
 
