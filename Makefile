@@ -42,7 +42,7 @@ test-system: $(VENV)/.installed
 	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider \
 	  tests/system
 
-# the hotspot on simulated radios alone (part of test-system)
+# the read-only box and its hotspot on simulated radios alone (part of test-system)
 test-hotspot: $(VENV)/.installed
 	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider \
 	  -k hotspot tests/system

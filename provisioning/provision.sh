@@ -13,6 +13,13 @@
 #   VIGBOX_WHEELS         a folder of wheels to install from, offline
 #   VIGBOX_COUNTRY        the Wi-Fi country (default GB)
 #   VIGBOX_SOURCE         camera source: picamera on a Pi, synthetic elsewhere
+#   VIGBOX_STATE_DEVICE   a partition for what must outlive the wipe and a
+#                         reboot (/var/lib/vigbox: the audit log, the device
+#                         key, certificates; /etc/vigbox: the config, the
+#                         volume key file, the hotspot), made ext4 once
+#   VIGBOX_READ_ONLY_ROOT 1: the root file system read-only under an overlay
+#                         in RAM (overlayroot) from the next boot; needs
+#                         VIGBOX_STORE_DEVICE and VIGBOX_STATE_DEVICE
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,18 +29,35 @@ HOME_DIR=/var/lib/vigbox
 STORE=$HOME_DIR/store
 ETC=/etc/vigbox
 CONTAINER=/var/lib/vigbox-store.luks
+STATE=/var/lib/vigbox-state
+READ_ONLY=${VIGBOX_READ_ONLY_ROOT:-0}
+OVERLAY_CONF=/etc/overlayroot.local.conf
+OVERLAY_SETTING='overlayroot="tmpfs:swap=0,recurse=0"'
 COUNTRY=${VIGBOX_COUNTRY:-GB}
+CHANNEL=6
 
 say() { printf 'vigbox provision: %-10s %s\n' "$1" "$2"; }
 is_pi() { grep -qs "Raspberry Pi" /proc/device-tree/model; }
 has_otp() { command -v rpi-otp-private-key >/dev/null && rpi-otp-private-key -c >/dev/null 2>&1; }
 
 [ "$(id -u)" -eq 0 ] || { echo "run as root (sudo $0)" >&2; exit 1; }
+if [ "$(findmnt -no FSTYPE /)" = overlay ]; then
+  echo "the root file system is an overlay in RAM: what this script changed would vanish at" >&2
+  echo "the next boot. Run it inside overlayroot-chroot, or switch the overlay off first." >&2
+  exit 1
+fi
+if [ "$READ_ONLY" = 1 ] && { [ -z "${VIGBOX_STORE_DEVICE:-}" ] || [ -z "${VIGBOX_STATE_DEVICE:-}" ]; }; then
+  echo "VIGBOX_READ_ONLY_ROOT=1 needs VIGBOX_STORE_DEVICE and VIGBOX_STATE_DEVICE: on a" >&2
+  echo "read-only root the store's container file and the state would live in RAM." >&2
+  exit 1
+fi
 
 step_packages() {
   local wanted=(python3-venv ffmpeg cryptsetup e2fsprogs network-manager iw wireless-regdb
                 util-linux)
   if is_pi; then wanted+=(python3-picamera2 python3-lgpio); fi
+  # overlayroot's initramfs script needs busybox's grep, and does not say so
+  if [ "$READ_ONLY" = 1 ]; then wanted+=(overlayroot busybox); fi
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
@@ -68,6 +92,59 @@ step_app() {
   fi
   echo "$from" > "$stamp"
   say app "installed vigbox into $VENV ($from)"
+}
+
+step_state() {
+  local device=${VIGBOX_STATE_DEVICE:-} uuid kind
+  if [ -z "$device" ]; then
+    say state "skipped: no VIGBOX_STATE_DEVICE (the state stays on the root file system)"
+    return
+  fi
+  if [ "$device" = "${VIGBOX_STORE_DEVICE:-}" ]; then
+    echo "VIGBOX_STATE_DEVICE is the store's device ($device): give it a partition of its own" >&2
+    exit 1
+  fi
+  kind=$(blkid -p -o value -s TYPE "$device" || true)
+  if [ -z "$kind" ]; then
+    mkfs.ext4 -q -L vigbox-state "$device"; say state "made ext4 on $device"
+  elif [ "$kind" != ext4 ]; then
+    echo "$device holds $kind, not ext4: not made into the state partition" >&2
+    exit 1
+  fi
+  uuid=$(blkid -o value -s UUID "$device")
+  if grep -q "^UUID=$uuid $STATE " /etc/fstab; then
+    say state "skipped: $device is in /etc/fstab"
+  else
+    move_state_to "$device" "$uuid"
+  fi
+}
+
+move_state_to() {  # move_state_to DEVICE UUID: carry what is here onto it, once
+  local device=$1 uuid=$2 dir
+  # a box provisioned before: its services hold the state open, the store
+  # is mounted inside it (and must not be copied, nor deleted below)
+  local units=()
+  for dir in "$SRC"/systemd/vigbox-*; do units+=("$(basename "$dir")"); done
+  systemctl stop "${units[@]}" 2>/dev/null || true
+  if mountpoint -q "$STORE"; then
+    echo "the store is still mounted at $STORE: close it (vigbox store close) and re-run" >&2
+    exit 1
+  fi
+  install -d -m 0755 "$STATE" "$HOME_DIR" "$ETC"
+  mountpoint -q "$STATE" || mount "$device" "$STATE"
+  for dir in home etc; do [ -d "$STATE/$dir" ] || install -d -m 0755 "$STATE/$dir"; done
+  # the store's mount point comes along empty: the store is its own volume
+  cp -a "$HOME_DIR/." "$STATE/home/" && cp -a "$ETC/." "$STATE/etc/"
+  find "$HOME_DIR" "$ETC" -mindepth 1 -delete
+  {
+    echo "# vigbox: the state that outlives the wipe and a reboot (provisioning/provision.sh)"
+    echo "UUID=$uuid $STATE ext4 defaults,nodev,nosuid,noexec 0 2"
+    echo "$STATE/home $HOME_DIR none bind 0 0"
+    echo "$STATE/etc $ETC none bind 0 0"
+  } >> /etc/fstab
+  systemctl daemon-reload
+  mount "$HOME_DIR" && mount "$ETC"
+  say state "moved $HOME_DIR and $ETC onto $device (UUID $uuid), mounted from /etc/fstab"
 }
 
 step_user() {
@@ -154,20 +231,27 @@ step_hotspot() {
   local wifi
   wifi=$(nmcli -t -f DEVICE,TYPE device | awk -F: '$2 == "wifi" {print $1; exit}')
   if [ -z "$wifi" ]; then say hotspot "skipped: no Wi-Fi device"; return; fi
-  iw reg set "$COUNTRY" || true
-  if is_pi && command -v raspi-config >/dev/null; then raspi-config nonint do_wifi_country "$COUNTRY"; fi
+  wifi_country
   if nmcli -t -f NAME connection show | grep -qx vigbox-hotspot; then
+    if [ "$(nmcli -g 802-11-wireless.channel connection show vigbox-hotspot)" != "$CHANNEL" ]; then
+      nmcli connection modify vigbox-hotspot 802-11-wireless.channel "$CHANNEL"
+      say hotspot "set the hotspot vigbox-hotspot to channel $CHANNEL"
+    fi
     say hotspot "skipped: the connection vigbox-hotspot exists"; return
   fi
   local ssid="vigbox-$(cut -c1-4 /etc/machine-id)" psk
   psk=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
   umask 077; echo "$psk" > "$ETC/hotspot.psk"; echo "$ssid" > "$ETC/hotspot.ssid"; umask 022
-  # PMF off: the Pi's brcmfmac fails to start an access point with it
+  # PMF off: the Pi's brcmfmac fails to start an access point with it.
+  # A fixed channel: left to choose, NetworkManager took a random one, and
+  # 12 or 13 cannot start an access point in the world regulatory domain
+  # (a box whose country is not yet in force); 6 is allowed everywhere
   # autoconnect-retries 0: keep trying for ever (an access point that fails
   # to start once at boot must not stay down until someone comes)
   nmcli connection add type wifi ifname "$wifi" con-name vigbox-hotspot autoconnect yes \
     connection.autoconnect-retries 0 \
     ssid "$ssid" 802-11-wireless.mode ap 802-11-wireless.band bg \
+    802-11-wireless.channel "$CHANNEL" \
     ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv6.method disabled \
     wifi-sec.key-mgmt wpa-psk wifi-sec.psk "$psk" wifi-sec.proto rsn \
     wifi-sec.pairwise ccmp wifi-sec.group ccmp wifi-sec.pmf disable >/dev/null
@@ -175,6 +259,16 @@ step_hotspot() {
   echo "address=/vigbox.local/10.42.0.1" > /etc/NetworkManager/dnsmasq-shared.d/vigbox.conf
   nmcli connection up vigbox-hotspot >/dev/null || say hotspot "note: not up yet (retries)"
   say hotspot "made the hotspot $ssid on $wifi (10.42.0.1, http://vigbox.local/)"
+}
+
+wifi_country() {  # the Wi-Fi country now, and at every boot (cfg80211 reads it at load)
+  local conf=/etc/modprobe.d/vigbox-wifi-country.conf
+  local line="options cfg80211 ieee80211_regdom=$COUNTRY"
+  iw reg set "$COUNTRY" || true
+  if is_pi && command -v raspi-config >/dev/null; then raspi-config nonint do_wifi_country "$COUNTRY"; fi
+  if [ "$(cat "$conf" 2>/dev/null)" = "$line" ]; then return; fi
+  echo "$line" > "$conf"
+  say hotspot "wrote $conf: the Wi-Fi country $COUNTRY at every boot"
 }
 
 step_label() {
@@ -203,6 +297,33 @@ step_hardening() {
   say hardening "swap off, core dumps off, journal at most 64M, watchdog 15 s"
 }
 
+step_read_only_root() {
+  if [ "$READ_ONLY" != 1 ]; then
+    say readonly "skipped: the root stays writable (VIGBOX_READ_ONLY_ROOT=1 makes it an overlay)"
+    return
+  fi
+  local initrd=/boot/initrd.img-$(uname -r) inside
+  if [ ! -f "$initrd" ]; then
+    echo "no initramfs at $initrd: the overlay is made by one (on a Pi: auto_initramfs=1)" >&2
+    exit 1
+  fi
+  inside=$(lsinitramfs "$initrd")
+  if ! grep -qx "scripts/init-bottom/overlayroot" <<<"$inside" \
+      || ! grep -qE "^(usr/)?bin/busybox$" <<<"$inside"; then
+    update-initramfs -u -k "$(uname -r)"
+    say readonly "rebuilt $initrd with overlayroot's hook and busybox"
+  fi
+  if grep -qxF "$OVERLAY_SETTING" "$OVERLAY_CONF" 2>/dev/null; then
+    say readonly "skipped: $OVERLAY_CONF has the overlay on"; return
+  fi
+  # recurse=0: only / goes under the overlay; the state and the store stay
+  # real mounts, written through to their partitions
+  echo "$OVERLAY_SETTING" > "$OVERLAY_CONF"
+  say readonly "the root is read-only under an overlay in RAM from the next boot"
+  say readonly "(changes to it vanish at each reboot; $HOME_DIR and $ETC persist on their"
+  say readonly "partition; to change the box, run this script inside overlayroot-chroot)"
+}
+
 step_pi_only() {
   if ! is_pi; then
     say pi "skipped: not a Raspberry Pi (camera, OTP and config.txt steps are Pi-only)"
@@ -216,6 +337,7 @@ step_pi_only() {
 
 step_packages
 step_app
+step_state
 step_user
 step_config
 step_store
@@ -224,6 +346,7 @@ step_device_key
 step_hotspot
 step_label
 step_hardening
+step_read_only_root
 step_pi_only
 systemctl start vigbox-store.service vigbox-recorder.service vigbox-web.socket \
   vigbox-clock.socket vigbox-wipe.path || say start "note: a unit did not start (journalctl -u 'vigbox-*')"

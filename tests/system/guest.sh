@@ -5,6 +5,9 @@
 # "STEP name OK|FAIL" line with its output indented below.
 exec >/dev/ttyS1 2>&1
 PHASE=$(sed -n 's/.*vigbox\.phase=\([a-z]*\).*/\1/p' /proc/cmdline)
+# vigbox.readonly=1: this box is provisioned with its state on a third disk
+# and a read-only root (an overlay in RAM)
+READONLY=$(grep -qw 'vigbox.readonly=1' /proc/cmdline && echo 1 || echo 0)
 export VIGBOX_CONFIG=/etc/vigbox/config.toml
 VIGBOX=/opt/vigbox/venv/bin/vigbox
 PASS=0 FAIL=0
@@ -46,20 +49,24 @@ print(rows[0]["id"], rows[0]["duration"], "s")'
 }
 store_is_empty() { store_is_dm_crypt && [ -z "$(as_vigbox ls)" ]; }
 
+run_provision() {
+  local settings=(VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels)
+  [ "$READONLY" = 1 ] && settings+=(VIGBOX_STATE_DEVICE=/dev/vdc VIGBOX_READ_ONLY_ROOT=1)
+  env "${settings[@]}" bash /opt/vigbox-src/provisioning/provision.sh
+}
+
 provision_again() {
   local out
-  out=$(VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels \
-    bash /opt/vigbox-src/provisioning/provision.sh 2>&1) || { echo "$out"; return 1; }
+  out=$(run_provision 2>&1) || { echo "$out"; return 1; }
   echo "$out"
   # every step skipped or kept (the label is drawn again: same content)
-  ! echo "$out" | grep -E "provision: [a-z]+ +(installed|made|wrote|enabled)" \
+  ! echo "$out" | grep -E "provision: [a-z]+ +(installed|made|wrote|enabled|moved|set|the root)" \
     | grep -v "wrote /etc/vigbox/label.svg"
 }
 
 provision() {
   step "two radios (mac80211_hwsim)" radios
-  step "provision" env VIGBOX_STORE_DEVICE=/dev/vdb VIGBOX_WHEELS=/opt/wheels \
-    bash /opt/vigbox-src/provisioning/provision.sh
+  step "provision" run_provision
   # the VM's CPU is emulated: a small picture keeps the synthetic camera real
   # time (once: a later provisioning boot finds the box provisioned already)
   grep -q '^video_width' /etc/vigbox/config.toml || cat >> /etc/vigbox/config.toml <<'EOF'
@@ -101,8 +108,48 @@ after() {
   step "services active" active vigbox-store vigbox-recorder vigbox-web.socket
   step "the store is empty and no intervention" store_is_empty
   step "no intervention: recording refused" sh -c "! $VIGBOX control start"
-  step "certificate and audit log verify" sh -c "$VIGBOX certificate verify \
-    /var/lib/vigbox/certificates/*.json && $VIGBOX audit verify"
+  step "certificates and audit log verify" certificates_and_audit_verify
+  if [ "$READONLY" = 1 ]; then
+    step "the root is read-only, under an overlay" root_is_an_overlay
+    step "what the last boot wrote to the root is gone" sh -c '! [ -e /etc/vigbox-scratch ]'
+    step "the last boot's certificate is kept" sh -c \
+      'ls -l "/var/lib/vigbox/certificates/$(cat /var/lib/vigbox-state/systemtest-certificate)"'
+  fi
+}
+
+certificates_and_audit_verify() {
+  local c
+  for c in /var/lib/vigbox/certificates/*.json; do "$VIGBOX" certificate verify "$c" || return 1; done
+  "$VIGBOX" audit verify
+}
+
+root_is_an_overlay() {
+  findmnt /; findmnt /media/root-ro; findmnt /media/root-rw
+  [ "$(findmnt -no FSTYPE /)" = overlay ] && findmnt -no OPTIONS /media/root-ro | grep -qw ro &&
+    [ "$(findmnt -no FSTYPE /media/root-rw)" = tmpfs ]
+}
+
+state_is_its_own_partition() {  # the state and the store: real mounts, not the overlay's
+  findmnt /var/lib/vigbox-state; findmnt /var/lib/vigbox; findmnt /etc/vigbox
+  findmnt /var/lib/vigbox/store
+  [ "$(findmnt -no SOURCE /var/lib/vigbox-state)" = /dev/vdc ] &&
+    findmnt -no SOURCE /var/lib/vigbox | grep -q '^/dev/vdc\[/home\]$' &&
+    findmnt -no SOURCE /etc/vigbox | grep -q '^/dev/vdc\[/etc\]$'
+}
+
+read_only_use() {  # a film and a wipe on the read-only root; "after" checks the next boot
+  step "the root is read-only, under an overlay" root_is_an_overlay
+  step "the state and the store are real mounts" state_is_its_own_partition
+  step "store opened (dm-crypt) and mounted at boot" store_is_dm_crypt
+  step "intervention made" as_vigbox intervention new --generate
+  step "record from the synthetic camera" record_film
+  step "the recording is sealed in the store" recording_is_sealed
+  touch /etc/vigbox-scratch
+  # the wipe writes the new volume key: it must reach the state partition
+  step "wipe" "$VIGBOX" wipe --yes --name "VM system test" --role "CI"
+  step "store mounted again, empty" store_is_empty
+  # the test's own note of which certificate this boot's wipe made
+  ls -t /var/lib/vigbox/certificates | grep -m1 '\.json$' > /var/lib/vigbox-state/systemtest-certificate
 }
 
 hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
@@ -112,6 +159,7 @@ hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
   step "the laptop joins over Wi-Fi" laptop_joins
   step "the laptop loads the unlock page" ip netns exec laptop sh -c \
     'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "No intervention"'
+  if [ "$READONLY" = 1 ]; then read_only_use; fi
 }
 
 wifi_debug() {  # what NetworkManager and wpa_supplicant did, should it fail

@@ -2,7 +2,8 @@
 # Build the system test's VM: a Debian bookworm root filesystem made with
 # mmdebstrap from this machine's own apt sources (no mirror is named here),
 # with vigbox's source and wheels baked in (the VM has no network), the
-# guest driver as a unit, and Debian's kernel and initrd for qemu.
+# guest driver as a unit, and Debian's kernel for qemu (the initrd is
+# taken from the disk at each boot: test_vm.py).
 #
 #   SUITE=bookworm|trixie tests/system/image.sh WORK [CACHE]
 #
@@ -20,7 +21,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,procps
 PACKAGES+=,python3,python3-venv,ffmpeg,fonts-dejavu-core,linux-image-amd64,curl
 PACKAGES+=,network-manager,wpasupplicant,iw,iproute2,iputils-ping,dnsmasq-base
-PACKAGES+=,wireless-regdb
+PACKAGES+=,wireless-regdb,overlayroot,busybox
 
 need=()
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
@@ -99,10 +100,11 @@ EOF
 chroot "$R" systemctl enable -q vigbox-systemtest.service
 
 cp "$R"/boot/vmlinuz-* "$WORK/vmlinuz"
-cp "$R"/boot/initrd.img-* "$WORK/initrd.img"
 mb=$(du -sm "$R" | cut -f1)
 rm -f "$WORK/root.img" && truncate -s $(( mb * 13 / 10 + 768 ))M "$WORK/root.img"
 mkfs.ext4 -q -F -L root -d "$R" "$WORK/root.img"
 rm -rf "$R"
 rm -f "$WORK/store.img" && truncate -s 512M "$WORK/store.img"
-echo "image: $WORK/root.img ($(du -sh "$WORK/root.img" | cut -f1) used), store disk 512M"
+rm -f "$WORK/state.img" && truncate -s 64M "$WORK/state.img"
+echo "image: $WORK/root.img ($(du -sh "$WORK/root.img" | cut -f1) used), store disk 512M," \
+  "state disk 64M"
