@@ -313,6 +313,11 @@ step_read_only_root() {
     update-initramfs -u -k "$(uname -r)"
     say readonly "rebuilt $initrd with overlayroot's hook and busybox"
   fi
+  remount_drop_in
+  if grep -qw ro /proc/cmdline; then
+    say readonly "WARNING: the kernel command line says 'ro': overlayroot then mounts the overlay"
+    say readonly "         read-only too, and nothing can remount it; take 'ro' out of it"
+  fi
   if grep -qxF "$OVERLAY_SETTING" "$OVERLAY_CONF" 2>/dev/null; then
     say readonly "skipped: $OVERLAY_CONF has the overlay on"; return
   fi
@@ -322,6 +327,19 @@ step_read_only_root() {
   say readonly "the root is read-only under an overlay in RAM from the next boot"
   say readonly "(changes to it vanish at each reboot; $HOME_DIR and $ETC persist on their"
   say readonly "partition; to change the box, run this script inside overlayroot-chroot)"
+}
+
+remount_drop_in() {
+  # overlayroot's fstab gives / its lowerdir and upperdir; a kernel with the
+  # new mount API (Trixie's) refuses them on a remount ("No changes allowed
+  # in reconfigure"), so systemd-remount-fs failed at every boot. On the
+  # overlay there is nothing for it to do: the overlay is mounted as it should be.
+  local dir=/etc/systemd/system/systemd-remount-fs.service.d
+  local want=$'[Unit]\nConditionPathIsMountPoint=!/media/root-ro'
+  if [ "$(cat "$dir/vigbox-overlayroot.conf" 2>/dev/null)" = "$want" ]; then return; fi
+  install -d "$dir" && printf '%s\n' "$want" > "$dir/vigbox-overlayroot.conf"
+  systemctl daemon-reload
+  say readonly "wrote $dir/vigbox-overlayroot.conf: no remount of the overlay at boot"
 }
 
 step_pi_only() {

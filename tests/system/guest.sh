@@ -123,10 +123,13 @@ certificates_and_audit_verify() {
   "$VIGBOX" audit verify
 }
 
-root_is_an_overlay() {
+root_is_an_overlay() {  # on RAM, writable; the card's root below it read-only
   findmnt /; findmnt /media/root-ro; findmnt /media/root-rw
-  [ "$(findmnt -no FSTYPE /)" = overlay ] && findmnt -no OPTIONS /media/root-ro | grep -qw ro &&
-    [ "$(findmnt -no FSTYPE /media/root-rw)" = tmpfs ]
+  systemctl --failed --no-legend; journalctl -b -u systemd-remount-fs --no-pager | tail -n 4
+  grep -v '^#' /etc/fstab
+  [ "$(findmnt -no FSTYPE /)" = overlay ] && findmnt -no OPTIONS / | grep -qw rw &&
+    findmnt -no OPTIONS /media/root-ro | grep -qw ro &&
+    [ "$(findmnt -no FSTYPE /media/root-rw)" = tmpfs ] && ! systemctl is-failed -q systemd-remount-fs
 }
 
 state_is_its_own_partition() {  # the state and the store: real mounts, not the overlay's
@@ -144,7 +147,7 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
   step "intervention made" as_vigbox intervention new --generate
   step "record from the synthetic camera" record_film
   step "the recording is sealed in the store" recording_is_sealed
-  touch /etc/vigbox-scratch
+  step "the root takes writes (into RAM)" touch /etc/vigbox-scratch
   # the wipe writes the new volume key: it must reach the state partition
   step "wipe" "$VIGBOX" wipe --yes --name "VM system test" --role "CI"
   step "store mounted again, empty" store_is_empty

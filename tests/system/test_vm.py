@@ -86,11 +86,14 @@ def _boot_once(vm, phase: str, read_only: bool) -> str:
     console, results = artifacts / f"console-{phase}.log", artifacts / f"results-{phase}.log"
     initrd = disk_initrd(work)
     started = time.monotonic()
+    # the command line says neither ro nor rw, as Raspberry Pi OS's normally does:
+    # the initramfs mounts the root read-only, then systemd remounts it
+    # (or, on a read-only box, overlayroot lays its overlay over it)
     subprocess.run(
         ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "max", "-smp", "2",
          "-m", "2048", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
          "-kernel", str(work / "vmlinuz"), "-initrd", str(initrd),
-         "-append", f"root=/dev/vda ro console=ttyS0,115200 panic=-1 net.ifnames=0 "
+         "-append", f"root=/dev/vda console=ttyS0,115200 panic=-1 net.ifnames=0 "
                     f"vigbox.phase={phase} vigbox.readonly={int(read_only)}",
          "-drive", f"file={work / 'root.img'},format=raw,if=virtio",
          "-drive", f"file={work / 'store.img'},format=raw,if=virtio",
