@@ -120,11 +120,10 @@ step_state() {
 }
 
 move_state_to() {  # move_state_to DEVICE UUID: carry what is here onto it, once
-  local device=$1 uuid=$2 dir
+  local device=$1 uuid=$2 dir unit units=()
   # a box provisioned before: its services hold the state open, the store
   # is mounted inside it (and must not be copied, nor deleted below)
-  local units=()
-  for dir in "$SRC"/systemd/vigbox-*; do units+=("$(basename "$dir")"); done
+  for unit in "$SRC"/systemd/vigbox-*; do units+=("$(basename "$unit")"); done
   systemctl stop "${units[@]}" 2>/dev/null || true
   if mountpoint -q "$STORE"; then
     echo "the store is still mounted at $STORE: close it (vigbox store close) and re-run" >&2
