@@ -43,7 +43,13 @@ class Settings:
     fps: int = 30
     video_bitrate: int = 12_000_000
     camera_device: str = "/dev/video0"
-    audio_device: str = "default"      # an ALSA device, e.g. "plughw:CARD=Device"
+    # picamera2 (the camera module) | virtual (a simulated sensor below
+    # picamera2's encoders: the test VM, which has no camera)
+    camera: str = "picamera2"
+    # auto: the USB microphone, found by its ALSA card at each take; or an
+    # ALSA device, e.g. "plug:'dsnoop:CARD=Device,DEV=0'" (provisioning
+    # writes the card it found)
+    audio_device: str = "auto"
     max_recording_seconds: int = 1800
     reserve_mib: int = 64
     gpio: str = "auto"                 # auto | mock (a machine without GPIO: the test VM)

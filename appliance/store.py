@@ -108,10 +108,20 @@ class SealedObjectWriter:
                 f"store full while writing {self._kind} {self.id} "
                 f"after {self._writer.plaintext_written} bytes") from None
 
-    def sync(self) -> None:
+    def sync(self, force: bool = False) -> None:
         """fsync the sealed chunks if the store's sync interval has passed."""
         with self._disk_full_is_typed():
-            self._writer.sync()
+            self._writer.sync(force=force)
+
+    @property
+    def unsynced(self) -> bool:
+        return self._writer.unsynced
+
+    @property
+    def sync_report(self) -> dict:
+        """fsyncs so far, and the longest a sealed chunk waited for one (s)."""
+        return {"fsyncs": self._writer.sync_count,
+                "longest_wait": round(self._writer.longest_sync_wait, 3)}
 
     @property
     def plaintext_written(self) -> int:

@@ -12,10 +12,9 @@ def option(cmd: list[str], name: str) -> str:
 
 def test_every_source_writes_fragmented_mp4_to_stdout():
     for cmd in (commands.synthetic_command(PROFILE),
-                commands.v4l2_command(PROFILE),
-                commands.picamera_mux_command(PROFILE)):
+                commands.v4l2_command(PROFILE)):
         assert cmd[0] == "ffmpeg" and cmd[-1] == "pipe:1"
-        assert option(cmd, "-f") in ("lavfi", "v4l2", "h264")
+        assert option(cmd, "-f") in ("lavfi", "v4l2")
         assert option(cmd, "-movflags") == "frag_keyframe+empty_moov+default_base_moof"
         assert option(cmd, "-frag_duration") == "500000"
         assert "-nostdin" in cmd[:4], "global options come first"
@@ -42,12 +41,6 @@ def test_v4l2_reads_the_camera_and_the_microphone():
     inputs = [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"]
     assert inputs == ["/dev/video2", "plughw:1"]
     assert option(cmd, "-video_size") == "1280x720"
-
-
-def test_picamera_mux_copies_the_hardware_encoded_video():
-    cmd = commands.picamera_mux_command(PROFILE, audio_device="plughw:1")
-    assert [cmd[i + 1] for i, a in enumerate(cmd) if a == "-i"] == ["pipe:0", "plughw:1"]
-    assert option(cmd, "-vcodec") == "copy" and option(cmd, "-acodec") == "aac"
 
 
 def test_bytes_per_second_covers_the_stream():

@@ -90,6 +90,10 @@ class StreamWriter:
         self._written = 0
         self._sync_interval = sync_interval
         self._last_sync = time.monotonic()
+        self._synced = 0  # chunks made durable
+        self._waiting_since: float | None = None  # the oldest chunk not yet fsynced
+        # fsyncs done, and the longest any sealed chunk waited for one
+        self.sync_count, self.longest_sync_wait = 0, 0.0
         self.closed = False
 
     def write(self, data) -> int:
@@ -127,6 +131,8 @@ class StreamWriter:
         if self._batched:
             self._dest.write(memoryview(self._out)[:self._batched * ENCRYPTED_CHUNK_SIZE])
             self._batched = 0
+            if self._waiting_since is None:
+                self._waiting_since = time.monotonic()
             self._maybe_sync(force=final)
         elif final:
             self._maybe_sync(force=True)
@@ -136,6 +142,7 @@ class StreamWriter:
             return
         now = time.monotonic()
         if force or now - self._last_sync >= self._sync_interval:
+            sealed = self._index
             self._dest.flush()
             try:
                 os.fsync(self._dest.fileno())
@@ -144,7 +151,11 @@ class StreamWriter:
             except OSError as e:
                 if e.errno != errno.EINVAL:  # EINVAL: a pipe or socket
                     raise
-            self._last_sync = now
+            waited, self._waiting_since = self._waiting_since, None
+            if waited is not None:
+                self.longest_sync_wait = max(self.longest_sync_wait, time.monotonic() - waited)
+            self.sync_count += 1
+            self._last_sync, self._synced = now, max(self._synced, sealed)
 
     @property
     def plaintext_written(self) -> int:
@@ -156,12 +167,17 @@ class StreamWriter:
         """Bytes in sealed chunks already handed to ``dest``."""
         return self._index * CHUNK_SIZE
 
-    def sync(self) -> None:
-        """fsync what has been written, if ``sync_interval`` has passed.
+    def sync(self, force: bool = False) -> None:
+        """fsync what has been written, if ``sync_interval`` has passed (or
+        ``force``). Another thread may call this while one writes: a
+        recorder's timer does, so that sealed chunks become durable on
+        time even when the camera's bytes come in bursts."""
+        self._maybe_sync(force=force)
 
-        A writer that stalls calls nothing; a recorder calls this from its
-        loop so that a quiet stretch is made durable too."""
-        self._maybe_sync(force=False)
+    @property
+    def unsynced(self) -> bool:
+        """Whether sealed chunks wait for an fsync."""
+        return self._index > self._synced
 
     def close(self) -> None:
         """Seal what is held as the final chunk. Idempotent."""

@@ -32,8 +32,6 @@ FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSansMono-Bold.ttf")
 BEEP_FRAMES = 2
 BEEP_HZ = 1000
 AUDIO_RATE = 48000
-# seconds ALSA capture runs behind the camera on a Pi (picamera2's default)
-AUDIO_OFFSET = -0.3
 
 
 @dataclass(frozen=True)
@@ -103,30 +101,11 @@ def synthetic_command(profile: VideoProfile, *, seconds: float | None = None,
 
 
 def v4l2_command(profile: VideoProfile, *, device: str = "/dev/video0",
-                 audio_device: str = "default", seconds: float | None = None) -> list[str]:
+                 audio_device: str = "auto", seconds: float | None = None) -> list[str]:
     """A USB webcam (V4L2) and microphone (ALSA) on any Linux."""
     video = ffmpeg.input(device, f="v4l2", framerate=profile.fps,
                          video_size=(profile.width, profile.height),
                          thread_queue_size=512)
     audio = ffmpeg.input(audio_device, f="alsa", thread_queue_size=512)
     return _compile(ffmpeg.output(video, audio, OUTPUT, **_encode(profile, preset="veryfast"),
-                                  **_mux(seconds)))
-
-
-def picamera_mux_command(profile: VideoProfile, *, audio_device: str = "default",
-                         audio_input: dict | None = None, audio_offset: float = AUDIO_OFFSET,
-                         seconds: float | None = None) -> list[str]:
-    """Mux the Pi encoder's H.264 (on stdin, already compressed) with the
-    USB microphone: the video is copied, only the sound is encoded. Raw
-    H.264 carries no timestamps, so the video is stamped by the wall clock
-    on arrival, as ALSA stamps the sound, and the sound is moved by ``audio_offset`` (ALSA's capture delay),
-    as picamera2's own FfmpegOutput does. ``audio_input`` replaces the
-    ALSA input options (``{"f": "alsa"}``), for a sound source off a Pi."""
-    video = ffmpeg.input("pipe:0", f="h264", framerate=profile.fps,
-                         use_wallclock_as_timestamps=1, thread_queue_size=512)
-    # ALSA stamps its packets with the wall clock itself
-    audio = ffmpeg.input(audio_device, **(audio_input or {"f": "alsa"}), itsoffset=audio_offset,
-                         thread_queue_size=512)
-    return _compile(ffmpeg.output(video, audio, OUTPUT, vcodec="copy", acodec="aac",
-                                  **{"b:a": profile.audio_bitrate}, ar=AUDIO_RATE,
                                   **_mux(seconds)))

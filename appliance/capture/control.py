@@ -42,8 +42,10 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     daemon_threads = True
 
-    def __init__(self, path: Path, recorder):
+    def __init__(self, path: Path, recorder, *, extra_status=None):
+        """``extra_status()`` adds to the recorder's status (the devices)."""
         self.path, self.recorder = Path(path), recorder
+        self._extra_status = extra_status or dict
         self.path.unlink(missing_ok=True)
         super().__init__(str(self.path), _Handler)
         os.chmod(self.path, SOCKET_MODE)
@@ -74,7 +76,7 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
     def _run(self, command: str):
         if command == "status":
-            return self.recorder.status()
+            return {**self.recorder.status(), **self._extra_status()}
         if command == "start":
             return {"recording": self.recorder.start()}
         if command == "mark":

@@ -36,6 +36,7 @@ from ..audit import NullAudit
 from ..clock import clock_is_set
 from ..intervention import InterventionRecord
 from ..store import Store, utc_now
+from .durability import SyncTimer
 from .fmp4 import FragmentIndexer, MP4Error
 from .preview import PreviewSession, PreviewTap, frame_jpeg
 
@@ -66,6 +67,7 @@ class Take:
     first_sealed_after: float | None = None
     stop_reason: str | None = None
     store_at: tuple[int, int] | None = None  # the objects folder's device and inode
+    sync: dict | None = None  # fsyncs of its sealed chunks, the longest gap
 
 
 class Recorder:
@@ -167,6 +169,8 @@ class Recorder:
 
     def preview_frame(self) -> bytes:
         """A small JPEG of what the camera sees now, recording or not."""
+        if hasattr(self.source, "preview_jpeg"):  # a running camera's own frame
+            return self.source.preview_jpeg()
         with self._lock:
             if self.state == State.STOPPING:
                 raise CaptureError("the recorder is stopping")
@@ -204,6 +208,7 @@ class Recorder:
         self._tap = tap = PreviewTap(indexer)
         failure = None
         next_space_check = 0.0
+        timer = SyncTimer(writer).start()
         try:
             while data := process.read(READ_SIZE):
                 self.bytes_in += len(data)
@@ -226,6 +231,8 @@ class Recorder:
                 log.exception("recording %s failed", take.id)
             process.interrupt()
             process.finish(timeout=2)
+        timer.stop()
+        take.sync = writer.sync_report
         try:
             self._finish(writer, take, process, indexer, failure)
         except Exception as e:  # the pump must never die silently
@@ -282,7 +289,8 @@ class Recorder:
         writer.commit(duration=round(duration, 3), meta={
             "marks": take.marks, "fragments": len(indexer.fragments),
             "first_byte_after": take.first_byte_after,
-            "first_sealed_after": take.first_sealed_after, "stopped": take.stop_reason})
+            "first_sealed_after": take.first_sealed_after, "stopped": take.stop_reason,
+            "sync": take.sync})
         with self.store.create("index", parent=take.id) as index:
             index.write(json.dumps(indexer.to_json()).encode())
         for at in take.marks:  # the button's live marks, ready to be tagged

@@ -21,6 +21,8 @@ from ..auditlog import AuditLog
 from ..store import Store
 from ..wipe import wipe_pending
 from .control import ControlServer
+from .gpio import make_button
+from .microphone import microphone_status
 from .recorder import Recorder, State
 from .recovery import find_interrupted
 
@@ -71,15 +73,20 @@ class RecorderService:
                                  require_mount=require_mount,
                                  hold=lambda: wipe_pending(settings.wipe_dir))
         self.notifier = notifier or Notifier()
-        self.button = None
+        self.button, self.button_error = None, None
         if with_button:
-            from .button import RecordButton
-            self.button = RecordButton(self.recorder, button_pin=settings.button_pin,
-                                       led_pin=settings.led_pin,
-                                       hold_seconds=settings.hold_seconds,
-                                       pin_factory=pin_factory)
-        self.control = ControlServer(settings.control_socket, self.recorder)
+            self.button, self.button_error = make_button(self.recorder, settings,
+                                                         pin_factory=pin_factory)
+        self.control = ControlServer(settings.control_socket, self.recorder,
+                                     extra_status=self.devices)
         self._stop = threading.Event()
+
+    def devices(self) -> dict:
+        """What of the box's hardware is missing, and why (None: there)."""
+        microphone = None
+        if self.recorder.source.name != "synthetic":
+            microphone = microphone_status(self.settings.audio_device)
+        return {"button_missing": self.button_error, "microphone_missing": microphone}
 
     def run(self) -> None:
         """Serve until :meth:`shutdown`; a recording under way is finished."""
@@ -106,3 +113,5 @@ class RecorderService:
         self.control.close()
         if self.button is not None:
             self.button.close()
+        if hasattr(self.recorder.source, "shutdown"):  # a camera held for the service's life
+            self.recorder.source.shutdown()

@@ -14,6 +14,7 @@ import shutil
 
 from ..errors import MicrophoneError, SourceError
 from .commands import VideoProfile, synthetic_command, v4l2_command
+from .microphone import resolve_audio_device
 from .runner import FfmpegProcess
 
 __all__ = ["SyntheticSource", "V4l2Source", "VideoProfile"]
@@ -63,7 +64,7 @@ class V4l2Source:
     seconds = None
 
     def __init__(self, profile: VideoProfile = VideoProfile(), *,
-                 device: str = "/dev/video0", audio_device: str = "default"):
+                 device: str = "/dev/video0", audio_device: str = "auto"):
         self.profile, self.device, self.audio_device = profile, device, audio_device
 
     def failure(self, code: int, stderr: str) -> SourceError:
@@ -74,7 +75,8 @@ class V4l2Source:
         if not os.path.exists(self.device):
             raise SourceError(f"no camera at {self.device}")
         return FfmpegProcess(v4l2_command(self.profile, device=self.device,
-                                          audio_device=self.audio_device)).start()
+                                          audio_device=resolve_audio_device(self.audio_device))
+                             ).start()
 
     def close(self) -> None:
         pass

@@ -1,15 +1,13 @@
 #!/bin/bash
-# Build the system test's VM: a Debian bookworm root filesystem made with
-# mmdebstrap from this machine's own apt sources (no mirror is named here),
-# with vigbox's source and wheels baked in (the VM has no network), the
-# guest driver as a unit, and Debian's kernel for qemu (the initrd is
-# taken from the disk at each boot: test_vm.py).
+# Build the system test's VM: a Debian root filesystem (tests/system/rootfs.sh,
+# cached in CACHE, default /var/cache/vigbox-vm) with what a Pi's OS adds
+# (tests/system/device-stack.sh), vigbox's source and wheels baked in (the
+# VM has no network), the guest driver as a unit, and Debian's kernel for
+# qemu (the initrd is taken from the disk at each boot: test_vm.py).
 #
 #   SUITE=bookworm|trixie tests/system/image.sh WORK [CACHE]
 #
 # Raspberry Pi OS Lite is Bookworm or Trixie: the VM is either.
-# The debootstrapped tree depends only on the package list, so it is kept
-# as a tarball in CACHE (default /var/cache/vigbox-vm) and reused.
 set -euo pipefail
 WORK=$1
 CACHE=${2:-/var/cache/vigbox-vm}
@@ -18,13 +16,7 @@ PYTHON=${PYTHON:-python3}
 SUITE=${SUITE:-bookworm}
 export DEBIAN_FRONTEND=noninteractive
 
-PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,procps
-PACKAGES+=,python3,python3-venv,ffmpeg,fonts-dejavu-core,linux-image-amd64,curl
-PACKAGES+=,network-manager,wpasupplicant,iw,iproute2,iputils-ping,dnsmasq-base
-PACKAGES+=,wireless-regdb,overlayroot,busybox
-
 need=()
-command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 if [ ${#need[@]} -gt 0 ]; then
@@ -32,31 +24,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
 
-mkdir -p "$CACHE" "$WORK"
-# this machine's bookworm sources, handed to mmdebstrap as files; for
-# another suite, the same mirrors with the suite's name in their place
-sources=()
-for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources; do
-  [ -s "$f" ] && grep -qE '^[[:space:]]*[^#[:space:]]' "$f" && grep -q bookworm "$f" || continue
-  if [ "$SUITE" = bookworm ]; then sources+=("$f"); continue; fi
-  copy=$WORK/$SUITE-$(basename "$f")
-  sed "s/\bbookworm\b/$SUITE/g" "$f" > "$copy"
-  sources+=("$copy")
-done
-
-key=$(printf '%s %s\n' "$SUITE" "$PACKAGES" | sha256sum | cut -c1-12)
-[ "$SUITE" = bookworm ] && key=$(printf '%s\n' "$PACKAGES" | sha256sum | cut -c1-12)
-tarball=$CACHE/rootfs-$SUITE-$key.tar
-if [ ! -s "$tarball" ]; then
-  echo "image: mmdebstrap (cached after this as $tarball)"
-  partial=$CACHE/partial-$key.tar  # mmdebstrap picks its output format by the suffix
-  mmdebstrap --variant=minbase --include="$PACKAGES" \
-    --aptopt='APT::Install-Recommends "false"' "$SUITE" "$partial" "${sources[@]}"
-  mv "$partial" "$tarball"
-else
-  echo "image: reusing $tarball"
-fi
-
+mkdir -p "$WORK"
+tarball=$(bash "$REPO/tests/system/rootfs.sh" "$SUITE" "$CACHE")
 R=$WORK/rootfs
 rm -rf "$R" && mkdir -p "$R"
 tar --numeric-owner -xpf "$tarball" -C "$R"
@@ -81,7 +50,13 @@ guest=$(chroot "$R" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])
   --platform manylinux_2_34_x86_64 --find-links "$R/opt/wheels" \
   -c "$REPO/constraints.txt" -d "$R/opt/wheels" "$R"/opt/wheels/vigbox-*.whl
 
+# what a Pi's OS gives it and Debian does not package (lgpio; picamera2)
+PYTHON=$PYTHON bash "$REPO/tests/system/device-stack.sh" "$R" "$CACHE"
+
 install -m 0755 "$REPO/tests/system/guest.sh" "$R/opt/systemtest/guest.sh"
+# the camera phase's clapper, its measure, and the recordings' inspection
+install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate}.py "$REPO/tests/media.py" \
+  "$R/opt/systemtest/"
 cat > "$R/etc/systemd/system/vigbox-systemtest.service" <<'EOF'
 [Unit]
 Description=vigbox system test: this boot's phase
@@ -92,7 +67,8 @@ FailureAction=poweroff
 [Service]
 Type=oneshot
 ExecStart=/opt/systemtest/guest.sh
-TimeoutStartSec=1500
+# the host's qemu timeout bounds a boot
+TimeoutStartSec=infinity
 
 [Install]
 WantedBy=multi-user.target

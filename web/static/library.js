@@ -13,6 +13,12 @@ async function refresh() {
   document.getElementById("free-space").textContent = `${(status.free_bytes / 1e9).toFixed(1)} GB free`;
   document.getElementById("clock").textContent = status.clock_set
     ? `clock ${status.clock}` : `clock not set (${status.clock})`;
+  const missing = [];
+  if (status.microphone_missing) missing.push(`No microphone: ${status.microphone_missing}. Plug in the USB microphone before recording.`);
+  if (status.button_missing) missing.push("The record button and its light are not working: record from this page. (" + status.button_missing + ")");
+  const warning = document.getElementById("device-warning");
+  warning.textContent = missing.join(" ");
+  warning.hidden = missing.length === 0;
 }
 
 // Preview for framing the shot: a frame every half second while pressed;

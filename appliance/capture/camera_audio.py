@@ -1,0 +1,117 @@
+"""Sound stamped against the sensor's clock, for picamera2's encoders.
+
+picamera2's encoders record sound themselves (``encoder.audio = True``):
+a thread reads the microphone through PyAV and hands AAC packets to the
+same output as the video. How it lines the two up is the weak part:
+it drops sound until the first frame is encoded, calls the next packet
+time 0 and shifts everything by a fixed ``audio_sync`` (-100 ms, tuned
+for PulseAudio on a Pi). Measured in the system test's VM over ALSA,
+that left the sound -374 ms to +21 ms off from one start to the next,
+and it follows the microphone's own crystal, which a cheap USB
+microphone gets wrong by up to ~100 ppm (170 ms over 29 minutes).
+
+:class:`SensorClockAudio` replaces only that thread. Each block of sound
+carries the time ALSA captured its first sample (ffmpeg's ALSA input
+stamps it with the wall clock, less what is still buffered: any input
+stamped with the wall clock will do); that is
+moved onto CLOCK_MONOTONIC, the clock of the sensor's timestamps, and
+made relative to the first frame's. ffmpeg's ``aresample`` filter with
+``async`` then stretches or squeezes the sound to those times (at most
+2 %) and pads or trims the start (``first_pts=0``), so sound and picture
+agree at the start and stay together however long the recording.
+
+The wall clock must not be stepped during a recording (the clock
+helper refuses to while one is under way).
+
+>>> resample_filter(48000)
+'48000:async=960:first_pts=0'
+"""
+
+import logging
+import time
+from fractions import Fraction
+
+log = logging.getLogger("vigbox.camera_audio")
+# the most aresample may stretch or squeeze, per second: 2 %, which no
+# working microphone needs (100 ppm is 5 samples a second)
+MAX_CORRECTION = 0.02
+
+
+def resample_filter(rate: int) -> str:
+    return f"{rate}:async={int(rate * MAX_CORRECTION)}:first_pts=0"
+
+
+def wall_to_monotonic_us() -> int:
+    """What to take from a wall-clock time (µs) to have CLOCK_MONOTONIC's."""
+    return (time.time_ns() - time.monotonic_ns()) // 1000
+
+
+class SensorClockAudio:
+    """A mixin for a picamera2 encoder class: ``class E(SensorClockAudio,
+    LibavH264Encoder)``. Overrides ``_audio_thread_func``; uses the
+    attributes picamera2's ``Encoder.start`` sets up (the input container
+    and stream, the output stream, ``_audio_start``, ``firsttimestamp``)."""
+
+    audio_rate = 48000
+    # filled in as the thread runs: for the log and the tests
+    audio_report: dict | None = None
+
+    def _audio_thread_func(self):
+        import av  # only where picamera2 is: PyAV comes with it
+        rate = self.audio_rate
+        offset = wall_to_monotonic_us()
+        graph = self._sound_graph(av, rate)
+        frames = self._audio_input_container.decode(self._audio_input_stream)
+        first_video = self._first_frame_time(frames)
+        report = self.audio_report = {"first_sound_ms": None, "blocks": 0}
+        for frame in frames:
+            if not self._running:
+                break
+            after_video_us = int(frame.pts * frame.time_base * 1_000_000) - offset - first_video
+            if report["first_sound_ms"] is None:
+                report["first_sound_ms"] = round(after_video_us / 1000, 1)
+            report["blocks"] += 1
+            frame.pts = after_video_us * rate // 1_000_000
+            frame.time_base = Fraction(1, rate)
+            graph.push(frame)
+            self._encode_sound(av, graph, rate)
+        self._send_sound(None, rate)
+        log.info("sound: first block %s ms after the first frame, %d blocks",
+                 report["first_sound_ms"], report["blocks"])
+
+    def _first_frame_time(self, frames) -> int:
+        """Wait for the first frame, reading (and dropping) sound meanwhile
+        so that ALSA's buffer never overruns; its sensor time in µs."""
+        while self._running and not self._audio_start.is_set():
+            next(frames, None)
+        while self.firsttimestamp is None and self._running:
+            time.sleep(0.001)  # encode() signals just before it stamps the frame
+        return self.firsttimestamp or 0
+
+    def _sound_graph(self, av, rate: int):
+        stream = self._audio_input_stream
+        graph = av.filter.Graph()
+        source = graph.add_abuffer(format=stream.format.name, sample_rate=stream.rate,
+                                   layout=stream.layout.name, time_base=Fraction(1, rate))
+        resample = graph.add("aresample", resample_filter(rate))
+        shape = graph.add("aformat", f"sample_fmts=fltp:sample_rates={rate}:channel_layouts=mono")
+        source.link_to(resample)
+        resample.link_to(shape)
+        shape.link_to(graph.add("abuffersink"))
+        graph.configure()
+        return graph
+
+    def _encode_sound(self, av, graph, rate: int) -> None:
+        while True:
+            try:
+                frame = graph.pull()
+            except (av.error.BlockingIOError, av.error.EOFError):
+                return
+            self._send_sound(frame, rate)
+
+    def _send_sound(self, frame, rate: int) -> None:
+        for packet in self._audio_output_stream.encode(frame):
+            # the encoder's priming packet comes before time 0: a player
+            # would start the sound 21 ms early
+            if packet.pts is not None and packet.pts >= 0:
+                self.outputframe(None, True, packet.pts * 1_000_000 // rate, packet, True)

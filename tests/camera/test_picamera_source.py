@@ -1,0 +1,73 @@
+"""Whole takes through the recorder with the Pi camera source: the real
+picamera2 encoder and output, the simulated sensor, and beeps stamped
+with the wall clock (this root has no sound card; the VM's system test
+records through ALSA and the kernel's loopback card)."""
+
+import time
+
+import pytest
+
+from appliance.capture.picamera import PicameraSource
+from appliance.capture.recorder import Recorder, State
+from appliance.errors import MicrophoneError
+from media import decrypted, probe
+
+from camera_profile import PROFILE
+
+
+@pytest.fixture
+def source(sensor, sound):
+    source = PicameraSource(PROFILE, camera=sensor, sound=sound)
+    yield source
+    source.shutdown()
+
+
+def test_a_take_is_sealed_with_picture_and_sound(intervention, source):
+    store, identity = intervention
+    recorder = Recorder(store, source)
+    recording_id = recorder.start()
+    time.sleep(3.5)
+    assert recorder.state == State.RECORDING
+    recorder.stop()
+    assert recorder.state == State.IDLE, recorder.error
+    streams = probe(decrypted(store, recording_id, identity))
+    assert streams["video"]["codec_name"] == "h264" and streams["audio"]["codec_name"] == "aac"
+    frames = int(streams["video"]["nb_read_frames"])
+    assert frames >= 2.5 * PROFILE.fps
+    blocks = int(streams["audio"]["nb_read_frames"])
+    assert blocks * 1024 / 48000 == pytest.approx(frames / PROFILE.fps, abs=0.3), \
+        "as much sound as picture"
+
+
+def test_one_camera_serves_every_take_and_the_preview(intervention, source, sensor):
+    store, _ = intervention
+    recorder = Recorder(store, source)
+    for _ in range(2):
+        recorder.start()
+        time.sleep(1.2)
+        assert recorder.preview_frame()[:2] == b"\xff\xd8", "a preview while recording"
+        recorder.stop()
+        assert recorder.state == State.IDLE, recorder.error
+    assert source._camera is sensor and sensor.started, "kept running for the preview"
+    assert recorder.preview_frame()[:2] == b"\xff\xd8", "and when idle, from the same camera"
+    source.shutdown()
+    assert not sensor.started
+
+
+def test_a_missing_microphone_is_named_before_the_camera_starts(intervention, sensor):
+    store, _ = intervention
+    source = PicameraSource(PROFILE, audio_device="plug:'dsnoop:CARD=NoSuchMic,DEV=0'",
+                            camera=sensor)
+    recorder = Recorder(store, source)
+    with pytest.raises(MicrophoneError, match="NoSuchMic"):
+        recorder.start()
+    assert recorder.state == State.ERROR and store.list() == []
+    assert not sensor.started
+
+
+def test_a_microphone_that_will_not_open_is_a_microphone_error(intervention, sensor):
+    store, _ = intervention
+    source = PicameraSource(PROFILE, audio_device="hw:99", camera=sensor)
+    with pytest.raises(MicrophoneError):
+        Recorder(store, source).start()
+    source.shutdown()
