@@ -68,3 +68,17 @@ class HelperClockSetter:
         if not reply.get("ok"):
             raise ClockError(f"the clock helper refused: {reply.get('error', 'no reason')}")
         return float(reply["correction"])
+
+
+# the recorder's states in which a take is under way
+TAKING = ("starting", "recording", "stopping")
+
+
+def check_clock_may_change(recorder_state: str) -> None:
+    """Refuse to step the clock under a recording. Its timings use
+    CLOCK_MONOTONIC, but ALSA stamps the sound with the wall clock
+    (capture/camera_audio.py): a step of the wall clock would move the
+    sound against the picture for the rest of the take."""
+    from .errors import ClockError
+    if recorder_state in TAKING:
+        raise ClockError("the box is recording: set the clock once the recording has stopped")

@@ -178,6 +178,29 @@ def test_the_clock_is_checked_and_set_against_the_browser(guider, store):
                        headers=headers).status_code == 400
 
 
+def test_the_clock_is_not_stepped_under_a_recording(guider, store, settings):
+    """The page's offer to set the clock is refused, saying why, while the
+    recorder is taking; once it has stopped the clock can be set."""
+    import time
+
+    from appliance.capture.control import ControlServer
+    from appliance.capture.recorder import Recorder
+    from appliance.capture.sources import SyntheticSource, VideoProfile
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)))
+    server = ControlServer(settings.control_socket, recorder).start()
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    later = {"browser_ms": time.time() * 1000 + 600_000}
+    try:
+        recorder.start()
+        refused = guider.post("/api/clock/set", json=later, headers=headers)
+        assert refused.status_code == 409 and "recording" in refused.get_json()["error"]
+        recorder.stop()
+        assert guider.post("/api/clock/set", json=later, headers=headers).status_code == 200
+    finally:
+        recorder.stop()
+        server.close()
+
+
 def test_past_the_retention_deadline_only_the_wipe_is_offered(guider, store):
     record = InterventionRecord(store.catalog)
     record.end()

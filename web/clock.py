@@ -8,7 +8,8 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from appliance.clock import needs_setting, skew
+from appliance.clock import check_clock_may_change, needs_setting, skew
+from appliance.errors import ClockError, VigboxError
 
 bp = Blueprint("clock", __name__)
 
@@ -19,6 +20,13 @@ def _browser_time() -> float | None:
     if not isinstance(value, (int, float)) or isinstance(value, bool) or value <= 0:
         return None
     return value / 1000
+
+
+def _recorder_state() -> str:
+    try:
+        return current_app.config["RECORDER"].status()["state"]
+    except VigboxError:
+        return "not running"  # nothing to tear
 
 
 @bp.post("/api/clock/check")
@@ -48,6 +56,10 @@ def set_clock():
     browser = _browser_time()
     if browser is None:
         return jsonify(error="send browser_ms: the browser's Date.now()"), 400
+    try:
+        check_clock_may_change(_recorder_state())
+    except ClockError as e:
+        return jsonify(error=str(e)), 409
     setter = current_app.config["CLOCK"]
     correction = setter.set(browser)
     flagged = flag_recordings(correction)
