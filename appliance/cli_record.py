@@ -81,7 +81,18 @@ def cmd_control(args) -> int:
     return 0
 
 
+def cmd_microphone(args) -> int:
+    """Print the ALSA device of the USB microphone plugged in now."""
+    from .capture.microphone import resolve_audio_device
+    print(resolve_audio_device("auto"))
+    return 0
+
+
 def add_recover_parser(sub) -> None:
+    microphone = sub.add_parser("microphone", help="the USB microphone's ALSA device (what "
+                                "provisioning writes as audio_device); exit 1 if none")
+    microphone.set_defaults(func=cmd_microphone)
+
     control = sub.add_parser("control", help="drive the running recorder service")
     control.add_argument("action", choices=("start", "mark", "stop", "status"))
     control.set_defaults(func=cmd_control)

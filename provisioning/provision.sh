@@ -160,9 +160,21 @@ step_user() {
 step_config() {
   install -d -m 0755 "$ETC"
   if [ -f "$ETC/config.toml" ]; then say config "skipped: $ETC/config.toml exists"; return; fi
-  local device=${VIGBOX_STORE_DEVICE:-$CONTAINER} source gpio
+  local device=${VIGBOX_STORE_DEVICE:-$CONTAINER} source gpio audio=""
   if is_pi; then source=${VIGBOX_SOURCE:-picamera}; gpio=auto
   else source=${VIGBOX_SOURCE:-synthetic}; gpio=mock; fi
+  # the USB microphone by its ALSA card ("default" is not it on Raspberry Pi
+  # OS Lite); none plugged in: the recorder looks for one at every take
+  if [ "$source" != synthetic ]; then
+    if audio=$("$VENV/bin/vigbox" microphone 2>&1); then
+      say config "the microphone: $audio"
+      audio="audio_device = \"$audio\""
+    else
+      say config "WARNING: $audio"
+      say config "         the recorder will look for one at each take (audio_device = auto)"
+      audio=""
+    fi
+  fi
   # the volume key: from the Pi's OTP where one is programmed (the card alone
   # then carries no key), else a root-only key file on the card
   local key_source=file keyfile=$ETC/store.key
@@ -177,6 +189,7 @@ listen = "0.0.0.0:80"
 luks_device = "$device"
 luks_key_source = "$key_source"
 luks_keyfile = "$keyfile"
+$audio
 EOF
   chmod 0644 "$ETC/config.toml"
   say config "wrote $ETC/config.toml (source $source, store on $device)"

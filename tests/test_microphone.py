@@ -71,3 +71,17 @@ def test_other_alsa_names_are_taken_as_they_are(tmp_path):
 
 def test_a_machine_without_sound_has_no_cards(tmp_path):
     assert list_cards(tmp_path / "missing") == []
+
+
+def test_the_command_provisioning_asks_says_when_there_is_none(tmp_path):
+    """``vigbox microphone`` (what provisioning writes as audio_device): on
+    this machine, which has no sound card at all, it names none and fails."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    vigbox = Path(sys.executable).with_name("vigbox")
+    done = subprocess.run([vigbox, "--home", tmp_path, "microphone"], capture_output=True,
+                          text=True)
+    if Path("/proc/asound/cards").exists():
+        pytest.skip("this machine has sound cards: the answer depends on them")
+    assert done.returncode == 1 and "no USB microphone is plugged in" in done.stderr
