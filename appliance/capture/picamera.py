@@ -128,6 +128,7 @@ class PicameraSource:
                     raise MicrophoneError(f"microphone {device!r} did not open: {e}") from e
                 raise SourceError(f"camera did not start recording: {e}") from e
             self._taking = True
+            log.info("take: %s, sound from %s", type(encoder).__name__, device)
             return stream
 
     def close(self) -> None:
