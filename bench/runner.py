@@ -6,9 +6,10 @@ editor's (5 and 6, :mod:`bench.editor`) come last: Range requests through
 the real app under waitress, on objects up to 4 GiB, and clip cuts from a
 30-minute recording encoded faster than real time (about ten minutes of a
 full run on two cores; 400 MiB and two minutes with ``--quick``). The
-wipe's (7, :mod:`bench.wipe`) close the run: a 1 GiB and a 10 GiB store
-made and wiped three times each, one store on disk at a time (about 10 GiB
-of scratch; a few minutes).
+wipe's (7, :mod:`bench.wipe`) follow: a 1 GiB and a 10 GiB store made and
+wiped three times each, one store on disk at a time (about 10 GiB of
+scratch; a few minutes). The camera's (8, :mod:`bench.camera`) close the
+run, in the camera tests' Debian 13 root where picamera2 runs.
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -30,7 +31,8 @@ from pathlib import Path
 
 from appliance import age
 
-from . import editor, random_reads, recorder, report, throughput, tools, vs_age, wipe
+from . import camera_host, editor, random_reads, recorder, report, throughput, tools, \
+    vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -63,7 +65,7 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
     return Fixture(plain, digest, sealed, out, identity, identity.recipient(), identity_file)
 
 
-PARTS = ("store", "recorder", "editor", "wipe")  # in the order a run takes them
+PARTS = ("store", "recorder", "editor", "wipe", "camera")  # in the order a run takes them
 
 
 def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
@@ -80,6 +82,9 @@ def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
     # last: one store of up to 10 GiB at a time, made and wiped
     if "wipe" in parts:
         figures += wipe.figures_wipe(cfg)
+    # in the Debian 13 root, where picamera2 runs
+    if "camera" in parts:
+        figures += camera_host.figures_camera(cfg)
     return figures
 
 

@@ -8,6 +8,7 @@
 # `make test` runs this after the main suite. Needs root (chroot, mounts).
 #
 #   tests/camera/run.sh [PYTEST ARGS...]
+#   tests/camera/run.sh --bench [--quick]     (figure 8 of make bench, as JSON)
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 CACHE=${VIGBOX_VM_CACHE:-/var/cache/vigbox-vm}
@@ -55,7 +56,10 @@ done
 mkdir -p "$ROOT/src"
 mount --bind -o ro "$REPO" "$ROOT/src" && mounted+=("$ROOT/src")
 mount -o remount,bind,ro "$ROOT/src"
+run=(-m pytest -p no:cacheprovider --rootdir=/src /src/tests/camera /src/appliance/capture)
+if [ "${1:-}" = --bench ]; then  # make bench's figure 8 (bench/camera.py), not the tests
+  shift
+  run=(-m bench.camera)
+fi
 chroot "$ROOT" env -i PATH=/opt/venv/bin:/usr/bin:/bin HOME=/root VIGBOX_CAMERA=1 \
-  PYTHONPATH=/src PYTHONDONTWRITEBYTECODE=1 \
-  /opt/venv/bin/python -m pytest -p no:cacheprovider --rootdir=/src /src/tests/camera \
-  /src/appliance/capture "$@"
+  PYTHONPATH=/src PYTHONDONTWRITEBYTECODE=1 /opt/venv/bin/python "${run[@]}" "$@"

@@ -176,6 +176,7 @@ def frames_of(rig: Rig, recording: str, began: float, stopped: float) -> dict:
         "uneven_steps": uneven_steps(pts, step),
         "bytes_per_second": round(len(data) / entry.duration) if entry.duration else None,
         "first_frame_number": round(pts[0] / step, 3), "stopped": entry.meta.get("stopped"),
+        "sync": entry.meta.get("sync"),
     }
 
 
@@ -293,6 +294,8 @@ def test_three_streams_while_recording(rig, baseline, results, capsys):
     frames = load["frames"]
     assert frames["gaps"] == [] and frames["first_frame_number"] == 0, frames
     assert frames["counted_frames"] == frames["packets"], frames
+    # under the load too, no sealed chunk waited more than a second for its fsync
+    assert frames["sync"]["longest_wait"] <= 1.0, frames["sync"]
     speed = min(1.0, baseline["frames"]["speed"])
     assert frames["counted_frames"] >= frames["expected_frames"] * speed - FRAME_TOLERANCE, \
         (frames, baseline["frames"])
@@ -315,7 +318,8 @@ def summary(results: dict) -> str:
                      f"(speed {f['speed']}, gaps {len(f['gaps'])}); camera pipe max "
                      f"{part['camera_pipe']['max_bytes'] >> 10} KiB "
                      f"(at {part['camera_pipe']['max_at_s']} s), non-empty in "
-                     f"{part['camera_pipe']['non_empty_pct']} % of samples")
+                     f"{part['camera_pipe']['non_empty_pct']} % of samples; fsyncs "
+                     f"{f['sync']['fsyncs']}, longest wait {f['sync']['longest_wait']} s")
     for name, cpu in (("alone", base["cpu"]), ("opening players", load["cpu_opening_players"]),
                       ("streaming", load["cpu_while_streaming"])):
         lines.append(f"CPU % {name}: camera ffmpeg {cpu['camera_ffmpeg']}, recorder threads "
