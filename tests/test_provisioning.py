@@ -57,6 +57,16 @@ def test_the_services_are_hardened(unit_root, unit, target):
     assert exposure <= target
 
 
+@pytest.mark.parametrize("unit", ["vigbox-store.service", "vigbox-wipe.service"])
+def test_the_units_that_run_cryptsetup_may_use_the_kernels_crypto_api(unit):
+    """cryptsetup decrypts an Adiantum keyslot (a Pi 4's volume: no AES
+    instructions) through AF_ALG; the sandbox refused it and the store
+    never opened at boot (found in the VM once it lost AES instructions)."""
+    text = (UNITS / unit).read_text()
+    families = re.search(r"^RestrictAddressFamilies=(.*)$", text, re.M)[1].split()
+    assert "AF_ALG" in families
+
+
 def test_the_page_serves_on_the_socket_systemd_hands_it(tmp_path):
     """Socket activation: port bound by 'systemd' (here, this test), the
     page's process given it as fd 3 with LISTEN_FDS/LISTEN_PID."""

@@ -91,7 +91,9 @@ def _boot_once(vm, phase: str, read_only: bool, timeout: float, options: str) ->
     # the initramfs mounts the root read-only, then systemd remounts it
     # (or, on a read-only box, overlayroot lays its overlay over it)
     # qemu64, not max: TCG emulates AVX slowly, and ffmpeg's AAC encoder
-    # then falls behind real time (0.54x with max, 1.44x with qemu64)
+    # then fell behind real time (0.54x with max, 1.44x with qemu64). It has
+    # no AES instructions either, as a Pi 4 has none: the store is Adiantum,
+    # as on a Pi 4 (which is how the store unit's missing AF_ALG was found)
     subprocess.run(
         ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64", "-smp", "2",
          "-m", "2048", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
