@@ -157,6 +157,15 @@ step_user() {
   install -d -m 0750 -o vigbox -g vigbox "$HOME_DIR"
 }
 
+step_gpio_rule() {  # the gpio group may use the GPIO chips (Raspberry Pi OS has this rule)
+  local rule=/etc/udev/rules.d/60-vigbox-gpio.rules
+  local text='SUBSYSTEM=="gpio", KERNEL=="gpiochip*", GROUP="gpio", MODE="0660"'
+  if [ "$(cat $rule 2>/dev/null)" = "$text" ]; then say gpio "skipped: $rule is there"; return; fi
+  echo "$text" > $rule
+  udevadm control --reload 2>/dev/null && udevadm trigger --subsystem-match=gpio 2>/dev/null || true
+  say gpio "wrote $rule: the recorder (group gpio) may open /dev/gpiochip*"
+}
+
 step_config() {
   install -d -m 0755 "$ETC"
   if [ -f "$ETC/config.toml" ]; then say config "skipped: $ETC/config.toml exists"; return; fi
@@ -369,6 +378,7 @@ step_packages
 step_app
 step_state
 step_user
+step_gpio_rule
 step_config
 step_store
 step_units

@@ -220,6 +220,13 @@ recorder_up_without_gpio() {  # the real lgpio, the unit's sandbox, no GPIO chip
     [ "$(systemctl show -p NRestarts --value vigbox-recorder)" = 0 ]
 }
 
+recorder_up_on_picamera2() {
+  systemctl restart vigbox-recorder && until_true 60 active -q vigbox-recorder || return 1
+  sleep 5
+  as_vigbox control status | tee /dev/stderr | grep -q '"microphone_missing": null' &&
+    [ "$(systemctl show -p NRestarts --value vigbox-recorder)" = 0 ]
+}
+
 loopback_runs_fast() {  # a microphone whose crystal is 0.3 % fast (100 ppm is common)
   local rate
   amixer -q -c Loopback cset iface=PCM,name='PCM Rate Shift 100000',device=0,subdevice=0 100300
@@ -244,15 +251,39 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
 
 make_intervention() { as_vigbox intervention new --generate > /run/vigbox-passphrase; }
 
+gpio_chip() {  # gpio-sim's chip, and a Pi 4's board revision for gpiozero (the unit's only)
+  local c=/sys/kernel/config/gpio-sim/vigbox d=/run/systemd/system/vigbox-recorder.service.d
+  modprobe configfs && { mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config; }
+  insmod /opt/systemtest/gpio-sim-vm.ko || return 1
+  mkdir -p $c/bank0 && echo 32 > $c/bank0/num_lines && echo 1 > $c/live || return 1
+  udevadm settle && ls -l /dev/gpiochip0 && [ "$(stat -c %G /dev/gpiochip0)" = gpio ] || return 1
+  printf 'processor\t: 0\nRevision\t: c03114\n' > /run/vigbox-vm-cpuinfo
+  mkdir -p $d && printf '[Service]\nBindReadOnlyPaths=/run/vigbox-vm-cpuinfo:/proc/cpuinfo\n' \
+    > $d/vm-board.conf && systemctl daemon-reload
+}
+
+recorder_has_its_button() {
+  local status
+  systemctl restart vigbox-recorder && until_true 60 active -q vigbox-recorder || return 1
+  sleep 3
+  status=$(as_vigbox control status) && echo "$status" &&
+    echo "$status" | grep -q '"button_missing": null'
+}
+
 camera() {  # the recorder on its real stack (docs/hardware-checklist.md says what is not)
   set_setting gpio '"auto"'
   step "recorder up with the real lgpio, no GPIO chip" recorder_up_without_gpio
+  if [ -e /opt/systemtest/gpio-sim-vm.ko ]; then
+    step "a GPIO chip (gpio-sim), the gpio group's" gpio_chip
+    step "the recorder drives the button and LED" recorder_has_its_button
+    step "no intervention: a press blinks the LED 5 times" python3 /opt/systemtest/button_walk.py errors
+  fi
   if /opt/vigbox/venv/bin/python -c 'import picamera2' 2>/dev/null; then
     step "ALSA loopback card" modprobe snd-aloop index=5 id=Loopback pcm_substreams=2
     set_setting source '"picamera"'
     set_setting camera '"virtual"'
     set_setting audio_device "\"plug:'dsnoop:CARD=Loopback,DEV=1'\""
-    step "recorder up on picamera2" recorder_up_without_gpio
+    step "recorder up on picamera2" recorder_up_on_picamera2
     /opt/vigbox/venv/bin/python /opt/systemtest/clicks.py hw:CARD=Loopback,DEV=0 \
       $(( (TAKE_SECONDS + 60) * (TAKES + 1) )) > /run/clicks.log 2>&1 &
     local clicks=$!
@@ -261,6 +292,9 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
     for take in $(seq 1 $TAKES); do
       step "take $take of $TAKE_SECONDS s in sync" take_in_sync "$take"
     done
+    if [ -e /opt/systemtest/gpio-sim-vm.ko ]; then
+      step "the button starts, marks and stops a take" python3 /opt/systemtest/button_walk.py take
+    fi
     kill "$clicks" 2>/dev/null; wait "$clicks"; cat /run/clicks.log
     step "wipe" "$VIGBOX" wipe --yes --name "VM system test" --role "CI"
   fi

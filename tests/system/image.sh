@@ -52,10 +52,15 @@ guest=$(chroot "$R" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])
 
 # what a Pi's OS gives it and Debian does not package (lgpio; picamera2)
 PYTHON=$PYTHON bash "$REPO/tests/system/device-stack.sh" "$R" "$CACHE"
+# a GPIO chip for lgpio to drive (Debian's kernels have no GPIO simulator)
+if [ -d "$R/usr/src/linux-headers-$(ls "$R/lib/modules")" ]; then
+  bash "$REPO/tests/system/gpio-sim.sh" "$R" "$CACHE"
+fi
 
 install -m 0755 "$REPO/tests/system/guest.sh" "$R/opt/systemtest/guest.sh"
 # the camera phase's clapper, its measure, and the recordings' inspection
-install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate}.py "$REPO/tests/media.py" \
+install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate,button_walk}.py \
+  "$REPO/tests/media.py" \
   "$R/opt/systemtest/"
 cat > "$R/etc/systemd/system/vigbox-systemtest.service" <<'EOF'
 [Unit]

@@ -10,8 +10,9 @@
 # what Raspberry Pi OS ships for the camera and is in Debian 13
 # (libcamera 0.4 and its Python bindings, PyAV, numpy...; picamera2 and
 # lgpio are not packaged in Debian: tests/system/device-stack.sh), the
-# ALSA tools, and a compiler for the two Python packages that have no
-# wheel for its Python.
+# ALSA tools, a compiler for the two Python packages that have no wheel
+# for its Python, and the kernel's headers for the GPIO simulator
+# (tests/system/gpio-sim.sh).
 set -euo pipefail
 SUITE=$1
 CACHE=${2:-/var/cache/vigbox-vm}
@@ -27,7 +28,7 @@ if [ "$SUITE" = trixie ]; then
   PACKAGES+=,python3-libcamera,libcamera-ipa,python3-av,python3-numpy,python3-pil
   PACKAGES+=,python3-piexif,python3-prctl,python3-jsonschema,python3-tqdm
   PACKAGES+=,python3-libarchive-c,alsa-utils,python3-setuptools,python3-wheel
-  PACKAGES+=,python3-dev,gcc,libc6-dev,swig
+  PACKAGES+=,python3-dev,gcc,libc6-dev,swig,make,linux-headers-amd64
 fi
 
 need=()
