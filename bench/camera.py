@@ -76,17 +76,6 @@ class FramesSensor(VirtualSensor):
             self._hand_over(buffer, round(k * period))
         self.done.set()
 
-    def _hand_over(self, buffer, at: int) -> None:
-        from appliance.capture.virtual_sensor import _Request
-        request = _Request(self, buffer, at)
-        with self._lock:
-            encoders = list(self._encoders)
-        for encoder in encoders:
-            if encoder.running:
-                encoder.encode(encoder.name, request)
-        request.release()
-        self.frames += 1
-
 
 def copy_cost(frames: np.ndarray, count: int) -> float:
     """CPU seconds of copying ``count`` frames into a buffer, alone."""

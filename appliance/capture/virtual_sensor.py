@@ -236,6 +236,10 @@ class VirtualSensor:
             self.camera_config["main"])
         paint(array, self.camera_config["main"]["size"], self.frames, lit(at, self.fps))
         self._newest = array.copy()
+        self._hand_over(buffer, at)
+
+    def _hand_over(self, buffer, at: int) -> None:
+        """The frame in ``buffer``, exposed at ``at`` (ns), to the encoders."""
         request = _Request(self, buffer, at)
         with self._lock:
             encoders = list(self._encoders)
