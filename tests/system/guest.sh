@@ -227,13 +227,14 @@ recorder_up_on_picamera2() {
     [ "$(systemctl show -p NRestarts --value vigbox-recorder)" = 0 ]
 }
 
-loopback_runs_fast() {  # a microphone whose crystal is 0.3 % fast (100 ppm is common)
+loopback_runs_fast() {  # a microphone whose crystal is far off (100 ppm is common)
   local rate
+  # asked for 0.3 % fast; the loopback's timer makes it about 0.2 % (measured)
   amixer -q -c Loopback cset iface=PCM,name='PCM Rate Shift 100000',device=0,subdevice=0 100300
   rate=$(/opt/vigbox/venv/bin/python /opt/systemtest/capture_rate.py \
     "plug:'dsnoop:CARD=Loopback,DEV=1'" 20) || return 1
   echo "$rate"
-  echo "$rate" | awk '{ exit !($4 >= 2000 && $4 <= 4000) }'
+  echo "$rate" | awk '{ exit !($4 >= 1000 && $4 <= 5000) }'
 }
 
 take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against picture
@@ -287,7 +288,7 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
     /opt/vigbox/venv/bin/python /opt/systemtest/clicks.py hw:CARD=Loopback,DEV=0 \
       $(( (TAKE_SECONDS + 60) * (TAKES + 1) )) > /run/clicks.log 2>&1 &
     local clicks=$!
-    step "the loopback runs 0.3 % fast" loopback_runs_fast
+    step "the loopback's clock runs 0.1-0.5 % fast" loopback_runs_fast
     step "intervention made" make_intervention
     for take in $(seq 1 $TAKES); do
       step "take $take of $TAKE_SECONDS s in sync" take_in_sync "$take"
