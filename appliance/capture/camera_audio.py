@@ -58,6 +58,15 @@ class SensorClockAudio:
 
     def _audio_thread_func(self):
         import av  # only where picamera2 is: PyAV comes with it
+        try:
+            self._record_sound(av)
+        except Exception as e:  # a microphone pulled out: ALSA fails the read
+            self._sound_failed(f"{type(e).__name__}: {e}")
+            return
+        if self._running:  # the input ended by itself under a take
+            self._sound_failed("no more sound from it")
+
+    def _record_sound(self, av) -> None:
         rate = self.audio_rate
         offset = wall_to_monotonic_us()
         graph = self._sound_graph(av, rate)
@@ -78,6 +87,17 @@ class SensorClockAudio:
         self._send_sound(None, rate)
         log.info("sound: first block %s ms after the first frame, %d blocks",
                  report["first_sound_ms"], report["blocks"])
+
+    def _sound_failed(self, why: str) -> None:
+        """A take without its sound is not what the guider filmed: end it,
+        through the outputs' error callbacks (the camera stream's), naming
+        the microphone (ALSA) so that the LED and the page say so."""
+        message = f"ALSA microphone {self.audio_input.get('file')!r} failed: {why}"
+        log.error(message)
+        for output in self._output:
+            callback = getattr(output, "error_callback", None)
+            if callback is not None:
+                callback(OSError(message))
 
     def _first_frame_time(self, frames) -> int:
         """Wait for the first frame, reading (and dropping) sound meanwhile

@@ -12,7 +12,7 @@ from appliance.capture.recorder import Recorder, State
 from appliance.errors import MicrophoneError
 from media import decrypted, probe
 
-from camera_profile import PROFILE
+from camera_profile import BEEPS, PROFILE
 
 
 @pytest.fixture
@@ -70,4 +70,21 @@ def test_a_microphone_that_will_not_open_is_a_microphone_error(intervention, sen
     source = PicameraSource(PROFILE, audio_device="hw:99", camera=sensor)
     with pytest.raises(MicrophoneError):
         Recorder(store, source).start()
+    source.shutdown()
+
+
+def test_sound_that_stops_ends_the_take_as_a_microphone_fault(intervention, sensor):
+    """The microphone pulled out mid-take (here: a sound input that ends
+    after 2 s): the take stops, its LED pattern is the microphone's, and
+    what was filmed until then is kept and plays."""
+    store, identity = intervention
+    short = {"file": BEEPS.replace("n=1024,", "n=1024:d=2,"), "format": "lavfi"}
+    source = PicameraSource(PROFILE, camera=sensor, sound=short)
+    recorder = Recorder(store, source)
+    recording_id = recorder.start()
+    recorder.wait(timeout=30)
+    assert recorder.state == State.ERROR
+    assert isinstance(recorder.error_exception, MicrophoneError), recorder.error
+    streams = probe(decrypted(store, recording_id, identity))
+    assert float(streams["video"]["duration"]) >= 1.5
     source.shutdown()
