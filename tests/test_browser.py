@@ -199,3 +199,30 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
     assert recording.entry.state == "sealed"
     assert_no_plaintext(tmp_path, started)
     assert_no_plaintext(settings.home, started)
+
+
+def test_a_missing_button_or_microphone_is_said_on_the_page(app, intervention, settings,
+                                                             tmp_path):
+    """The recorder service reports what of the box is missing (here as the
+    real service reports it, through the control socket); the library page
+    says it in words a guider can act on, and says nothing when all is there."""
+    from appliance.capture.control import ControlServer
+    store, _ = intervention
+    devices = {"button_missing": "PinUnknownPi: unable to locate Pi revision",
+               "microphone_missing": "no USB microphone is plugged in (sound cards: none)"}
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
+    server = ControlServer(settings.control_socket, recorder,
+                           extra_status=lambda: dict(devices)).start()
+    try:
+        with live_server(app) as url, chromium(tmp_path / "profile") as page:
+            unlock(page, url)
+            until(page, "() => !document.getElementById('device-warning').hidden")
+            warning = page.inner_text("#device-warning")
+            assert "Plug in the USB microphone" in warning
+            assert "record from this page" in warning
+            devices.update(button_missing=None, microphone_missing=None)
+            page.reload()
+            until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
+            assert page.locator("#device-warning").is_hidden()
+    finally:
+        server.close()
