@@ -43,15 +43,18 @@ def led_levels(seconds: float, step: float = 0.01) -> list[int]:
 
 
 def blink_groups(levels: list[int], step: float = 0.01, pause: float = 0.4) -> list[int]:
-    """Rising edges counted in groups, a group ending at ``pause`` s of dark."""
-    groups, count, dark = [], 0, 0
+    """Rising edges counted in groups, a group ending at ``pause`` s of dark;
+    counting starts at the first pause (the sampling may begin mid-group)."""
+    groups, count, dark, paused = [], 0, 0, False
     for before, now in zip(levels, levels[1:]):
-        if now and not before:
+        if now and not before and paused:
             count += 1
         dark = dark + 1 if not now else 0
-        if count and dark * step >= pause:
-            groups.append(count)
-            count = 0
+        if dark * step >= pause:
+            paused = True
+            if count:
+                groups.append(count)
+                count = 0
     return groups
 
 
