@@ -96,3 +96,24 @@ def test_each_error_has_its_own_blink_count():
     assert error_blinks(StoreFullError("full")) == 4
     assert error_blinks(VigboxError("other")) == 7
     assert error_pattern(2) == [1, 0, 1, 0] + [0] * 8
+
+
+def test_a_failing_led_never_fails_a_recording(intervention, pins):
+    """The LED's pin gone (here: its device closed under the button) makes
+    the LED silent, not the recorder: a press still starts, marks and the
+    page's stop still stops."""
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)))
+    button = RecordButton(recorder, button_pin=BUTTON, led_pin=LED_PIN, hold_seconds=HOLD,
+                          pin_factory=pins)
+    button.led.close()  # every LED call now raises GPIODeviceClosed
+    try:
+        press(pins.pin(BUTTON))
+        wait_for(lambda: recorder.state == State.RECORDING)
+        press(pins.pin(BUTTON))
+        wait_for(lambda: recorder.status()["marks"] == 1)
+        recorder.stop()
+        assert recorder.state == State.IDLE and store.list("recording")
+    finally:
+        recorder.stop()
+        button.close()

@@ -113,7 +113,12 @@ class RecordButton:
         self.led.show(getattr(recorder.state, "value", recorder.state))
 
     def _on_change(self, state, error) -> None:
-        self.led.show(state.value, error)
+        # called from inside the recorder's state changes: a failing LED
+        # (its chip gone, its pin taken) must never fail a recording
+        try:
+            self.led.show(state.value, error)
+        except Exception as e:
+            log.warning("the LED could not show %s: %s", state.value, e)
 
     def _on_held(self) -> None:
         self._held = True
@@ -128,11 +133,17 @@ class RecordButton:
         try:
             if self.recorder.state.value == "recording":
                 self.recorder.mark()
-                self.led.mark()
+                self._led_mark()
             elif self.recorder.state.value in ("idle", "error"):
                 self.recorder.start()
         except VigboxError as e:  # the LED shows it; the journal says it
             log.warning("button press refused: %s", e)
+
+    def _led_mark(self) -> None:
+        try:
+            self.led.mark()
+        except Exception as e:
+            log.warning("the LED could not show the mark: %s", e)
 
     def close(self) -> None:
         self.button.close()
