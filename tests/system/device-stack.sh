@@ -18,20 +18,22 @@ PYTHON=${PYTHON:-python3}
 pins() { grep -E "^($(echo "$@" | tr ' ' '|'))==" "$REPO/constraints.txt"; }
 
 guest=$(chroot "$ROOT" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
-# Debian 12 has no libcamera bindings: lgpio alone (its PyPI wheel fits 3.11)
+# Debian 12 has no libcamera bindings: lgpio alone. lgpio is always built
+# here: PyPI's x86-64 wheel stops on an illegal instruction on the VM's
+# baseline CPU (qemu64), and has no build for Debian 13's Python anyway
 if chroot "$ROOT" python3 -c 'import libcamera' 2>/dev/null; then
   binary=(picamera2 videodev2 simplejpeg) built=(pidng lgpio)
 else
-  binary=(lgpio) built=()
+  binary=() built=(lgpio)
 fi
 key=$(pins "${binary[@]}" "${built[@]}" | sha256sum | cut -c1-12)
 wheels=$CACHE/device-wheels-cp$guest-$key
 if [ ! -d "$wheels" ]; then
   rm -rf "$wheels.partial" && mkdir -p "$wheels.partial/src"
-  "$PYTHON" -m pip download -q --no-cache-dir --no-deps --only-binary=:all: \
-    --python-version "$guest" --implementation cp --platform manylinux2014_x86_64 \
-    --platform manylinux_2_28_x86_64 --platform manylinux_2_34_x86_64 \
-    -d "$wheels.partial" $(pins "${binary[@]}")
+  [ ${#binary[@]} -eq 0 ] || "$PYTHON" -m pip download -q --no-cache-dir --no-deps \
+    --only-binary=:all: --python-version "$guest" --implementation cp \
+    --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
+    --platform manylinux_2_34_x86_64 -d "$wheels.partial" $(pins "${binary[@]}")
   [ ${#built[@]} -eq 0 ] || "$PYTHON" -m pip download -q --no-cache-dir --no-deps \
     --no-binary=:all: -d "$wheels.partial/src" $(pins "${built[@]}")
   mkdir -p "$ROOT/tmp/device-src/built"
@@ -50,7 +52,7 @@ cp "$wheels"/*.whl "$ROOT/tmp/device-wheels/"
 chroot "$ROOT" sh -c 'python3 -m pip install -q --break-system-packages --root-user-action=ignore \
   --no-index --no-deps /tmp/device-wheels/*.whl' >&2
 rm -rf "$ROOT/tmp/device-wheels"
-if [ ${#built[@]} -gt 0 ]; then
+if [ ${#binary[@]} -gt 0 ]; then
   site=$(chroot "$ROOT" python3 -c \
     'import sysconfig; print(sysconfig.get_path("purelib", "posix_local"))')
   install -D -m 0644 "$REPO/tests/system/pykms.py" "$ROOT$site/pykms.py"

@@ -10,9 +10,8 @@
 # what Raspberry Pi OS ships for the camera and is in Debian 13
 # (libcamera 0.4 and its Python bindings, PyAV, numpy...; picamera2 and
 # lgpio are not packaged in Debian: tests/system/device-stack.sh), the
-# ALSA tools, a compiler for the two Python packages that have no wheel
-# for its Python, and the kernel's headers for the GPIO simulator
-# (tests/system/gpio-sim.sh).
+# ALSA tools and the kernel's headers for the GPIO simulator
+# (tests/system/gpio-sim.sh). Both suites carry a compiler for lgpio.
 set -euo pipefail
 SUITE=$1
 CACHE=${2:-/var/cache/vigbox-vm}
@@ -24,11 +23,13 @@ PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,pro
 PACKAGES+=,python3,python3-venv,ffmpeg,fonts-dejavu-core,linux-image-amd64,curl
 PACKAGES+=,network-manager,wpasupplicant,iw,iproute2,iputils-ping,dnsmasq-base
 PACKAGES+=,wireless-regdb,overlayroot,busybox,python3-pip
+# to build lgpio for the root's Python and CPU (PyPI's x86-64 wheel stops on
+# an illegal instruction on the VM's baseline CPU)
+PACKAGES+=,python3-dev,python3-setuptools,python3-wheel,gcc,libc6-dev,swig
 if [ "$SUITE" = trixie ]; then
   PACKAGES+=,python3-libcamera,libcamera-ipa,python3-av,python3-numpy,python3-pil
   PACKAGES+=,python3-piexif,python3-prctl,python3-jsonschema,python3-tqdm
-  PACKAGES+=,python3-libarchive-c,alsa-utils,python3-setuptools,python3-wheel
-  PACKAGES+=,python3-dev,gcc,libc6-dev,swig,make,linux-headers-amd64
+  PACKAGES+=,python3-libarchive-c,alsa-utils,make,linux-headers-amd64
 fi
 
 need=()
