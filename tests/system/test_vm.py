@@ -133,7 +133,7 @@ def test_provision_use_wipe_and_reboot_clean(vm):
 # seconds of each of the five takes whose sound is measured against the
 # picture (VIGBOX_TAKE_SECONDS=1740 for 29 minutes: make test-sync-long)
 TAKE_SECONDS = int(os.environ.get("VIGBOX_TAKE_SECONDS", "60"))
-SYNC_LINE = re.compile(r"^SYNC (\d+) start=\[(.*?)\] end=\[(.*?)\] marks=(\d+)", re.M)
+SYNC_LINE = re.compile(r"^[ |]*SYNC (\d+) start=\[(.*?)\] end=\[(.*?)\] marks=(\d+)", re.M)
 
 
 def test_the_recorder_on_its_real_stack(vm):
