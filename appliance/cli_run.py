@@ -44,6 +44,7 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
     from web import create_app
     from .capture.control import RecorderClient
     from .store import Store
+    from .web_server import server_options
 
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
     app = create_app({"SETTINGS": settings, "STORE": store,
@@ -52,11 +53,11 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
     sockets = activated_sockets()
     if sockets:  # systemd holds port 80: the web needs no capability to serve it
         log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
-        waitress.serve(app, sockets=sockets, threads=8, ident="vigbox")
+        waitress.serve(app, sockets=sockets, **server_options())
         return
     host, port = parse_listen(listen or settings.listen)
     log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)
-    waitress.serve(app, host=host, port=port, threads=8, ident="vigbox")
+    waitress.serve(app, host=host, port=port, **server_options())
 
 
 def activated_sockets(environ=os.environ) -> list[socket.socket]:

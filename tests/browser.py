@@ -3,11 +3,15 @@ Playwright (never a browser download)."""
 
 import socket
 import threading
+import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import waitress
 from playwright.sync_api import sync_playwright
+
+from appliance.web_server import server_options
+from conftest import PASSPHRASE
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium reaches for the network at start; this machine (and a hotspot
@@ -26,9 +30,10 @@ def free_port() -> int:
 
 @contextmanager
 def live_server(app):
-    """Serve ``app`` with waitress on a free loopback port."""
+    """Serve ``app`` with waitress on a free loopback port, set as the box sets it."""
     port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port, threads=6)
+    server = waitress.create_server(app, host="127.0.0.1", port=port,
+                                    **server_options(threads=6))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -56,3 +61,19 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def until(page, predicate: str, timeout: float = 15.0) -> None:
+    """Poll a JS function from Python: wait_for_function would eval a string
+    inside the page, which the page's Content-Security-Policy rightly forbids."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(predicate):
+        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
+        time.sleep(0.1)
+
+
+def unlock(page, url, passphrase: str = PASSPHRASE) -> None:
+    page.goto(f"{url}/unlock")
+    page.fill("#passphrase", passphrase)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{url}/")

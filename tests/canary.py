@@ -1,7 +1,10 @@
 """The plaintext canary: look for footage on every filesystem the app can
 write. Sealed files are random bytes; plaintext MP4 shows itself by its
 file-type box, by a movie fragment's header, or by the x264 banner that
-the synthetic camera's encoder writes into every keyframe.
+the synthetic camera's encoder writes into every keyframe. A directory
+walk finds the files that have a name; :func:`unlinked_plaintext` the
+open ones that have none (a server's spooled buffers), and
+tests/write_watch.py every file written while it watches.
 
 >>> import tempfile, pathlib, time
 >>> d = pathlib.Path(tempfile.mkdtemp())
@@ -48,11 +51,42 @@ def _scan(path: Path, since: float) -> str | None:
         if path.is_symlink() or not path.is_file() or path.stat().st_mtime < since:
             return None
         with open(path, "rb") as f:
-            tail = b""
-            while block := f.read(BLOCK):
-                if match := NEEDLES.search(tail + block):
-                    return repr(match.group(0))
-                tail = block[-32:]
+            return scan_fd(f.fileno())
     except OSError:
         return None
+
+
+def scan_fd(fd: int) -> str | None:
+    """What plaintext the open file ``fd`` holds, read from its start
+    (pread: the file's own position is left alone), or None."""
+    offset, tail = 0, b""
+    while block := os.pread(fd, BLOCK, offset):
+        if match := NEEDLES.search(tail + block):
+            return repr(match.group(0))
+        tail, offset = block[-32:], offset + len(block)
     return None
+
+
+def unlinked_plaintext(pids=None) -> list[tuple[str, str]]:
+    """What no directory walk can see: the open files of ``pids`` (every
+    process by default) that are deleted but hold plaintext, as
+    ``("PID:path (deleted)", what was found)``. Files in RAM (memfd) are
+    not files on a disk and are left out."""
+    found = []
+    for pid in pids or [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue  # gone, or not ours to look at
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if not target.endswith(" (deleted)") or target.startswith("/memfd:"):
+                    continue
+                with open(f"/proc/{pid}/fd/{fd}", "rb") as f:
+                    why = scan_fd(f.fileno())
+            except OSError:
+                continue
+            if why:
+                found.append((f"{pid}:{target}", why))
+    return found

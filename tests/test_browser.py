@@ -10,7 +10,7 @@ from media import synthetic_film
 
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from browser import CHROMIUM, chromium, live_server, screenshot
+from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE
 from canary import plaintext_files
 
@@ -26,13 +26,6 @@ def recording(intervention):
     return recording_id
 
 
-def until(page, predicate: str, timeout: float = 15.0) -> None:
-    """Poll a JS function from Python: wait_for_function would eval a string
-    inside the page, which the page's Content-Security-Policy rightly forbids."""
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(predicate):
-        assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
-        time.sleep(0.1)
 
 
 def assert_no_plaintext(place, since: float) -> None:
@@ -90,11 +83,6 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
     assert_no_plaintext(tmp_path, started)
 
 
-def unlock(page, url) -> None:
-    page.goto(f"{url}/unlock")
-    page.fill("#passphrase", PASSPHRASE)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{url}/")
 
 
 def open_player(page, url, recording, at: int) -> None:

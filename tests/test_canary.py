@@ -29,3 +29,17 @@ def test_files_older_than_the_run_are_not_the_runs_doing(tmp_path):
     old.write_bytes(b"\0\0\0\x18ftypiso5")
     os.utime(old, (time.time() - 3600, time.time() - 3600))
     assert plaintext_files(tmp_path, since=time.time() - 60) == []
+
+
+def test_an_unlinked_file_with_footage_is_found_while_it_is_open(tmp_path):
+    """What a directory walk cannot see: a spooled buffer has no name."""
+    import tempfile
+    from canary import unlinked_plaintext
+    started = time.time()
+    with tempfile.TemporaryFile(dir=tmp_path) as spooled:
+        spooled.write(os.urandom(3 * BLOCK) + b"\0\0\0\x18ftypiso5" + os.urandom(99))
+        spooled.flush()
+        assert plaintext_files(tmp_path, since=started) == [], "no name: the walk misses it"
+        found = unlinked_plaintext([str(os.getpid())])
+    assert [why for _, why in found] == ["b'ftypiso'"] and "(deleted)" in found[0][0]
+    assert unlinked_plaintext([str(os.getpid())]) == [], "closed: gone"

@@ -22,6 +22,7 @@ from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
 from appliance.errors import InterventionError, ObjectNotFoundError, VigboxError
+from appliance.web_server import MAX_BODY
 from appliance.store import Store
 from appliance.wipe import wipe_pending
 
@@ -98,7 +99,7 @@ def _follow_the_store(config) -> None:
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=1 << 20,
+                      SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=MAX_BODY,
                       IDLE_SECONDS=15 * 60,
                       # a new key at every start: a restart locks every session
                       SECRET_KEY=secrets.token_bytes(32))
