@@ -68,6 +68,18 @@ class Settings:
     # whether vigbox maps and mounts the volume itself (at the store
     # folder); false: only its header is managed (a container in simulation)
     luks_mapped: bool = True
+    # the names and addresses the page answers to (any port); a request for
+    # any other Host is refused (421), so a rebound DNS name reaches nothing.
+    # The listen address is always allowed.
+    allowed_hosts: tuple[str, ...] = ("vigbox.local", "vigbox", "10.42.0.1",
+                                      "localhost", "127.0.0.1", "::1")
+    # minutes a long press of the record button opens the box for set-up
+    setup_window_minutes: float = 10.0
+    # printed on the wipe certificate: where the box is kept, whom to ask,
+    # and the organisation's asset number ("" = the board's serial number)
+    location: str = ""
+    contact: str = ""
+    asset_id: str = ""
 
     @property
     def store_dir(self) -> Path:
@@ -108,6 +120,10 @@ _TYPES = {f.name: f.type for f in fields(Settings)}
 
 def _coerce(name: str, value):
     kind = _TYPES[name]
+    if kind == tuple[str, ...]:
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"setting {name!r} must be a list of strings, not {value!r}")
+        return tuple(value)
     if kind in (Path, Path | None):
         if not isinstance(value, str):
             raise ConfigError(f"setting {name!r} must be a path string, not {value!r}")

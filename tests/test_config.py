@@ -54,3 +54,14 @@ def test_bad_settings_are_named(tmp_path, text, complaint):
 def test_settings_are_frozen():
     with pytest.raises(AttributeError):
         Settings().home = Path("/")
+
+
+def test_lists_and_certificate_fields_are_read_and_checked(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('allowed_hosts = ["box.school.example", "10.0.0.1"]\nlocation = "Room 4"\n')
+    settings = load_settings(config=path, environ={})
+    assert settings.allowed_hosts == ("box.school.example", "10.0.0.1")
+    assert settings.location == "Room 4"
+    path.write_text('allowed_hosts = "box.school.example"\n')
+    with pytest.raises(ConfigError, match="allowed_hosts.*list of strings"):
+        load_settings(config=path, environ={})
