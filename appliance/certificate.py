@@ -1,20 +1,24 @@
 """Signed certificates (of sanitisation, issue 5): canonical JSON signed
 with the device's Ed25519 key, checkable on any machine with this package.
 
-The device's public key travels inside the certificate, so a verifier
-also compares its fingerprint with the one printed on the box's label:
-a certificate signed by some other key verifies, but is not this box's.
+The device's public key travels inside the certificate, so a valid
+signature proves only that the text was not changed since someone signed
+it: anyone can make a key and sign. Whose certificate it is, only the
+fingerprint printed on the box's label can tell; ``check_certificate``
+says whether that was compared.
 
 >>> import tempfile, pathlib
 >>> from appliance.auditlog import device_key
 >>> key = device_key(pathlib.Path(tempfile.mkdtemp()))
->>> cert = sign_certificate({"method": "Purge: cryptographic erase"}, key)
->>> verify_certificate(cert)["method"]
-'Purge: cryptographic erase'
+>>> cert = sign_certificate({"method": {"name": "cryptographic erase"}}, key)
+>>> checked = check_certificate(cert)
+>>> checked.fields["method"]["name"], checked.signer_checked
+('cryptographic erase', False)
 """
 
 import base64
 import json
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -25,7 +29,23 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from .auditlog import canonical, fingerprint, raw_public
 from .errors import CertificateError
 
-FORMAT = "vigbox-certificate/v1"
+FORMAT_V1 = "vigbox-certificate/v1"
+FORMAT_V2 = "vigbox-certificate/v2"
+FORMAT = FORMAT_V2  # what sign_certificate writes
+# What a certificate of each format certifies. v1 certificates exist on
+# delivered boxes: they still verify, read with the meaning stated here.
+MEANING = {
+    FORMAT_V1: (
+        "a v1 certificate (vigbox before the issue-14 review) cites NIST SP 800-88 "
+        "Rev. 1, withdrawn on 2025-09-26, and calls its method 'Purge'. Read it as a "
+        "cryptographic erase of the keys and files it lists, checked as it lists, and no "
+        "more: it is not a Purge of the SD card, whose wear-levelling may keep old copies "
+        "of the wrapped keys in blocks the box cannot reach (its residual risk)"),
+    FORMAT_V2: (
+        "a cryptographic erase (NIST SP 800-88 Rev. 2, IEEE 2883-2022) of the keys it "
+        "lists, verified by the box's own checks; its residual risk says what it does "
+        "not claim, and a second person's validation is signed by hand on the printout"),
+}
 
 
 def _render(document: dict) -> str:
@@ -42,29 +62,77 @@ def sign_certificate(fields: dict, key: Ed25519PrivateKey) -> str:
     return _render({**body, "signature": base64.b64encode(signature).decode()})
 
 
-def verify_certificate(text: str, *, expected_fingerprint: str | None = None) -> dict:
-    """The certified fields, or CertificateError if one byte was changed."""
+@dataclass(frozen=True)
+class Verified:
+    """A certificate whose signature is valid; ``label`` is the fingerprint
+    its signer was compared with, or None: the signer was not checked."""
+
+    fields: dict
+    format: str
+    signer: str
+    label: str | None
+
+    @property
+    def signer_checked(self) -> bool:
+        return self.label is not None
+
+    @property
+    def signer_line(self) -> str:
+        """What a person is told about who signed."""
+        if self.signer_checked:
+            return (f"certificate verified: signed by {self.signer}, the fingerprint on "
+                    "the box's label")
+        return (f"signer not checked: compare {self.signer} with the fingerprint on the "
+                "box's label, or pass --fingerprint")
+
+    def report(self) -> list[str]:
+        """The lines ``vigbox certificate verify`` prints."""
+        name = self.fields.get("certificate_id", "(no id)")
+        lines = [f"signature valid: certificate {name} ({self.format}, "
+                 f"{len(self.fields)} fields)", self.signer_line]
+        if self.format != FORMAT:
+            lines.append(f"meaning: {MEANING[self.format]}")
+        return lines
+
+
+def _parse(text: str) -> tuple[dict, bytes, bytes]:
+    """The signed body, the signature and the public key, as written."""
     try:
         document = json.loads(text)
         if _render(document) != text:  # even a changed space is a changed certificate
             raise CertificateError("the certificate is not in the form it was signed in")
         signature = base64.b64decode(document.pop("signature"), validate=True)
         public = base64.b64decode(document["device_key"], validate=True)
-        key = Ed25519PublicKey.from_public_bytes(public)
+        Ed25519PublicKey.from_public_bytes(public)  # 32 bytes, or not a key
     except (ValueError, KeyError, TypeError, AttributeError):
         raise CertificateError("not a vigbox certificate") from None
-    if document.get("format") != FORMAT:
+    return document, signature, public
+
+
+def check_certificate(text: str, *, expected_fingerprint: str | None = None) -> Verified:
+    """The certificate, checked: CertificateError if one byte was changed,
+    or if ``expected_fingerprint`` (the label's) is given and the signer's
+    is another."""
+    document, signature, public = _parse(text)
+    if document.get("format") not in MEANING:
         raise CertificateError(f"unknown certificate format {document.get('format')!r}")
-    if document.get("device_fingerprint") != fingerprint(public):
+    signer = fingerprint(public)
+    if document.get("device_fingerprint") != signer:
         raise CertificateError("the certificate's fingerprint does not match its key")
     try:
-        key.verify(signature, canonical(document))
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, canonical(document))
     except InvalidSignature:
         raise CertificateError("the signature does not match: the certificate was "
                                "changed after signing") from None
-    if expected_fingerprint is not None and expected_fingerprint != fingerprint(public):
-        raise CertificateError(f"signed by {fingerprint(public)}, not by the box "
-                               f"labelled {expected_fingerprint}")
+    label = expected_fingerprint.strip() if expected_fingerprint is not None else None
+    if label is not None and label != signer:
+        raise CertificateError(f"signed by {signer}, not by the box labelled {label}: "
+                               "this certificate was not made by that box")
     if not isinstance(document.get("fields"), dict):
         raise CertificateError("the certificate has no fields")
-    return document["fields"]
+    return Verified(document["fields"], document["format"], signer, label)
+
+
+def verify_certificate(text: str, *, expected_fingerprint: str | None = None) -> dict:
+    """The certified fields, or CertificateError (as ``check_certificate``)."""
+    return check_certificate(text, expected_fingerprint=expected_fingerprint).fields

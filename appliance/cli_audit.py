@@ -54,31 +54,41 @@ def add_audit_parser(sub) -> None:
 
 
 def cmd_certificate_verify(args) -> int:
-    from .certificate import verify_certificate
-    fields = verify_certificate(Path(args.certificate).read_text(),
+    """A valid signature is not yet the box's: without the label's
+    fingerprint the signer is printed, and said to be unchecked."""
+    from .certificate import check_certificate
+    checked = check_certificate(Path(args.certificate).read_text(),
                                 expected_fingerprint=args.fingerprint)
-    print(f"certificate verified: {len(fields)} fields, signed by this device key")
+    print("\n".join(checked.report()))
     return 0
 
 
 def cmd_certificate_show(args) -> int:
-    """The printable page, re-made from the signed JSON (checked first)."""
-    from .certificate import verify_certificate
+    """The printable page, re-made from the signed JSON (checked first);
+    who signed it goes to stderr, away from the page."""
+    from .certificate import check_certificate
     from .wipe.html import render_html
     text = Path(args.certificate).read_text()
-    verify_certificate(text, expected_fingerprint=args.fingerprint)
-    sys.stdout.write(render_html(text))
+    checked = check_certificate(text, expected_fingerprint=args.fingerprint)
+    page = render_html(text)
+    print(checked.signer_line, file=sys.stderr)
+    sys.stdout.write(page)
     return 0
+
+
+LABEL_HELP = ("the device key fingerprint on the box's label: without it, only the "
+              "signature is checked, not who signed")
 
 
 def add_certificate_parser(sub) -> None:
     certificate = sub.add_parser("certificate", help="check a signed certificate")
     commands = certificate.add_subparsers(dest="certificate_command", required=True)
-    check = commands.add_parser("verify", help="check the signature (any machine)")
+    check = commands.add_parser("verify", help="check the signature (any machine) and, "
+                                "with --fingerprint, that the box on the label signed it")
     check.add_argument("certificate", metavar="CERT.json")
-    check.add_argument("--fingerprint", help="the device key fingerprint on the box's label")
+    check.add_argument("--fingerprint", metavar="SHA256:...", help=LABEL_HELP)
     check.set_defaults(func=cmd_certificate_verify)
     show = commands.add_parser("show", help="the printable HTML page of a certificate")
     show.add_argument("certificate", metavar="CERT.json")
-    show.add_argument("--fingerprint", help="the device key fingerprint on the box's label")
+    show.add_argument("--fingerprint", metavar="SHA256:...", help=LABEL_HELP)
     show.set_defaults(func=cmd_certificate_show)
