@@ -159,3 +159,14 @@ class CertificateError(VigboxError):
 
 class ConfigError(VigboxError):
     """The settings are invalid (a bad TOML file or value)."""
+
+
+class DamagedChunkError(PayloadError):
+    """One chunk of a payload fails authentication where more follow: the
+    card damaged it, or someone altered it. ``chunk`` is its index, and
+    ``offset`` (the plaintext offset it starts at) is where authentic
+    bytes end."""
+
+    def __init__(self, message: str, offset: int = 0, chunk: int = 0):
+        super().__init__(message, offset)
+        self.chunk = chunk

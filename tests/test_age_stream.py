@@ -4,6 +4,7 @@ damaged file gives a typed error, never a crash or a silent short read."""
 
 import io
 import os
+import subprocess
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from appliance import age
 from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
 from appliance.errors import (
+    DamagedChunkError,
     HeaderError,
     HeaderMACError,
     PayloadError,
@@ -236,3 +238,99 @@ def test_big_aligned_reads_stop_at_a_damaged_chunk(chunk):
     assert not any(buf[got:]), "no unauthenticated byte is left in the buffer"
     with pytest.raises(PayloadError):
         reader.readinto(buf)
+
+
+# --- damaged files: salvage as stock age reads, and past it ------------------
+
+def unfinished(plain: bytes) -> bytearray:
+    """What a power cut leaves: the whole chunks of ``plain``, no final one."""
+    buf = io.BytesIO()
+    age.encrypt(buf, [IDENTITY.recipient()]).write(plain)  # never closed
+    return bytearray(buf.getvalue())
+
+
+def damage_chunks(sealed: bytearray, first: int, count: int = 1, *, zero: bool = False) -> bytes:
+    start = payload_start(bytes(sealed)) + first * ENCRYPTED_CHUNK_SIZE
+    end = min(len(sealed), start + count * ENCRYPTED_CHUNK_SIZE)
+    if zero:
+        sealed[start:end] = bytes(end - start)
+    else:
+        for pos in range(start + 7, end, ENCRYPTED_CHUNK_SIZE):
+            sealed[pos] ^= 0x10
+    return bytes(sealed)
+
+
+def test_salvage_keeps_what_stock_age_keeps_past_a_long_damaged_tail(tmp_path):
+    """Salvage looked for the last whole chunk in the last 129 and gave up
+    when the torn tail was longer ("this is damage, not a power cut"),
+    where stock age outputs every chunk before the damage (9.8 MB in the
+    issue: 150 chunks). It now reads forward, as stock age does."""
+    plain = os.urandom(140 * CHUNK_SIZE + 5)
+    sealed = damage_chunks(unfinished(plain), 10, 130, zero=True)
+    key = tmp_path / "key.txt"
+    key.write_text(f"{IDENTITY}\n")
+    stock = subprocess.run(["age", "-d", "-i", str(key)], input=sealed, capture_output=True)
+    assert stock.returncode == 1 and stock.stdout == plain[:10 * CHUNK_SIZE]
+    salvaged = unseal(sealed, salvage=True)
+    assert salvaged.read() == stock.stdout
+    assert isinstance(salvaged.salvaged_error, DamagedChunkError)
+    assert (salvaged.salvaged_error.chunk, salvaged.salvaged_error.offset) == (10, 10 * CHUNK_SIZE)
+    assert unseal(sealed, salvage=True).size() == 10 * CHUNK_SIZE
+
+
+def test_salvage_reads_on_past_damage_when_asked():
+    """Stock age stops at the first bad chunk; the chunks after it still
+    prove their place (the counter is in their nonce), and salvage can
+    read them: nothing but authentic bytes, and every one of them."""
+    plain = os.urandom(8 * CHUNK_SIZE + 100)
+    reader = unseal(damage_chunks(unfinished(plain), 3, 2), salvage=True)
+    assert reader.read() == plain[:3 * CHUNK_SIZE]
+    assert reader.next_authentic(reader.tell()) == 5 * CHUNK_SIZE
+    reader.seek(5 * CHUNK_SIZE)
+    assert reader.read() == plain[5 * CHUNK_SIZE:8 * CHUNK_SIZE]
+    assert isinstance(reader.salvaged_error, TruncatedError)
+    assert reader.next_authentic(reader.tell()) is None
+
+
+def test_salvage_of_a_whole_file_reads_it_all_without_complaint():
+    plain, sealed = sample(3 * CHUNK_SIZE + 1000)
+    reader = unseal(sealed, salvage=True)
+    assert reader.read() == plain and reader.salvaged_error is None
+    assert reader.size() == len(plain)
+
+
+@pytest.mark.parametrize("damage", ["flip", "cut"])
+def test_a_damaged_final_chunk_leaves_everything_before_it_readable(damage):
+    """A damaged last chunk made the whole film unplayable: size() fails,
+    and a player asks for the size first. readable_size() is the honest
+    answer: every byte before the damaged end."""
+    plain, sealed = sample(3 * CHUNK_SIZE + 1000)
+    sealed = damage_chunks(bytearray(sealed), 3) if damage == "flip" else sealed[:-10]
+    reader = unseal(sealed)
+    with pytest.raises(TruncatedError):
+        reader.size()
+    assert reader.readable_size() == 3 * CHUNK_SIZE
+    assert isinstance(reader.end_error, TruncatedError)
+    reader.seek(0)
+    assert reader.read(3 * CHUNK_SIZE) == plain[:3 * CHUNK_SIZE]
+
+
+def test_readable_size_of_an_intact_end_is_the_size():
+    plain, sealed = sample(2 * CHUNK_SIZE + 9)
+    middle = damage_chunks(bytearray(sealed), 1)
+    assert unseal(sealed).readable_size() == len(plain) == unseal(middle).readable_size()
+    assert unseal(middle).end_error is None
+    whole, sealed = sample(2 * CHUNK_SIZE)  # a full final chunk: garbage is a chunk after it
+    reader = unseal(sealed + b"trailing garbage")
+    assert reader.readable_size() == len(whole) and reader.end_error is not None
+    reader.seek(0)
+    assert reader.read(len(whole)) == whole
+
+
+def test_a_damaged_chunk_says_which_it_is():
+    plain, sealed = sample(4 * CHUNK_SIZE)
+    reader = unseal(damage_chunks(bytearray(sealed), 2))
+    reader.seek(2 * CHUNK_SIZE + 5)
+    with pytest.raises(DamagedChunkError) as caught:
+        reader.read(10)
+    assert (caught.value.chunk, caught.value.offset) == (2, 2 * CHUNK_SIZE)

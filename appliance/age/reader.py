@@ -22,12 +22,14 @@ from .stream import (
     BATCH_CHUNKS,
     CHUNK_SIZE,
     ENCRYPTED_CHUNK_SIZE,
+    authenticate_chunk,
     chunk_nonce,
 )
 
-# how far back salvage looks for the last whole chunk: 8 MiB, several
-# seconds of video at any bitrate the box records, past any fsync interval
-SALVAGE_WINDOW_CHUNKS = 128
+# how far back readable_size() looks for an authentic chunk before a
+# damaged end: 8 MiB, several seconds of video at any bitrate the box
+# records; past it the file's end is damage, not one torn chunk
+DAMAGED_END_WINDOW_CHUNKS = 128
 # the most chunks one readinto reads ahead in a single pread (4 MiB)
 MAX_PREFETCH_CHUNKS = 64
 
@@ -37,8 +39,14 @@ class StreamReader(io.RawIOBase):
 
     ``src`` is a seekable binary file; ``start`` is where the first chunk
     begins (just after the payload nonce). Every byte returned was
-    authenticated. With ``salvage=True`` a payload with no final chunk
-    (a power cut) reads up to its last whole chunk instead of failing.
+    authenticated.
+
+    With ``salvage=True`` a read ends, instead of failing, where a chunk
+    fails to authenticate or the payload ends without a final chunk (a
+    power cut): a sequential read gives what stock ``age -d`` outputs
+    before its error, and :attr:`salvaged_error` says why it ended.
+    :meth:`next_authentic` finds where authentic chunks start again after
+    damage (each chunk's nonce proves its place), and a read there goes on.
     """
 
     def __init__(self, src, start: int, key: bytes, *, salvage: bool = False,
@@ -56,12 +64,12 @@ class StreamReader(io.RawIOBase):
         self._span: tuple[int, memoryview] | None = None
         # (plaintext offset, error): no authentic byte lies at or past it
         self._barrier: tuple[int, PayloadError] | None = None
-        self.salvaged_error: TruncatedError | None = None
+        self.salvaged_error: PayloadError | None = None
+        # why readable_size() is short of the whole payload, if it is
+        self.end_error: PayloadError | None = None
         src.seek(0, io.SEEK_END)
         length = src.tell() - start
         self._chunks = -(-length // ENCRYPTED_CHUNK_SIZE)
-        if salvage:
-            self.size()  # find the last whole chunk now: reads stop there
 
     # --- raw chunk access ---------------------------------------------------
 
@@ -96,100 +104,89 @@ class StreamReader(io.RawIOBase):
         self._src.seek(offset)
         return self._src.read(size)
 
-    def _open(self, index: int, data: bytes, last: bool) -> bytes | None:
-        try:
-            return self._aead.decrypt(chunk_nonce(index, last), data, None)
-        except InvalidTag:
-            return None
-
     def _chunk(self, index: int) -> tuple[bytes, PayloadError | None]:
         """Authenticate chunk ``index``; return its plaintext and the error
         that stands right after it (its data is authentic even then)."""
         if self._cache and self._cache[0] == index:
             return self._cache[1], self._cache[2]
-        plain, after = self._authenticate(index)
+        plain, after = authenticate_chunk(self._aead, index, self._sealed_chunks(index, 1),
+                                          index == self._chunks - 1)
         self._cache = (index, plain, after)
         return plain, after
-
-    def _authenticate(self, index: int) -> tuple[bytes, PayloadError | None]:
-        offset = index * CHUNK_SIZE
-        is_last = index == self._chunks - 1
-        data = self._sealed_chunks(index, 1)
-        if is_last:
-            plain = self._open(index, data, last=True)
-            if plain is None:
-                if len(data) == ENCRYPTED_CHUNK_SIZE:
-                    plain = self._open(index, data, last=False)
-                if plain is None:
-                    raise TruncatedError(
-                        f"chunk {index} failed authentication and no final chunk "
-                        f"follows: truncated or altered after byte {offset}", offset)
-                return plain, TruncatedError(
-                    f"payload ends after chunk {index} without a final chunk "
-                    f"(truncated at byte {offset + CHUNK_SIZE})", offset + CHUNK_SIZE)
-            if not plain and index > 0:
-                return plain, PayloadError(
-                    f"final chunk {index} is empty, which only an empty payload may be",
-                    offset)
-            return plain, None
-        plain = self._open(index, data, last=False)
-        if plain is not None:
-            return plain, None
-        plain = self._open(index, data, last=True)
-        if plain is None:
-            raise PayloadError(f"chunk {index} failed authentication "
-                               f"(plaintext bytes {offset}..{offset + CHUNK_SIZE})", offset)
-        return plain, PayloadError(
-            f"data follows the final chunk {index} (after byte {offset + len(plain)})",
-            offset + len(plain))
 
     # --- size and the end of the payload ------------------------------------
 
     def size(self) -> int:
-        """Plaintext size, after authenticating the final chunk."""
+        """Plaintext size, after authenticating the final chunk. Salvaging:
+        the end of what a sequential read gives (found by reading forward)."""
         if self._size is None:
-            self._size = self._find_end()
+            self._size = self._salvage_end() if self._salvage else self._find_end()
         return self._size
 
     def _find_end(self) -> int:
         if self._chunks <= 0:
-            return self._end_or_raise(0, TruncatedError("payload has no chunks at all", 0))
-        try:
-            plain, after = self._chunk(self._chunks - 1)
-        except TruncatedError as error:
-            if not self._salvage:
-                raise
-            return self._end_or_raise(self._last_whole_chunk_end(), error)
-        end = (self._chunks - 1) * CHUNK_SIZE + len(plain)
+            raise TruncatedError("payload has no chunks at all", 0)
+        plain, after = self._chunk(self._chunks - 1)
         if after is not None:
-            if not isinstance(after, TruncatedError):
-                raise after
-            return self._end_or_raise(end, after)
-        return end
+            raise after
+        return (self._chunks - 1) * CHUNK_SIZE + len(plain)
 
-    def _last_whole_chunk_end(self) -> int:
-        """Salvage: a power cut can leave a tail of torn or zero-filled
-        chunks after the last fsync; find the last chunk before it that
-        authenticates as a non-final chunk."""
-        first = max(-1, self._chunks - 2 - SALVAGE_WINDOW_CHUNKS)
-        for index in range(self._chunks - 2, first, -1):
+    def _salvage_end(self) -> int:
+        """Where a sequential read from the start ends, as stock ``age -d``
+        ends: at the first chunk that fails, or the payload's end."""
+        if self._chunks <= 0:
+            self.salvaged_error = TruncatedError("payload has no chunks at all", 0)
+            return 0
+        for first in range(0, self._chunks, MAX_PREFETCH_CHUNKS):
+            self._prefetch(first, first + MAX_PREFETCH_CHUNKS - 1)
             try:
-                _, after = self._chunk(index)
+                for index in range(first, min(first + MAX_PREFETCH_CHUNKS, self._chunks)):
+                    try:
+                        plain, after = self._chunk(index)
+                    except PayloadError as error:
+                        self.salvaged_error = error
+                        return index * CHUNK_SIZE
+                    if after is not None or index == self._chunks - 1:
+                        self.salvaged_error = after
+                        return index * CHUNK_SIZE + len(plain)
+            finally:
+                self._span = None
+        raise AssertionError("unreachable: the last chunk ends the loop")
+
+    def readable_size(self) -> int:
+        """What can be read from the start of a sealed file whose end may
+        be damaged: :meth:`size` when the final chunk authenticates (or
+        its end, when garbage follows it); else the end of the last whole
+        chunk before the damage, and :attr:`end_error` says what is wrong.
+        A damaged chunk before that point is met, and reported, by the read."""
+        try:
+            return self.size()
+        except PayloadError as error:
+            self.end_error = error
+        first = max(-1, self._chunks - 2 - DAMAGED_END_WINDOW_CHUNKS)
+        for index in range(self._chunks - 1, first, -1):
+            try:
+                plain, after = self._chunk(index)
             except PayloadError:
                 continue
-            if after is not None:
-                raise after
-            return (index + 1) * CHUNK_SIZE
+            if isinstance(after, TruncatedError) or after is None:
+                return (index + 1) * CHUNK_SIZE
+            return index * CHUNK_SIZE + len(plain)  # a final chunk, garbage after it
         if first < 0:
             return 0
-        raise PayloadError(f"no authentic chunk among the last {SALVAGE_WINDOW_CHUNKS + 1}: "
-                           "this is damage, not a power cut", (first + 1) * CHUNK_SIZE)
+        raise PayloadError(f"none of the last {DAMAGED_END_WINDOW_CHUNKS + 1} chunks "
+                           f"authenticates: {self.end_error}", (first + 1) * CHUNK_SIZE)
 
-    def _end_or_raise(self, end: int, error: TruncatedError) -> int:
-        if not self._salvage:
-            raise error
-        self.salvaged_error = error
-        return end
+    def next_authentic(self, pos: int) -> int | None:
+        """Salvage: the plaintext offset of the first chunk from the one
+        holding ``pos`` on that authenticates, or None if none does."""
+        for index in range(pos // CHUNK_SIZE, self._chunks):
+            try:
+                self._chunk(index)
+            except PayloadError:
+                continue
+            return index * CHUNK_SIZE
+        return None
 
     # --- io.RawIOBase ---------------------------------------------------------
 
@@ -240,7 +237,10 @@ class StreamReader(io.RawIOBase):
                 break
             try:
                 plain = self._plain_at(self._pos)
-            except PayloadError:
+            except PayloadError as error:
+                if self._salvage:
+                    self.salvaged_error = error  # the end of what can be read here
+                    break
                 if done:
                     break  # hand over the authentic bytes; fail on the next call
                 raise
@@ -279,11 +279,16 @@ class StreamReader(io.RawIOBase):
         """Authentic plaintext from ``pos`` to the end of its chunk; empty
         at the end of the payload. Raises rather than cross a payload error."""
         self._check_barrier(pos)
-        if self._salvage and pos >= self.size():
-            return memoryview(b"")
         index = pos // CHUNK_SIZE
         if index >= self._chunks:
-            self.size()  # raises unless the payload ends properly
+            if not self._salvage:
+                self.size()  # raises unless the payload ends properly
+            elif self._chunks <= 0:
+                raise TruncatedError("payload has no chunks at all", 0)
+            else:  # past a last chunk that was whole: was it the final one?
+                _, after = self._chunk(self._chunks - 1)
+                if after is not None:
+                    raise after
             return memoryview(b"")
         plain, after = self._chunk(index)
         if after is not None:
@@ -294,11 +299,8 @@ class StreamReader(io.RawIOBase):
         return memoryview(plain)[pos - index * CHUNK_SIZE:]
 
     def _check_barrier(self, pos: int) -> None:
-        if self._barrier is None or pos < self._barrier[0]:
-            return
-        error = self._barrier[1]
-        if not (self._salvage and isinstance(error, TruncatedError)):
-            raise error
+        if self._barrier is not None and pos >= self._barrier[0]:
+            raise self._barrier[1]
 
     def readall(self) -> bytes:
         parts = []

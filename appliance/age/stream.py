@@ -30,11 +30,12 @@ import io
 import os
 import time
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..errors import PayloadError
+from ..errors import DamagedChunkError, PayloadError, TruncatedError
 
 CHUNK_SIZE = 64 * 1024
 TAG_SIZE = 16
@@ -64,6 +65,48 @@ def chunk_nonce(index: int, last: bool) -> bytes:
     if index >= 1 << (8 * _COUNTER_SIZE):
         raise PayloadError(f"STREAM counter overflow at chunk {index}")
     return index.to_bytes(_COUNTER_SIZE, "big") + (_LAST_FLAG if last else _NOT_LAST_FLAG)
+
+
+def _open(aead: ChaCha20Poly1305, index: int, sealed, last: bool) -> bytes | None:
+    try:
+        return aead.decrypt(chunk_nonce(index, last), sealed, None)
+    except InvalidTag:
+        return None
+
+
+def authenticate_chunk(aead: ChaCha20Poly1305, index: int, sealed,
+                       is_last: bool) -> tuple[bytes, PayloadError | None]:
+    """Chunk ``index``'s plaintext, and the error that stands right after
+    it (its bytes are authentic even then). ``is_last``: no byte of the
+    payload follows this chunk."""
+    offset = index * CHUNK_SIZE
+    if is_last:
+        plain = _open(aead, index, sealed, last=True)
+        if plain is None:
+            if len(sealed) == ENCRYPTED_CHUNK_SIZE:
+                plain = _open(aead, index, sealed, last=False)
+            if plain is None:
+                raise TruncatedError(
+                    f"chunk {index} failed authentication and no final chunk "
+                    f"follows: truncated or altered after byte {offset}", offset)
+            return plain, TruncatedError(
+                f"payload ends after chunk {index} without a final chunk "
+                f"(truncated at byte {offset + CHUNK_SIZE})", offset + CHUNK_SIZE)
+        if not plain and index > 0:
+            return plain, PayloadError(
+                f"final chunk {index} is empty, which only an empty payload may be", offset)
+        return plain, None
+    plain = _open(aead, index, sealed, last=False)
+    if plain is not None:
+        return plain, None
+    plain = _open(aead, index, sealed, last=True)
+    if plain is None:
+        raise DamagedChunkError(f"chunk {index} failed authentication "
+                                f"(plaintext bytes {offset}..{offset + CHUNK_SIZE})",
+                                offset, index)
+    return plain, PayloadError(
+        f"data follows the final chunk {index} (after byte {offset + len(plain)})",
+        offset + len(plain))
 
 
 class StreamWriter:
