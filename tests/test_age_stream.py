@@ -2,15 +2,20 @@
 by tampering: every byte read equals the plaintext slice, and every
 damaged file gives a typed error, never a crash or a silent short read."""
 
+import hashlib
 import io
 import os
+import random
 import subprocess
+import sys
+import threading
 
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from appliance import age
+from appliance.age.pipe import open_pipe
 from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
 from appliance.errors import (
     DamagedChunkError,
@@ -334,3 +339,90 @@ def test_a_damaged_chunk_says_which_it_is():
     with pytest.raises(DamagedChunkError) as caught:
         reader.read(10)
     assert (caught.value.chunk, caught.value.offset) == (2, 2 * CHUNK_SIZE)
+
+
+# --- from a pipe: in order, in bounded memory --------------------------------
+
+def piped(sealed: bytes, **kw) -> bytes:
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as src:
+        feeder = threading.Thread(target=lambda: (os.write(write, sealed), os.close(write)))
+        feeder.start()
+        try:
+            return open_pipe(src, [IDENTITY], **kw).read()
+        finally:
+            feeder.join()
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=sizes)
+def test_a_piped_file_reads_as_the_seekable_reader_reads_it(size):
+    plain, sealed = sample(size)
+    assert piped(sealed) == plain
+
+
+@pytest.mark.parametrize("cut", [1, ENCRYPTED_CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE + 100])
+def test_a_piped_truncated_file_is_refused_or_salvaged(cut):
+    plain, sealed = sample(3 * CHUNK_SIZE + 1000)
+    truncated = sealed[:payload_start(sealed) + cut]
+    with pytest.raises(TruncatedError):
+        piped(truncated)
+    assert piped(truncated, salvage=True) == plain[:cut // ENCRYPTED_CHUNK_SIZE * CHUNK_SIZE]
+
+
+def test_a_piped_damaged_file_releases_the_chunks_before_the_damage():
+    plain, sealed = sample(4 * CHUNK_SIZE + 10)
+    damaged = damage_chunks(bytearray(sealed), 2)
+    reader = open_pipe(io.BufferedReader(io.BytesIO(damaged)), [IDENTITY])
+    assert reader.read(10 * CHUNK_SIZE) == plain[:2 * CHUNK_SIZE]
+    with pytest.raises(DamagedChunkError):
+        reader.read(10)
+    assert piped(damaged, salvage=True) == plain[:2 * CHUNK_SIZE]
+    with pytest.raises(PayloadError):
+        piped(sealed + b"garbage")
+
+
+SEAL_TO_STDOUT = """
+import random, sys
+from appliance import age
+writer = age.encrypt(sys.stdout.buffer, [age.X25519Recipient.parse(sys.argv[1])])
+rng = random.Random(0)
+for _ in range(int(sys.argv[2])):
+    writer.write(rng.randbytes(1 << 20))
+writer.close()
+"""
+UNSEAL_FROM_STDIN = """
+import hashlib, sys
+from appliance import age
+from appliance.age.pipe import open_pipe
+
+def peak() -> int:
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM"))
+
+identity = age.X25519Identity.parse(sys.argv[1])
+before, digest = peak(), hashlib.sha256()
+with open_pipe(sys.stdin.buffer, [identity]) as reader:
+    while block := reader.read(1 << 20):
+        digest.update(block)
+print(digest.hexdigest(), (peak() - before) * 1024)
+"""
+
+
+def test_a_piped_file_is_read_in_bounded_memory():
+    """`vigbox unseal` read a pipe whole into memory first (1.1 GB of RSS
+    for 1 GiB). 64 MiB through a pipe now grows the reader's peak RSS by
+    far less than the input."""
+    mib = 64
+    sealer = subprocess.Popen([sys.executable, "-c", SEAL_TO_STDOUT, str(IDENTITY.recipient()),
+                               str(mib)], stdout=subprocess.PIPE)
+    result = subprocess.run([sys.executable, "-c", UNSEAL_FROM_STDIN, str(IDENTITY)],
+                            stdin=sealer.stdout, capture_output=True, check=True, timeout=60)
+    sealer.stdout.close()
+    assert sealer.wait() == 0
+    rng, digest = random.Random(0), hashlib.sha256()
+    for _ in range(mib):
+        digest.update(rng.randbytes(1 << 20))
+    got, growth = result.stdout.split()
+    assert got.decode() == digest.hexdigest()
+    assert int(growth) < 32 << 20, f"peak RSS grew {int(growth) >> 20} MiB for {mib} MiB piped"
