@@ -36,15 +36,15 @@ FORMAT = FORMAT_V2  # what sign_certificate writes
 # delivered boxes: they still verify, read with the meaning stated here.
 MEANING = {
     FORMAT_V1: (
-        "a v1 certificate (vigbox before the issue-14 review) cites NIST SP 800-88 "
-        "Rev. 1, withdrawn on 2025-09-26, and calls its method 'Purge'. Read it as a "
-        "cryptographic erase of the keys and files it lists, checked as it lists, and no "
-        "more: it is not a Purge of the SD card, whose wear-levelling may keep old copies "
-        "of the wrapped keys in blocks the box cannot reach (its residual risk)"),
+        "It cites NIST SP 800-88 Rev. 1, withdrawn on 2025-09-26, and calls its method "
+        "\"Purge\". Read it as a cryptographic erase of the keys and files it lists, "
+        "checked as it lists, and no more: it is not a Purge of the SD card, whose "
+        "wear-levelling may keep old copies of the wrapped keys in blocks the box could "
+        "not reach (see its residual risk). It has no second person's validation."),
     FORMAT_V2: (
-        "a cryptographic erase (NIST SP 800-88 Rev. 2, IEEE 2883-2022) of the keys it "
-        "lists, verified by the box's own checks; its residual risk says what it does "
-        "not claim, and a second person's validation is signed by hand on the printout"),
+        "A cryptographic erase (NIST SP 800-88 Rev. 2) of the keys it lists, verified by "
+        "the box's own checks; its residual risk says what it does not claim, and a second "
+        "person validates it by signing the printed page."),
 }
 
 
@@ -91,7 +91,7 @@ class Verified:
         lines = [f"signature valid: certificate {name} ({self.format}, "
                  f"{len(self.fields)} fields)", self.signer_line]
         if self.format != FORMAT:
-            lines.append(f"meaning: {MEANING[self.format]}")
+            lines.append(f"an older format: {MEANING[self.format]}")
         return lines
 
 

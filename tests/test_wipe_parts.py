@@ -86,3 +86,41 @@ def test_a_store_follows_a_store_made_anew_by_another_process(intervention):
     Store(store.root).catalog.close()  # the wipe's new, empty store
     assert other.follow() is True and other.list() == []
     assert other.follow() is False
+
+
+# --- what the certificate says about the box and the risk left ----------------
+
+from appliance.wipe.claims import keys_destroyed, residual_risk  # noqa: E402
+from appliance.wipe.site import Site, board_serial, site_fields  # noqa: E402
+
+
+def test_the_boards_serial_comes_from_the_device_tree_then_cpuinfo(tmp_path):
+    assert board_serial(tmp_path) is None
+    assert site_fields(Site(), tmp_path)["asset_id"] == "unknown"
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cpuinfo").write_text(PI4_CPUINFO)
+    assert board_serial(tmp_path) == "10000000abcdef01"
+    (tmp_path / "proc/device-tree").mkdir()
+    (tmp_path / "proc/device-tree/serial-number").write_bytes(b"10000000fedcba98\0")
+    assert board_serial(tmp_path) == "10000000fedcba98"
+
+
+def test_the_asset_id_setting_wins_over_the_serial(tmp_path):
+    (tmp_path / "proc").mkdir()
+    (tmp_path / "proc/cpuinfo").write_text(PI4_CPUINFO)
+    site = site_fields(Site(location=" Room 4 ", asset_id="SCH-0042"), tmp_path)
+    assert site == {"location": "Room 4", "contact": None, "asset_id": "SCH-0042",
+                    "asset_id_from": "the setting asset_id"}
+
+
+def test_the_residual_risk_of_a_luks_store_names_what_may_survive():
+    with_file = residual_risk(luks_store=True, key_source="file")
+    assert "keyslots" in with_file and "identity.age" in with_file
+    assert "old store key file was replaced, not overwritten" in with_file
+    assert "stay protected by that passphrase" in with_file
+    with_otp = residual_risk(luks_store=True, key_source="otp")
+    assert "the board and the card together" in with_otp
+    assert "store key file" not in with_otp
+    erased = {"discard": "whole volume discarded", "new_uuid": "6b1f", "cipher": AES_CIPHER}
+    assert len(keys_destroyed(erased, "file")) == 3
+    assert len(keys_destroyed(erased, "otp")) == 2  # an OTP key is never destroyed

@@ -1,5 +1,7 @@
 """The certificate as a printable page, made from its signed JSON alone:
-one self-contained HTML file (no script, no outside resource), A4.
+one self-contained HTML file (no script, no outside resource), A4. A v2
+certificate's page has lines for a second person to validate it by hand;
+a v1 certificate's is shown as signed, under a notice of what it means.
 
 >>> STYLE_HASH.startswith("sha256-")
 True
@@ -10,6 +12,7 @@ import hashlib
 import json
 from html import escape
 
+from ..certificate import FORMAT_V1, FORMAT_V2, MEANING
 from ..errors import CertificateError
 
 STYLE = """
@@ -19,6 +22,10 @@ table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #999; padding: .25em .5em; text-align: left; vertical-align: top; }
 th { width: 14em; background: #eee; } td.mono, .mono { font: 9pt monospace; word-break: break-all; }
 .passed { color: #060; } .failed { color: #a00; } .note { font-size: 9pt; color: #333; }
+pre.mono { white-space: pre-wrap; margin: 0; }
+.notice { border: 2px solid #a60; padding: .5em; }
+.line { display: block; min-height: 1.6em; border-bottom: 1px solid #000; }
+table.sign td { height: 2.4em; vertical-align: bottom; }
 @page { size: A4; margin: 15mm; }
 """
 # the web serves this page with a CSP that allows exactly this style block
@@ -70,50 +77,140 @@ def _objects(fields: dict) -> str:
         for o in fields["destroyed"]["objects"])
 
 
-def render_html(certificate_text: str) -> str:
-    """The page; CertificateError if the JSON is not a wipe certificate."""
-    try:
-        return _page(json.loads(certificate_text))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        raise CertificateError(f"not a wipe certificate ({e.__class__.__name__}: {e})") from None
-
-
-def _page(document: dict) -> str:
-    fields = document["fields"]
-    who = fields["sanitised_by"]
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Certificate of sanitisation {_text(fields['certificate_id'])}</title>
-<style>{STYLE}</style></head><body>
-<h1>Certificate of sanitisation</h1>
-<p class=note>{_text(fields['standard'])}. Certificate {_text(fields['certificate_id'])}.</p>
-<h2>Person performing sanitisation</h2><table>{_rows([
-        ("Name", _text(who['name'])), ("Role", _text(who['role'])),
-        ("Started", _text(fields['started'])), ("Finished", _text(fields['finished'])),
-        ("Clock", _text(fields['clock']['note'])), ("Reason", _text(fields['reason']))])}</table>
-<h2>Media information</h2><table>{_device(fields)}</table>
-<h2>Sanitisation details</h2><table>{_rows([
-        ("Method", _text(fields['method']['category'])),
-        ("Technique", _text(fields['method']['technique'])),
-        ("Steps", "<br>".join(_text(s) for s in fields['method']['steps'])),
-        ("Tools", _text(", ".join(f"{k} {v}" for k, v in fields['tools'].items()))),
-        ("Intervention recipient", f"<span class=mono>"
-                                   f"{_text(fields['intervention']['recipient'])}</span>"),
-        ("Post-sanitisation", _text(fields['post_sanitisation']))])}</table>
-<h2>Verification: {_text(fields['verification']['result'])}</h2>
-<p class=note>{_text(fields['verification']['method'])}</p><table>{_checks(fields)}</table>
-<h2>Destroyed: {_count(fields['destroyed']['count'])} files,
-{_count(fields['destroyed']['bytes'])} bytes of ciphertext</h2>
-<table><tr><th>kind</th><th>id</th><th>bytes</th><th>SHA-256 (of the age header, for sealed files)</th></tr>
-{_objects(fields)}</table>
-<h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>
-<h2>Signature</h2><table>{_rows([
+def _signature(document: dict, fields: dict) -> str:
+    return f"""<h2>Signature</h2><table>{_rows([
         ("Device key fingerprint", f"<span class=mono>"
                                    f"{_text(document['device_fingerprint'])}</span>"),
         ("Audit checkpoint", f"<pre class=mono>{_text(fields['audit']['checkpoint'])}</pre>"),
         ("Signature (Ed25519)", f"<span class=mono>{_text(document['signature'])}</span>")])}
 </table>
-<p class=note>Check the signature with <code>vigbox certificate verify</code> and compare
-the fingerprint with the one on the box's label.</p>
+<p class=note>Check the signature with <code>vigbox certificate verify CERT.json
+--fingerprint SHA256:…</code>, giving the fingerprint on the box's label: without it, only
+the signature is checked, not who signed.</p>"""
+
+
+def _destroyed(fields: dict) -> str:
+    return f"""<h2>Destroyed: {_count(fields['destroyed']['count'])} files,
+{_count(fields['destroyed']['bytes'])} bytes of ciphertext</h2>
+<table><tr><th>kind</th><th>id</th><th>bytes</th><th>SHA-256 (of the age header, for sealed files)</th></tr>
+{_objects(fields)}</table>"""
+
+
+def _sanitiser(fields: dict) -> str:
+    who = fields["sanitised_by"]
+    return f"""<h2>Person performing sanitisation</h2><table>{_rows([
+        ("Name", _text(who['name'])), ("Role", _text(who['role'])),
+        ("Started", _text(fields['started'])), ("Finished", _text(fields['finished'])),
+        ("Clock", _text(fields['clock']['note'])), ("Reason", _text(fields['reason']))])}</table>
+<h2>Media information</h2><table>{_device(fields)}</table>"""
+
+
+def _head(fields: dict, title: str) -> str:
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{_text(title)} {_text(fields['certificate_id'])}</title>
+<style>{STYLE}</style></head><body>
+<h1>{_text(title)}</h1>"""
+
+
+def render_html(certificate_text: str) -> str:
+    """The page; CertificateError if the JSON is not a wipe certificate."""
+    try:
+        document = json.loads(certificate_text)
+        page = PAGES.get(document["format"])
+        if page is None:
+            raise CertificateError(f"unknown certificate format {document['format']!r}")
+        return page(document)
+    except (ValueError, KeyError, TypeError, AttributeError) as e:
+        raise CertificateError(f"not a wipe certificate ({e.__class__.__name__}: {e})") from None
+
+
+def _v1_page(document: dict) -> str:
+    """A certificate of a box before format v2, as it was signed, under
+    a notice of what it means now."""
+    fields = document["fields"]
+    return f"""{_head(fields, "Certificate of sanitisation")}
+<p class=notice>This certificate is in format v1, which vigbox wrote before format v2.
+{_text(MEANING[FORMAT_V1])}</p>
+<p class=note>{_text(fields['standard'])}. Certificate {_text(fields['certificate_id'])}.</p>
+{_sanitiser(fields)}
+<h2>Sanitisation details</h2><table>{_rows([
+        ("Method", _text(fields['method']['category'])),
+        ("Technique", _text(fields['method']['technique'])),
+        ("Steps", "<br>".join(_text(s) for s in fields['method']['steps'])),
+        ("Tools", _tools(fields)),
+        ("Intervention recipient", _recipient(fields)),
+        ("Post-sanitisation", _text(fields['post_sanitisation']))])}</table>
+<h2>Verification: {_text(fields['verification']['result'])}</h2>
+<p class=note>{_text(fields['verification']['method'])}</p><table>{_checks(fields)}</table>
+{_destroyed(fields)}
+<h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>
+{_signature(document, fields)}
 </body></html>
 """
+
+
+def _tools(fields: dict) -> str:
+    return _text(", ".join(f"{k} {v}" for k, v in fields["tools"].items()))
+
+
+def _recipient(fields: dict) -> str:
+    return f"<span class=mono>{_text(fields['intervention']['recipient'])}</span>"
+
+
+def _filled_or_blank(value, unset: str) -> str:
+    """What the box was told, or a line to write on (and why it is blank)."""
+    if value is None:
+        return f"<span class=line></span><div class=note>{_text(unset)}</div>"
+    return _text(value)
+
+
+def _site(fields: dict) -> str:
+    site = fields["site"]
+    unset = "not set on the box: write it here"
+    return _rows([("Location", _filled_or_blank(site["location"], unset)),
+                  ("Contact", _filled_or_blank(site["contact"], unset)),
+                  ("Asset id", f"{_text(site['asset_id'])}"
+                               f"<div class=note>from {_text(site['asset_id_from'])}</div>")])
+
+
+def _validation(fields: dict) -> str:
+    """The second person's sign-off: lines to fill in and sign by hand."""
+    validation = fields["validation"]
+    by = validation["by"]
+    lines = [("Name", _text(by) if by else ""), ("Role and organisation", ""),
+             ("Date", ""), ("Fingerprint on the box's label matches the one below",
+                            "&#9744; yes &#9744; no"), ("Signature", "")]
+    return f"""<h2>Validation, by a second person</h2>
+<p>{_text(validation['note'])}</p>
+<table class=sign>{_rows(lines)}</table>"""
+
+
+def _v2_page(document: dict) -> str:
+    fields = document["fields"]
+    method = fields["method"]
+    return f"""{_head(fields, "Certificate of sanitisation: cryptographic erase")}
+<p class=note>Certificate {_text(fields['certificate_id'])}.
+{"<br>".join(_text(s) for s in fields['standards'])}.</p>
+<h2>Organisation and box</h2><table>{_site(fields)}</table>
+{_sanitiser(fields)}
+<h2>Sanitisation: {_text(method['name'])}</h2><table>{_rows([
+        ("Keys destroyed", "<ul>" + "".join(f"<li>{_text(k)}</li>"
+                                            for k in method['keys_destroyed']) + "</ul>"),
+        ("Steps", "<br>".join(_text(s) for s in method['steps'])),
+        ("Tools", _tools(fields)), ("Intervention recipient", _recipient(fields)),
+        ("Post-sanitisation", _text(fields['post_sanitisation']))])}</table>
+<h2>What this certificate does not claim</h2><p>{_text(method['not_claimed'])}</p>
+<h2>Verification, by the box: {_text(fields['verification']['result'])}</h2>
+<p class=note>By {_text(fields['verification']['by'])}:
+{_text(fields['verification']['method'])}.</p><table>{_checks(fields)}</table>
+{_validation(fields)}
+{_destroyed(fields)}
+<h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>
+<h2>What to do with the SD card</h2><p>{_text(fields['advice'])}</p>
+{_signature(document, fields)}
+</body></html>
+"""
+
+
+PAGES = {FORMAT_V1: _v1_page, FORMAT_V2: _v2_page}

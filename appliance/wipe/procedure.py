@@ -1,4 +1,4 @@
-"""The wipe: NIST SP 800-88 Purge by cryptographic erase, step by step,
+"""The wipe: a cryptographic erase (NIST SP 800-88 Rev. 2), step by step,
 resumable after a power cut at any point, ending in a signed certificate.
 
 Each step is idempotent and recorded as done in a state file outside the
@@ -26,6 +26,7 @@ from ..errors import VigboxError, WipeError, WipeVerificationError
 from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
 from ..store import GENERATION_FILE, Store, utc_now
 from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_inventory
+from .site import Site
 
 log = logging.getLogger("vigbox.wipe")
 STATE_FILE = "state.json"
@@ -103,12 +104,14 @@ class Wipe:
     the erase and start at the handover; ``keyring``: the web's unlocked
     identities, cleared with the key files; ``search``: folders where no key may remain;
     ``on_step(step, phase)`` is called before each step's work and after
-    it (before it is recorded as done): where tests cut the power."""
+    it (before it is recorded as done): where tests cut the power;
+    ``site``: the box's location, contact and asset id for the certificate."""
 
     def __init__(self, store: Store, volume, audit: AuditLog, *, wipe_dir: Path,
                  certificates_dir: Path, evaluations_dir: Path | None = None,
                  recorder=None, keyring=None, services=None,
-                 search: list[Path] = (), on_step=None, device_root: Path = Path("/")):
+                 search: list[Path] = (), on_step=None, device_root: Path = Path("/"),
+                 site: Site | None = None):
         self.store, self.volume, self.audit = store, volume, audit
         self.wipe_dir, self.certificates_dir = Path(wipe_dir), Path(certificates_dir)
         self.evaluations_dir = evaluations_dir
@@ -118,6 +121,7 @@ class Wipe:
         self.search = [store.root, *search]
         self.on_step = on_step or (lambda step, phase: None)
         self.device_root = device_root
+        self.site = site or Site()
         self.state: dict = {}
 
     @property

@@ -1,5 +1,8 @@
-"""The wipe's certificate of sanitisation, after NIST SP 800-88 Rev. 1
-§4.8 and its Appendix G: signed JSON, and a printable HTML page.
+"""The wipe's certificate of sanitisation (format v2): a cryptographic
+erase, cited to NIST SP 800-88 Rev. 2, with the box's own verification
+kept apart from a second person's validation (signed by hand on the
+printout), the box's site and asset id, and the residual risk
+(``claims``). Signed JSON, and a printable HTML page.
 
 The HTML is made from the signed JSON alone, so anyone can re-make it
 from a certificate they were handed (``vigbox certificate show``).
@@ -15,19 +18,10 @@ from ..certificate import sign_certificate, verify_certificate
 from ..errors import CertificateError
 from ..fsutil import atomic_write_bytes, ensure_private_dir
 from ..store import utc_now
+from . import claims
 from .device import device_description
 from .html import render_html
-
-STANDARD = "NIST SP 800-88 Rev. 1, section 4.8 (Appendix G: certificate of sanitization)"
-METHOD = "Purge: cryptographic erase; logical delete; discard"
-RESIDUAL_RISK = (
-    "Flash memory keeps old blocks in areas the host cannot address (wear levelling). "
-    "Copies of the intervention's passphrase-wrapped identity (scrypt, age v1) may survive "
-    "there; their only protection is the strength of the passphrase, which was checked "
-    "when it was chosen. Every recording was sealed to that identity, so footage in such "
-    "blocks is as safe as the passphrase. On a LUKS2 store the volume key was destroyed "
-    "as well, so blocks of the old volume are unreadable without both. The audit log, "
-    "the device key and the certificates are kept on purpose; they hold no footage.")
+from .site import site_fields
 
 
 def _version(package: str) -> str:
@@ -37,14 +31,23 @@ def _version(package: str) -> str:
         return "not installed"
 
 
+def _key_source(wipe) -> str | None:
+    """How the erased LUKS2 volume was keyed: a key file, or the board's
+    OTP (a LuksVolume with ``keys``); None without a LUKS2 volume."""
+    if not wipe.state["erased"].get("luks"):
+        return None
+    return "otp" if getattr(wipe.volume, "keys", None) is not None else "file"
+
+
 def certificate_fields(wipe) -> dict:
     state, request = wipe.state, wipe.state["request"]
     objects = state["objects"]
-    # real only when the footage lived on the LUKS volume this wipe erased
-    luks = state["volume"].get("mapped") is True
+    # the footage lived on the LUKS volume this wipe erased only when mapped
+    luks_store = state["volume"].get("mapped") is True
+    key_source = _key_source(wipe)
     return {
         "certificate_id": state["id"],
-        "standard": STANDARD,
+        "standards": list(claims.STANDARDS),
         "reason": request["reason"],
         "sanitised_by": {"name": request["name"], "role": request["role"],
                          "via": request["via"]},
@@ -52,26 +55,38 @@ def certificate_fields(wipe) -> dict:
         "clock": {"set": state["clock_set"],
                   "note": "the clock was set" if state["clock_set"] else
                   "the clock had not been set since power-up: times may be wrong"},
+        "site": site_fields(wipe.site, wipe.device_root),
         "device": device_description(wipe.device_root),
-        "media": {"store": state["volume"], "simulation": not luks},
-        "method": {"category": "Purge", "technique": METHOD,
-                   "steps": [f"recorder: {state.get('recorder')}",
-                             "intervention identity deleted (key files and memory)",
-                             f"{len(objects)} files deleted and fsynced",
-                             _volume_step(state)]},
+        "media": {"store": state["volume"], "simulation": not luks_store},
+        "method": _method(state, key_source),
         "tools": {"vigbox": _version("vigbox"), "python": platform.python_version(),
                   "cryptography": _version("cryptography"), **wipe.volume.tools()},
         "intervention": {"recipient": state.get("recipient")},
         "destroyed": {"count": len(objects), "bytes": sum(o["size"] for o in objects),
                       "objects": objects},
-        "verification": {"method": "full: every check below, after the erase",
+        "verification": {"by": claims.VERIFIED_BY,
+                         "method": "every check below, after the erase",
                          "result": "passed", "checks": state["verification"]},
+        # no wipe form asks for a validator: the printout has lines to sign
+        "validation": {"by": None, "note": claims.VALIDATION},
         "audit": {"checkpoint": wipe.audit.checkpoint()},
-        "residual_risk": RESIDUAL_RISK,
+        "residual_risk": claims.residual_risk(luks_store=luks_store, key_source=key_source),
+        "advice": claims.ADVICE,
         "post_sanitisation": "the box holds no intervention: ready for the next guider",
         "kept": {"evaluation_summary": state.get("evaluation"),
-                 "audit_log": "kept, outside the erased store"},
+                 "audit_log": "kept, outside the erased store; it holds no footage"},
     }
+
+
+def _method(state: dict, key_source: str | None) -> dict:
+    """What was destroyed, step by step, and what is not claimed."""
+    return {"name": claims.METHOD,
+            "keys_destroyed": claims.keys_destroyed(state["erased"].get("luks"), key_source),
+            "steps": [f"recorder: {state.get('recorder')}",
+                      "intervention identity deleted (key files and memory)",
+                      f"{len(state['objects'])} files deleted and fsynced",
+                      _volume_step(state)],
+            "not_claimed": claims.NOT_CLAIMED}
 
 
 def _volume_step(state: dict) -> str:
