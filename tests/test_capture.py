@@ -245,3 +245,41 @@ def test_a_source_that_cannot_start_leaves_nothing_and_can_be_retried(interventi
     assert not any(store.objects_dir.iterdir())
     with pytest.raises(SourceError):
         recorder.start()  # not "busy": the recorder is free to try again
+
+
+class SlowToStartSource(SyntheticSource):
+    """A camera whose first bytes come only after the stop was asked for
+    (a loaded box: ffmpeg still starting when the guider presses stop)."""
+
+    def open(self):
+        process = super().open()
+        asked = __import__("threading").Event()
+
+        class Late:
+            def read(self, size):
+                asked.wait(10)
+                data = process.read(size)
+                process.interrupt()  # ffmpeg gets the stop once it is going
+                return data
+
+            def interrupt(self):
+                asked.set()
+
+            def __getattr__(self, name):
+                return getattr(process, name)
+
+        return Late()
+
+
+def test_a_stop_before_the_first_bytes_is_never_undone_by_them(intervention):
+    """The pump set 'recording' on the first bytes even when the guider
+    had already stopped: the state went stopping, recording, and a wipe
+    under way found the recorder 'recording' (CI, on a loaded machine)."""
+    store, _ = intervention
+    states = []
+    recorder = Recorder(store, SlowToStartSource(VideoProfile(320, 180)),
+                        on_change=lambda state, error: states.append(state.value))
+    recorder.start()
+    recorder.stop()
+    assert states[-1] == "idle"
+    assert "recording" not in states[states.index("stopping"):], states

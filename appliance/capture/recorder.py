@@ -218,7 +218,7 @@ class Recorder:
                 now = self._clock()
                 if take.first_byte_after is None:
                     take.first_byte_after = round(now - take.started, 3)
-                    self._set(State.RECORDING)
+                    self._set(State.RECORDING, only_from=State.STARTING)
                 if take.first_sealed_after is None and writer.plaintext_sealed:
                     take.first_sealed_after = round(now - take.started, 3)
                 writer.sync()
@@ -322,8 +322,10 @@ class Recorder:
             self.error, self.error_exception = str(error), error
             self._set(State.ERROR)
 
-    def _set(self, state: State) -> None:
+    def _set(self, state: State, only_from: State | None = None) -> None:
         with self._lock:
+            if only_from is not None and self.state != only_from:
+                return  # e.g. a stop asked before the first bytes: it stays stopping
             self.state = state
             if state in (State.STARTING, State.IDLE):
                 self.error = self.error_exception = None
