@@ -39,12 +39,10 @@ def make_recorder_service(settings, simulate: bool):
 
 
 def serve_web(settings, listen: str | None, simulate: bool) -> None:
-    import waitress
-
     from web import create_app
     from .capture.control import RecorderClient
     from .store import Store
-    from .web_server import server_options
+    from .web_server import make_server
 
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
     app = create_app({"SETTINGS": settings, "STORE": store,
@@ -53,11 +51,16 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
     sockets = activated_sockets()
     if sockets:  # systemd holds port 80: the web needs no capability to serve it
         log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
-        waitress.serve(app, sockets=sockets, **server_options())
+        _serve(make_server(app, sockets=sockets))
         return
     host, port = parse_listen(listen or settings.listen)
     log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)
-    waitress.serve(app, host=host, port=port, **server_options())
+    _serve(make_server(app, host=host, port=port))
+
+
+def _serve(server) -> None:
+    server.print_listen("Serving on http://{}:{}")
+    server.run()
 
 
 def activated_sockets(environ=os.environ) -> list[socket.socket]:

@@ -1,5 +1,6 @@
-"""The page's HTTP server (waitress), set so that no byte of a request
-or a response is ever written to a file.
+"""The page's HTTP server (waitress), set so that no byte of a request or
+a response is ever written to a file, and no one client can starve the
+others.
 
 waitress buffers what a slow reader has not taken yet, and what a client
 sends before the app reads it; past ``outbuf_overflow`` (1 MiB) and
@@ -15,23 +16,142 @@ connection: its ``outbuf_high_watermark``). Here they never overflow:
   with 413 from its Content-Length, before a byte of it is read, and one
   sent chunked is cut off at the limit; below it, it stays in memory.
 
+Blocking the app's thread has a cost: a reader that stops reading (a
+paused player) would hold one of the threads for as long as it keeps the
+connection. :class:`ClientChannel` closes a connection whose reader took
+nothing for :data:`STALLED_SECONDS`; a player asks again, with a Range,
+when it wants more. And each client address may hold at most
+:data:`CONNECTIONS_PER_CLIENT` connections: 120 half-open ones from one
+laptop filled waitress's 100 and the guider's request waited until it
+timed out.
+
 >>> options = server_options()
 >>> options["outbuf_overflow"] > options["outbuf_high_watermark"]
 True
->>> options["inbuf_overflow"] > options["max_request_body_size"]
+>>> options["connection_limit"] > CONNECTIONS_PER_CLIENT
 True
 """
 
+import logging
+import socket
+import time
+
+import waitress
+from waitress.channel import HTTPChannel
+from waitress.server import BaseWSGIServer
+
+log = logging.getLogger("vigbox.web")
 # the app's MAX_CONTENT_LENGTH: no form or JSON the page sends is larger
 MAX_BODY = 1 << 20
 OUTPUT_WATERMARK = 4 << 20
 # larger than anything the watermark and the body limit let accumulate:
 # the buffers never move to a file
 NEVER = 1 << 62
+# a browser opens at most 6 connections to a host (HTTP/1.1), a few more
+# for media; a hotspot has a handful of clients
+CONNECTIONS_PER_CLIENT = 24
+CONNECTION_LIMIT = 200
+STALLED_SECONDS = 20.0
 
 
 def server_options(threads: int = 8) -> dict:
-    """waitress's settings for the page (``waitress.serve(app, **options)``)."""
+    """waitress's settings for the page (``waitress.create_server(app, **options)``)."""
     return {"threads": threads, "ident": "vigbox",
             "outbuf_high_watermark": OUTPUT_WATERMARK, "outbuf_overflow": NEVER,
-            "max_request_body_size": MAX_BODY, "inbuf_overflow": NEVER}
+            "max_request_body_size": MAX_BODY, "inbuf_overflow": NEVER,
+            "connection_limit": CONNECTION_LIMIT}
+
+
+def client_of(addr) -> str:
+    """The client's address alone (TCP gives (host, port, ...))."""
+    return addr[0] if isinstance(addr, tuple) else str(addr)
+
+
+class ClientChannel(HTTPChannel):
+    """waitress's connection, which gives up on a reader that stopped.
+
+    waitress 3.0's task thread waits on the channel's condition while the
+    output is over the watermark; this wait is the same, but a stretch of
+    :attr:`stalled_seconds` in which the client took no byte closes the
+    connection (the main loop closes it; the app's write then raises
+    ``ClientDisconnected`` and its thread is free). Tested against the
+    waitress pinned in constraints.txt (tests/test_web_server.py)."""
+
+    stalled_seconds = STALLED_SECONDS
+
+    def _flush_outbufs_below_high_watermark(self):
+        if self.total_outbufs_len <= self.adj.outbuf_high_watermark:
+            return
+        with self.outbuf_lock:
+            _, failed = self._flush_exception(self._flush_some, do_close=False)
+            if failed:
+                self.server.pull_trigger()
+                self.outbuf_lock.wait()
+                return
+            while self.connected and self.total_outbufs_len > self.adj.outbuf_high_watermark:
+                waiting = self.total_outbufs_len
+                self.server.pull_trigger()
+                self.outbuf_lock.wait(self.stalled_seconds)
+                if self.connected and self.total_outbufs_len == waiting and not self.will_close:
+                    log.info("closing a connection to %s: it took nothing for %.0f s",
+                             client_of(self.addr), self.stalled_seconds)
+                    self._hang_up()
+
+    def _hang_up(self) -> None:
+        # will_close alone waits for the socket to be writable, which a
+        # full send buffer never is: shutting it down wakes the main loop,
+        # which closes the channel and wakes this thread
+        self.will_close = True
+        try:
+            self.socket.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already gone
+
+
+class _RefusalLog:
+    """Says once a minute per client that its connections are refused (a
+    flood of them must not flood the journal too)."""
+
+    def __init__(self, every: float = 60.0, clock=time.monotonic):
+        self.every, self._clock = every, clock
+        self._since: dict[str, tuple[float, int]] = {}
+
+    def note(self, client: str, held: int) -> None:
+        now = self._clock()
+        said, count = self._since.get(client, (-self.every, 0))
+        if now - said < self.every:
+            self._since[client] = (said, count + 1)
+            return
+        if len(self._since) > 256:
+            self._since.clear()
+        self._since[client] = (now, 0)
+        log.warning("refusing connections from %s: it holds %d already (%d more refused "
+                    "since this was last said)", client, held, count)
+
+
+_refused = _RefusalLog()
+
+
+def _channel_factory(server, sock, addr, adj, map=None):
+    """A channel for a new connection, or the connection closed at once
+    if its client already holds its share."""
+    client = client_of(addr)
+    held = sum(1 for channel in list((map or {}).values())
+               if isinstance(channel, HTTPChannel) and client_of(channel.addr) == client)
+    if held >= CONNECTIONS_PER_CLIENT:
+        _refused.note(client, held)
+        sock.close()
+        return None
+    return ClientChannel(server, sock, addr, adj, map=map)
+
+
+def make_server(app, **where):
+    """waitress's server for ``app`` (``host``/``port``, or ``sockets``),
+    with :func:`server_options` and :class:`ClientChannel` on every listener."""
+    options = server_options(**({"threads": where.pop("threads")} if "threads" in where else {}))
+    server = waitress.create_server(app, **where, **options)
+    listeners = getattr(server, "map", None) or server._map
+    for listener in list(listeners.values()):
+        if isinstance(listener, BaseWSGIServer):
+            listener.channel_class = _channel_factory
+    return server

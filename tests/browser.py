@@ -7,10 +7,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import waitress
 from playwright.sync_api import sync_playwright
 
-from appliance.web_server import server_options
+from appliance.web_server import make_server
 from conftest import PASSPHRASE
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,8 +31,7 @@ def free_port() -> int:
 def live_server(app):
     """Serve ``app`` with waitress on a free loopback port, set as the box sets it."""
     port = free_port()
-    server = waitress.create_server(app, host="127.0.0.1", port=port,
-                                    **server_options(threads=6))
+    server = make_server(app, host="127.0.0.1", port=port, threads=6)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:

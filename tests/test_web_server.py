@@ -1,0 +1,98 @@
+"""The page's server against hostile and stalled clients, on the real
+waitress (loopback addresses 127.0.0.x stand for the hotspot's laptops)."""
+
+import socket
+import threading
+import time
+from contextlib import contextmanager
+
+from browser import free_port
+from appliance.web_server import CONNECTIONS_PER_CLIENT, ClientChannel, make_server
+
+BLOCK = 256 << 10
+
+
+@contextmanager
+def serving(app, threads=4):
+    port = free_port()
+    server = make_server(app, host="127.0.0.1", port=port, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield port
+    finally:
+        server.close()
+        thread.join(5)
+
+
+def hello(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    return [b"hello"]
+
+
+def get(port, source="127.0.0.2", path="/", timeout=10.0) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout,
+                                  source_address=(source, 0)) as sock:
+        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n".encode())
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_one_client_s_half_open_connections_never_keep_another_out():
+    """120 connections that never finish their request, from one laptop:
+    waitress's limit was 100 in all, and the guider's request waited until
+    it timed out. Now that laptop gets its share, the rest are closed."""
+    with serving(hello) as port:
+        flood = []
+        for _ in range(120):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                            source_address=("127.0.0.1", 0))
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the end
+            flood.append(sock)
+        time.sleep(0.5)
+        assert get(port, source="127.0.0.2", timeout=5).endswith(b"hello")
+        closed = 0
+        for sock in flood:
+            sock.settimeout(0.2)
+            try:
+                closed += sock.recv(1) == b""
+            except ConnectionResetError:  # closed with our request unread
+                closed += 1
+            except TimeoutError:
+                pass
+            sock.close()
+        assert closed == 120 - CONNECTIONS_PER_CLIENT
+
+
+def test_a_reader_that_stops_reading_frees_its_thread(monkeypatch):
+    """A paused player keeps its connection and takes nothing: with the
+    output held in memory the app's thread blocked for as long as it
+    liked. After ``stalled_seconds`` without progress it is closed."""
+    monkeypatch.setattr(ClientChannel, "stalled_seconds", 1.0)
+    released = threading.Event()
+
+    class Film:
+        def __iter__(self):
+            for _ in range(256):  # 64 MiB
+                yield bytes(BLOCK)
+
+        def close(self):
+            released.set()
+
+    def film(environ, start_response):
+        if environ["PATH_INFO"] == "/hello":
+            return hello(environ, start_response)
+        start_response("200 OK", [("Content-Type", "video/mp4")])
+        return Film()
+
+    with serving(film, threads=1) as port:
+        stalled = socket.create_connection(("127.0.0.1", port), timeout=5)
+        stalled.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        stalled.sendall(b"GET /film HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+        stalled.recv(100)  # the response began; then nothing is read
+        assert released.wait(15), "the app's thread is still held by a reader that stopped"
+        # the one thread serves the next client
+        assert get(port, path="/hello", timeout=5).endswith(b"hello")
+        stalled.close()
