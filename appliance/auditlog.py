@@ -1,12 +1,23 @@
 """The tamper-evident audit log: RFC 6962 Merkle hashing over an
-append-only file of events, with a checkpoint signed by the device key
-after every event (C2SP tlog-checkpoint in the signed-note form).
+append-only file of events, signed now and then by the device key as C2SP
+tlog-checkpoints, kept one after another in an append-only file of signed
+notes (:mod:`appliance.auditnotes`).
 
 It lives outside the footage store, so it survives the wipe. Entries
-carry opaque ids, roles, times and counts only. Because every tree size
-has its own signed checkpoint, verification names the first entry that
-was edited, reordered or removed; a checkpoint held off the box (on a
-wipe certificate, a printout) proves the log was not rolled back.
+carry opaque ids, roles, times and counts only. Each entry is fsynced
+before ``record`` returns; the log is signed at the first entry after a
+quiet minute, every SIGN_EVERY_ENTRIES entries, within a minute of the
+last one (a timer), at ``close()`` and at exit, so a flood of entries
+costs a write each, not a signature and a file each. Verification
+(:mod:`appliance.auditverify`) checks every checkpoint against its prefix
+in one pass; a checkpoint held off the box (on a wipe certificate, a
+printout) proves the log was not rolled back.
+
+The times go forward: when the clock reads earlier than the newest entry
+(a boot at the time fake-hwclock last saved, a step no one recorded) the
+entry keeps the newest time and says how far behind the clock was; only
+an entry that sets the clock (``clock set``, with the time it set) may
+carry an earlier time.
 
 >>> import tempfile, pathlib
 >>> log = AuditLog(pathlib.Path(tempfile.mkdtemp()))
@@ -15,249 +26,243 @@ wipe certificate, a printout) proves the log was not rolled back.
 1
 """
 
-import base64
+import atexit
 import fcntl
 import hashlib
-import json
+import logging
 import os
 import threading
-from dataclasses import dataclass
+import time
+import weakref
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from .auditnotes import (DEFAULT_ORIGIN, DEVICE_KEY_FILE, ED25519_TYPE, Checkpoint,  # noqa: F401
+                         device_key, fingerprint, key_id, raw_public, split_notes, torn_note)
+from .auditverify import (ENTRIES_FILE, LEGACY_CHECKPOINTS_DIR, NOTES_FILE,  # noqa: F401
+                          TIME_FIELD, Verified, canonical, clock_set_explains, read_entries,
+                          verify)
+from .clock import TIME_FORMAT
+from .errors import AuditError, VigboxError
+from .fsutil import ensure_private_dir, fsync_dir
+from .merkle import CompactRange, leaf_hash, leaf_hashes
 
-from .errors import AuditError
-from .fsutil import atomic_write_bytes, ensure_private_dir
-from .merkle import consistency_proof, leaf_hash, tree_hash_of_leaf_hashes, verify_consistency
-
-ENTRIES_FILE = "entries.jsonl"
-CHECKPOINTS_DIR = "checkpoints"
-DEVICE_KEY_FILE = "device-ed25519.pem"
-DEFAULT_ORIGIN = "vigbox.local/audit"
-ED25519_TYPE = b"\x01"
+log = logging.getLogger("vigbox.audit")
+SIGN_INTERVAL_SECONDS = 60.0   # at most one signature a minute while entries arrive…
+SIGN_EVERY_ENTRIES = 1000      # …or one per this many, whichever comes first
+TORN_EVENT = "audit entry torn by a power cut: removed"
+RESERVED_FIELDS = ("seq", "event", "time")
 _VALUE_TYPES = (str, int, float, bool, type(None))
+_OPEN: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
 
 
-def canonical(entry: dict) -> bytes:
-    return json.dumps(entry, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
-
-
-def key_id(name: str, public: bytes) -> bytes:
-    """C2SP signed-note key ID: SHA-256(name || 0x0A || 0x01 || key)[:4]."""
-    return hashlib.sha256(name.encode() + b"\n" + ED25519_TYPE + public).digest()[:4]
-
-
-def device_key(directory: Path) -> Ed25519PrivateKey:
-    """The box's signing key, made once (provisioning makes it before
-    the first event); it survives every wipe."""
-    path = directory / DEVICE_KEY_FILE
-    if path.exists():
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
-    key = Ed25519PrivateKey.generate()
-    ensure_private_dir(Path(directory))
-    atomic_write_bytes(path, key.private_bytes(serialization.Encoding.PEM,
-                                               serialization.PrivateFormat.PKCS8,
-                                               serialization.NoEncryption()))
-    return key
-
-
-def raw_public(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-
-
-def fingerprint(public: bytes) -> str:
-    """What the box's label prints, to check certificates against."""
-    return "SHA256:" + base64.b64encode(hashlib.sha256(public).digest()).decode().rstrip("=")
-
-
-@dataclass
-class Checkpoint:
-    origin: str
-    size: int
-    root: bytes
-
-    def body(self) -> bytes:
-        return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n".encode()
-
-    def sign(self, key: Ed25519PrivateKey, name: str) -> str:
-        signature = key_id(name, raw_public(key.public_key())) + key.sign(self.body())
-        return (self.body() + b"\n" + f"\u2014 {name} ".encode()
-                + base64.b64encode(signature) + b"\n").decode()
-
-    @classmethod
-    def parse(cls, note: str, public: bytes, name: str) -> "Checkpoint":
-        """Parse a signed checkpoint and check its signature, or AuditError."""
-        body, sep, signatures = note.partition("\n\n")
-        lines = body.split("\n")
-        if not sep or len(lines) < 3:
-            raise AuditError(f"not a signed checkpoint: {note[:40]!r}")
-        checkpoint = cls(lines[0], int(lines[1]), base64.b64decode(lines[2]))
-        for line in signatures.splitlines():
-            signer, _, signature = line.removeprefix("\u2014 ").rpartition(" ")
-            raw = base64.b64decode(signature)
-            if signer == name and raw[:4] == key_id(name, public):
-                try:
-                    Ed25519PublicKey.from_public_bytes(public).verify(raw[4:], checkpoint.body())
-                    return checkpoint
-                except InvalidSignature:
-                    break
-        raise AuditError(f"checkpoint of size {checkpoint.size} is not signed by this device")
+def _seconds_between(later: str, earlier: str) -> float:
+    gap = datetime.strptime(later, TIME_FORMAT) - datetime.strptime(earlier, TIME_FORMAT)
+    return round(gap.total_seconds(), 3)
 
 
 class AuditLog:
-    """Appends events; after each one, signs a checkpoint of the whole log."""
+    """Appends events, and signs the log as the module says."""
 
-    def __init__(self, directory: Path, *, origin: str = DEFAULT_ORIGIN, clock=None):
+    def __init__(self, directory: Path, *, origin: str = DEFAULT_ORIGIN, clock=None,
+                 sign_every: int = SIGN_EVERY_ENTRIES,
+                 sign_interval: float | None = SIGN_INTERVAL_SECONDS):
         self.directory = ensure_private_dir(Path(directory))
-        ensure_private_dir(self.directory / CHECKPOINTS_DIR)
         self.origin = origin
+        self.sign_every, self.sign_interval = sign_every, sign_interval
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._key = device_key(self.directory)
-        self._hashes: list[bytes] = []
-        self._known = 0  # bytes of the entries file already hashed
+        self._edge = CompactRange()         # the tree of the entries hashed so far
+        self._known = 0                     # bytes of the entries file hashed
+        self._last_time = ""                # the newest entry's time
+        self._notes_known = 0               # bytes of the notes file read
+        self._signed: int | None = None     # size of the newest checkpoint on file
+        self._signed_at: float | None = None  # when this process last signed (monotonic)
+        self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        _OPEN.add(self)
 
     @property
     def public_key(self) -> bytes:
         return raw_public(self._key.public_key())
+
+    @property
+    def unsigned(self) -> int:
+        """Entries this process has seen that no checkpoint covers yet."""
+        return self._edge.size - (self._signed or 0)
 
     def record(self, event: str, **fields) -> None:
         clean = {k: v for k, v in fields.items() if v is not None}
         bad = [k for k, v in clean.items() if not isinstance(v, _VALUE_TYPES)]
         if bad:
             raise AuditError(f"audit fields must be plain values: {bad}")
-        # the recorder and the web are two processes appending to one log:
-        # an exclusive lock on the file, then catch up on what the other wrote
-        with self._lock, open(self.directory / ENTRIES_FILE, "ab+") as f:
-            fcntl.flock(f, fcntl.LOCK_EX)
-            torn = self._cut_torn_tail(f)
-            self._catch_up(f)
-            self._sign_if_unsigned()
-            if torn:
-                self._append(f, "audit entry torn by a power cut: removed",
-                             {"bytes": len(torn), "sha256": hashlib.sha256(torn).hexdigest()})
+        taken = [k for k in clean if k in RESERVED_FIELDS]
+        if taken:
+            raise AuditError(f"audit fields {taken} are the log's own")
+        with self._held() as f:
             self._append(f, event, clean)
+            if self._due():
+                self._sign()
+        self._schedule()
 
-    def _append(self, f, event: str, fields: dict) -> None:
-        entry = canonical({"seq": len(self._hashes), "event": event,
-                           "time": self._clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ"), **fields})
-        f.write(entry + b"\n")
-        f.flush()
-        os.fsync(f.fileno())
-        self._known += len(entry) + 1
-        self._hashes.append(leaf_hash(entry))
-        self._sign_if_unsigned()
+    def _due(self) -> bool:
+        """A signature is due for the first entry this process writes (a
+        start signs what a power cut left unsigned), then at most once a
+        sign_interval, or once sign_every entries wait."""
+        if self.unsigned <= 0:
+            return False
+        if self._signed_at is None or self.unsigned >= self.sign_every:
+            return True
+        return bool(self.sign_interval) and \
+            time.monotonic() - self._signed_at >= self.sign_interval
 
-    def _cut_torn_tail(self, f) -> bytes:
-        """A power cut in the middle of an append leaves part of a line,
-        never acknowledged (its fsync never returned): cut it off, and
-        say so in the log, rather than leave a log no one can verify."""
-        f.seek(self._known)
-        unread = f.read()
-        whole = unread.rfind(b"\n") + 1
-        if whole == len(unread):
-            return b""
-        os.ftruncate(f.fileno(), self._known + whole)
-        os.fsync(f.fileno())
-        return unread[whole:]
-
-    def _sign_if_unsigned(self) -> None:
-        """Sign the log as it stands, unless done: a power cut can fall
-        between an entry and its checkpoint; the next append signs it."""
-        note = self.directory / CHECKPOINTS_DIR / f"{len(self._hashes):08d}.txt"
-        if self._hashes and not note.exists():
-            atomic_write_bytes(note, self._signed_checkpoint().encode(), replace=True)
-
-    def _catch_up(self, f) -> None:
-        f.seek(self._known)
-        for line in f.read().splitlines():
-            self._hashes.append(leaf_hash(line))
-            self._known += len(line) + 1
+    def sign_now(self) -> str:
+        """Sign the log as it stands and keep the note; return it."""
+        with self._held():
+            return self._sign()
 
     def checkpoint(self) -> str:
         """The latest signed checkpoint: print it, download it, keep it apart."""
+        return self.sign_now()
+
+    def close(self) -> None:
+        """Sign whatever is unsigned: for the services to call as they stop
+        (it runs at exit too). The log can still be written afterwards."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        if (self.directory / ENTRIES_FILE).exists():
+            with self._held():
+                if self.unsigned > 0:
+                    self._sign()
+
+    @contextmanager
+    def _held(self):
+        """The log to this process alone, caught up. The recorder and the
+        web are two processes appending to one log: an exclusive lock on
+        the entries file (which guards the notes file too), then what the
+        other wrote."""
         with self._lock, open(self.directory / ENTRIES_FILE, "ab+") as f:
-            fcntl.flock(f, fcntl.LOCK_SH)
-            self._catch_up(f)
-            return self._signed_checkpoint()
+            fcntl.flock(f, fcntl.LOCK_EX)
+            torn = self._catch_up(f)
+            self._catch_up_notes()
+            if torn:
+                self._append(f, TORN_EVENT, {"bytes": len(torn),
+                                             "sha256": hashlib.sha256(torn).hexdigest()})
+            yield f
 
-    def _signed_checkpoint(self) -> str:
-        root = tree_hash_of_leaf_hashes(self._hashes)
-        return Checkpoint(self.origin, len(self._hashes), root).sign(self._key, self.origin)
+    def _catch_up(self, f) -> bytes:
+        """Hash the whole lines others appended. A power cut in the middle
+        of an append leaves part of a line, never acknowledged (its fsync
+        never returned): cut it off and return it, to be said in the log,
+        rather than leave a log no one can verify."""
+        f.seek(self._known)
+        unread = f.read()
+        whole = unread.rfind(b"\n") + 1
+        if whole:
+            self._edge.extend(leaf_hashes(unread[:whole]))
+            newest = TIME_FIELD.search(unread, unread.rfind(b"\n", 0, whole - 1) + 1, whole)
+            self._last_time = newest.group(1).decode("ascii", "replace") if newest else ""
+            self._known += whole
+        if whole == len(unread):
+            return b""
+        os.ftruncate(f.fileno(), self._known)
+        os.fsync(f.fileno())
+        return unread[whole:]
+
+    def _append(self, f, event: str, fields: dict) -> None:
+        now = self._clock().strftime(TIME_FORMAT)
+        entry = {"seq": self._edge.size, "event": event, "time": now, **fields}
+        if now < self._last_time and not clock_set_explains(entry):
+            entry.update(time=self._last_time,
+                         clock_behind=_seconds_between(self._last_time, now))
+        line = canonical(entry)
+        f.write(line + b"\n")
+        f.flush()
+        os.fsync(f.fileno())
+        self._known += len(line) + 1
+        self._edge.extend([leaf_hash(line)])
+        self._last_time = entry["time"]
+
+    def _catch_up_notes(self) -> None:
+        try:
+            with open(self.directory / NOTES_FILE, "rb") as f:
+                f.seek(self._notes_known)
+                data = f.read()
+        except FileNotFoundError:
+            return
+        notes, end = split_notes(data)
+        for _, raw in notes:
+            size = raw.split(b"\n", 2)[1]
+            self._signed = int(size) if size.isdigit() else self._signed
+        self._notes_known += end
+
+    def _sign(self) -> str:
+        note = Checkpoint(self.origin, self._edge.size, self._edge.root()).sign(
+            self._key, self.origin)
+        if self._signed is None or self._edge.size > self._signed:
+            self._write_note(note.encode())
+            self._signed = self._edge.size
+        self._signed_at = time.monotonic()
+        return note
+
+    def _write_note(self, note: bytes) -> None:
+        fd = self._open_notes()
+        try:
+            rest = os.fstat(fd).st_size - self._notes_known
+            if rest and torn_note(os.pread(fd, rest, self._notes_known)):
+                log.warning("a checkpoint cut short by a power cut (%d bytes) removed", rest)
+                os.ftruncate(fd, self._notes_known)
+            elif rest:  # damaged, whole notes after it: left for verify to name
+                log.warning("the audit checkpoints hold %d bytes that are no checkpoint", rest)
+                self._notes_known += rest
+            os.write(fd, note)
+            os.fsync(fd)
+            self._notes_known += len(note)
+        finally:
+            os.close(fd)
+
+    def _open_notes(self) -> int:
+        path = self.directory / NOTES_FILE
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         0o600)
+        except FileExistsError:
+            return os.open(path, os.O_RDWR | os.O_APPEND | os.O_CLOEXEC)
+        if os.geteuid() == 0:  # the wipe runs as root; the page and the recorder append after
+            folder = os.stat(self.directory)
+            os.fchown(fd, folder.st_uid, folder.st_gid)
+        fsync_dir(self.directory)
+        return fd
+
+    def _schedule(self) -> None:
+        """Sign the tail within SIGN_INTERVAL_SECONDS of the last signature,
+        though no entry follows (a burst of views, then an idle page)."""
+        with self._lock:
+            if self._timer is not None or not self.sign_interval or self.unsigned <= 0:
+                return
+            delay = max(0.0, (self._signed_at or 0.0) + self.sign_interval - time.monotonic())
+            self._timer = threading.Timer(delay, self._on_timer)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+        try:
+            with self._held():
+                if self.unsigned > 0:
+                    self._sign()
+        except (OSError, VigboxError) as e:
+            log.warning("the audit log could not be signed: %s", e)
 
 
-def read_entries(directory: Path) -> list[bytes]:
-    path = Path(directory) / ENTRIES_FILE
-    if not path.exists():
-        return []
-    data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        raise AuditError("the last audit entry is cut short")
-    return data.split(b"\n")[:-1] if data else []
-
-
-@dataclass
-class Verified:
-    size: int
-    root: bytes
-    old_size: int | None = None
-
-
-def verify(directory: Path, *, old_checkpoint: str | None = None,
-           public: bytes | None = None) -> Verified:
-    """Check the whole log; raise AuditError naming the first bad entry."""
-    directory = Path(directory)
-    if public is None:
-        if not (directory / DEVICE_KEY_FILE).exists():
-            raise AuditError(f"no device key in {directory}: give the device's public key")
-        public = raw_public(device_key(directory).public_key())
-    entries = read_entries(directory)
-    hashes, last_time = [], ""
-    for seq, entry in enumerate(entries):
-        _check_entry(seq, entry, last_time)
-        last_time = json.loads(entry)["time"]
-        hashes.append(leaf_hash(entry))
-        note = directory / CHECKPOINTS_DIR / f"{seq + 1:08d}.txt"
-        if not note.exists():
-            raise AuditError(f"entry {seq}: no signed checkpoint for a log of {seq + 1} entries")
-        signed = Checkpoint.parse(note.read_text(), public, DEFAULT_ORIGIN)
-        if signed.size != seq + 1 or signed.root != tree_hash_of_leaf_hashes(hashes):
-            raise AuditError(f"entry {seq} is not what the device signed "
-                             "(edited, reordered or removed)")
-    extra = sorted((directory / CHECKPOINTS_DIR).glob("*.txt"))[len(entries):]
-    if extra:
-        raise AuditError(f"checkpoints exist for {extra[-1].stem.lstrip('0')} entries but only "
-                         f"{len(entries)} remain: entries were removed from the end")
-    result = Verified(len(entries), tree_hash_of_leaf_hashes(hashes))
-    if old_checkpoint is not None:
-        result.old_size = _check_old(old_checkpoint, entries, result, public)
-    return result
-
-
-def _check_entry(seq: int, entry: bytes, last_time: str) -> None:
-    try:
-        data = json.loads(entry)
-    except ValueError:
-        raise AuditError(f"entry {seq} is not JSON") from None
-    if entry != canonical(data) or data.get("seq") != seq:
-        raise AuditError(f"entry {seq} is out of place or not in canonical form")
-    if data.get("time", "") < last_time:
-        raise AuditError(f"entry {seq} goes back in time ({data.get('time')} < {last_time})")
-
-
-def _check_old(note: str, entries: list[bytes], now: Verified, public: bytes) -> int:
-    old = Checkpoint.parse(note, public, DEFAULT_ORIGIN)
-    if old.size > now.size:
-        raise AuditError(f"the log was rolled back: the old checkpoint has {old.size} entries, "
-                         f"the log {now.size}")
-    if old.size and not verify_consistency(old.size, now.size, old.root, now.root,
-                                           consistency_proof(entries, old.size)):
-        raise AuditError(f"the log of {now.size} entries does not extend the old checkpoint "
-                         f"of {old.size}: an entry before {old.size} was changed")
-    return old.size
+@atexit.register
+def _close_open_logs() -> None:
+    for audit in list(_OPEN):
+        try:
+            audit.close()
+        except (OSError, VigboxError) as e:  # a folder gone, a full disk: nothing to sign into
+            log.warning("the audit log in %s could not be signed at exit: %s", audit.directory, e)

@@ -2,11 +2,21 @@
 off: it boots at the last time fake-hwclock saved, and the box has no
 internet to correct it. Recordings made then carry wrong times.
 
+Setting it forward is what a box without a clock needs after every
+boot, and the page offers it whenever the box is behind. Setting it back
+is rare (a laptop that was itself wrong set it earlier): the page offers
+it only when the box is well ahead, the guider must confirm it, and the
+audit log keeps the step as an entry with the times from and to, the one
+place where its times may go back.
+
 >>> clock_is_set(now=1_700_000_000.0)  # November 2023: before this release
 False
+>>> [clock_offer(offset, now=RELEASED) for offset in (600.0, -300.0, -3600.0)]
+['forward', None, 'back']
 """
 
 import time
+from datetime import datetime, timezone
 
 # no clock that reads earlier than this software's release is right
 RELEASED = 1_793_000_000.0  # 2026-10-26
@@ -18,7 +28,11 @@ def clock_is_set(now: float | None = None) -> bool:
     return (time.time() if now is None else now) >= RELEASED
 
 
-MAX_SKEW_SECONDS = 120   # further apart than this, the page offers to set the clock
+MAX_SKEW_SECONDS = 120    # the box behind by more: the page offers to set it forward
+MAX_AHEAD_SECONDS = 600   # the box ahead by more: the page may offer to set it back
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # UTC, as the audit log and the catalog write times
+CLOCK_SET_EVENT = "clock set"
+CLOCK_SET_SLACK_SECONDS = 60  # its entry is stamped within this of the time it set
 
 
 def skew(browser_epoch: float, now: float | None = None) -> float:
@@ -26,8 +40,48 @@ def skew(browser_epoch: float, now: float | None = None) -> float:
     return browser_epoch - (time.time() if now is None else now)
 
 
+def clock_offer(offset: float, now: float | None = None) -> str | None:
+    """What the page offers for a box ``offset`` seconds behind the
+    browser: ``"forward"``, ``"back"`` (to be confirmed), or nothing. A box
+    a few minutes ahead is left alone: stepping back and forth between
+    laptops that disagree would only scatter the recordings' times."""
+    if offset < -MAX_AHEAD_SECONDS:
+        return "back"
+    if offset > MAX_SKEW_SECONDS or (offset > 0 and not clock_is_set(now)):
+        return "forward"
+    return None
+
+
 def needs_setting(offset: float, now: float | None = None) -> bool:
-    return not clock_is_set(now) or abs(offset) > MAX_SKEW_SECONDS
+    """Whether the page offers to set the clock forward (no question asked)."""
+    return clock_offer(offset, now) == "forward"
+
+
+def check_correction(offset: float, *, back: bool) -> None:
+    """Refuse to set the clock back unless the guider confirmed it
+    (``back``) and the box is more than MAX_AHEAD_SECONDS ahead."""
+    from .errors import ClockError
+    if offset >= 0:
+        return
+    if not back:
+        raise ClockError(f"the box's clock is {-offset:.0f} s ahead of this browser's: setting "
+                         "it back is rare and stays in the audit log; confirm it to go on")
+    if -offset <= MAX_AHEAD_SECONDS:
+        raise ClockError(f"the box's clock is only {-offset:.0f} s ahead of this browser's: it "
+                         f"is set back only when more than {MAX_AHEAD_SECONDS} s ahead")
+
+
+def clock_set_fields(set_to: float, correction: float) -> dict:
+    """What the audit entry of a clock set says: the box's time before
+    (``from``), the time set (``to``), and the step in seconds.
+
+    >>> fields = clock_set_fields(RELEASED, -3600.0)  # an hour back
+    >>> fields["from"], fields["to"]
+    ('2026-10-26T08:33:20.000000Z', '2026-10-26T07:33:20.000000Z')
+    """
+    def utc(epoch: float) -> str:
+        return datetime.fromtimestamp(epoch, timezone.utc).strftime(TIME_FORMAT)
+    return {"from": utc(set_to - correction), "to": utc(set_to), "correction": round(correction, 1)}
 
 
 class SimulatedClockSetter:

@@ -1,11 +1,17 @@
 """RFC 6962 (Certificate Transparency) Merkle tree hashing and proofs,
-section 2.1, with the consistency-proof check of RFC 9162 section 2.1.4.
+section 2.1, with the consistency-proof check of RFC 9162 section 2.1.4,
+and the tree's right edge (:class:`CompactRange`), which grows by one
+leaf in O(1) amortised and gives the root of any prefix in O(log n).
 
 >>> leaves = [bytes.fromhex(h) for h in RFC6962_TEST_LEAVES]
 >>> tree_hash(leaves).hex()[:16]
 '5dc9da79a70659a9'
 >>> verify_consistency(3, 8, tree_hash(leaves[:3]), tree_hash(leaves),
 ...                    consistency_proof(leaves, 3))
+True
+>>> edge = CompactRange()
+>>> edge.extend([leaf_hash(e) for e in leaves])
+>>> edge.root() == tree_hash(leaves)
 True
 """
 
@@ -92,3 +98,78 @@ def verify_consistency(old_size: int, new_size: int, old_root: bytes, new_root: 
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     return sn == 0 and fr == old_root and sr == new_root
+
+
+def leaf_hashes(lines: bytes) -> list[bytes]:
+    """The leaf hash of every newline-ended line of ``lines``. The prefix
+    goes in with one ``replace`` over the whole block rather than one
+    concatenation per line: half the time per leaf, which is most of a
+    verification."""
+    if not lines:
+        return []
+    prefixed = LEAF_PREFIX + lines[:-1].replace(b"\n", b"\n" + LEAF_PREFIX)
+    sha256 = hashlib.sha256
+    return [sha256(line).digest() for line in prefixed.split(b"\n")]
+
+
+def perfect_root(hashes: list[bytes]) -> bytes:
+    """The root over a power-of-two number of hashes, one level at a time."""
+    sha256, level = hashlib.sha256, hashes
+    while len(level) > 1:
+        level = [sha256(NODE_PREFIX + a + b).digest() for a, b in zip(level[::2], level[1::2])]
+    return level[0]
+
+
+class CompactRange:
+    """The right edge of an RFC 6962 tree of ``size`` leaves: the roots of
+    its perfect subtrees, one per bit set in ``size``, largest first. The
+    writer keeps one to sign any size; the verifier grows one through the
+    log and takes the root at every signed size, so checking a log is
+    O(n) however many checkpoints it holds."""
+
+    def __init__(self):
+        self.size = 0
+        self._peaks: list[tuple[int, bytes]] = []  # (height, root), heights decreasing
+
+    def _push(self, height: int, root: bytes) -> None:
+        self.size += 1 << height
+        peaks = self._peaks
+        while peaks and peaks[-1][0] == height:  # two equal subtrees make one
+            root = node_hash(peaks.pop()[1], root)
+            height += 1
+        peaks.append((height, root))
+
+    def extend(self, hashes: list[bytes]) -> None:
+        """Append leaves given by their leaf hashes, whole aligned blocks
+        at a time: the largest power of two the size is a multiple of."""
+        done, total = 0, len(hashes)
+        while done < total:
+            height = (self.size & -self.size).bit_length() - 1 if self.size else 62
+            while 1 << height > total - done:
+                height -= 1
+            self._push(height, perfect_root(hashes[done:done + (1 << height)]))
+            done += 1 << height
+
+    def root(self) -> bytes:
+        """MTH of the leaves so far: the peaks folded from the right."""
+        if not self._peaks:
+            return EMPTY_ROOT
+        root = self._peaks[-1][1]
+        for _, left in reversed(self._peaks[:-1]):
+            root = node_hash(left, root)
+        return root
+
+
+def prefix_roots(hashes: list[bytes], sizes: list[int]) -> dict[int, bytes]:
+    """The root of the first ``s`` leaves for each ``s`` in ``sizes`` (each
+    at most ``len(hashes)``), in one pass.
+
+    >>> hashes = [leaf_hash(bytes([n])) for n in range(5)]
+    >>> prefix_roots(hashes, [3, 0]) == {0: EMPTY_ROOT, 3: tree_hash_of_leaf_hashes(hashes[:3])}
+    True
+    """
+    edge, roots = CompactRange(), {}
+    for size in sorted(set(sizes)):
+        edge.extend(hashes[edge.size:size])
+        roots[size] = edge.root()
+    return roots
