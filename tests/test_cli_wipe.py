@@ -51,7 +51,7 @@ def test_the_wipe_asks_who_and_the_code_then_certifies(box):
     fields = verify_certificate(open(certificate).read())
     assert fields["sanitised_by"] == {"name": "Ann Example", "role": "VIG guider", "via": "cli"}
     checked = vigbox("certificate", "verify", certificate, home=home)
-    assert checked.returncode == 0 and b"certificate verified" in checked.stdout
+    assert checked.returncode == 0 and b"signature valid" in checked.stdout
     page = vigbox("certificate", "show", certificate, home=home)
     assert page.returncode == 0 and b"Certificate of sanitisation" in page.stdout
     assert Store(home / "store").list() == []
@@ -83,3 +83,18 @@ def test_the_config_file_names_the_luks_container(box, tmp_path):
     done = vigbox("wipe", "--yes", "--name", "Ann", "--role", "DPO", home=home, config=config)
     assert done.returncode == 0, done.stderr
     assert not opens_with(container, old) and opens_with(container, key)
+
+
+def test_the_certificate_names_the_site_the_settings_give(box, tmp_path):
+    """The config's location, contact and asset id reach the certificate
+    of a wipe run from the console (wipe_for passes them)."""
+    home, code = box
+    config = tmp_path / "config.toml"
+    config.write_text('location = "Room 4, St Anne\'s"\ncontact = "dpo@school.example"\n'
+                      'asset_id = "VB-0042"\n')
+    done = vigbox("wipe", "--name", "Ann", "--role", "guider", home=home, config=config,
+                  stdin=f"{code}\n".encode())
+    assert done.returncode == 0, done.stderr
+    site = verify_certificate(open(done.stdout.decode().strip()).read())["site"]
+    assert (site["location"], site["contact"], site["asset_id"]) == (
+        "Room 4, St Anne's", "dpo@school.example", "VB-0042")

@@ -8,6 +8,7 @@ intervention's footage, verified, with a signed certificate.
 """
 
 from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
+from .site import Site
 from ..volume import FolderVolume, LuksVolume, luks_volume
 
 
@@ -20,6 +21,7 @@ def volume_for(settings) -> FolderVolume | LuksVolume:
 
 def wipe_for(settings, store, audit, **options) -> Wipe:
     """The wipe of this box's store, as the settings place it."""
+    options = {"site": Site.from_settings(settings), **options}
     return Wipe(store, volume_for(settings), audit, wipe_dir=settings.wipe_dir,
                 certificates_dir=settings.certificates_dir,
                 evaluations_dir=settings.evaluations_dir, search=[settings.home],
