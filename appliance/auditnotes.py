@@ -105,8 +105,8 @@ class Checkpoint:
         body, sep, signatures = note.partition("\n\n")
         lines = body.split("\n")
         if not sep or not signatures.endswith("\n"):
-            raise AuditError(f"not a signed checkpoint (no signature after a blank line): "
-                             f"{_quoted(note)}")
+            missing = "its signature is cut short" if signatures else "no signature follows"
+            raise AuditError(f"not a signed checkpoint ({missing}): {_quoted(note)}")
         if len(lines) != 3:
             raise AuditError(f"checkpoint: {len(lines)} lines before the signature, not 3 "
                              f"(origin, size, root): {_quoted(body)}")

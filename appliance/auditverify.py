@@ -78,7 +78,7 @@ def _parsed(raw: bytes, where: str, public: bytes) -> Checkpoint:
     try:
         return Checkpoint.parse(note_text(raw, where), public, DEFAULT_ORIGIN)
     except AuditError as e:
-        raise AuditError(f"{where}: {e}") from None
+        raise AuditError(f"{where}: {str(e).removeprefix('checkpoint: ')}") from None
 
 
 def read_signed(directory: Path, public: bytes) -> Signed:
