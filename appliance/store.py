@@ -66,6 +66,21 @@ def _copy(reader, writer, limit: int | None) -> int:
     return copied
 
 
+def _copy_segments(reader, writer, segments: list[tuple[int, int | None]]) -> int:
+    """Copy each plaintext ``[start, end)`` in turn (``end`` None: as far as
+    the reader reads); a segment that does not read whole is an error, as
+    it was found authentic before."""
+    copied = 0
+    for start, end in segments:
+        reader.seek(start)
+        n = _copy(reader, writer, None if end is None else end - start)
+        if end is not None and n != end - start:
+            raise StoreError(f"bytes {start}..{end} read {n} bytes short while being "
+                             f"re-sealed: {getattr(reader, 'salvaged_error', None)}")
+        copied += n
+    return copied
+
+
 def check_object_id(object_id: str) -> str:
     if not isinstance(object_id, str) or not OBJECT_ID.fullmatch(object_id):
         raise ObjectNotFoundError(f"not an object id: {str(object_id)[:40]!r}")
@@ -342,17 +357,20 @@ class Store:
 
     def finish_interrupted(self, object_id: str, identity: age.X25519Identity, *,
                            keep: int | None = None, meta: dict | None = None,
-                           duration: float | None = None) -> int:
-        """Re-seal the whole chunks of an interrupted object (the first
-        ``keep`` bytes of them) into a finalised file under the same id;
-        return the bytes kept. The partial file goes only once the new
-        file is published."""
+                           duration: float | None = None,
+                           segments: list[tuple[int, int]] | None = None) -> int:
+        """Re-seal the authentic chunks of an interrupted object into a
+        finalised file under the same id; return the bytes kept. What is
+        kept: the plaintext ``segments`` (``[start, end)`` each, in order:
+        a salvage around damage joins several), or the first ``keep``
+        bytes, or all that a salvage reads. The partial file goes only
+        once the new file is published."""
         temp = self.objects_dir / f".{check_object_id(object_id)}{OBJECT_SUFFIX}.reseal"
         temp.unlink(missing_ok=True)  # from an earlier attempt cut off in turn
         with self.open(object_id, identity, salvage=True) as reader, \
                 open_exclusive(temp) as f:
             writer = age.encrypt(f, [self.keys.recipient()])
-            kept = _copy(reader, writer, keep)
+            kept = _copy_segments(reader, writer, segments or [(0, keep)])
             writer.close()
             os.fsync(f.fileno())
         final = self.object_path(object_id)

@@ -7,6 +7,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, jsonify, render_template
 
 from appliance.clock import clock_is_set
+from appliance.damage import describe
 from appliance.errors import ObjectNotFoundError, VigboxError
 from appliance.store import check_object_id
 
@@ -31,6 +32,7 @@ def recordings() -> list[dict]:
         "duration": o.entry.duration, "marks": len(store.catalog.marks(o.entry.id)),
         "clips": children.get(o.entry.id, []).count("clip"),
         "playable": o.entry.state in ("sealed", "recovered"),
+        "damage": describe(o.entry.meta, o.entry.state, o.entry.plaintext_size),
     } for o in reversed(objects) if o.entry.kind == "recording"]
 
 

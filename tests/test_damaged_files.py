@@ -1,0 +1,159 @@
+"""Bad files stay local (issue 14, point 10): one damaged recording is
+recovered, salvaged or reported on its own, and nothing else fails with it.
+
+Before: one unsalvageable partial made `vigbox recover` and every unlock
+fail (recovery caught only MP4Error); salvage gave up past 129 damaged
+chunks where stock age reads on; a Range read meeting a damaged chunk was
+a 500 with a traceback; a damaged last chunk made the film unplayable;
+and no audit entry said that a chunk had failed authentication."""
+
+import os
+
+import pytest
+from markupsafe import escape
+
+from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
+from appliance.audit import MemoryAudit
+from appliance.capture.recovery import (RECOVERED, SALVAGED, UNRECOVERABLE, find_interrupted,
+                                        finish_interrupted, recover_interrupted)
+from appliance.damage import AUTH_FAILED
+from conftest import PASSPHRASE, csrf_of
+from media import decrypted, probe, synthetic_film
+
+
+def cut_off(store, identity, seconds: float = 6) -> tuple[str, bytes]:
+    """A recording the power cut off: the whole chunks of a real film's
+    plaintext in a .partial file, no final chunk, no index."""
+    film = synthetic_film(store, seconds, (320, 180))
+    plain = decrypted(store, film, identity)
+    for child in [o for o in store.list() if o.entry.parent == film]:
+        store.delete(child.entry.id)
+    store.delete(film)
+    writer = store.create("recording", keep_partial=True)
+    writer.write(plain)
+    writer.sync(force=True)
+    writer._file.close()  # the power went
+    return writer.id, plain
+
+
+def payload_start(path) -> int:
+    from appliance.age.header import parse_header
+    data = path.read_bytes()
+    return parse_header(data[:4096])[1] + 16
+
+
+def damage(path, first_chunk: int, count: int = 1) -> None:
+    start = payload_start(path) + first_chunk * ENCRYPTED_CHUNK_SIZE
+    with open(path, "r+b") as f:
+        for chunk in range(count):
+            f.seek(start + chunk * ENCRYPTED_CHUNK_SIZE + 11)
+            byte = f.read(1)
+            f.seek(-1, os.SEEK_CUR)
+            f.write(bytes([byte[0] ^ 0x20]))
+
+
+def break_header(path) -> None:
+    data = bytearray(path.read_bytes())
+    data[data.index(b"\n-> X25519 ") + 12] ^= 0x01  # the ephemeral share
+    path.write_bytes(bytes(data))
+
+
+@pytest.fixture
+def two_cut_off(intervention):
+    """Two recordings cut off by a power cut; the first one's header is broken."""
+    store, identity = intervention
+    bad, _ = cut_off(store, identity, 2)
+    good, plain = cut_off(store, identity, 4)
+    break_header(store.partial_path(bad))
+    assert sorted(find_interrupted(store)) == sorted([bad, good])
+    return store, identity, bad, good, plain
+
+
+# --- recovery: each file on its own ---------------------------------------------
+
+def test_one_unrecoverable_recording_does_not_stop_the_others(two_cut_off):
+    store, identity, bad, good, plain = two_cut_off
+    audit = MemoryAudit()
+    report = {o.object_id: o for o in recover_interrupted(store, identity, audit)}
+    assert report[good].result == RECOVERED and report[good].lost == 0
+    assert report[bad].result == UNRECOVERABLE and report[bad].failed
+    assert "header" in report[bad].reason or "identity" in report[bad].reason
+    assert store.catalog.get(good).state == "recovered"
+    assert plain.startswith(decrypted(store, good, identity))
+    # the damaged one is left as it was, and says why
+    assert store.catalog.get(bad).state == "interrupted" and store.partial_path(bad).exists()
+    assert store.catalog.get(bad).meta["recovery_failed"] == report[bad].reason
+    assert ("recording unrecoverable", {"actor": "guider", "object": bad,
+                                        "reason": report[bad].reason}) in audit.events
+    # tried again at the next unlock, and audited once
+    again = recover_interrupted(store, identity, audit)
+    assert [o.result for o in again] == [UNRECOVERABLE]
+    assert [e for e, f in audit.events if e == "recording unrecoverable"] == [
+        "recording unrecoverable"]
+
+
+def test_finish_interrupted_returns_the_recovered_and_never_raises_for_one_file(two_cut_off):
+    store, identity, bad, good, _ = two_cut_off
+    assert finish_interrupted(store, identity) == [good]
+
+
+def test_a_long_torn_tail_is_recovered_as_far_as_stock_age_reads(intervention):
+    """The issue's case: more than 128 zeroed chunks after the last fsync."""
+    store, identity = intervention
+    object_id, plain = cut_off(store, identity, 4)
+    with open(store.partial_path(object_id), "ab") as f:
+        f.write(bytes(140 * ENCRYPTED_CHUNK_SIZE))
+    [outcome] = recover_interrupted(store, identity)
+    assert outcome.result == RECOVERED, outcome
+    kept = decrypted(store, object_id, identity)
+    assert plain.startswith(kept) and len(plain) - len(kept) < 400_000  # the torn fragment
+    assert 3 < store.catalog.get(object_id).duration <= 4.1
+
+
+def test_a_damaged_chunk_inside_is_salvaged_around(intervention):
+    """The chunks after a damaged one still prove their place: recovery
+    keeps the fragments before the damage and those from the next
+    keyframe after it, and says how much was lost."""
+    store, identity = intervention
+    object_id, plain = cut_off(store, identity, 6)
+    damage(store.partial_path(object_id), 9, 2)
+    audit = MemoryAudit()
+    [outcome] = recover_interrupted(store, identity, audit)
+    assert outcome.result == SALVAGED and 2 * CHUNK_SIZE <= outcome.lost < 1_500_000, outcome
+    kept = decrypted(store, object_id, identity)
+    assert len(kept) == outcome.kept and kept[:9 * CHUNK_SIZE - 400_000] == plain[
+        :9 * CHUNK_SIZE - 400_000]
+    assert kept[-100_000:] in plain, "the end of the film is kept"
+    video = probe(kept)["video"]
+    assert int(video["nb_read_frames"]) > 25 * 3, video  # of 150, minus a second or so
+    entry = store.catalog.get(object_id)
+    assert entry.state == "recovered" and entry.meta["damage"]["holes"] == [[9, 2]]
+    assert (AUTH_FAILED, {"actor": "guider", "object": object_id, "chunk": 9, "chunks": 2,
+                          "reading": "recovery"}) in audit.events
+    assert ("recording salvaged", {"actor": "guider", "object": object_id,
+                                   "lost": outcome.lost}) in audit.events
+
+
+def test_a_damaged_first_chunk_is_reported_and_kept(intervention):
+    store, identity = intervention
+    object_id, _ = cut_off(store, identity, 2)
+    damage(store.partial_path(object_id), 0)
+    [outcome] = recover_interrupted(store, identity)
+    assert outcome.result == UNRECOVERABLE and "chunk 0" in outcome.reason
+    assert store.partial_path(object_id).exists()
+
+
+# --- the page: unlock never fails for one file; the library says what is wrong --
+
+def test_unlock_succeeds_and_the_library_lists_the_damaged_recording(two_cut_off, client):
+    store, identity, bad, good, _ = two_cut_off
+    client.get("/unlock")
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    assert response.status_code == 302, response.data
+    rows = {r["id"]: r for r in client.get("/api/recordings").get_json()}
+    assert rows[good]["playable"] and rows[good]["damage"] is None
+    assert not rows[bad]["playable"] and "cannot be recovered" in rows[bad]["damage"].lower()
+    assert "header is damaged" in rows[bad]["damage"]
+    page = client.get("/").data.decode()
+    assert str(escape(rows[bad]["damage"])) in page
