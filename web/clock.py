@@ -1,14 +1,18 @@
 """The box's clock against the browser's: a Pi 4 keeps no time while off.
-When they differ by more than two minutes, or the box's was never set,
-the page offers to set it (through the clock helper, audited); the
+When the box is more than two minutes behind, or was never set, the page
+offers to set it forward (through the clock helper, audited); the
 recordings made while it was wrong are then flagged with the offset, and
-shown at corrected times."""
+shown at corrected times. A box more than ten minutes ahead is offered
+(``offer: "back"``) a step back, which the request must confirm
+(``back: true``); a box a little ahead is left alone. Each step is an
+audit entry with the times from and to (appliance/clock.py says why)."""
 
 from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from appliance.clock import check_clock_may_change, needs_setting, skew
+from appliance.clock import (CLOCK_SET_EVENT, TIME_FORMAT, check_clock_may_change,
+                             check_correction, clock_offer, clock_set_fields, skew)
 from appliance.errors import ClockError, VigboxError
 
 bp = Blueprint("clock", __name__)
@@ -35,7 +39,8 @@ def check():
     if browser is None:
         return jsonify(error="send browser_ms: the browser's Date.now()"), 400
     offset = skew(browser)
-    return jsonify(offset=round(offset, 1), needs_setting=needs_setting(offset))
+    offer = clock_offer(offset)
+    return jsonify(offset=round(offset, 1), needs_setting=offer == "forward", offer=offer)
 
 
 def flag_recordings(offset: float) -> int:
@@ -44,7 +49,7 @@ def flag_recordings(offset: float) -> int:
     for entry in store.catalog.list("recording"):
         if entry.meta.get("clock_set") is False and "clock_offset" not in entry.meta:
             created = datetime.fromisoformat(entry.created.replace("Z", "+00:00"))
-            corrected = (created + timedelta(seconds=offset)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            corrected = (created + timedelta(seconds=offset)).strftime(TIME_FORMAT)
             store.catalog.set_meta(entry.id, clock_offset=round(offset, 1),
                                    created_corrected=corrected)
             flagged += 1
@@ -56,15 +61,18 @@ def set_clock():
     browser = _browser_time()
     if browser is None:
         return jsonify(error="send browser_ms: the browser's Date.now()"), 400
+    confirmed_back = (request.get_json(silent=True) or {}).get("back") is True
     try:
         check_clock_may_change(_recorder_state())
+        check_correction(skew(browser), back=confirmed_back)
     except ClockError as e:
         return jsonify(error=str(e)), 409
     setter = current_app.config["CLOCK"]
     correction = setter.set(browser)
     flagged = flag_recordings(correction)
-    current_app.config["AUDIT"].record("clock set", actor="guider",
-                                       correction=round(correction, 1), recordings=flagged,
-                                       simulated=setter.simulated)
+    # written by the page, the one process that both asks the helper and holds the log
+    current_app.config["AUDIT"].record(CLOCK_SET_EVENT, actor="guider", recordings=flagged,
+                                       simulated=setter.simulated,
+                                       **clock_set_fields(browser, correction))
     return jsonify(correction=round(correction, 1), recordings_flagged=flagged,
                    simulated=setter.simulated)
