@@ -119,3 +119,34 @@ def test_security_headers_everywhere(client, path):
     if not path.startswith("/static/"):  # the style sheet may be cached; nothing else
         assert response.headers["Cache-Control"] == "no-store"
     assert b"Traceback" not in response.data
+
+
+def every_route():
+    app = create_app({"TESTING": True, "STORE": object(), "RECORDER": object()})
+    return sorted({(concrete(rule), method) for rule in app.url_map.iter_rules()
+                   for method in rule.methods - {"HEAD", "OPTIONS"}})
+
+
+@pytest.mark.parametrize("path, method", every_route())
+def test_every_route_refuses_a_host_that_is_not_the_box(client, path, method):
+    """DNS rebinding: a stranger's name pointed at the box. The set-up
+    and the unlock too: with ``Host: attacker.example.com`` a stranger set
+    up an empty box with their own passphrase."""
+    response = client.open(path, method=method, headers={"Host": "attacker.example.com"})
+    assert response.status_code == 421
+
+
+@pytest.mark.parametrize("host", ["vigbox.local", "VIGBOX.LOCAL.", "10.42.0.1:80",
+                                  "localhost:8080", "[::1]:8080", "127.0.0.1"])
+def test_the_box_s_own_names_are_answered(client, host):
+    assert client.get("/unlock", headers={"Host": host}).status_code == 200
+
+
+def test_the_settings_name_more_hosts(settings):
+    from dataclasses import replace
+    app = create_app({"TESTING": True, "SETTINGS": replace(
+        settings, allowed_hosts=("box.school.example",), listen="192.168.5.9:80")})
+    client = app.test_client()
+    assert client.get("/unlock", headers={"Host": "box.school.example"}).status_code == 200
+    assert client.get("/unlock", headers={"Host": "192.168.5.9"}).status_code == 200
+    assert client.get("/unlock", headers={"Host": "vigbox.local"}).status_code == 421

@@ -26,6 +26,7 @@ from appliance.web_server import MAX_BODY
 from appliance.store import Store
 from appliance.wipe import wipe_pending
 
+from . import hosts
 from .jobs import ClipJobs
 from .keyring import Keyring
 from .limiter import UnlockLimiter
@@ -115,6 +116,8 @@ def create_app(config: dict | None = None) -> Flask:
     for blueprint in (auth, clips, clock, export, intervention, library, marks, media, player,
                       review, setup, status, stills, wipe):
         app.register_blueprint(blueprint.bp)
+    app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
+    app.before_request(hosts.refuse_other_hosts)
     app.before_request(lambda: _follow_the_store(app.config))
     app.before_request(auth.guard)
     _errors(app)
