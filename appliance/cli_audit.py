@@ -7,17 +7,38 @@ from .auditlog import AuditLog, fingerprint, verify
 
 
 def cmd_verify(args) -> int:
-    old = Path(args.checkpoint).read_text() if args.checkpoint else None
+    """Check the log; say what is signed, what is not yet, and whether it
+    extends a checkpoint kept apart (the only proof against a rollback)."""
+    from .auditnotes import read_checkpoint_file
+    old = read_checkpoint_file(Path(args.checkpoint)) if args.checkpoint else None
     result = verify(args.settings.audit_dir, old_checkpoint=old)
     print(f"audit log verified: {result.size} entries, root {result.root.hex()}")
+    print(f"signed by this device: the first {result.signed} entries "
+          f"({result.checkpoints} checkpoints)")
+    if result.unsigned:
+        print(f"not yet signed: the last {result.unsigned} entries, present and in order "
+              "(the log is signed within a minute, and as the services stop)")
+    if result.clock_set_back:
+        print(f"the clock was set back {result.clock_set_back} times, each said in the log")
+    for remark in result.remarks:
+        print(remark)
     if result.old_size is not None:
         print(f"it extends the checkpoint of {result.old_size} entries")
+    else:
+        print("no checkpoint kept apart was given: entries cut from the end together with "
+              "their checkpoints pass unseen; give one with --checkpoint OLD")
     return 0
 
 
 def cmd_checkpoint(args) -> int:
+    """Sign the log now and print its checkpoint, for the guider or the
+    service to keep off the box; the key's fingerprint goes last to stderr
+    (provisioning shows that line)."""
     log = AuditLog(args.settings.audit_dir)
     sys.stdout.write(log.checkpoint())
+    print("keep this checkpoint off the box (a file, a printout); later, "
+          "`vigbox audit verify --checkpoint FILE` proves the log still extends it",
+          file=sys.stderr)
     print(f"device key {fingerprint(log.public_key)}", file=sys.stderr)
     return 0
 
@@ -47,9 +68,12 @@ def add_audit_parser(sub) -> None:
     commands = audit.add_subparsers(dest="audit_command", required=True)
     check = commands.add_parser("verify", help="check signatures, hashes, order and times")
     check.add_argument("--checkpoint", metavar="OLD",
-                       help="a checkpoint kept apart: prove the log still extends it")
+                       help="a checkpoint kept apart: prove the log still extends it "
+                            "(nothing cut from its end, nothing before it changed)")
     check.set_defaults(func=cmd_verify)
-    show = commands.add_parser("checkpoint", help="print the latest signed checkpoint")
+    show = commands.add_parser("checkpoint",
+                               help="sign the log now and print the checkpoint to keep "
+                                    "off the box")
     show.set_defaults(func=cmd_checkpoint)
 
 
