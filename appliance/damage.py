@@ -19,6 +19,7 @@ import logging
 import threading
 
 from .age.stream import CHUNK_SIZE
+from .errors import VigboxError
 
 log = logging.getLogger("vigbox.damage")
 AUTH_FAILED = "chunk failed authentication"
@@ -30,9 +31,9 @@ MAX_REMEMBERED = 10_000
 class DamageNotes:
     """Audits and catalogues each failed chunk once (per process)."""
 
-    def __init__(self, audit, catalog=None):
+    def __init__(self, audit, store=None):
         self._audit = audit
-        self._catalog = catalog
+        self._store = store  # its catalog, as it is now (a wipe makes a new one)
         self._seen: set[tuple[str, int]] = set()
         self._lock = threading.Lock()
 
@@ -51,15 +52,18 @@ class DamageNotes:
         fields = {"chunks": chunks} if chunks != 1 else {}
         self._audit.record(AUTH_FAILED, actor="guider", object=object_id, chunk=chunk,
                            reading=reading, **fields)
-        if self._catalog is not None:
+        if self._store is not None:
             self._note_in_catalog(object_id, chunk)
         return True
 
     def _note_in_catalog(self, object_id: str, chunk: int) -> None:
-        meta = self._catalog.get(object_id).meta
-        at = chunk * CHUNK_SIZE
-        if meta.get("damaged_at") is None or at < meta["damaged_at"]:
-            self._catalog.set_meta(object_id, damaged_at=at)
+        catalog, at = self._store.catalog, chunk * CHUNK_SIZE
+        try:
+            meta = catalog.get(object_id).meta
+            if meta.get("damaged_at") is None or at < meta["damaged_at"]:
+                catalog.set_meta(object_id, damaged_at=at)
+        except VigboxError as error:  # deleted meanwhile: the audit entry stands
+            log.warning("%s: damage not noted in the catalog: %s", object_id, error)
 
 
 def describe(meta: dict, state: str, plaintext_size: int | None) -> str | None:

@@ -157,3 +157,91 @@ def test_unlock_succeeds_and_the_library_lists_the_damaged_recording(two_cut_off
     assert "header is damaged" in rows[bad]["damage"]
     page = client.get("/").data.decode()
     assert str(escape(rows[bad]["damage"])) in page
+
+
+# --- playback: a damaged chunk ends a response cleanly, and is audited once -----
+
+@pytest.fixture
+def damaged_film(unlocked, intervention):
+    """A sealed 4 s film (about 44 chunks) whose chunk 10 the card damaged."""
+    store, identity = intervention
+    film = synthetic_film(store, 4, (640, 360))
+    plain = decrypted(store, film, identity)
+    damage(store.object_path(film), 10)
+    return unlocked, film, plain
+
+
+def failed_chunks(audit) -> list[tuple]:
+    return [(f["object"], f["chunk"], f["reading"]) for e, f in audit.events if e == AUTH_FAILED]
+
+
+def test_a_range_crossing_a_damaged_chunk_ends_at_its_start(damaged_film, audit, caplog):
+    client, film, plain = damaged_film
+    first, last = 9 * CHUNK_SIZE + 100, 12 * CHUNK_SIZE
+    response = client.get(f"/media/{film}", headers={"Range": f"bytes={first}-{last}"})
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes {first}-{last}/{len(plain)}"
+    assert response.data == plain[first:10 * CHUNK_SIZE], "the bytes before it, no more"
+    assert failed_chunks(audit) == [(film, 10, "playback")]
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "chunk 10" in
+                r.getMessage()]
+    assert len(warnings) == 1 and not any(r.exc_info for r in caplog.records)
+
+
+def test_a_range_starting_in_a_damaged_chunk_is_a_409_saying_so(damaged_film, audit):
+    client, film, plain = damaged_film
+    for _ in range(3):
+        response = client.get(f"/media/{film}",
+                              headers={"Range": f"bytes={10 * CHUNK_SIZE + 5}-"})
+        assert response.status_code == 409
+        body = response.get_json()
+        assert "damaged" in body["error"] and body["readable_until"] == 10 * CHUNK_SIZE
+    assert failed_chunks(audit) == [(film, 10, "playback")], "audited once"
+    assert "damaged" in client.get("/api/recordings").get_json()[0]["damage"]
+
+
+def test_the_whole_film_plays_up_to_the_damage(damaged_film):
+    client, film, plain = damaged_film
+    response = client.get(f"/media/{film}")
+    assert response.status_code == 200 and response.data == plain[:10 * CHUNK_SIZE]
+
+
+def test_a_damaged_last_chunk_leaves_the_rest_playable(unlocked, intervention, audit):
+    store, identity = intervention
+    film = synthetic_film(store, 4, (640, 360))
+    plain = decrypted(store, film, identity)
+    path = store.object_path(film)
+    last = (len(plain) - 1) // CHUNK_SIZE
+    damage(path, last)
+    readable = last * CHUNK_SIZE
+    whole = unlocked.get(f"/media/{film}")
+    assert whole.status_code == 200 and whole.headers["Content-Length"] == str(readable)
+    assert whole.data == plain[:readable]
+    tail = unlocked.get(f"/media/{film}", headers={"Range": "bytes=-500"})
+    assert tail.status_code == 206 and tail.data == plain[readable - 500:readable]
+    assert tail.headers["Content-Range"] == f"bytes {readable - 500}-{readable - 1}/{readable}"
+    assert probe(whole.data)["video"]["codec_name"] == "h264"
+    assert failed_chunks(audit) == [(film, last, "playback")]
+
+
+def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
+        damaged_film, app, caplog):
+    """waitress: the bytes before the damaged chunk, then the connection
+    closed (the client sees a short body, not a complete one); no 500 and
+    no traceback in the log."""
+    import http.client
+    from browser import live_server
+    client, film, plain = damaged_film
+    cookie = client.get_cookie("vigbox").value
+    with live_server(app) as url:
+        host, port = url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", f"/media/{film}", headers={
+            "Range": f"bytes=0-{len(plain) - 1}", "Cookie": f"vigbox={cookie}"})
+        response = connection.getresponse()
+        assert response.status == 206 and response.length == len(plain)
+        with pytest.raises(http.client.IncompleteRead) as short:
+            response.read()
+        connection.close()
+    assert short.value.partial == plain[:10 * CHUNK_SIZE]
+    assert not any(r.exc_info for r in caplog.records), "no traceback"

@@ -85,3 +85,40 @@ def test_views_are_audited_once_per_session(film, audit):
 ])
 def test_parse_range(header, size, expected):
     assert parse_range(header, size) == expected
+
+
+# --- RFC 9110: the unit's case, empty list elements, If-Range ------------------
+
+@pytest.mark.parametrize("header, size, expected", [
+    ("BYTES=0-5", 10, (0, 5)), ("Bytes=2-", 10, (2, 9)),    # §14.1: case-insensitive unit
+    ("bytes=0-5,", 10, (0, 5)), ("bytes=, 0-5 ,", 10, (0, 5)),  # §5.6.1: empty elements
+    ("bytes=-3, ", 10, (7, 9)), ("bytes=0-1, 5-6", 10, None), ("bytes=,", 10, None),
+    ("bytes=0-5,x", 10, None),
+])
+def test_parse_range_takes_any_case_and_empty_list_elements(header, size, expected):
+    assert parse_range(header, size) == expected
+
+
+def test_media_has_a_strong_etag_from_the_object_id(film):
+    client, recording_id, _ = film
+    response = client.get(f"/media/{recording_id}", headers={"Range": "bytes=0-9"})
+    assert response.headers["ETag"] == f'"{recording_id}"'
+    assert client.get(f"/media/{recording_id}").headers["ETag"] == f'"{recording_id}"'
+
+
+@pytest.mark.parametrize("validator, honoured", [
+    ("current", True), ('"0123"', False), ("weak", False),
+    ("Sat, 01 Jan 2000 00:00:00 GMT", False),
+])
+def test_if_range_that_does_not_match_gets_the_whole_film(film, validator, honoured):
+    """RFC 9110 §13.1.5: a Range under an If-Range whose validator does not
+    match (a weak tag never does) is ignored: 200 and the whole film."""
+    client, recording_id, plain = film
+    tag = {"current": f'"{recording_id}"', "weak": f'W/"{recording_id}"'}.get(validator,
+                                                                             validator)
+    response = client.get(f"/media/{recording_id}",
+                          headers={"Range": "bytes=100-199", "If-Range": tag})
+    if honoured:
+        assert response.status_code == 206 and response.data == plain[100:200]
+    else:
+        assert response.status_code == 200 and response.data == plain

@@ -4,19 +4,39 @@ Only the 64 KiB chunks a range touches are read and authenticated, so a
 request costs the same wherever in the file it lands. Ranges follow
 RFC 9110 §14: one range is served as 206, an unsatisfiable one is 416
 with ``Content-Range: bytes */size``, and a header that does not parse,
-or asks for several ranges, is ignored (the whole file, 200).
+or asks for several ranges, is ignored (the whole file, 200). The unit is
+matched in any case and empty list elements are skipped (§14.1, §5.6.1).
+Every response carries a strong ``ETag`` made from the object's id (a
+sealed object never changes), and a Range under an ``If-Range`` that does
+not match it is ignored (§13.1.5).
+
+A damaged chunk (it fails authentication) never costs more than itself:
+a response that reaches it ends with the bytes before it, at a chunk
+boundary, and the server closes the connection (the body is shorter than
+its Content-Length, so the player knows it is cut short); a request that
+starts in it is a 409 saying so, with where the readable part ends. It is
+logged and audited once (:class:`appliance.damage.DamageNotes`). A
+damaged final chunk leaves the rest playable: the size served is what
+authenticates (``readable_size``), never more.
 """
 
 import re
 
-from flask import Blueprint, Response, current_app, g, request, session
+from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
+from appliance.age.stream import CHUNK_SIZE
+from appliance.damage import DamageNotes
+from appliance.errors import PayloadError
 from appliance.store import check_object_id
 
 bp = Blueprint("media", __name__)
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
-_RANGE = re.compile(r"bytes=([0-9]*)-([0-9]*)")
+RANGE_UNIT = "bytes"
+_SPEC = re.compile(r"([0-9]*)-([0-9]*)")
+# a list's separator: a comma with optional whitespace (OWS) either side;
+# whitespace anywhere else in the header is not in its grammar
+_LIST_SEPARATOR = re.compile(r"[ \t]*,[ \t]*")
 # past the end of any file; int() refuses over 4300 digits, a header may hold 64 KiB
 FAR = 10 ** 18
 CONTENT_TYPES = {"recording": "video/mp4", "clip": "video/mp4", "still": "image/jpeg",
@@ -25,9 +45,15 @@ CONTENT_TYPES = {"recording": "video/mp4", "clip": "video/mp4", "still": "image/
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     """``(first, last)`` inclusive, None for the whole file, or
-    ``"unsatisfiable"``. Positions of any length are understood."""
-    match = _RANGE.fullmatch(header.strip()) if header else None
-    if match is None or not any(match.groups()):
+    ``"unsatisfiable"``. Positions of any length are understood.
+
+    >>> parse_range("BYTES=2-4,", 10)
+    (2, 4)
+    """
+    unit, _, ranges = (header or "").strip().partition("=")
+    specs = [spec for spec in _LIST_SEPARATOR.split(ranges) if spec]
+    match = _SPEC.fullmatch(specs[0]) if len(specs) == 1 else None
+    if unit.lower() != RANGE_UNIT or match is None or not any(match.groups()):
         return None
     first, last = match.groups()
     if first and last and _magnitude(last) < _magnitude(first):
@@ -39,6 +65,17 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
     if _position(first) >= size:
         return "unsatisfiable"
     return _position(first), min(_position(last), size - 1) if last else size - 1
+
+
+def range_applies(if_range: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.5: honour the Range only if the ``If-Range``
+    validator, if any, is our strong entity tag (a weak tag never matches;
+    nor does a date, as we send no Last-Modified).
+
+    >>> range_applies(None, '"a"'), range_applies('"a"', '"a"'), range_applies('W/"a"', '"a"')
+    (True, True, False)
+    """
+    return if_range is None or if_range.strip() == etag
 
 
 def _magnitude(digits: str) -> tuple[int, str]:
@@ -53,18 +90,28 @@ def _position(digits: str) -> int:
     return int(digits or "0") if length < len(str(FAR)) else FAR
 
 
-def _stream(reader, first: int, last: int):
+def _stream(reader, head: bytes, remaining: int, object_id: str, notes: DamageNotes):
+    """``head``, then the rest of the range; a damaged chunk ends it there."""
     try:
-        reader.seek(first)
-        remaining = last - first + 1
+        if head:
+            yield head
         while remaining > 0:
-            block = reader.read(min(BLOCK, remaining))
+            try:
+                block = reader.read(min(BLOCK, remaining))
+            except PayloadError as error:  # the bytes before it went in the last block
+                notes.chunk_failed(object_id, error.offset // CHUNK_SIZE, reading="playback")
+                return  # short of Content-Length: the server closes the connection
             if not block:
                 break
             remaining -= len(block)
             yield block
     finally:
         reader.close()
+
+
+def _notes() -> DamageNotes:
+    config = current_app.config
+    return config.setdefault("DAMAGE_NOTES", DamageNotes(config["AUDIT"], config["STORE"]))
 
 
 def _audit_view(object_id: str) -> None:
@@ -78,23 +125,50 @@ def _audit_view(object_id: str) -> None:
         current_app.config["AUDIT"].record("viewed", actor="guider", object=object_id)
 
 
+def _damaged(object_id: str, error: PayloadError, notes: DamageNotes):
+    """409: the request is sound and the bytes exist, but the card's copy
+    of them does not authenticate; asking again will not help."""
+    chunk = error.offset // CHUNK_SIZE
+    notes.chunk_failed(object_id, chunk, reading="playback")
+    return jsonify(error=f"this recording is damaged from byte {error.offset} (chunk {chunk} "
+                   "failed authentication): it plays up to there",
+                   readable_until=error.offset), 409
+
+
 @bp.get("/media/<object_id>")
 def media(object_id: str):
-    store = current_app.config["STORE"]
+    store, notes = current_app.config["STORE"], _notes()
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind not in CONTENT_TYPES or entry.state not in ("sealed", "recovered"):
         return {"error": "not playable"}, 404
     reader = store.open(object_id, g.identity)
-    size = reader.size()
-    wanted = parse_range(request.headers.get("Range"), size)
-    headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPES[entry.kind]}
+    try:
+        size = reader.readable_size()
+    except PayloadError as error:
+        reader.close()
+        return _damaged(object_id, error, notes)
+    if reader.end_error is not None:
+        notes.chunk_failed(object_id, size // CHUNK_SIZE, reading="playback")
+    etag = f'"{object_id}"'
+    asked = request.headers.get("Range")
+    wanted = parse_range(asked if range_applies(request.headers.get("If-Range"), etag)
+                         else None, size)
+    headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPES[entry.kind],
+               "ETag": etag}
     _audit_view(object_id)
     if wanted == "unsatisfiable":
         reader.close()
         return Response(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
     first, last = wanted or (0, size - 1)
+    try:
+        reader.seek(first)
+        head = reader.read(min(BLOCK, last - first + 1))
+    except PayloadError as error:
+        reader.close()
+        return _damaged(object_id, error, notes)
     headers["Content-Length"] = str(last - first + 1)
+    body = _stream(reader, head, last - first + 1 - len(head), object_id, notes)
     if wanted is None:
-        return Response(_stream(reader, first, last), 200, headers)
+        return Response(body, 200, headers)
     headers["Content-Range"] = f"bytes {first}-{last}/{size}"
-    return Response(_stream(reader, first, last), 206, headers)
+    return Response(body, 206, headers)

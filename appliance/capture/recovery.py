@@ -83,7 +83,7 @@ def recover_interrupted(store: Store, identity, audit=None) -> list[Outcome]:
     process or another) is no crash, and is left alone. One file's
     failure is its outcome, never an exception: the others go on."""
     store.reconcile()
-    notes = DamageNotes(audit or NullAudit(), store.catalog)
+    notes = DamageNotes(audit or NullAudit(), store)
     outcomes = []
     for object_id in store.interrupted():
         with store.claim(object_id) as mine:
