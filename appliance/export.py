@@ -15,7 +15,7 @@ import tarfile
 import time
 
 from . import age
-from .errors import AgeError, ExportError
+from .errors import AgeError, ExportError, ObjectNotFoundError
 from .store import Store, check_object_id
 
 ARCHIVE_SUFFIX = ".tar.age"
@@ -50,27 +50,53 @@ def check_clips(store: Store, clip_ids: list[str]) -> list:
     return entries
 
 
-def write_archive(store: Store, identity, entries: list, names: list[str], dest) -> int:
+def open_clips(store: Store, identity, entries: list) -> list:
+    """Every chosen clip's reader, opened before a byte of the archive is
+    written: a clip deleted after this still reads whole (its open file
+    outlives its name), and one deleted before it fails the export, named."""
+    readers = []
+    try:
+        for n, entry in enumerate(entries, 1):
+            try:
+                readers.append(store.open(entry.id, identity))
+            except ObjectNotFoundError:
+                raise ExportError(f"clip {n} of {len(entries)} ({entry.id}) was deleted "
+                                  "after the export was prepared: prepare it again") from None
+    except BaseException:
+        for reader in readers:
+            reader.close()
+        raise
+    return readers
+
+
+def write_archive(entries: list, names: list[str], sources: list, dest) -> int:
     """A tar stream of the clips' plaintext into ``dest``; return its bytes."""
     written = 0
     with tarfile.open(fileobj=dest, mode="w|", format=tarfile.PAX_FORMAT) as archive:
-        for entry, name in zip(entries, names):
+        for entry, name, reader in zip(entries, names, sources):
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = entry.plaintext_size, int(time.time()), 0o600
-            with store.open(entry.id, identity) as reader:
-                archive.addfile(info, reader)
+            archive.addfile(info, reader)
             written += entry.plaintext_size
     return written
 
 
 def export_clips(store: Store, identity, entries: list, names: list[str], dest, *,
-                 recipient=None) -> int:
+                 recipient=None, sources: list | None = None) -> int:
     """The archive sealed to ``recipient`` (an X25519 or scrypt recipient),
-    or in the clear when ``recipient`` is None (the audited override)."""
-    if recipient is None:
-        return write_archive(store, identity, entries, names, dest)
-    writer = age.encrypt(dest, [recipient])
+    or in the clear when ``recipient`` is None (the audited override).
+    ``sources``: the clips' readers from :func:`open_clips` (opened here
+    if not given; closed here either way). If a clip fails midway, the
+    sealed archive is left without its final chunk, so that ``age -d``
+    refuses it as truncated instead of opening a short archive."""
+    sources = open_clips(store, identity, entries) if sources is None else sources
     try:
-        return write_archive(store, identity, entries, names, writer)
+        if recipient is None:
+            return write_archive(entries, names, sources, dest)
+        writer = age.encrypt(dest, [recipient])
+        written = write_archive(entries, names, sources, writer)
+        writer.close()  # only a whole archive gets its final chunk
+        return written
     finally:
-        writer.close()
+        for reader in sources:
+            reader.close()

@@ -245,3 +245,74 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
         connection.close()
     assert short.value.partial == plain[:10 * CHUNK_SIZE]
     assert not any(r.exc_info for r in caplog.records), "no traceback"
+
+
+# --- export: the archive holds what the audit says, or fails saying so ---------
+
+@pytest.fixture
+def two_clips(unlocked, intervention):
+    from hostile import sealed
+    store, _ = intervention
+    recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
+    data = [os.urandom(3 * CHUNK_SIZE + n) for n in (1, 2)]
+    clips = [sealed(store, "clip", d, parent=recording, duration=1.0) for d in data]
+    return unlocked, store, clips, data
+
+
+def prepare(client, clips) -> tuple[str, str]:
+    page = client.post("/export", data={"csrf_token": csrf_of(client), "clip": clips,
+                                        "mode": "passphrase"}).get_data(as_text=True)
+    return (page.split('id="export-passphrase">')[1].split("<")[0],
+            page.split('id="download-export" href="')[1].split('"')[0])
+
+
+def members(sealed: bytes, phrase: str) -> list[bytes]:
+    import io
+    import tarfile
+    from appliance import age
+    opened = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
+    with tarfile.open(fileobj=io.BytesIO(opened)) as archive:
+        return [archive.extractfile(m).read() for m in archive.getmembers()]
+
+
+def test_a_clip_deleted_between_preparing_and_downloading_fails_the_export(two_clips, audit):
+    """Before: the audit said 2 clips were exported and the file held 1."""
+    client, store, clips, _ = two_clips
+    _, link = prepare(client, clips)
+    store.delete(clips[1])
+    response = client.get(link)
+    assert response.status_code == 409
+    assert "deleted" in response.get_data(as_text=True) and "2 of 2" in response.get_data(
+        as_text=True)
+    assert not [e for e, _ in audit.events if e == "exported"]
+
+
+def test_a_clip_deleted_while_the_archive_streams_is_in_it_all_the_same(intervention):
+    """Every clip is opened before the first byte: an open file outlives
+    its deletion, so what the audit names is what the archive holds."""
+    import io
+    from hostile import sealed
+    from appliance.export import check_clips, export_clips, open_clips
+    store, identity = intervention
+    data = [os.urandom(2 * CHUNK_SIZE + n) for n in (1, 2)]
+    clips = [sealed(store, "clip", d, duration=1.0) for d in data]
+    entries = check_clips(store, clips)
+    sources = open_clips(store, identity, entries)
+    store.delete(clips[1])
+    archive = io.BytesIO()
+    export_clips(store, identity, entries, ["a.mp4", "b.mp4"], archive, sources=sources)
+    import tarfile
+    with tarfile.open(fileobj=io.BytesIO(archive.getvalue())) as tar:
+        assert [tar.extractfile(m).read() for m in tar.getmembers()] == data
+
+
+def test_a_damaged_clip_leaves_an_archive_that_age_refuses_and_the_audit_says_so(
+        two_clips, audit, intervention):
+    client, store, clips, data = two_clips
+    phrase, link = prepare(client, clips)
+    damage(store.object_path(clips[1]), 1)
+    sealed = client.get(link).get_data()
+    with pytest.raises(Exception, match="truncated|final chunk"):
+        members(sealed, phrase)
+    [failed] = [f for e, f in audit.events if e == "export failed"]
+    assert failed["objects"] == ",".join(clips) and "chunk 1" in failed["reason"]

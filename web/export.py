@@ -18,7 +18,7 @@ from appliance import age
 from appliance import passphrase as passphrases
 from appliance.errors import ExportError, VigboxError
 from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, check_clips, export_clips,
-                              export_names, parse_recipient)
+                              export_names, open_clips, parse_recipient)
 from appliance.intervention import InterventionRecord
 
 from .auth import csrf_token
@@ -103,29 +103,37 @@ def prepare():
 
 @bp.get("/export/<token>")
 def download(token: str):
-    """The archive, once: streamed as it is sealed, never stored."""
+    """The archive, once: streamed as it is sealed, never stored. Every
+    clip is opened first, so the audit names exactly what it holds; a clip
+    that fails midway leaves an archive age refuses, and is audited."""
     job = current_app.config.get("EXPORTS", {}).get(token)
     if job is None or job["session"] != session.get("key"):
         abort(404)
     del current_app.config["EXPORTS"][token]
     store, identity, pipe = current_app.config["STORE"], g.identity, _QueueWriter()
+    audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
+    try:
+        sources = open_clips(store, identity, job["entries"])
+    except ExportError as e:
+        return export_form(str(e), 409)
 
     def produce():
         try:
             export_clips(store, identity, job["entries"], job["names"], pipe,
-                         recipient=job["recipient"])
-        except (VigboxError, queue.Full) as e:  # a cut-short archive fails to open: said
-            log.warning("export stopped: %s", e.__class__.__name__)
+                         recipient=job["recipient"], sources=sources)
+        except (VigboxError, queue.Full, OSError) as e:
+            log.warning("export stopped: %s", e)
+            audit.record("export failed", actor="guider", objects=objects,
+                         reason=f"{type(e).__name__}: {e}"[:200])
         finally:
             try:
                 pipe.queue.put(None, timeout=120)
             except queue.Full:
                 pass
 
+    audit.record("exported", actor="guider", clips=len(job["entries"]), objects=objects,
+                 to=job["label"])
     threading.Thread(target=produce, name="export", daemon=True).start()
-    current_app.config["AUDIT"].record("exported", actor="guider", clips=len(job["entries"]),
-                                       objects=",".join(e.id for e in job["entries"]),
-                                       to=job["label"])
 
     def chunks():
         while (block := pipe.queue.get()) is not None:
