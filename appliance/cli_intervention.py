@@ -57,6 +57,18 @@ def cmd_status(args) -> int:
     return 0
 
 
+def cmd_window(args) -> int:
+    """At the box's console: open the page's set-up window, as a long
+    press of the record button does (a box without a button, the demo)."""
+    from .setup_window import SetupWindow
+    minutes = args.minutes if args.minutes is not None else args.settings.setup_window_minutes
+    SetupWindow(args.settings.setup_window_file).open(minutes * 60)
+    AuditLog(args.settings.audit_dir).record("holder pressed", actor="console",
+                                             setup_window_seconds=int(minutes * 60))
+    print(f"the page's set-up is open for {minutes:g} minutes", file=sys.stderr)
+    return 0
+
+
 def add_intervention_parser(sub) -> None:
     parser = sub.add_parser("intervention", help="set up or inspect the intervention")
     commands = parser.add_subparsers(dest="intervention_command", required=True)
@@ -67,5 +79,9 @@ def add_intervention_parser(sub) -> None:
     source.add_argument("--generate", action="store_true",
                         help="generate a passphrase and print it once on stdout")
     new.set_defaults(func=cmd_new)
+    window = commands.add_parser("window", help="open the page's set-up for a few minutes "
+                                 "(as a long press of the record button does)")
+    window.add_argument("--minutes", type=float, help="default: setup_window_minutes")
+    window.set_defaults(func=cmd_window)
     status = commands.add_parser("status", help="show whether an intervention is set up")
     status.set_defaults(func=cmd_status)

@@ -94,6 +94,12 @@ def _interrupt(*_):
 def cmd_run(args) -> int:
     simulate = _simulating(args)
     service = make_recorder_service(args.settings, simulate)
+    if simulate:  # no button to hold: whoever started the demo holds the box
+        from .setup_window import SetupWindow
+        minutes = args.settings.setup_window_minutes
+        SetupWindow(args.settings.setup_window_file).open(minutes * 60)
+        log.info("simulation: the page's set-up is open for %g minutes (on a box, a long "
+                 "press of the record button opens it)", minutes)
     signal.signal(signal.SIGTERM, _interrupt)  # systemd and make stop with SIGTERM
     recorder = threading.Thread(target=service.run, name="recorder-service")
     recorder.start()

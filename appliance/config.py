@@ -101,6 +101,12 @@ class Settings:
         return self.home / "wipe"
 
     @property
+    def setup_window_file(self) -> Path:
+        """Whether the holder opened the page's set-up window (the recorder
+        writes it on a long press, the page reads it)."""
+        return self.home / "setup-window"
+
+    @property
     def certificates_dir(self) -> Path:
         return self.home / "certificates"
 

@@ -18,6 +18,7 @@ from appliance.capture.control import ControlServer
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.intervention import InterventionRecord
+from appliance.setup_window import SetupWindow
 from browser import chromium, live_server, screenshot
 from terminal import run_with_terminal
 from test_browser import assert_no_plaintext, until
@@ -33,7 +34,7 @@ def box(settings, store):
     server = ControlServer(settings.control_socket, recorder).start()
     pins = MockFactory()
     button = RecordButton(recorder, button_pin=BUTTON, led_pin=LED_PIN, hold_seconds=HOLD,
-                          pin_factory=pins)
+                          pin_factory=pins, setup_window=SetupWindow(settings.setup_window_file))
     app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
                       "AUDIT": AuditLog(settings.audit_dir)})
     yield app, recorder, pins.pin(BUTTON)
@@ -43,9 +44,13 @@ def box(settings, store):
     pins.reset()
 
 
-def set_up(page, url) -> None:
+def set_up(page, url, pin) -> None:
     page.goto(f"{url}/")
     page.click("#setup")
+    # the set-up opens only for the person holding the box
+    assert "in your hands" in page.inner_text("main")
+    press(pin, HOLD + 0.3)
+    page.click("#setup-again")
     page.fill("#label", "Robin class")
     page.fill("#guider", "Jo Guider")
     page.select_option("#role", "teaching assistant")
@@ -139,7 +144,7 @@ def test_a_whole_intervention(box, store, settings, tmp_path):
     app, recorder, pin = box
     started = time.time()
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
-        set_up(page, url)
+        set_up(page, url, pin)
         assert "Robin class" in page.inner_text("#label")
         film_from_the_page(page, url)
         film_with_the_button(recorder, pin)

@@ -117,3 +117,57 @@ def test_a_failing_led_never_fails_a_recording(intervention, pins):
     finally:
         recorder.stop()
         button.close()
+
+
+def test_a_hold_while_idle_opens_the_set_up_window_and_blinks_slowly(store, pins, tmp_path):
+    """The person holding the box asks for the set-up: the window opens
+    for its minutes, the LED blinks slowly while it is open, and goes off
+    when the page has set the box up (closed the window)."""
+    from appliance.setup_window import SetupWindow
+    window = SetupWindow(tmp_path / "setup-window")
+    pressed = []
+
+    class Audit:
+        def record(self, event, **fields):
+            pressed.append((event, fields))
+
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)))
+    button = RecordButton(recorder, button_pin=BUTTON, led_pin=LED_PIN, hold_seconds=HOLD,
+                          pin_factory=pins, setup_window=window, window_seconds=300,
+                          audit=Audit())
+    pin, led = pins.pin(BUTTON), pins.pin(LED_PIN)
+    try:
+        assert not window.is_open()
+        press(pin, seconds=HOLD + 0.3)
+        assert 290 < window.remaining() <= 300
+        assert recorder.state == State.IDLE, "a hold while idle records nothing"
+        assert pressed == [("holder pressed", {"actor": "holder", "setup_window_seconds": 300})]
+        led.clear_states()
+        time.sleep(2.5)
+        lit = [s.state for s in led.states]
+        assert True in lit and False in lit, "a blink"
+        assert len(led.states) <= 8, "a slow one (1 s on, 1 s off)"
+        window.close()  # the page set the box up
+        wait_for(lambda: led.state == 0, timeout=3)
+        time.sleep(1.2)
+        assert led.state == 0, "off again"
+    finally:
+        button.close()
+
+
+def test_a_hold_while_recording_stops_and_opens_no_window(intervention, pins, tmp_path):
+    from appliance.setup_window import SetupWindow
+    store, _ = intervention
+    window = SetupWindow(tmp_path / "setup-window")
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)))
+    button = RecordButton(recorder, button_pin=BUTTON, led_pin=LED_PIN, hold_seconds=HOLD,
+                          pin_factory=pins, setup_window=window)
+    pin = pins.pin(BUTTON)
+    try:
+        press(pin)
+        wait_for(lambda: recorder.state == State.RECORDING)
+        press(pin, seconds=HOLD + 0.3)
+        wait_for(lambda: recorder.state == State.IDLE)
+        assert not window.is_open()
+    finally:
+        button.close()

@@ -208,3 +208,16 @@ def test_audit_verify_and_checkpoint_from_the_command_line(tmp_path):
     entries.write_bytes(entries.read_bytes().replace(b'"ok"', b'"no"'))
     bad = vigbox("audit", "verify", home=home, check=False)
     assert bad.returncode == 1 and b"entry 0 is not what the device signed" in bad.stderr
+
+
+def test_the_console_opens_the_page_s_set_up_window(tmp_path):
+    """A box without a button (or its holder at the console) opens the
+    set-up as the long press does; the page then offers it."""
+    from appliance.config import load_settings
+    from appliance.setup_window import SetupWindow
+    home = tmp_path / "home"
+    window = SetupWindow(load_settings(home=home, environ={}).setup_window_file)
+    assert not window.is_open()
+    done = vigbox("intervention", "window", "--minutes", "3", home=home)
+    assert b"open for 3 minutes" in done.stderr
+    assert 170 < window.remaining() <= 180

@@ -36,7 +36,14 @@ def app(settings, store):
 
 
 @pytest.fixture
-def guider(client, store):
+def window(app):
+    """The set-up window, opened as the holder's long press opens it."""
+    app.config["SETUP_WINDOW"].open(600)
+    return app.config["SETUP_WINDOW"]
+
+
+@pytest.fixture
+def guider(client, store, window):
     """A browser session that set the intervention up (and so is unlocked)."""
     client.get("/setup")
     response = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
@@ -64,7 +71,7 @@ def test_a_set_up_seals_every_word_and_unlocks_the_session(guider, store, settin
                                     {"passphrase2": "something else entirely"},
                                     {"passphrase": "short", "passphrase2": "short"},
                                     {"consent_date": "yesterday"}])
-def test_a_bad_answer_makes_nothing(client, store, change):
+def test_a_bad_answer_makes_nothing(client, store, window, change):
     client.get("/setup")
     response = client.post("/setup", data={**SETUP, **change, "csrf_token": csrf_of(client)})
     assert response.status_code == 400 and b'role="alert"' in response.data
@@ -72,12 +79,38 @@ def test_a_bad_answer_makes_nothing(client, store, change):
     assert PHRASE.encode() not in response.data, "the passphrase is never sent back"
 
 
-def test_the_set_up_is_only_for_an_empty_box(guider, app):
+def test_the_set_up_is_only_for_an_empty_box(guider, app, window):
+    assert not window.is_open(), "setting up closed the window"
+    window.open(600)
     other = app.test_client()
     assert other.get("/setup").location.endswith("/unlock")
     other.get("/unlock")
     response = other.post("/setup", data={**SETUP, "csrf_token": csrf_of(other)})
     assert response.location.endswith("/unlock")
+
+
+def test_a_stranger_cannot_set_up_an_empty_box(client, store, app):
+    """Anyone on the hotspot can open the page: before the set-up window,
+    a stranger set the empty box up with their own passphrase and received
+    its next film. Now only the holder's long press opens the set-up."""
+    assert client.get("/unlock").status_code == 200
+    closed = client.get("/setup")
+    assert closed.status_code == 403 and b"in your hands" in closed.data
+    response = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
+    assert response.status_code == 403
+    assert not store.keys.exists() and not InterventionRecord(store.catalog).exists()
+
+
+def test_the_set_up_window_closes_with_its_time(client, store, app):
+    """A window of another boot (or past its time) is shut."""
+    from appliance.setup_window import SetupWindow
+    now = [1000.0]
+    app.config["SETUP_WINDOW"] = SetupWindow(app.config["SETTINGS"].setup_window_file,
+                                             clock=lambda: now[0])
+    app.config["SETUP_WINDOW"].open(600)
+    assert client.get("/setup").status_code == 200
+    now[0] += 601
+    assert client.get("/setup").status_code == 403
 
 
 def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):

@@ -22,6 +22,7 @@ from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
 from appliance.errors import InterventionError, ObjectNotFoundError, VigboxError
+from appliance.setup_window import SetupWindow
 from appliance.web_server import MAX_BODY
 from appliance.store import Store
 from appliance.wipe import wipe_pending
@@ -55,6 +56,7 @@ def _services(app: Flask) -> None:
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
         "JOBS": lambda: ClipJobs(config["AUDIT"]),
+        "SETUP_WINDOW": lambda: SetupWindow(settings.setup_window_file),
         "CLOCK": lambda: (SimulatedClockSetter() if settings.simulate
                           else HelperClockSetter(settings.clock_socket)),
     }

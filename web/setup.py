@@ -3,7 +3,9 @@
 the helping question, one to three goals scaled 1-10, the consent record,
 and the passphrase. Nothing is made until every answer is valid.
 
-Open without unlocking, as there is nothing to unlock, and only then.
+Open without unlocking, as there is nothing to unlock, and only then,
+and only while the set-up window is open: the person holding the box
+opened it with a long press of its button (:mod:`appliance.setup_window`).
 """
 
 from datetime import date
@@ -59,10 +61,18 @@ def _answers() -> dict:
             "consent": consent, "passphrase": phrase}
 
 
+def _window_closed():
+    """The page a stranger (or a guider who has not pressed yet) gets."""
+    return render_template("setup_closed.html",
+                           hold=current_app.config["SETTINGS"].hold_seconds), 403
+
+
 @bp.get("/setup")
 def setup_form():
     if current_app.config["STORE"].keys.exists():
         return redirect(url_for("auth.unlock"))
+    if not current_app.config["SETUP_WINDOW"].is_open():
+        return _window_closed()
     return _form()
 
 
@@ -72,6 +82,8 @@ def setup_submit():
     store = config["STORE"]
     if store.keys.exists():
         return redirect(url_for("auth.unlock"))
+    if not config["SETUP_WINDOW"].is_open():
+        return _window_closed()
     try:
         answers = _answers()
     except (InterventionError, PassphraseError) as e:
@@ -88,5 +100,6 @@ def setup_submit():
     config["AUDIT"].record("intervention created", actor="guider", recipient=str(recipient),
                            goals=len(answers["goals"]),
                            scope=",".join(sorted(answers["consent"].scope)))
+    config["SETUP_WINDOW"].close()
     start_session(identity)
     return redirect(url_for("intervention.overview"))

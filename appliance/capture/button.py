@@ -8,14 +8,17 @@
 0
 >>> button.close()
 
-Idle: a short press starts. Recording: a short press drops a live mark, a
-hold of ``hold_seconds`` (2 s) stops. The LED says what the box is doing:
+Idle: a short press starts; a hold of ``hold_seconds`` (2 s) opens the
+page's set-up window (:mod:`appliance.setup_window`) and says the holder
+is here. Recording: a short press drops a live mark, a hold stops. The LED
+says what the box is doing:
 
 ====================  ==================================================
 off                   idle, ready to record
 fast flicker          starting or stopping (sealing the last fragment)
 on, steady            recording
 goes dark for 0.2 s   a mark was dropped
+slow blink (1 s)      idle, the set-up window is open
 N blinks, a pause     an error; N from :data:`ERROR_BLINKS`
 ====================  ==================================================
 """
@@ -23,6 +26,7 @@ N blinks, a pause     an error; N from :data:`ERROR_BLINKS`
 import itertools
 import logging
 import threading
+import time
 
 from gpiozero import LED, Button
 
@@ -49,6 +53,8 @@ ERROR_BLINKS = [
     (VigboxError, 7),          # anything else: see the page or the journal
 ]
 PAUSE_STEPS = 8
+WINDOW_POLL = 0.5  # seconds between looks at whether the set-up window closed
+SLOW_STEPS = 5  # the set-up window's blink: 1 s on, 1 s off
 
 
 def error_blinks(error: BaseException | None) -> int:
@@ -79,7 +85,9 @@ class StatusLED:
         self.led.source = values
 
     def show(self, state: str, error: BaseException | None = None) -> None:
-        if state == "idle":
+        if state == "setup":
+            self._play(itertools.cycle([1] * SLOW_STEPS + [0] * SLOW_STEPS))
+        elif state == "idle":
             self._play(None)
             self.led.off()
         elif state in ("starting", "stopping"):
@@ -101,8 +109,14 @@ class RecordButton:
     """Wires a gpiozero :class:`~gpiozero.Button` and the LED to a recorder."""
 
     def __init__(self, recorder, *, button_pin: int = 17, led_pin: int = 27,
-                 hold_seconds: float = 2.0, pin_factory=None):
+                 hold_seconds: float = 2.0, pin_factory=None, setup_window=None,
+                 window_seconds: float = 600.0, audit=None):
+        """``setup_window``: a :class:`~appliance.setup_window.SetupWindow`
+        that a hold while idle opens for ``window_seconds`` (none: a hold
+        while idle does nothing); ``audit`` records that it was opened."""
         self.recorder = recorder
+        self.setup_window, self.window_seconds, self.audit = setup_window, window_seconds, audit
+        self._watching = threading.Lock()
         self.button = Button(button_pin, pull_up=True, bounce_time=0.05,
                              hold_time=hold_seconds, pin_factory=pin_factory)
         self.led = StatusLED(led_pin, pin_factory=pin_factory)
@@ -115,8 +129,11 @@ class RecordButton:
     def _on_change(self, state, error) -> None:
         # called from inside the recorder's state changes: a failing LED
         # (its chip gone, its pin taken) must never fail a recording
+        shown = state.value
+        if shown == "idle" and self.setup_window is not None and self.setup_window.is_open():
+            shown = "setup"
         try:
-            self.led.show(state.value, error)
+            self.led.show(shown, error)
         except Exception as e:
             log.warning("the LED could not show %s: %s", state.value, e)
 
@@ -125,6 +142,34 @@ class RecordButton:
         if self.recorder.state.value == "recording":
             # stopping waits for the last fragment: not on gpiozero's thread
             threading.Thread(target=self.recorder.stop, args=("button",), daemon=True).start()
+        elif self.recorder.state.value in ("idle", "error") and self.setup_window is not None:
+            self._open_window()
+
+    def _open_window(self) -> None:
+        try:
+            self.setup_window.open(self.window_seconds)
+        except OSError as e:
+            log.error("the set-up window could not be opened: %s", e)
+            return
+        log.info("the holder pressed: set-up window open for %.0f s", self.window_seconds)
+        if self.audit is not None:
+            self.audit.record("holder pressed", actor="holder",
+                              setup_window_seconds=int(self.window_seconds))
+        self._on_change(self.recorder.state, None)
+        threading.Thread(target=self._while_window_open, daemon=True).start()
+
+    def _while_window_open(self) -> None:
+        """Blink until the window closes (its time is up, or the page set
+        the box up), then show the recorder's state again."""
+        if not self._watching.acquire(blocking=False):
+            return  # a watcher is already running
+        try:
+            while self.setup_window.is_open() and not self.button.closed:
+                time.sleep(WINDOW_POLL)
+            if not self.button.closed and self.recorder.state.value == "idle":
+                self._on_change(self.recorder.state, None)
+        finally:
+            self._watching.release()
 
     def _on_released(self) -> None:
         if self._held:

@@ -41,13 +41,17 @@ def make_pin_factory(setting: str):
     return LGPIOFactory()
 
 
-def make_button(recorder, settings, *, pin_factory=None):
+def make_button(recorder, settings, *, pin_factory=None, audit=None):
     """The record button and LED on their pins, or None and why not."""
+    from ..setup_window import SetupWindow
     from .button import RecordButton
     try:
         factory = pin_factory or make_pin_factory(settings.gpio)
         return RecordButton(recorder, button_pin=settings.button_pin, led_pin=settings.led_pin,
-                            hold_seconds=settings.hold_seconds, pin_factory=factory), None
+                            hold_seconds=settings.hold_seconds, pin_factory=factory,
+                            setup_window=SetupWindow(settings.setup_window_file),
+                            window_seconds=settings.setup_window_minutes * 60,
+                            audit=audit), None
     except ConfigError:
         raise
     except Exception as e:  # lgpio, gpiozero and the kernel each fail in their own way

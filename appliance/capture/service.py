@@ -76,7 +76,8 @@ class RecorderService:
         self.button, self.button_error = None, None
         if with_button:
             self.button, self.button_error = make_button(self.recorder, settings,
-                                                         pin_factory=pin_factory)
+                                                         pin_factory=pin_factory,
+                                                         audit=self.audit)
         self.control = ControlServer(settings.control_socket, self.recorder,
                                      extra_status=self.devices)
         self._stop = threading.Event()
