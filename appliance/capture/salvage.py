@@ -60,8 +60,10 @@ def plan_salvage(reader) -> SalvagePlan:
             return SalvagePlan(unplayable=f"chunk {error.chunk} is damaged before the MP4 "
                                "header ends: nothing in it can play")
         return SalvagePlan()  # the power went before a whole header was written
-    parts, holes = [_Part(0, head)], []
-    while isinstance(reader.salvaged_error, DamagedChunkError):
+    parts, holes, stop = [_Part(0, head)], [], -1
+    # salvaged_error says why the last read that ended early ended
+    while isinstance(reader.salvaged_error, DamagedChunkError) \
+            and reader.salvaged_error.offset > stop:
         stop = reader.salvaged_error.offset
         resume = reader.next_authentic(stop)
         if resume is None:
