@@ -21,9 +21,10 @@ from conftest import PASSPHRASE, csrf_of
 from media import decrypted, probe, synthetic_film
 
 
-def cut_off(store, identity, seconds: float = 6) -> tuple[str, bytes]:
+def cut_off(store, identity, seconds: float = 6, *, sealed: bool = False) -> tuple[str, bytes]:
     """A recording the power cut off: the whole chunks of a real film's
-    plaintext in a .partial file, no final chunk, no index."""
+    plaintext in a .partial file, no final chunk (``sealed``: cut off just
+    after its final chunk, before it was published), no index."""
     film = synthetic_film(store, seconds, (320, 180))
     plain = decrypted(store, film, identity)
     for child in [o for o in store.list() if o.entry.parent == film]:
@@ -31,6 +32,8 @@ def cut_off(store, identity, seconds: float = 6) -> tuple[str, bytes]:
     store.delete(film)
     writer = store.create("recording", keep_partial=True)
     writer.write(plain)
+    if sealed:
+        writer._writer.close()
     writer.sync(force=True)
     writer._file.close()  # the power went
     return writer.id, plain
@@ -132,6 +135,16 @@ def test_a_damaged_chunk_inside_is_salvaged_around(intervention):
                           "reading": "recovery"}) in audit.events
     assert ("recording salvaged", {"actor": "guider", "object": object_id,
                                    "lost": outcome.lost}) in audit.events
+
+
+def test_damage_in_a_file_cut_off_after_its_final_chunk_is_salvaged_around(intervention):
+    store, identity = intervention
+    object_id, plain = cut_off(store, identity, 6, sealed=True)
+    damage(store.partial_path(object_id), 9)
+    [outcome] = recover_interrupted(store, identity)
+    assert outcome.result == SALVAGED, outcome
+    assert decrypted(store, object_id, identity)[-200_000:] in plain
+    assert outcome.duration > 5.9, "kept to the last fragment"
 
 
 def test_a_damaged_first_chunk_is_reported_and_kept(intervention):
