@@ -367,12 +367,16 @@ class Store:
         once the new file is published."""
         temp = self.objects_dir / f".{check_object_id(object_id)}{OBJECT_SUFFIX}.reseal"
         temp.unlink(missing_ok=True)  # from an earlier attempt cut off in turn
-        with self.open(object_id, identity, salvage=True) as reader, \
-                open_exclusive(temp) as f:
-            writer = age.encrypt(f, [self.keys.recipient()])
-            kept = _copy_segments(reader, writer, segments or [(0, keep)])
-            writer.close()
-            os.fsync(f.fileno())
+        try:
+            with self.open(object_id, identity, salvage=True) as reader, \
+                    open_exclusive(temp) as f:
+                writer = age.encrypt(f, [self.keys.recipient()])
+                kept = _copy_segments(reader, writer, segments or [(0, keep)])
+                writer.close()
+                os.fsync(f.fileno())
+        except BaseException:
+            temp.unlink(missing_ok=True)  # the partial file stands, for the next try
+            raise
         final = self.object_path(object_id)
         publish(temp, final)
         self.partial_path(object_id).unlink()

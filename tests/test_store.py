@@ -316,3 +316,21 @@ def test_an_object_made_while_reconcile_looks_is_not_adopted(intervention):
     assert store.reconcile()["adopted"] == 0
     store.catalog.list = listed
     assert [o.entry.kind for o in store.list()] == ["index"]
+
+
+def test_finish_interrupted_joins_segments_and_refuses_a_short_one(intervention):
+    """Salvage around damage re-seals several parts of a partial file; a
+    part that no longer reads whole fails the re-seal and loses nothing."""
+    store, identity = intervention
+    film = os.urandom(6 * 65536 + 10)
+    with pytest.raises(RuntimeError), store.create("recording", keep_partial=True) as rec:
+        rec.write(film)  # six whole chunks reach the disk
+        raise RuntimeError("power cut")
+    with pytest.raises(StoreError, match="short"):
+        store.finish_interrupted(rec.id, identity, segments=[(0, 100), (5 * 65536, 7 * 65536)])
+    assert store.partial_path(rec.id).exists() and store.catalog.get(rec.id).state == "writing"
+    assert [p.name for p in store.objects_dir.iterdir()] == [store.partial_path(rec.id).name]
+    kept = store.finish_interrupted(rec.id, identity, segments=[(0, 100), (65536, 3 * 65536)])
+    assert kept == 100 + 2 * 65536
+    with store.open(rec.id, identity) as reader:
+        assert reader.read() == film[:100] + film[65536:3 * 65536]
