@@ -162,7 +162,7 @@ class AuditLog:
         unread = f.read()
         whole = unread.rfind(b"\n") + 1
         if whole:
-            self._edge.extend(leaf_hashes(unread[:whole]))
+            self._edge.extend(leaf_hashes(unread[:whole - 1].split(b"\n")))
             newest = TIME_FIELD.search(unread, unread.rfind(b"\n", 0, whole - 1) + 1, whole)
             self._last_time = newest.group(1).decode("ascii", "replace") if newest else ""
             self._known += whole

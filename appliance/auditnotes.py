@@ -22,7 +22,7 @@ import base64
 import binascii
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -90,6 +90,8 @@ class Checkpoint:
     origin: str
     size: int
     root: bytes
+    # the note's signature lines, (signer, key ID + signature), as read
+    signatures: tuple[tuple[str, bytes], ...] = field(default=(), repr=False, compare=False)
 
     def body(self) -> bytes:
         return f"{self.origin}\n{self.size}\n{base64.b64encode(self.root).decode()}\n".encode()
@@ -102,6 +104,14 @@ class Checkpoint:
     @classmethod
     def parse(cls, note: str, public: bytes, name: str) -> "Checkpoint":
         """Parse a signed checkpoint and check its signature, or AuditError."""
+        checkpoint = cls.read(note, name)
+        if not checkpoint.signed_by(public, name):
+            raise AuditError(f"checkpoint of size {checkpoint.size} is not signed by this device")
+        return checkpoint
+
+    @classmethod
+    def read(cls, note: str, name: str) -> "Checkpoint":
+        """Parse a signed checkpoint, its signature not yet checked."""
         body, sep, signatures = note.partition("\n\n")
         lines = body.split("\n")
         if not sep or not signatures.endswith("\n"):
@@ -115,22 +125,17 @@ class Checkpoint:
             raise AuditError(f"checkpoint of the log {_quoted(origin)}, not of {name!r}")
         if not SIZE_SYNTAX.fullmatch(size):
             raise AuditError(f"checkpoint: tree size {_quoted(size)} is not a whole number")
-        checkpoint = cls(origin, int(size), _base64(root, "root hash"))
+        checkpoint = cls(origin, int(size), _base64(root, "root hash"),
+                         tuple(map(_signature_line, signatures[:-1].split("\n"))))
         if len(checkpoint.root) != ROOT_BYTES or checkpoint.body() != (body + "\n").encode():
             raise AuditError(f"checkpoint: root hash {_quoted(root)} is not "
                              f"{ROOT_BYTES} bytes in base64")
-        if checkpoint._signed_by(signatures, public, name):
-            return checkpoint
-        raise AuditError(f"checkpoint of size {checkpoint.size} is not signed by this device")
+        return checkpoint
 
-    def _signed_by(self, signatures: str, public: bytes, name: str) -> bool:
+    def signed_by(self, public: bytes, name: str) -> bool:
         """Whether one of the lines is this key's valid signature; lines of
         other keys are skipped, as C2SP asks of a verifier."""
-        for line in signatures[:-1].split("\n"):
-            signer, _, encoded = line.removeprefix(SIGNATURE_DASH).rpartition(" ")
-            if not line.startswith(SIGNATURE_DASH) or not signer:
-                raise AuditError(f"checkpoint: not a signature line: {_quoted(line)}")
-            raw = _base64(encoded, "signature")
+        for signer, raw in self.signatures:
             if signer != name or raw[:4] != key_id(name, public) or len(raw) != 68:
                 continue
             try:
@@ -139,6 +144,13 @@ class Checkpoint:
             except (InvalidSignature, ValueError):
                 return False
         return False
+
+
+def _signature_line(line: str) -> tuple[str, bytes]:
+    signer, _, encoded = line.removeprefix(SIGNATURE_DASH).rpartition(" ")
+    if not line.startswith(SIGNATURE_DASH) or not signer:
+        raise AuditError(f"checkpoint: not a signature line: {_quoted(line)}")
+    return signer, _base64(encoded, "signature")
 
 
 def note_text(raw: bytes, where: str) -> str:

@@ -3,12 +3,17 @@ checkpoints it holds.
 
 The leaves are hashed once and grown into the tree's right edge
 (:class:`appliance.merkle.CompactRange`), whose root is taken at every
-signed size and compared with what the device signed. Entries up to the
-last checkpoint that matches are the device's own bytes, so only their
-times need reading (a search for ``"time":"``); entries after it, up to
-the first checkpoint that does not match or to the end, are parsed and
-checked one by one, so the first bad one is named. Entries after the
-last checkpoint are present but not yet signed: said, not refused.
+checkpoint's size and compared with the root it carries. The newest
+checkpoint that matches has its signature checked: it proves every entry
+before it, so the log holds its own bytes there and only their times
+need reading (a search for ``"time":"``). Entries after it, up to the
+first checkpoint that does not match (whose signature is checked too,
+before it is believed) or to the end, are parsed and checked one by one,
+so the first bad one is named. Entries after the last checkpoint are
+present but not yet signed: said, not refused. One signature check (two
+or three when something is wrong) serves however many checkpoints the
+log holds: a box signs once per busy minute, so a log can hold nearly
+as many checkpoints as entries.
 
 Time goes forward, except across an entry of the clock being set back
 (``clock set`` with the ``to`` time it set), and then only to about that
@@ -63,32 +68,51 @@ def clock_set_explains(entry: dict) -> bool:
 
 @dataclass
 class Signed:
-    roots: dict[int, bytes] = field(default_factory=dict)  # tree size: signed root
+    """Every checkpoint on the box by tree size, with where it was read.
+    A signature is checked where a verdict rests on it (:meth:`check`):
+    the newest checkpoint that matches proves every entry before it, so
+    one check serves however many checkpoints the log holds."""
+    public: bytes
+    found: dict[int, tuple[Checkpoint, str]] = field(default_factory=dict)
     notes: int = 0
     remarks: list[str] = field(default_factory=list)
 
     def add(self, checkpoint: Checkpoint, where: str) -> None:
-        if self.roots.setdefault(checkpoint.size, checkpoint.root) != checkpoint.root:
+        seen, _ = self.found.setdefault(checkpoint.size, (checkpoint, where))
+        if seen.root != checkpoint.root:
+            self.check(checkpoint.size)
+            self._check(checkpoint, where)
             raise AuditError(f"{where}: a second, different checkpoint of {checkpoint.size} "
                              "entries: the device signed two different logs")
         self.notes += 1
 
+    def root(self, size: int) -> bytes:
+        return self.found[size][0].root
 
-def _parsed(raw: bytes, where: str, public: bytes) -> Checkpoint:
+    def check(self, size: int) -> None:
+        self._check(*self.found[size])
+
+    def _check(self, checkpoint: Checkpoint, where: str) -> None:
+        if not checkpoint.signed_by(self.public, DEFAULT_ORIGIN):
+            raise AuditError(f"{where}: checkpoint of size {checkpoint.size} is not signed by "
+                             "this device")
+
+
+def _read(raw: bytes, where: str) -> Checkpoint:
     try:
-        return Checkpoint.parse(note_text(raw, where), public, DEFAULT_ORIGIN)
+        return Checkpoint.read(note_text(raw, where), DEFAULT_ORIGIN)
     except AuditError as e:
         raise AuditError(f"{where}: {str(e).removeprefix('checkpoint: ')}") from None
 
 
 def read_signed(directory: Path, public: bytes) -> Signed:
-    """Every signed checkpoint on the box, each signature checked: the
+    """Every checkpoint on the box, read (signatures not yet checked): the
     notes file, and the one-file-per-size folder of older logs."""
-    signed, path = Signed(), Path(directory) / NOTES_FILE
+    signed, path = Signed(public), Path(directory) / NOTES_FILE
     data = path.read_bytes() if path.exists() else b""
     notes, end = split_notes(data)
     for number, (offset, raw) in enumerate(notes, 1):
-        signed.add(_parsed(raw, f"{NOTES_FILE}, checkpoint {number} (byte {offset})", public),
+        signed.add(_read(raw, f"{NOTES_FILE}, checkpoint {number} (byte {offset})"),
                    f"{NOTES_FILE}, checkpoint {number}")
     if end < len(data) and not torn_note(data[end:]):
         raise AuditError(f"{NOTES_FILE}: from byte {end} on, not a signed checkpoint: "
@@ -99,7 +123,7 @@ def read_signed(directory: Path, public: bytes) -> Signed:
     legacy = Path(directory) / LEGACY_CHECKPOINTS_DIR
     for note in sorted(legacy.glob("*.txt")) if legacy.is_dir() else ():
         where = f"{LEGACY_CHECKPOINTS_DIR}/{note.name}"
-        checkpoint = _parsed(note.read_bytes(), where, public)
+        checkpoint = _read(note.read_bytes(), where)
         if note.stem != f"{checkpoint.size:08d}":
             raise AuditError(f"{where} holds the checkpoint of {checkpoint.size} entries")
         signed.add(checkpoint, where)
@@ -123,7 +147,7 @@ class Verified:
     size: int
     root: bytes
     signed: int = 0              # entries covered by the newest signed checkpoint
-    checkpoints: int = 0         # signed checkpoints checked
+    checkpoints: int = 0         # checkpoints read, each matching its prefix
     clock_set_back: int = 0      # times the clock went back, each said by its entry
     old_size: int | None = None  # the checkpoint kept apart, when given
     remarks: list[str] = field(default_factory=list)
@@ -140,26 +164,33 @@ def verify(directory: Path, *, old_checkpoint: str | None = None,
     """Check the whole log; raise AuditError naming the first bad entry."""
     directory = Path(directory)
     public = _public(directory, public)
-    old = None if old_checkpoint is None else _parsed(
-        old_checkpoint.encode(), "the checkpoint kept apart", public)
+    old = None if old_checkpoint is None else _read(
+        old_checkpoint.encode(), "the checkpoint kept apart")
+    if old is not None and not old.signed_by(public, DEFAULT_ORIGIN):
+        raise AuditError(f"the checkpoint kept apart, of size {old.size}, is not signed by "
+                         "this device")
     signed = read_signed(directory, public)
     data = _entries_bytes(directory)
-    hashes = leaf_hashes(data)
-    size, lines = len(hashes), data.split(b"\n")[:-1]
-    sizes = sorted(s for s in signed.roots if s <= size)
+    lines = data.split(b"\n")[:-1]
+    hashes = leaf_hashes(lines)
+    size = len(hashes)
+    sizes = sorted(s for s in signed.found if s <= size)
     roots = prefix_roots(hashes, [*sizes, size, *([old.size] if old and old.size <= size else [])])
-    bad = next((s for s in sizes if roots[s] != signed.roots[s]), None)
+    bad = next((s for s in sizes if roots[s] != signed.root(s)), None)
     good = max((s for s in sizes if bad is None or s < bad), default=0)
+    if good:
+        signed.check(good)  # the proof of every entry before it
     last, back = _check_signed_times(data, lines, good)
     back += _check_entries(lines, good, size if bad is None else bad, last)
     if bad is not None:
+        signed.check(bad)
         raise _not_signed(good, bad)
-    beyond = [s for s in signed.roots if s > size]
-    if beyond:
-        raise AuditError(f"checkpoints exist for {max(beyond)} entries but only {size} "
+    beyond = max((s for s in signed.found if s > size), default=None)
+    if beyond is not None:
+        signed.check(beyond)
+        raise AuditError(f"checkpoints exist for {beyond} entries but only {size} "
                          "remain: entries were removed from the end")
-    result = Verified(size, roots[size], sizes[-1] if sizes else 0, signed.notes, back,
-                      remarks=signed.remarks)
+    result = Verified(size, roots[size], good, signed.notes, back, remarks=signed.remarks)
     if old is not None:
         result.old_size = _check_old(old, size, roots)
     return result
@@ -175,10 +206,10 @@ def _public(directory: Path, public: bytes | None) -> bytes:
 
 def _check_signed_times(data: bytes, lines: list[bytes], good: int) -> tuple[str, int]:
     """Times of the entries the device signed: each has one, so the first
-    ``good`` found are theirs. Return the last, and the number of times the
+    ``good`` found are theirs, whatever follows. Return the last, and the number of times the
     clock was set back."""
-    times = TIME_FIELD.findall(data, 0, sum(map(len, lines[:good])) + good)
-    if len(times) != good:  # not the device's writing after all: check each
+    times = TIME_FIELD.findall(data)[:good]
+    if len(times) < good:  # not the device's writing after all: check each
         return "", _check_entries(lines, 0, good, "")
     back = 0
     if not all(map(operator.le, times, times[1:])):

@@ -51,8 +51,7 @@ def test_the_right_edge_gives_every_prefix_root(entries, data):
     sizes = data.draw(st.lists(st.integers(0, len(entries)), max_size=6))
     assert merkle.prefix_roots(hashes, sizes) == \
         {s: merkle.tree_hash(entries[:s]) for s in sizes}
-    assert merkle.leaf_hashes(b"".join(e.replace(b"\n", b"") + b"\n" for e in entries)) == \
-        [merkle.leaf_hash(e.replace(b"\n", b"")) for e in entries]
+    assert merkle.leaf_hashes(entries) == hashes
 
 
 @pytest.fixture
@@ -146,11 +145,34 @@ def test_an_old_checkpoint_is_a_prefix_of_the_new_log(log, tmp_path):
         verify(log.directory, old_checkpoint=other.checkpoint())
 
 
-def test_a_forged_signature_is_caught(log):
+def forge(note: bytes) -> bytes:
+    return note[:-6] + (b"A" if note[-6:-5] != b"A" else b"B") + note[-5:]
+
+
+def test_a_forged_signature_on_the_checkpoint_that_proves_the_log_is_caught(log):
     forged = notes(log)
-    forged[3] = forged[3][:-6] + (b"A" if forged[3][-6:-5] != b"A" else b"B") + forged[3][-5:]
+    forged[5] = forge(forged[5])
     (log.directory / NOTES_FILE).write_bytes(b"".join(forged))
-    with pytest.raises(AuditError, match="checkpoint 4 .*not signed by this device"):
+    with pytest.raises(AuditError, match="checkpoint 6: checkpoint of size 6 is not signed"):
+        verify(log.directory)
+
+
+def test_a_checkpoint_of_another_log_is_caught_wherever_it_is(log):
+    """A checkpoint whose root is not the log's is believed only once its
+    signature is checked: a forged one is named as such."""
+    genuine = notes(log)
+    forged = list(genuine)
+    forged[2] = Checkpoint(log.origin, 3, bytes(32)).sign(log._key, log.origin).encode()
+    (log.directory / NOTES_FILE).write_bytes(b"".join(forged))
+    with pytest.raises(AuditError, match="entry 2 is not what the device signed"):
+        verify(log.directory)
+    forged[2] = forge(forged[2])
+    (log.directory / NOTES_FILE).write_bytes(b"".join(forged))
+    with pytest.raises(AuditError, match="checkpoint 3: checkpoint of size 3 is not signed"):
+        verify(log.directory)
+    beyond = forge(Checkpoint(log.origin, 9, bytes(32)).sign(log._key, log.origin).encode())
+    (log.directory / NOTES_FILE).write_bytes(b"".join(genuine) + beyond)
+    with pytest.raises(AuditError, match="checkpoint of size 9 is not signed"):
         verify(log.directory)
 
 
