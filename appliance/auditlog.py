@@ -73,6 +73,8 @@ class AuditLog:
         self.sign_every, self.sign_interval = sign_every, sign_interval
         self._clock = clock or (lambda: datetime.now(timezone.utc))
         self._key = device_key(self.directory)
+        self._entries_path = str(self.directory / ENTRIES_FILE)
+        self._notes_path = str(self.directory / NOTES_FILE)
         self._edge = CompactRange()         # the tree of the entries hashed so far
         self._known = 0                     # bytes of the entries file hashed
         self._last_time = ""                # the newest entry's time
@@ -144,7 +146,7 @@ class AuditLog:
         web are two processes appending to one log: an exclusive lock on
         the entries file (which guards the notes file too), then what the
         other wrote."""
-        with self._lock, open(self.directory / ENTRIES_FILE, "ab+") as f:
+        with self._lock, open(self._entries_path, "ab+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
             torn = self._catch_up(f)
             self._catch_up_notes()
@@ -188,7 +190,9 @@ class AuditLog:
 
     def _catch_up_notes(self) -> None:
         try:
-            with open(self.directory / NOTES_FILE, "rb") as f:
+            if os.stat(self._notes_path).st_size == self._notes_known:
+                return  # nothing new: most appends
+            with open(self._notes_path, "rb") as f:
                 f.seek(self._notes_known)
                 data = f.read()
         except FileNotFoundError:
@@ -225,7 +229,7 @@ class AuditLog:
             os.close(fd)
 
     def _open_notes(self) -> int:
-        path = self.directory / NOTES_FILE
+        path = self._notes_path
         try:
             fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
                          0o600)
