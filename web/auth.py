@@ -6,6 +6,8 @@ session (see :func:`guard`), and every state-changing request a CSRF
 token. Each unlock, failure, lock and idle lock goes to the audit log.
 """
 
+import hashlib
+import hmac
 import secrets
 import time
 
@@ -36,16 +38,22 @@ def _audit(event: str, **fields) -> None:
 
 
 def _session_ref() -> str:
-    """An opaque reference to the browser session for the audit log."""
-    return session.get("key", "")[:8] or "none"
+    """An opaque reference to the browser session for the audit log: a
+    random one of its own (8 characters of the keyring's key had gone
+    into the log, a quarter of the session's secret)."""
+    return session.get("ref", "none")
 
 
 def start_session(identity) -> None:
-    """A fresh browser session holding ``identity``: no fixation across it."""
+    """A fresh browser session holding ``identity``: no fixation across it.
+    The browser stays known to the unlock limiter (see web/limiter.py)."""
+    known = session.get("known") or secrets.token_urlsafe(16)
     session.clear()
     session["key"] = current_app.config["KEYRING"].add(identity)
     session["csrf"] = secrets.token_urlsafe(32)
+    session["ref"] = secrets.token_hex(4)
     session["since"] = time.time()
+    session["known"] = known
 
 
 def end_session() -> None:
@@ -55,7 +63,10 @@ def end_session() -> None:
         from appliance.intervention import InterventionRecord
         store = current_app.config["STORE"]
         InterventionRecord(store.catalog).time_spent("editing", time.time() - session["since"])
+    known = session.get("known")
     session.clear()
+    if known:
+        session["known"] = known
 
 
 def _handed_over() -> bool:
@@ -82,7 +93,7 @@ def guard():
     keyring = current_app.config["KEYRING"]
     key = session.get("key")
     if keyring.expired(key):
-        _audit("lock", session=key[:8], reason="idle")
+        _audit("lock", session=_session_ref(), reason="idle")
         current_app.config["JOBS"].cancel_session(key)
     g.identity = keyring.get(key)
     if g.identity is None:
@@ -124,26 +135,50 @@ def _unlock_page(error: str | None, status: int = 200):
                            certificate=latest_certificate()), status
 
 
+def _client() -> str:
+    """Who the limiter counts: a browser that unlocked this box before,
+    or else the address on the hotspot."""
+    known = session.get("known")
+    return f"browser {known}" if known else f"address {request.remote_addr}"
+
+
+def _client_ref(client: str) -> str:
+    """The client, opaque in the audit log (the same for this server's life)."""
+    key = current_app.config["SECRET_KEY"]
+    return hmac.new(key, client.encode(), hashlib.sha256).hexdigest()[:8]
+
+
+def _turn_away(client: str, message: str, wait: float):
+    current_app.config["LIMITER"].turned_away(client)
+    return jsonify(error=message), 429, {"Retry-After": str(int(wait) + 1)}
+
+
 @bp.post("/unlock")
 def unlock_submit():
-    store, limiter = current_app.config["STORE"], current_app.config["LIMITER"]
-    wait = limiter.retry_after()
+    config = current_app.config
+    store, limiter = config["STORE"], config["LIMITER"]
+    if limiter.clear_if_pressed(config["SETUP_WINDOW"].pressed_at()):
+        _audit("unlock waits cleared", by="holder's long press")
+    client = _client()
+    wait = limiter.retry_after(client)
     if wait > 0:
-        _audit("unlock", result="throttled")
-        response = jsonify(error=f"too many attempts: wait {wait:.0f} s")
-        return response, 429, {"Retry-After": str(int(wait) + 1)}
-    if wipe_pending(current_app.config["SETTINGS"].wipe_dir):
+        return _turn_away(client, f"too many attempts from this laptop: wait {wait:.0f} s", wait)
+    if wipe_pending(config["SETTINGS"].wipe_dir):
         return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
-    try:
-        identity = store.keys.unlock(request.form.get("passphrase", ""))
-    except (WrongPassphraseError, NoInterventionError) as e:
-        limiter.failure()
-        _audit("unlock", result="failed", failures=limiter.failures)
-        return _unlock_page(str(e), 401)
-    limiter.success()
+    with limiter.checking(client) as free:
+        if not free:
+            return _turn_away(client, "a passphrase from this laptop is being checked", 1)
+        try:
+            identity = store.keys.unlock(request.form.get("passphrase", ""))
+        except (WrongPassphraseError, NoInterventionError) as e:
+            _audit("unlock", result="failed", failures=limiter.failure(client),
+                   client=_client_ref(client), turned_away=limiter.take_turned_away(client))
+            return _unlock_page(str(e), 401)
+    limiter.success(client)
     start_session(identity)
-    _audit("unlock", result="ok", session=_session_ref())
-    finish_interrupted(store, identity, current_app.config["AUDIT"])
+    _audit("unlock", result="ok", session=_session_ref(), client=_client_ref(client),
+           turned_away=limiter.take_turned_away(client))
+    finish_interrupted(store, identity, config["AUDIT"])
     return redirect(url_for("library.index"))
 
 

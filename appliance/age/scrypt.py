@@ -9,12 +9,12 @@ so a hostile file cannot make us spend minutes of CPU.
 True
 """
 
+import hashlib
 import os
 import re
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
 from ..errors import HeaderError
 from .header import FILE_KEY_SIZE, Stanza, b64decode, b64encode
@@ -32,9 +32,18 @@ _DECIMAL = re.compile(r"[1-9][0-9]*")
 
 
 def _derive(passphrase: bytes, salt: bytes, work_factor: int) -> bytes:
-    kdf = Scrypt(salt=SALT_LABEL + salt, length=32, n=1 << work_factor,
-                 r=SCRYPT_R, p=SCRYPT_P)
-    return kdf.derive(passphrase)
+    # hashlib's scrypt (OpenSSL's) lets go of the GIL while it works;
+    # cryptography's held it, and each passphrase check stopped every other
+    # thread of the process (the page, the recorder) for its whole run
+    n = 1 << work_factor
+    return hashlib.scrypt(passphrase, salt=SALT_LABEL + salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
+                          maxmem=_memory_for(n), dklen=32)
+
+
+def _memory_for(n: int) -> int:
+    """What scrypt needs (128 r N bytes for V, 256 r more for B and XY),
+    with room to spare: OpenSSL refuses anything over ``maxmem``."""
+    return 128 * SCRYPT_R * (n + SCRYPT_P + 2) + (1 << 20)
 
 
 def _encode(passphrase: str | bytes) -> bytes:
