@@ -82,8 +82,13 @@ class InterventionKeys:
         writer.close()
         ensure_private_dir(self.dir)
         # identity first: a recipient without its identity would seal footage
-        # nobody could ever open
-        atomic_write_bytes(self.identity_path, sealed.getvalue())
+        # nobody could ever open. Never over another's (a hard link refuses):
+        # of two set-ups at once, the first to publish its identity wins
+        try:
+            atomic_write_bytes(self.identity_path, sealed.getvalue())
+        except FileExistsError:
+            raise InterventionExistsError(
+                f"an intervention was set up in {self.dir} meanwhile") from None
         atomic_write_bytes(self.recipient_path, f"{identity.recipient()}\n".encode())
         return identity.recipient()
 

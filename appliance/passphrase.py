@@ -28,6 +28,8 @@ GENERATED_WORDS = 6
 WORD_LIST = "eff-long"
 # zxcvbn's cost grows with length; nobody types a passphrase this long
 MAX_LENGTH = 256
+# zxcvbn's own limit
+ESTIMATED_LENGTH = 72
 
 
 @lru_cache(maxsize=1)
@@ -53,7 +55,12 @@ def check_strength(passphrase: str, user_inputs: tuple[str, ...] = ()) -> None:
             "(or accept a generated one)")
     if len(passphrase) > MAX_LENGTH:
         raise WeakPassphraseError(f"passphrase longer than {MAX_LENGTH} characters")
-    result = zxcvbn(passphrase, user_inputs=list(user_inputs))
+    # zxcvbn refuses more than 72 characters (a ValueError, a 500 on the
+    # page) and its cost grows fast past them: it judges the first 72,
+    # which the rest can only make harder to guess
+    result = zxcvbn(passphrase[:ESTIMATED_LENGTH],
+                    user_inputs=[text[:ESTIMATED_LENGTH] for text in user_inputs],
+                    max_length=ESTIMATED_LENGTH)
     if result["guesses_log10"] < MIN_GUESSES_LOG10:
         feedback = result["feedback"]
         advice = " ".join(filter(None, [feedback.get("warning"), *feedback.get("suggestions", [])]))

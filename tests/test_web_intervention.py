@@ -260,3 +260,46 @@ def test_consent_withdrawn_wipes_and_keeps_the_evaluation_summary(guider, store,
     assert guider.get("/unlock").get_data(as_text=True).count("Set up a new intervention") == 1
     handed = guider.get(response.location.replace("/certificates/", "/evaluations/"))
     assert handed.status_code == 200 and "Robin class" in handed.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("length, status", [(100, 302), (256, 302), (257, 400)])
+def test_a_long_passphrase_is_judged_not_a_500(client, store, window, length, status):
+    """zxcvbn refuses more than 72 characters: 73 to 256 were a 500."""
+    phrase = ("tuesday lantern orbit mango quietly fern " * 7)[:length]
+    response = client.post("/setup", data={**SETUP, "passphrase": phrase, "passphrase2": phrase,
+                                           "csrf_token": (client.get("/setup"),
+                                                          csrf_of(client))[1]})
+    assert response.status_code == status
+    assert store.keys.exists() == (status == 302)
+
+
+def test_two_set_ups_at_once_make_one_intervention(app, store, window):
+    """Two laptops submit the set-up at the same moment: one intervention
+    is made, the other is told the box was set up meanwhile (it was a 500)."""
+    import threading
+    clients = [app.test_client() for _ in range(2)]
+    forms = []
+    for client in clients:
+        client.get("/setup")
+        forms.append({**SETUP, "csrf_token": csrf_of(client)})
+    forms[1] = {**forms[1], "label": "Wren class"}
+    answers, go = [None, None], threading.Barrier(2)
+
+    def submit(n):
+        go.wait()
+        answers[n] = clients[n].post("/setup", data=forms[n])
+
+    threads = [threading.Thread(target=submit, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    codes = sorted(a.status_code for a in answers)
+    made = [a for a in answers if a.location and a.location.endswith("/intervention")]
+    assert len(made) == 1 and 500 not in codes, codes
+    other = next(a for a in answers if a is not made[0])
+    assert other.status_code in (302, 409) and (other.status_code == 409 or
+                                                other.location.endswith("/unlock"))
+    label = InterventionRecord(store.catalog).row()["label"]
+    winner = 0 if made[0] is answers[0] else 1
+    assert label == ["Robin class", "Wren class"][winner]

@@ -13,7 +13,7 @@ from datetime import date
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
 from appliance import passphrase as passphrases
-from appliance.errors import InterventionError, PassphraseError
+from appliance.errors import InterventionError, InterventionExistsError, PassphraseError
 from appliance.intervention import (DEFAULT_RETENTION_DAYS, ROLES, SCOPES, Consent,
                                     InterventionRecord, check_setup)
 
@@ -89,8 +89,11 @@ def setup_submit():
     except (InterventionError, PassphraseError) as e:
         values = {k: v for k, v in request.form.items() if "passphrase" not in k}
         return _form(str(e), 400, values)
-    recipient = store.keys.create(answers["passphrase"],
-                                  work_factor=config["SETTINGS"].scrypt_work_factor)
+    try:
+        recipient = store.keys.create(answers["passphrase"],
+                                      work_factor=config["SETTINGS"].scrypt_work_factor)
+    except InterventionExistsError:  # another laptop's set-up won by a moment
+        return redirect(url_for("auth.unlock"))
     identity = store.keys.unlock(answers["passphrase"])
     record = InterventionRecord(store.catalog)
     record.begin(label=answers["label"], role=answers["role"], consent=answers["consent"],
