@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import age
 from .catalog import Catalog, CatalogEntry
-from .errors import ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
+from .errors import AgeError, ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
 from .fsutil import (atomic_write_bytes, claim, ensure_private_dir, ensure_private_file,
                      fsync_dir, in_use, open_exclusive, publish)
 from .keys import InterventionKeys
@@ -292,12 +292,19 @@ class Store:
         return claim(self.partial_path(object_id))
 
     def _catalog_sealed_file(self, object_id: str, path: Path, state: str) -> None:
-        with open(path, "rb") as f:
-            _, header_length = age.header.read_header(f)
-        size = path.stat().st_size
+        """Catalog a published file; one whose header no longer parses is
+        catalogued too, saying so (reconcile runs before every unlock: one
+        damaged file must not stop it)."""
+        size, meta = path.stat().st_size, None
+        try:
+            with open(path, "rb") as f:
+                _, header_length = age.header.read_header(f)
+            plain = age.stream.plaintext_size(size - header_length - age.stream.NONCE_SIZE)
+        except AgeError as error:
+            log.warning("%s: its header is damaged: %s", object_id, error)
+            plain, meta = 0, {"recovery_failed": f"its header is damaged ({error})"[:300]}
         self.catalog.seal(object_id, sealed_at=utc_now(), size=size, state=state,
-                          plaintext_size=age.stream.plaintext_size(
-                              size - header_length - age.stream.NONCE_SIZE))
+                          plaintext_size=plain, meta=meta)
 
     def object_path(self, object_id: str) -> Path:
         return self.objects_dir / f"{check_object_id(object_id)}{OBJECT_SUFFIX}"

@@ -329,3 +329,11 @@ def test_a_damaged_clip_leaves_an_archive_that_age_refuses_and_the_audit_says_so
         members(sealed, phrase)
     [failed] = [f for e, f in audit.events if e == "export failed"]
     assert failed["objects"] == ",".join(clips) and "chunk 1" in failed["reason"]
+
+
+def test_a_sealed_film_whose_header_is_damaged_is_a_409_and_listed(unlocked, intervention):
+    store, identity = intervention
+    film = synthetic_film(store, 1, (320, 180))
+    break_header(store.object_path(film))
+    response = unlocked.get(f"/media/{film}")
+    assert response.status_code == 409 and "header is damaged" in response.get_json()["error"]

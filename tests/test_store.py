@@ -334,3 +334,21 @@ def test_finish_interrupted_joins_segments_and_refuses_a_short_one(intervention)
     assert kept == 100 + 2 * 65536
     with store.open(rec.id, identity) as reader:
         assert reader.read() == film[:100] + film[65536:3 * 65536]
+
+
+@pytest.mark.parametrize("row", ["missing", "writing"])
+def test_reconcile_survives_a_published_file_with_a_damaged_header(intervention, row):
+    """reconcile runs before every recovery and unlock: a file whose header
+    no longer parses must not stop it (it raised HeaderError)."""
+    store, _ = intervention
+    with store.create("recording") as obj:
+        obj.write(b"film" * 1000)
+    if row == "missing":
+        store.catalog.remove(obj.id)
+    else:
+        store.catalog.set_state(obj.id, "writing")
+    path = store.object_path(obj.id)
+    path.write_bytes(b"age-encryption.org/v9\n" + path.read_bytes()[22:])
+    store.reconcile()
+    entry = store.catalog.get(obj.id)
+    assert entry.state in ("recovered", "sealed") and "header" in entry.meta["recovery_failed"]

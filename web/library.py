@@ -31,7 +31,8 @@ def recordings() -> list[dict]:
         "state": o.entry.state,
         "duration": o.entry.duration, "marks": len(store.catalog.marks(o.entry.id)),
         "clips": children.get(o.entry.id, []).count("clip"),
-        "playable": o.entry.state in ("sealed", "recovered"),
+        "playable": o.entry.state in ("sealed", "recovered")
+        and not o.entry.meta.get("recovery_failed"),
         "damage": describe(o.entry.meta, o.entry.state, o.entry.plaintext_size),
     } for o in reversed(objects) if o.entry.kind == "recording"]
 

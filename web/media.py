@@ -20,16 +20,18 @@ damaged final chunk leaves the rest playable: the size served is what
 authenticates (``readable_size``), never more.
 """
 
+import logging
 import re
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
 from appliance.age.stream import CHUNK_SIZE
 from appliance.damage import DamageNotes
-from appliance.errors import PayloadError
+from appliance.errors import AgeError, PayloadError
 from appliance.store import check_object_id
 
 bp = Blueprint("media", __name__)
+log = logging.getLogger("vigbox.web.media")
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
 RANGE_UNIT = "bytes"
@@ -141,7 +143,11 @@ def media(object_id: str):
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind not in CONTENT_TYPES or entry.state not in ("sealed", "recovered"):
         return {"error": "not playable"}, 404
-    reader = store.open(object_id, g.identity)
+    try:
+        reader = store.open(object_id, g.identity)
+    except AgeError as error:  # the header: nothing in the file can be opened
+        log.warning("%s: cannot be opened: %s", object_id, error)
+        return jsonify(error="this recording's header is damaged: it cannot be opened"), 409
     try:
         size = reader.readable_size()
     except PayloadError as error:
