@@ -10,7 +10,6 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 from appliance.web_server import make_server
-from conftest import PASSPHRASE
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium reaches for the network at start; this machine (and a hotspot
@@ -70,7 +69,7 @@ def until(page, predicate: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
-def unlock(page, url, passphrase: str = PASSPHRASE) -> None:
+def unlock(page, url, passphrase: str) -> None:
     page.goto(f"{url}/unlock")
     page.fill("#passphrase", passphrase)
     page.click("button[type=submit]")

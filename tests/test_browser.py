@@ -87,7 +87,7 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
 
 def open_player(page, url, recording, at: int) -> None:
     """Unlock, open the recording, and step ``at`` seconds in with the arrows."""
-    unlock(page, url)
+    unlock(page, url, PASSPHRASE)
     page.goto(f"{url}/recordings/{recording}")
     until(page, "() => document.getElementById('video').readyState >= 2")
     for _ in range(at):
@@ -163,7 +163,7 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
     started = time.time()
     try:
         with live_server(app) as url, chromium(tmp_path / "profile") as page:
-            unlock(page, url)
+            unlock(page, url, PASSPHRASE)
             until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
             assert "GB free" in page.inner_text(".statusbar")
             page.click("#preview-toggle")
@@ -203,7 +203,7 @@ def test_a_missing_button_or_microphone_is_said_on_the_page(app, intervention, s
                            extra_status=lambda: dict(devices)).start()
     try:
         with live_server(app) as url, chromium(tmp_path / "profile") as page:
-            unlock(page, url)
+            unlock(page, url, PASSPHRASE)
             until(page, "() => !document.getElementById('device-warning').hidden")
             warning = page.inner_text("#device-warning")
             assert "Plug in the USB microphone" in warning

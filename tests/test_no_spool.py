@@ -14,6 +14,7 @@ import time
 from browser import chromium, live_server, unlock, until
 from appliance.web_server import MAX_BODY
 from canary import unlinked_plaintext
+from conftest import PASSPHRASE
 from media import synthetic_film
 from write_watch import WriteWatch
 
@@ -32,7 +33,7 @@ def test_a_slow_player_leaves_no_footage_in_any_file(app, intervention, tmp_path
             network.send("Network.emulateNetworkConditions", {
                 "offline": False, "latency": 20, "downloadThroughput": THROTTLE,
                 "uploadThroughput": THROTTLE})
-            unlock(page, url)
+            unlock(page, url, PASSPHRASE)
             page.goto(f"{url}/recordings/{film}")
             until(page, "() => document.getElementById('video').readyState >= 1", timeout=30)
             page.evaluate("document.getElementById('video').play()")
