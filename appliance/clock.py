@@ -81,7 +81,8 @@ def clock_set_fields(set_to: float, correction: float) -> dict:
     """
     def utc(epoch: float) -> str:
         return datetime.fromtimestamp(epoch, timezone.utc).strftime(TIME_FORMAT)
-    return {"from": utc(set_to - correction), "to": utc(set_to), "correction": round(correction, 1)}
+    return {"from": utc(set_to - correction), "to": utc(set_to),
+            "correction": round(correction, 1)}
 
 
 class SimulatedClockSetter:
