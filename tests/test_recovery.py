@@ -7,6 +7,7 @@ and was cut short. Writers now hold a lock on their unfinished file that
 the kernel drops when they die, and recovery only takes what it can lock.
 """
 
+import json
 import os
 import signal
 import subprocess
@@ -18,7 +19,7 @@ from appliance.capture.recorder import Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.audit import MemoryAudit
-from media import decrypted
+from media import decrypted, synthetic_film
 
 VIGBOX = Path(sys.executable).with_name("vigbox")
 
@@ -93,3 +94,23 @@ def test_a_recording_with_no_whole_fragment_is_discarded(intervention):
     assert audit.events == [("recording discarded: nothing playable",
                              {"actor": "guider", "object": writer.id})]
 
+
+
+def test_a_damaged_recording_without_its_index_is_indexed_up_to_the_damage(intervention):
+    """Indexing at the unlock read the whole film; a damaged chunk raised
+    out of it and failed the unlock."""
+    from appliance.capture.recovery import INDEXED, NOT_INDEXED, recover_interrupted
+    from test_damaged_files import damage
+    store, identity = intervention
+    films = [synthetic_film(store, 4, (320, 180)) for _ in range(2)]
+    for film in films:
+        [index] = [o for o in store.list("index") if o.entry.parent == film]
+        store.delete(index.entry.id)
+    damage(store.object_path(films[0]), 12)
+    damage(store.object_path(films[1]), 0)
+    outcomes = {o.object_id: o for o in recover_interrupted(store, identity)}
+    assert outcomes[films[0]].result == INDEXED and "chunk 12" in outcomes[films[0]].reason
+    assert outcomes[films[1]].result == NOT_INDEXED and "chunk 0" in outcomes[films[1]].reason
+    [index] = [o for o in store.list("index") if o.entry.parent == films[0]]
+    fragments = json.loads(decrypted(store, index.entry.id, identity))["fragments"]
+    assert fragments and fragments[-1]["offset"] + fragments[-1]["size"] <= 12 * 65536

@@ -25,8 +25,8 @@ from dataclasses import dataclass
 
 from ..audit import NullAudit
 from ..damage import DamageNotes
-from ..errors import (HeaderError, HeaderMACError, NoIdentityMatchError, StoreFullError,
-                      VigboxError)
+from ..errors import (HeaderError, HeaderMACError, NoIdentityMatchError, PayloadError,
+                      StoreFullError, VigboxError)
 from ..store import Store
 from .fmp4 import FragmentIndexer, MP4Error
 from .salvage import SalvagePlan, plan_salvage
@@ -169,23 +169,30 @@ def _reason(error: Exception) -> str:
 
 def _index_one(store: Store, object_id: str, identity, audit) -> Outcome:
     """The index of a sealed recording that has none. A damaged chunk ends
-    the index there (the film plays up to it)."""
+    the index there (the film plays up to it); a failure is its outcome."""
+    try:
+        indexer, note = _index_of(store, object_id, identity)
+        if not indexer.fragments and note:
+            raise VigboxError(note)
+        _write_index(store, object_id, indexer)
+    except (VigboxError, OSError) as error:
+        log.warning("%s: not indexed: %s", object_id, error)
+        return Outcome(object_id, NOT_INDEXED, reason=_reason(error))
+    _record(audit, "recording indexed", object_id)
+    return Outcome(object_id, INDEXED, reason=note)
+
+
+def _index_of(store: Store, object_id: str, identity) -> tuple[FragmentIndexer, str]:
     indexer = FragmentIndexer()
-    note = ""
     try:
         with store.open(object_id, identity) as reader:
             while block := reader.read(SCAN_BLOCK):
                 indexer.feed(block)
     except MP4Error:
         pass  # the torn end: whatever came before it stands
-    except VigboxError as error:
-        if not indexer.fragments:
-            log.warning("%s: not indexed: %s", object_id, error)
-            return Outcome(object_id, NOT_INDEXED, reason=_reason(error))
-        note = f"indexed up to the damage ({error})"
-    _write_index(store, object_id, indexer)
-    _record(audit, "recording indexed", object_id)
-    return Outcome(object_id, INDEXED, reason=note)
+    except PayloadError as error:
+        return indexer, f"indexed up to the damage ({error})"
+    return indexer, ""
 
 
 def _unindexed(store: Store) -> list[str]:
