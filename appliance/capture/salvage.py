@@ -11,6 +11,7 @@ opens on a keyframe, as the recorder's fragments are self-contained
 (``default_base_moof``). Nothing is guessed: every byte kept was
 authenticated, and whole fragments are joined to whole fragments.
 
+>>> from appliance.capture.fmp4 import box
 >>> _fragment_start(b"junk" + box(b"moof", bytes(8)) + box(b"mdat", b""))
 4
 """
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 
 from ..age.stream import CHUNK_SIZE
 from ..errors import DamagedChunkError
-from .fmp4 import MAX_KEPT_BOX, Fragment, FragmentIndex, FragmentIndexer, MP4Error, box
+from .fmp4 import MAX_KEPT_BOX, Fragment, FragmentIndex, FragmentIndexer, MP4Error
 
 SCAN_BLOCK = 1 << 20
 # how far past damage to look for the next fragment: several fragments at
