@@ -17,6 +17,7 @@ import sys
 
 from . import __version__, age
 from .age import armor
+from .age.pipe import open_pipe
 from .config import load_settings
 from .errors import AgeError, NoIdentityMatchError, VigboxError, WrongPassphraseError
 from .keys import parse_identity_file
@@ -66,12 +67,16 @@ def load_identities(path: str, passphrase_fd: int | None) -> list[age.X25519Iden
 
 
 def open_input(path: str | None):
-    """A seekable binary source; armored or piped input is read into memory."""
+    """A binary source: seekable (a file), or a pipe, read as it comes
+    (:mod:`appliance.age.pipe`). Armored input, a text encoding, is decoded
+    in memory."""
     src = open(path, "rb", buffering=0) if path else sys.stdin.buffer
-    if not src.seekable():
-        src = io.BytesIO(src.read())
-    head = src.read(len(armor.BEGIN_LINE) + 64)
-    src.seek(0)
+    if src.seekable():
+        head = src.read(len(armor.BEGIN_LINE) + 64)
+        src.seek(0)
+    else:
+        src = src if hasattr(src, "peek") else io.BufferedReader(src)
+        head = src.peek(len(armor.BEGIN_LINE) + 64)
     if armor.is_armored(head):
         src = io.BytesIO(armor.decode(src.read()))
     return src
@@ -113,14 +118,24 @@ def cmd_seal(args) -> int:
     return 0
 
 
+def _past_the_end(start: int, end: int | None, size: int) -> AgeError:
+    return AgeError(f"range {start}-{end if end is not None else ''} starts past "
+                    f"the end of the plaintext ({size} bytes)")
+
+
 def cmd_unseal(args) -> int:
     identities = load_identities(args.identity, args.passphrase_fd)
-    reader = age.decrypt(open_input(args.input), identities, salvage=args.salvage)
+    src = open_input(args.input)
+    piped = not src.seekable()
+    reader = (open_pipe(src, identities, salvage=args.salvage) if piped
+              else age.decrypt(src, identities, salvage=args.salvage))
     start, end = args.range or (0, None)
-    if args.range and start >= reader.size():
-        raise AgeError(f"range {start}-{end if end is not None else ''} starts past "
-                       f"the end of the plaintext ({reader.size()} bytes)")
+    # a file's end is verified before a byte is written; a pipe's as it comes
+    if args.range and not piped and start >= reader.size():
+        raise _past_the_end(start, end, reader.size())
     written = copy_range(reader, open_output(args.output), start, end)
+    if args.range and piped and not written:
+        raise _past_the_end(start, end, reader.tell())
     if reader.salvaged_error is not None:
         print(f"vigbox: salvaged {written} bytes; {reader.salvaged_error}", file=sys.stderr)
     return 0

@@ -54,8 +54,10 @@ def add_record_parser(sub) -> None:
 
 
 def cmd_recover(args) -> int:
-    """Finish recordings cut off by a crash (what unlocking the page does)."""
-    from .capture.recovery import finish_interrupted
+    """Finish recordings cut off by a crash (what unlocking the page does):
+    each is recovered, or reported, on its own; exit 1 if any could not be,
+    naming it."""
+    from .capture.recovery import recover_interrupted
     from .cli import read_passphrase
     store = Store(args.settings.store_dir, create=False)
     found = find_interrupted(store)
@@ -63,10 +65,14 @@ def cmd_recover(args) -> int:
         print("no interrupted recordings", file=sys.stderr)
         return 0
     identity = store.keys.unlock(read_passphrase(args.passphrase_fd, "Passphrase: "))
-    audit = AuditLog(args.settings.audit_dir)
-    for object_id in finish_interrupted(store, identity, audit):
-        entry = store.catalog.get(object_id)
-        print(f"{object_id} recovered: {entry.duration:.1f} s")
+    outcomes = recover_interrupted(store, identity, AuditLog(args.settings.audit_dir))
+    for outcome in outcomes:
+        print(outcome)
+    failed = [o.object_id for o in outcomes if o.failed]
+    if failed:
+        print(f"vigbox: {len(failed)} of {len(found)} interrupted recordings could not be "
+              f"recovered (left as they are): {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
