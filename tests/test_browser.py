@@ -214,3 +214,25 @@ def test_a_missing_button_or_microphone_is_said_on_the_page(app, intervention, s
             assert page.locator("#device-warning").is_hidden()
     finally:
         server.close()
+
+
+@pytest.mark.parametrize("laptop_minutes, offer, correction_sign", [(10, "behind", 1),
+                                                                    (-20, "ahead of", -1)])
+def test_the_clock_offer_says_which_way_and_a_step_back_is_confirmed(
+        app, intervention, audit, tmp_path, laptop_minutes, offer, correction_sign):
+    """A box behind the laptop is offered a step forward; one far ahead, a
+    step back that says it is recorded, and sends the confirmation the
+    server asks for (before, the page offered either way alike, and a
+    step back broke the audit log's verification)."""
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        page.clock.install(time=time.time() + laptop_minutes * 60)
+        unlock(page, url, PASSPHRASE)
+        page.wait_for_selector("#clock-offer", state="visible")
+        assert offer in page.inner_text("#clock-offer-text")
+        page.click("#set-clock")
+        deadline = time.monotonic() + 15
+        while not [e for e in audit.events if e[0] == "clock set"]:
+            assert time.monotonic() < deadline, audit.events
+            time.sleep(0.1)
+    [(_, fields)] = [e for e in audit.events if e[0] == "clock set"]
+    assert fields["correction"] * correction_sign > 0
