@@ -49,13 +49,17 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
                       "RECORDER": RecorderClient(settings.control_socket)})
     mode = "simulation" if simulate else "device"
     sockets = activated_sockets()
-    if sockets:  # systemd holds port 80: the web needs no capability to serve it
-        log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
-        _serve(make_server(app, sockets=sockets))
-        return
-    host, port = parse_listen(listen or settings.listen)
-    log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir, host, port)
-    _serve(make_server(app, host=host, port=port))
+    try:
+        if sockets:  # systemd holds port 80: the web needs no capability to serve it
+            log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
+            _serve(make_server(app, sockets=sockets))
+            return
+        host, port = parse_listen(listen or settings.listen)
+        log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir,
+                 host, port)
+        _serve(make_server(app, host=host, port=port))
+    finally:
+        app.config["AUDIT"].close()  # signs what the log holds unsigned
 
 
 def _serve(server) -> None:
@@ -83,7 +87,11 @@ def cmd_recorder(args) -> int:
 
 
 def cmd_web(args) -> int:
-    serve_web(args.settings, args.listen, _simulating(args))
+    signal.signal(signal.SIGTERM, _interrupt)  # systemd stops with SIGTERM: end cleanly
+    try:
+        serve_web(args.settings, args.listen, _simulating(args))
+    except KeyboardInterrupt:
+        log.info("stopping")
     return 0
 
 

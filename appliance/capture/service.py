@@ -112,6 +112,7 @@ class RecorderService:
 
     def close(self) -> None:
         self.control.close()
+        self.audit.close()  # signs what the log holds unsigned
         if self.button is not None:
             self.button.close()
         if hasattr(self.recorder.source, "shutdown"):  # a camera held for the service's life
