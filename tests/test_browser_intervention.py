@@ -7,119 +7,13 @@ and the evaluation summary. Screenshots go to test-artifacts/."""
 import io
 import tarfile
 import time
-from dataclasses import replace
 
-import pytest
-from gpiozero.pins.mock import MockFactory
-
-from appliance.auditlog import AuditLog
-from appliance.capture.button import RecordButton
-from appliance.capture.control import ControlServer
-from appliance.capture.recorder import Recorder, State
-from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.intervention import InterventionRecord
-from appliance.setup_window import SetupWindow
-from browser import chromium, live_server, screenshot
+from browser import chromium, live_server, screenshot, until
+from guider_walk import (box, film_from_the_page, film_with_the_button,  # noqa: F401
+                         set_up, shared_review, tag_two_clips)
 from terminal import run_with_terminal
-from test_browser import assert_no_plaintext, until
-from test_button import BUTTON, HOLD, LED_PIN, press, wait_for
-from web import create_app
-
-
-@pytest.fixture
-def box(settings, store):
-    """An empty box: the page, a recorder behind its socket, the button."""
-    settings = replace(settings, scrypt_work_factor=10)
-    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
-    server = ControlServer(settings.control_socket, recorder).start()
-    pins = MockFactory()
-    button = RecordButton(recorder, button_pin=BUTTON, led_pin=LED_PIN, hold_seconds=HOLD,
-                          pin_factory=pins, setup_window=SetupWindow(settings.setup_window_file))
-    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
-                      "AUDIT": AuditLog(settings.audit_dir)})
-    yield app, recorder, pins.pin(BUTTON)
-    recorder.stop()
-    button.close()
-    server.close()
-    pins.reset()
-
-
-def set_up(page, url, pin) -> None:
-    page.goto(f"{url}/")
-    page.click("#setup")
-    # the set-up opens only for the person holding the box
-    assert "in your hands" in page.inner_text("main")
-    press(pin, HOLD + 0.3)
-    page.click("#setup-again")
-    page.fill("#label", "Robin class")
-    page.fill("#guider", "Jo Guider")
-    page.select_option("#role", "teaching assistant")
-    page.fill("#question", "How can I help Sam join in at circle time?")
-    page.click("#next")
-    page.fill("#goal1", "To wait for Sam's initiatives")
-    page.fill("#goal2", "To name what I see")
-    page.click("#next")
-    page.fill("#consent_by", "Sam's mother")
-    page.check("input[name=scope][value=supervision]")
-    page.click("#next")
-    page.click("#use-suggestion")
-    screenshot(page, "intervention-setup")
-    page.click("#create")
-    page.wait_for_url(f"{url}/intervention")
-
-
-def film_from_the_page(page, url) -> None:
-    page.goto(f"{url}/")
-    until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
-    page.click("#record-start")
-    until(page, "() => document.getElementById('recorder-state').textContent === 'recording'")
-    time.sleep(3)
-    page.click("#record-stop")
-    page.wait_for_selector("li[data-id]")
-
-
-def film_with_the_button(recorder, pin) -> None:
-    press(pin)
-    wait_for(lambda: recorder.state == State.RECORDING)
-    time.sleep(3)
-    press(pin, HOLD + 0.3)  # held: stop
-    wait_for(lambda: recorder.state == State.IDLE)
-
-
-def tag_two_clips(page, url, recording) -> None:
-    page.goto(f"{url}/recordings/{recording}")
-    until(page, "() => document.getElementById('video').readyState >= 2")
-    for n, principle in enumerate(("1.3", "3.4")):
-        page.keyboard.press("i")
-        page.keyboard.press("ArrowRight")
-        page.keyboard.press("o")
-        page.click("#cut-fast")
-        until(page, f"() => document.querySelectorAll('#clips li').length === {n + 1}", 60)
-        page.locator("#clips li .clip-principle").nth(n).select_option(principle)
-        page.wait_for_timeout(300)
-
-
-def shared_review(page, url) -> None:
-    page.goto(f"{url}/intervention")
-    page.click("#review-1")
-    until(page, "() => document.getElementById('review-video').readyState >= 2")
-    page.click("#loop")
-    page.click("[data-speed='0.5']")
-    until(page, "() => document.getElementById('review-video').loop"
-                " && document.getElementById('review-video').playbackRate === 0.5")
-    page.evaluate("() => { const v = document.getElementById('review-video');"
-                  " v.muted = true; return v.play(); }")
-    until(page, "() => document.getElementById('review-video').currentTime > 0.2")
-    page.keyboard.press("f")
-    until(page, "() => !document.getElementById('caption').hidden")
-    assert page.inner_text("#caption").startswith("Being attentive")
-    assert page.evaluate("() => document.getElementById('review-video').paused")
-    page.click("#next")
-    page.fill("#reflections", "I waited, and Sam came to me")
-    screenshot(page, "intervention-review")
-    page.click("#save-review")
-    until(page, "() => document.getElementById('review-message').textContent"
-                ".startsWith('Saved')")
+from test_browser import assert_no_plaintext
 
 
 def export_for_supervision(page, url, tmp_path) -> list[str]:
@@ -140,7 +34,7 @@ def export_for_supervision(page, url, tmp_path) -> list[str]:
     return tarfile.open(fileobj=io.BytesIO(data)).getnames()
 
 
-def test_a_whole_intervention(box, store, settings, tmp_path):
+def test_a_whole_intervention(box, store, settings, tmp_path):  # noqa: F811
     app, recorder, pin = box
     started = time.time()
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
