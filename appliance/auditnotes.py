@@ -21,6 +21,7 @@ appliance.errors.AuditError: checkpoint: tree size 'three' is not a whole number
 import base64
 import binascii
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +67,10 @@ def device_key(directory: Path) -> Ed25519PrivateKey:
     path = Path(directory) / DEVICE_KEY_FILE
     if path.exists():
         return serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if path.is_symlink():  # kept in RAM (appliance/devicekey.py), and not there
+        raise AuditError(f"the device key is kept in RAM at {os.readlink(path)} and is not "
+                         "there: vigbox device-key install derives it (vigbox-store.service, "
+                         "at boot); no new key is made in its place")
     key = Ed25519PrivateKey.generate()
     ensure_private_dir(Path(directory))
     atomic_write_bytes(path, key.private_bytes(serialization.Encoding.PEM,

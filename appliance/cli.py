@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_intervention import add_intervention_parser
     from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
-    from .cli_store import add_store_parser
+    from .cli_store import add_device_key_parser, add_store_parser
     from .cli_wipe import add_wipe_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
@@ -201,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_run_parser(sub)
     add_wipe_parser(sub)
     add_store_parser(sub)
+    add_device_key_parser(sub)
     add_label_parser(sub)
     return parser
 

@@ -32,6 +32,20 @@ def cmd_close(args) -> int:
     return 0
 
 
+def cmd_device_key_install(args) -> int:
+    from .devicekey import install
+    print(install(args.settings), file=sys.stderr)
+    return 0
+
+
+def add_device_key_parser(sub) -> None:
+    key = sub.add_parser("device-key", help="the box's signing key (on the device, as root)")
+    commands = key.add_subparsers(dest="device_key_command", required=True)
+    commands.add_parser("install", help="put it where the audit log finds it: from the OTP "
+                        "into RAM (at boot), or a file made once").set_defaults(
+                            func=cmd_device_key_install)
+
+
 def add_store_parser(sub) -> None:
     store = sub.add_parser("store", help="the store's LUKS2 volume (on the device, as root)")
     commands = store.add_subparsers(dest="store_command", required=True)

@@ -68,6 +68,11 @@ class Settings:
     # whether vigbox maps and mounts the volume itself (at the store
     # folder); false: only its header is managed (a container in simulation)
     luks_mapped: bool = True
+    # the device's signing key: file (made once, kept in the audit folder,
+    # on the card) or otp (derived from the OTP key at boot into
+    # device_key_runtime, in RAM; the audit folder holds only a link to it)
+    device_key_source: str = "file"
+    device_key_runtime: Path = Path("/run/vigbox/device-ed25519.pem")
     # the names and addresses the page answers to (any port); a request for
     # any other Host is refused (421), so a rebound DNS name reaches nothing.
     # The listen address is always allowed.

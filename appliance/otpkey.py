@@ -24,6 +24,9 @@ OTP_TOOL = "rpi-otp-private-key"
 OTP_BYTES = 32
 INFO = b"vigbox store volume key v1"
 KEY_BYTES = 64
+# the box's Ed25519 signing key (audit checkpoints, certificates): one per board
+DEVICE_INFO = b"vigbox device signing key v1"
+DEVICE_SEED_BYTES = 32
 
 
 def read_otp(tool: str = OTP_TOOL) -> bytes:
@@ -50,6 +53,13 @@ def derive_volume_key(otp: bytes, volume_uuid: str) -> bytes:
     """HKDF-SHA-256 of the OTP key, salted with the volume's UUID."""
     salt = uuid.UUID(volume_uuid).bytes
     return HKDF(hashes.SHA256(), KEY_BYTES, salt=salt, info=INFO).derive(otp)
+
+
+def derive_device_seed(otp: bytes) -> bytes:
+    """The device key's Ed25519 seed: HKDF-SHA-256 of the OTP key, with
+    its own label (it never equals a volume key), the same for the board's
+    whole life, so the fingerprint on the label survives a new card."""
+    return HKDF(hashes.SHA256(), DEVICE_SEED_BYTES, salt=None, info=DEVICE_INFO).derive(otp)
 
 
 class OtpKeys:

@@ -188,6 +188,7 @@ step_config() {
   # then carries no key), else a root-only key file on the card
   local key_source=file keyfile=$ETC/store.key
   if has_otp; then key_source=otp; keyfile=/run/vigbox/store.key; fi
+  # the signing key the same way: from the OTP into RAM, or a file on the card
   cat > "$ETC/config.toml" <<EOF
 # vigbox on this box (written by provisioning/provision.sh)
 home = "$HOME_DIR"
@@ -198,6 +199,7 @@ listen = "0.0.0.0:80"
 luks_device = "$device"
 luks_key_source = "$key_source"
 luks_keyfile = "$keyfile"
+device_key_source = "$key_source"
 $audio
 EOF
   chmod 0644 "$ETC/config.toml"
@@ -239,6 +241,15 @@ step_units() {
 }
 
 step_device_key() {
+  if grep -q '^device_key_source = "otp"' "$ETC/config.toml"; then
+    # derived from the OTP into /run (at every boot too); a key file an
+    # earlier provisioning left on the card is removed
+    VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" device-key install 2>&1 \
+      | sed 's/^/vigbox provision: devicekey  /'
+  else
+    say devicekey "WARNING: the signing key is a file on this card (no OTP key): whoever"
+    say devicekey "         holds the card can copy it and sign certificates as this box"
+  fi
   runuser -u vigbox -- env VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" audit checkpoint \
     > /dev/null 2>&1
   say devicekey "$(runuser -u vigbox -- env VIGBOX_CONFIG=$ETC/config.toml \

@@ -1,0 +1,82 @@
+"""Where the box's signing key lives. It signs the audit log's checkpoints
+and every wipe certificate, so whoever copies it can forge both.
+
+- ``file`` (a Pi without a programmed OTP key, and simulation): a PEM file
+  made once in the audit folder, on the card's state partition. Whoever
+  holds the card can copy it: the threat model says so.
+- ``otp``: derived at boot from the Pi's OTP private key
+  (:func:`appliance.otpkey.derive_device_seed`) into RAM (``/run``) by
+  ``vigbox device-key install``, which vigbox-store.service runs as root
+  before the recorder and the page start. The audit folder holds only a
+  symbolic link to it: the card alone carries no signing key.
+
+>>> import tempfile, pathlib
+>>> from appliance.auditnotes import fingerprint, raw_public
+>>> seed = bytes(range(32))
+>>> a = device_key_from_seed(seed)
+>>> fingerprint(raw_public(a.public_key())) == fingerprint(raw_public(device_key_from_seed(seed).public_key()))
+True
+"""
+
+import os
+from pathlib import Path
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from .auditnotes import DEVICE_KEY_FILE, device_key, fingerprint, raw_public
+from .errors import ConfigError
+from .fsutil import atomic_write_bytes, ensure_private_dir
+from .otpkey import derive_device_seed, read_otp
+
+SOURCES = ("file", "otp")
+
+
+def device_key_from_seed(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _pem(key: Ed25519PrivateKey) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption())
+
+
+def install(settings) -> str:
+    """Put the device key where the audit log finds it; return a line for
+    the journal with its fingerprint (the label's)."""
+    if settings.device_key_source not in SOURCES:
+        raise ConfigError(f"device_key_source {settings.device_key_source!r}: file or otp")
+    audit_dir = ensure_private_dir(settings.audit_dir)
+    link = audit_dir / DEVICE_KEY_FILE
+    if settings.device_key_source == "file":
+        # made once, by the first audit entry (provisioning's, as the
+        # service's user): root at boot makes nothing
+        if not link.exists():
+            return "no device key yet: the first audit entry makes it"
+        key = device_key(audit_dir)
+        return f"device key {fingerprint(raw_public(key.public_key()))}: a file on the card"
+    key = device_key_from_seed(derive_device_seed(read_otp(settings.otp_tool)))
+    runtime = Path(settings.device_key_runtime)
+    ensure_private_dir(runtime.parent)
+    atomic_write_bytes(runtime, _pem(key), replace=True)
+    owner = audit_dir.stat()
+    os.chown(runtime, owner.st_uid, owner.st_gid)  # the recorder and the page sign
+    os.chmod(runtime, 0o600)
+    replaced = _link(link, runtime)
+    said = f"device key {fingerprint(raw_public(key.public_key()))}: from the OTP, in RAM"
+    return said + (f" (the key file on the card was removed: {replaced})" if replaced else "")
+
+
+def _link(link: Path, runtime: Path) -> str:
+    """The audit folder's entry, a link to the key in RAM. A key file found
+    there (a box provisioned before) is removed: it was the card's copy."""
+    replaced = ""
+    if link.is_symlink():
+        if os.readlink(link) == str(runtime):
+            return ""
+        link.unlink()
+    elif link.exists():
+        replaced = f"its fingerprint was {fingerprint(raw_public(device_key(link.parent).public_key()))}"
+        link.unlink()
+    os.symlink(runtime, link)
+    return replaced

@@ -1,0 +1,96 @@
+"""The box's signing key: from the OTP into RAM, the card holding only a
+link to it; or a file on the card where no OTP key is programmed. The OTP
+reader is the stand-in of tests/test_otpkey.py (hardware-checklist item 14)."""
+
+import subprocess
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from appliance.auditlog import AuditLog, verify
+from appliance.auditnotes import DEVICE_KEY_FILE, fingerprint
+from appliance.certificate import check_certificate, sign_certificate
+from appliance.devicekey import install
+from appliance.errors import AuditError
+from appliance.otpkey import derive_device_seed, derive_volume_key
+from test_otpkey import OTP_HEX, otp_tool
+
+VIGBOX = Path(sys.executable).with_name("vigbox")
+
+
+@pytest.fixture
+def otp_box(settings, tmp_path):
+    return replace(settings, device_key_source="otp", otp_tool=otp_tool(tmp_path, OTP_HEX),
+                   device_key_runtime=tmp_path / "run" / "device-ed25519.pem")
+
+
+def card_files(settings) -> list[Path]:
+    return [p for p in settings.home.rglob("*") if p.is_file() and not p.is_symlink()]
+
+
+def test_from_the_otp_the_card_carries_no_signing_key(otp_box):
+    said = install(otp_box)
+    log = AuditLog(otp_box.audit_dir)
+    log.record("unlock", actor="guider", result="ok")
+    log.close()
+    assert fingerprint(log.public_key) in said and "in RAM" in said
+    assert verify(otp_box.audit_dir).size == 1
+    link = otp_box.audit_dir / DEVICE_KEY_FILE
+    assert link.is_symlink() and Path(link.readlink()) == otp_box.device_key_runtime
+    pem = otp_box.device_key_runtime.read_bytes()
+    assert not any(pem in p.read_bytes() for p in card_files(otp_box))
+    assert install(otp_box) == said, "the same key at every boot: the label stays true"
+
+
+def test_the_device_key_is_not_a_volume_key():
+    otp = bytes.fromhex(OTP_HEX)
+    assert derive_device_seed(otp) not in derive_volume_key(
+        otp, "6b1f8e3c-0d44-4c3a-9a57-2f0e6f3d1b2a")
+
+
+def test_before_the_boot_derives_it_the_log_refuses_rather_than_make_another(otp_box):
+    install(otp_box)
+    first = AuditLog(otp_box.audit_dir).public_key
+    otp_box.device_key_runtime.unlink()  # a reboot: /run is empty
+    with pytest.raises(AuditError, match="kept in RAM"):
+        AuditLog(otp_box.audit_dir)
+    assert not otp_box.device_key_runtime.exists()
+    install(otp_box)
+    assert AuditLog(otp_box.audit_dir).public_key == first
+
+
+def test_a_key_file_from_before_is_removed_from_the_card(settings, otp_box):
+    old = AuditLog(settings.audit_dir).public_key  # provisioned without the OTP
+    said = install(otp_box)
+    assert f"its fingerprint was {fingerprint(old)}" in said
+    assert AuditLog(otp_box.audit_dir).public_key != old
+    assert (otp_box.audit_dir / DEVICE_KEY_FILE).is_symlink()
+
+
+def test_a_certificate_from_the_otp_key_checks_against_the_label(otp_box):
+    said = install(otp_box)
+    label = said.split()[2].rstrip(":")
+    from appliance.auditnotes import device_key
+    text = sign_certificate({"method": "cryptographic erase"}, device_key(otp_box.audit_dir))
+    assert check_certificate(text, expected_fingerprint=label).fields["method"] == \
+        "cryptographic erase"
+
+
+def test_the_command_installs_it(otp_box, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(f'device_key_source = "otp"\notp_tool = "{otp_box.otp_tool}"\n'
+                      f'device_key_runtime = "{otp_box.device_key_runtime}"\n'
+                      f'home = "{otp_box.home}"\n')
+    done = subprocess.run([VIGBOX, "device-key", "install"], capture_output=True, text=True,
+                          env={"VIGBOX_CONFIG": str(config), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0 and "from the OTP, in RAM" in done.stderr, done.stderr
+
+
+def test_without_the_otp_the_key_is_a_file_that_boot_never_makes(settings):
+    assert "no device key yet" in install(settings)
+    assert not (settings.audit_dir / DEVICE_KEY_FILE).exists()
+    key = AuditLog(settings.audit_dir).public_key
+    said = install(settings)
+    assert fingerprint(key) in said and "a file on the card" in said
