@@ -46,7 +46,9 @@ def install(settings) -> str:
     the journal with its fingerprint (the label's)."""
     if settings.device_key_source not in SOURCES:
         raise ConfigError(f"device_key_source {settings.device_key_source!r}: file or otp")
-    audit_dir = ensure_private_dir(settings.audit_dir)
+    # run as root at boot: it makes no folder (root's would shut the
+    # service's user out); provisioning made the audit folder
+    audit_dir = Path(settings.audit_dir)
     link = audit_dir / DEVICE_KEY_FILE
     if settings.device_key_source == "file":
         # made once, by the first audit entry (provisioning's, as the
@@ -55,6 +57,8 @@ def install(settings) -> str:
             return "no device key yet: the first audit entry makes it"
         key = device_key(audit_dir)
         return f"device key {fingerprint(raw_public(key.public_key()))}: a file on the card"
+    if not audit_dir.is_dir():
+        raise ConfigError(f"no audit folder {audit_dir}: provisioning makes it")
     key = device_key_from_seed(derive_device_seed(read_otp(settings.otp_tool)))
     runtime = Path(settings.device_key_runtime)
     ensure_private_dir(runtime.parent)

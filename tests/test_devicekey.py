@@ -22,6 +22,7 @@ VIGBOX = Path(sys.executable).with_name("vigbox")
 
 @pytest.fixture
 def otp_box(settings, tmp_path):
+    settings.audit_dir.mkdir(parents=True)  # provisioning makes it
     return replace(settings, device_key_source="otp", otp_tool=otp_tool(tmp_path, OTP_HEX),
                    device_key_runtime=tmp_path / "run" / "device-ed25519.pem")
 
@@ -94,3 +95,9 @@ def test_without_the_otp_the_key_is_a_file_that_boot_never_makes(settings):
     key = AuditLog(settings.audit_dir).public_key
     said = install(settings)
     assert fingerprint(key) in said and "a file on the card" in said
+
+
+def test_boot_makes_no_folder_of_its_own(settings, tmp_path):
+    """Run as root: an audit folder it made would shut the service's user out."""
+    assert "no device key yet" in install(settings)
+    assert not settings.audit_dir.exists()
