@@ -5,6 +5,7 @@ weak ones, offering a generated one) and installs the recipient, so the
 record button works without any secret from then on.
 """
 
+import os
 import sys
 
 from . import passphrase as passphrases
@@ -62,7 +63,10 @@ def cmd_window(args) -> int:
     press of the record button does (a box without a button, the demo)."""
     from .setup_window import SetupWindow
     minutes = args.minutes if args.minutes is not None else args.settings.setup_window_minutes
-    SetupWindow(args.settings.setup_window_file).open(minutes * 60)
+    window = SetupWindow(args.settings.setup_window_file)
+    window.open(minutes * 60)
+    folder = window.path.parent.stat()  # root at the console: the file is the services'
+    os.chown(window.path, folder.st_uid, folder.st_gid)
     AuditLog(args.settings.audit_dir).record("holder pressed", actor="console",
                                              setup_window_seconds=int(minutes * 60))
     print(f"the page's set-up is open for {minutes:g} minutes", file=sys.stderr)

@@ -72,7 +72,11 @@ class Settings:
     # on the card) or otp (derived from the OTP key at boot into
     # device_key_runtime, in RAM; the audit folder holds only a link to it)
     device_key_source: str = "file"
-    device_key_runtime: Path = Path("/run/vigbox/device-ed25519.pem")
+    # a folder of its own, the service's user's (/run/vigbox is root's)
+    device_key_runtime: Path = Path("/run/vigbox-key/device-ed25519.pem")
+    # the set-up window's file (None: in home); on the device, in the
+    # recorder's runtime folder, which the page can read and a reboot empties
+    setup_window_path: Path | None = None
     # the names and addresses the page answers to (any port); a request for
     # any other Host is refused (421), so a rebound DNS name reaches nothing.
     # The listen address is always allowed.
@@ -109,7 +113,7 @@ class Settings:
     def setup_window_file(self) -> Path:
         """Whether the holder opened the page's set-up window (the recorder
         writes it on a long press, the page reads it)."""
-        return self.home / "setup-window"
+        return self.setup_window_path or self.home / "setup-window"
 
     @property
     def certificates_dir(self) -> Path:

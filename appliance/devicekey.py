@@ -61,10 +61,12 @@ def install(settings) -> str:
         raise ConfigError(f"no audit folder {audit_dir}: provisioning makes it")
     key = device_key_from_seed(derive_device_seed(read_otp(settings.otp_tool)))
     runtime = Path(settings.device_key_runtime)
-    ensure_private_dir(runtime.parent)
-    atomic_write_bytes(runtime, _pem(key), replace=True)
     owner = audit_dir.stat()
-    os.chown(runtime, owner.st_uid, owner.st_gid)  # the recorder and the page sign
+    ensure_private_dir(runtime.parent)
+    # the recorder and the page sign: the key and its folder are theirs
+    os.chown(runtime.parent, owner.st_uid, owner.st_gid)
+    atomic_write_bytes(runtime, _pem(key), replace=True)
+    os.chown(runtime, owner.st_uid, owner.st_gid)
     os.chmod(runtime, 0o600)
     replaced = _link(link, runtime)
     said = f"device key {fingerprint(raw_public(key.public_key()))}: from the OTP, in RAM"

@@ -33,7 +33,10 @@ def ensure_private_dir(path: Path) -> Path:
     """Create ``path`` (and missing parents) readable by its owner only."""
     missing = [p for p in [path, *path.parents] if not p.exists()]
     for p in reversed(missing):
-        p.mkdir(mode=PRIVATE_DIR_MODE)
+        try:
+            p.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:  # another thread or process made it meanwhile
+            pass
     return path
 
 

@@ -9,8 +9,10 @@ shown by the LED's slow blink; setting up closes it. The press also tells
 the page that the holder is here, which clears the unlock limiter.
 
 The window is a small file the recorder writes and the page reads (two
-processes). Its times are on the boot clock, which no one can set from
-the page and which a reboot restarts, so a window never outlives a boot.
+processes; on the device in the recorder's runtime folder under /run,
+which the page may read but not write). Its times are on the boot clock,
+which no one can set from the page and which a reboot restarts, so a
+window never outlives a boot.
 
 >>> import tempfile, pathlib
 >>> now = [100.0]
@@ -37,11 +39,14 @@ def boot_clock() -> float:
     return time.clock_gettime(time.CLOCK_BOOTTIME)
 
 
+UNKNOWN = "unknown"
+
+
 def this_boot() -> str:
     try:
         return BOOT_ID.read_text().strip()
     except OSError:
-        return "unknown"
+        return UNKNOWN
 
 
 class SetupWindow:
@@ -54,8 +59,14 @@ class SetupWindow:
             state = json.loads(self.path.read_text())
         except (OSError, ValueError):
             return {}
-        if not isinstance(state, dict) or state.get("boot") != self._boot():
-            return {}  # another boot's window (or none): closed
+        if not isinstance(state, dict):
+            return {}
+        # another boot's window is closed. A reader that cannot know the boot
+        # (the page's sandbox hides /proc/sys) trusts the file's place: on
+        # the device it is in /run, which a reboot empties
+        mine, theirs = self._boot(), state.get("boot")
+        if UNKNOWN not in (mine, theirs) and mine != theirs:
+            return {}
         return state
 
     def _write(self, **state) -> None:

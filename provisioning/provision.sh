@@ -200,6 +200,7 @@ luks_device = "$device"
 luks_key_source = "$key_source"
 luks_keyfile = "$keyfile"
 device_key_source = "$key_source"
+setup_window_path = "/run/vigbox-recorder/setup-window"
 $audio
 EOF
   chmod 0644 "$ETC/config.toml"

@@ -101,3 +101,28 @@ def test_boot_makes_no_folder_of_its_own(settings, tmp_path):
     """Run as root: an audit folder it made would shut the service's user out."""
     assert "no device key yet" in install(settings)
     assert not settings.audit_dir.exists()
+
+
+def test_the_service_s_user_can_read_the_key_in_ram(otp_box):
+    """/run/vigbox (the store key's folder) is root's, 0700: a key in it
+    was chowned to the service's user, who could not reach it."""
+    import os
+    import shutil
+    import tempfile
+    user = 54321  # the service's user: owner of the audit folder
+    base = Path(tempfile.mkdtemp())  # a path the user can walk, as /var/lib and /run are
+    try:
+        base.chmod(0o755)
+        box = replace(otp_box, home=base / "home",
+                      device_key_runtime=base / "run" / "vigbox-key" / "device-ed25519.pem")
+        (base / "run").mkdir(mode=0o755)
+        box.audit_dir.mkdir(parents=True)
+        box.home.chmod(0o755)
+        os.chown(box.audit_dir, user, user)
+        install(box)
+        read = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}",
+                               "--clear-groups", "cat", str(box.audit_dir / DEVICE_KEY_FILE)],
+                              capture_output=True, text=True)
+        assert read.returncode == 0 and "PRIVATE KEY" in read.stdout, read.stderr
+    finally:
+        shutil.rmtree(base)

@@ -26,3 +26,13 @@ def test_closing_keeps_the_press_and_a_bad_file_is_shut(tmp_path):
             assert not shown.is_open()
         except ValueError:
             raise AssertionError(f"{junk!r} raised") from None
+
+
+def test_a_reader_that_cannot_know_the_boot_trusts_the_recorder_s_file(tmp_path):
+    """The page's sandbox (ProcSubset=pid) hides /proc/sys: it read the
+    boot id as unknown, the recorder wrote the real one, and on the device
+    the window never opened for the page."""
+    now = [50.0]
+    window(tmp_path, now, "boot-1").open(600)
+    assert window(tmp_path, now, "unknown").is_open()
+    assert window(tmp_path, now, "unknown").pressed_at() == 50.0

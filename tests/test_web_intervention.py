@@ -274,14 +274,16 @@ def test_a_long_passphrase_is_judged_not_a_500(client, store, window, length, st
 
 
 def test_two_set_ups_at_once_make_one_intervention(app, store, window):
-    """Two laptops submit the set-up at the same moment: one intervention
-    is made, the other is told the box was set up meanwhile (it was a 500)."""
+    """Two tabs of the laptop that opened the set-up submit it at the same
+    moment: one intervention is made, the other is told the box was set
+    up meanwhile (it was a 500)."""
     import threading
-    clients = [app.test_client() for _ in range(2)]
-    forms = []
-    for client in clients:
-        client.get("/setup")
-        forms.append({**SETUP, "csrf_token": csrf_of(client)})
+    first = app.test_client()
+    first.get("/setup")
+    second = app.test_client()
+    second.set_cookie("vigbox", first.get_cookie("vigbox").value)  # the same session
+    clients = [first, second]
+    forms = [{**SETUP, "csrf_token": csrf_of(client)} for client in clients]
     forms[1] = {**forms[1], "label": "Wren class"}
     answers, go = [None, None], threading.Barrier(2)
 
@@ -303,3 +305,31 @@ def test_two_set_ups_at_once_make_one_intervention(app, store, window):
     label = InterventionRecord(store.catalog).row()["label"]
     winner = 0 if made[0] is answers[0] else 1
     assert label == ["Robin class", "Wren class"][winner]
+
+
+def test_a_page_that_may_not_write_the_window_still_sets_up(client, store, app, window):
+    """On the device the window is in the recorder's folder, which the
+    page may read and not write: the set-up must not fail on closing it."""
+    def refused():
+        raise PermissionError(13, "Read-only file system")
+    window.close = refused
+    client.get("/setup")
+    response = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
+    assert response.status_code == 302 and store.keys.exists()
+
+
+def test_an_open_window_is_the_first_laptop_s_alone(app, store, window):
+    """A stranger polling /setup for the moment the holder opens it gets
+    the window only if it is first; after the guider's laptop has opened
+    the form, the stranger is refused, until a press of its own."""
+    guider, stranger = app.test_client(), app.test_client()
+    assert guider.get("/setup").status_code == 200
+    refused = stranger.get("/setup")
+    assert refused.status_code == 403 and b"another laptop" in refused.data
+    posted = stranger.post("/setup", data={**SETUP, "csrf_token": csrf_of(stranger)})
+    assert posted.status_code == 403 and not store.keys.exists()
+    import time
+    time.sleep(0.01)
+    window.open(600)  # a new press: the next laptop to open the form has it
+    assert stranger.get("/setup").status_code == 200
+    assert guider.get("/setup").status_code == 403

@@ -8,9 +8,11 @@ and only while the set-up window is open: the person holding the box
 opened it with a long press of its button (:mod:`appliance.setup_window`).
 """
 
+import secrets
+import threading
 from datetime import date
 
-from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from appliance import passphrase as passphrases
 from appliance.errors import InterventionError, InterventionExistsError, PassphraseError
@@ -61,9 +63,30 @@ def _answers() -> dict:
             "consent": consent, "passphrase": phrase}
 
 
+_claiming = threading.Lock()
+
+
+def _claimed_by_another() -> bool:
+    """The first browser to open the set-up after the holder's press has
+    it: another on the hotspot, polling for the window, gets it only after
+    a press of its own (the guider would see the box set up by a stranger)."""
+    press = current_app.config["SETUP_WINDOW"].pressed_at()
+    with _claiming:
+        claims = current_app.config.setdefault("SETUP_CLAIMS", {})
+        if press not in claims:
+            claims.clear()
+            claims[press] = session["setup_claim"] = secrets.token_urlsafe(16)
+        return claims[press] != session.get("setup_claim")
+
+
 def _window_closed():
     """The page a stranger (or a guider who has not pressed yet) gets."""
     return render_template("setup_closed.html",
+                           hold=current_app.config["SETTINGS"].hold_seconds), 403
+
+
+def _window_claimed():
+    return render_template("setup_closed.html", claimed=True,
                            hold=current_app.config["SETTINGS"].hold_seconds), 403
 
 
@@ -73,6 +96,8 @@ def setup_form():
         return redirect(url_for("auth.unlock"))
     if not current_app.config["SETUP_WINDOW"].is_open():
         return _window_closed()
+    if _claimed_by_another():
+        return _window_claimed()
     return _form()
 
 
@@ -84,6 +109,8 @@ def setup_submit():
         return redirect(url_for("auth.unlock"))
     if not config["SETUP_WINDOW"].is_open():
         return _window_closed()
+    if _claimed_by_another():
+        return _window_claimed()
     try:
         answers = _answers()
     except (InterventionError, PassphraseError) as e:
@@ -103,6 +130,9 @@ def setup_submit():
     config["AUDIT"].record("intervention created", actor="guider", recipient=str(recipient),
                            goals=len(answers["goals"]),
                            scope=",".join(sorted(answers["consent"].scope)))
-    config["SETUP_WINDOW"].close()
+    try:
+        config["SETUP_WINDOW"].close()
+    except OSError:
+        pass  # the page may not write the recorder's folder: the box is set up all the same
     start_session(identity)
     return redirect(url_for("intervention.overview"))

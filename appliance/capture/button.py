@@ -130,7 +130,8 @@ class RecordButton:
         # called from inside the recorder's state changes: a failing LED
         # (its chip gone, its pin taken) must never fail a recording
         shown = state.value
-        if shown == "idle" and self.setup_window is not None and self.setup_window.is_open():
+        if (shown == "idle" and self.setup_window is not None and self.setup_window.is_open()
+                and not self.recorder.store.keys.exists()):
             shown = "setup"
         try:
             self.led.show(shown, error)
@@ -164,7 +165,10 @@ class RecordButton:
         if not self._watching.acquire(blocking=False):
             return  # a watcher is already running
         try:
-            while self.setup_window.is_open() and not self.button.closed:
+            # the page cannot close the window on the device (it may only
+            # read the recorder's folder): a box set up ends the blinking too
+            while (self.setup_window.is_open() and not self.button.closed
+                   and not self.recorder.store.keys.exists()):
                 time.sleep(WINDOW_POLL)
             if not self.button.closed and self.recorder.state.value == "idle":
                 self._on_change(self.recorder.state, None)
