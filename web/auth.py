@@ -167,7 +167,7 @@ def unlock_submit():
         return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
     with limiter.checking(client) as free:
         if not free:
-            return _turn_away(client, "a passphrase from this laptop is being checked", 1)
+            return _turn_away(client, "a passphrase is being checked: try again in a moment", 1)
         try:
             identity = store.keys.unlock(request.form.get("passphrase", ""))
         except (WrongPassphraseError, NoInterventionError) as e:

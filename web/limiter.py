@@ -30,6 +30,8 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from appliance.setup_window import boot_clock
+
 
 @dataclass
 class _Client:
@@ -41,13 +43,17 @@ class _Client:
 
 class UnlockLimiter:
     def __init__(self, *, free_attempts: int = 3, base_delay: float = 1.0,
-                 max_delay: float = 300.0, max_clients: int = 256, clock=time.monotonic):
+                 max_delay: float = 300.0, max_clients: int = 256, max_checks: int = 2,
+                 clock=time.monotonic, started: float | None = None):
         self.free_attempts, self.base_delay, self.max_delay = free_attempts, base_delay, max_delay
         self.max_clients = max_clients
         self._clock = clock
         self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._lock = threading.Lock()
-        self._press_seen: float | None = None
+        self._checks = threading.BoundedSemaphore(max_checks)
+        # presses are on the boot clock: one from before this server started
+        # is not this server's to act on
+        self._press_seen = boot_clock() if started is None else started
 
     def _get(self, client: str) -> _Client:
         state = self._clients.get(client)
@@ -83,17 +89,22 @@ class UnlockLimiter:
 
     @contextmanager
     def checking(self, client: str):
-        """One passphrase check at a time per client: yields False if one
-        is already under way (the caller answers busy)."""
+        """One passphrase check at a time per client, and ``max_checks`` in
+        all (each scrypt takes 256 MiB: eight at once, from eight
+        addresses, would take 2 GiB of a Pi's memory): yields False if
+        either is busy (the caller answers busy, unread)."""
         with self._lock:
             state = self._get(client)
-            free, state.checking = not state.checking, True
+            free = not state.checking and self._checks.acquire(blocking=False)
+            if free:
+                state.checking = True
         try:
             yield free
         finally:
             if free:
                 with self._lock:
                     state.checking = False
+                self._checks.release()
 
     def failure(self, client: str) -> int:
         with self._lock:
@@ -115,11 +126,8 @@ class UnlockLimiter:
         """The holder's long press (its time on the boot clock) clears
         every client's wait, once per press."""
         with self._lock:
-            if pressed_at is None or pressed_at == self._press_seen:
+            if pressed_at is None or pressed_at <= self._press_seen:
                 return False
-            first_look = self._press_seen is None
             self._press_seen = pressed_at
-            if first_look:
-                return False  # a press from before this server started
             self._clients.clear()
             return True
