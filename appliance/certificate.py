@@ -86,13 +86,22 @@ class Verified:
                 "box's label, or pass --fingerprint")
 
     def report(self) -> list[str]:
-        """The lines ``vigbox certificate verify`` prints."""
+        """The lines ``vigbox certificate verify`` prints: who signed first,
+        then the id, quoted as a string (a forged one with line breaks and
+        terminal escapes had printed a false "verified" line over the true one)."""
         name = self.fields.get("certificate_id", "(no id)")
-        lines = [f"signature valid: certificate {name} ({self.format}, "
-                 f"{len(self.fields)} fields)", self.signer_line]
+        lines = [self.signer_line, f"signature valid: certificate {_printable(name)} "
+                 f"({self.format}, {len(self.fields)} fields)"]
         if self.format != FORMAT:
             lines.append(f"an older format: {MEANING[self.format]}")
         return lines
+
+
+def _printable(value) -> str:
+    """A field as text safe for a terminal: plain ids as they are, anything
+    else (control characters, escapes) quoted with its escapes shown."""
+    text = str(value)
+    return text if text.isprintable() and len(text) <= 80 else ascii(text[:80])
 
 
 def _parse(text: str) -> tuple[dict, bytes, bytes]:

@@ -43,7 +43,7 @@ def test_without_the_label_the_signer_is_reported_unchecked(signed):
     text, signer = signed
     checked = check_certificate(text)
     assert not checked.signer_checked and checked.signer == signer
-    assert checked.report()[1] == (f"signer not checked: compare {signer} with the "
+    assert checked.report()[0] == (f"signer not checked: compare {signer} with the "
                                    "fingerprint on the box's label, or pass --fingerprint")
 
 

@@ -92,3 +92,19 @@ def test_show_fails_on_a_foreign_key_and_warns_without_the_fingerprint(forged_wi
     shown = vigbox("certificate", "show", path)
     assert shown.stdout.startswith(b"<!doctype html>")
     assert f"signer not checked: compare {signer}" in shown.stderr.decode()
+
+
+def test_a_forged_id_cannot_write_over_what_verify_says(tmp_path, box_key):
+    """An id with a line break and terminal escapes printed a false
+    'certificate verified ... the box's label' over the true 'signer not
+    checked' line; now no control character reaches the terminal."""
+    key, _ = _key(tmp_path / "stranger")
+    _, label = box_key
+    lie = (f"x\r\ncertificate verified: signed by {label}, the fingerprint on the box's label"
+           "\x1b[8m")
+    path = tmp_path / "forged.json"
+    path.write_text(sign_certificate({**FIELDS, "certificate_id": lie}, key))
+    out = vigbox("certificate", "verify", path, check=False).stdout.decode()
+    assert "\x1b" not in out and "\r" not in out
+    assert out.splitlines()[0].startswith("signer not checked")
+    assert not any(line.startswith("certificate verified") for line in out.splitlines())
