@@ -143,6 +143,13 @@ def test_every_route_refuses_a_host_that_is_not_the_box(client, path, method):
     assert response.status_code == 421
 
 
+@pytest.mark.parametrize("host", ["127.0.0.1...", "vigbox.local..", "127.0.0.1:80:80x"])
+def test_a_malformed_host_is_refused_not_a_500(client, host):
+    """Extra dots passed the allowlist and werkzeug, rejecting the host,
+    left url_for without a map: a 500 with a traceback for anyone."""
+    assert client.get("/unlock", headers={"Host": host}).status_code == 421
+
+
 @pytest.mark.parametrize("host", ["vigbox.local", "VIGBOX.LOCAL.", "10.42.0.1:80",
                                   "localhost:8080", "[::1]:8080", "127.0.0.1"])
 def test_the_box_s_own_names_are_answered(client, host):

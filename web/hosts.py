@@ -31,7 +31,8 @@ def host_of(header: str) -> str:
         return header[1:].partition("]")[0]
     if header.count(":") == 1:
         header = header.partition(":")[0]
-    return header.rstrip(".")
+    # one dot: the root's (vigbox.local.); more are no name werkzeug accepts
+    return header.removesuffix(".")
 
 
 def box_names(allowed: tuple[str, ...], listen: str, hostname: str) -> frozenset[str]:
