@@ -78,3 +78,17 @@ def test_a_huge_request_body_is_refused_unread_and_never_spooled(app):
         sock.close()
     assert held == []
     assert answer.startswith(b"HTTP/1.1 413") and sent < 4 * MAX_BODY, (answer[:40], sent)
+
+
+def test_a_form_s_file_part_is_never_spooled(client):
+    """werkzeug's form parser spooled a file part over 500 KiB into an
+    unlinked file under /tmp, before the CSRF check refused the request:
+    anyone on the hotspot could write there."""
+    import io
+    part = b"\0\0\0\x18ftypiso5" + os.urandom(700 << 10)
+    with WriteWatch("/tmp", "/") as watch:
+        response = client.post("/unlock", content_type="multipart/form-data",
+                               data={"csrf_token": "x", "film": (io.BytesIO(part), "a.mp4")})
+        watch.settle()
+    assert response.status_code == 403
+    assert watch.found == [], watch.found

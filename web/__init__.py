@@ -10,11 +10,12 @@ audit sink, the keyring) are passed in, never imported as globals, and
 302
 """
 
+import io
 import logging
 import secrets
 from html import escape
 
-from flask import Flask, jsonify, request
+from flask import Flask, Request, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from appliance.auditlog import AuditLog
@@ -99,8 +100,19 @@ def _follow_the_store(config) -> None:
         config["JOBS"].cancel_all()
 
 
+class PageRequest(Request):
+    """Form file parts stay in memory (bounded by MAX_CONTENT_LENGTH):
+    werkzeug's default spools a part over 500 KiB into an unlinked file
+    under /tmp, which an unauthenticated multipart POST could fill."""
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None,
+                         content_length=None):
+        return io.BytesIO()
+
+
 def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
+    app.request_class = PageRequest
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
                       SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=MAX_BODY,
                       IDLE_SECONDS=15 * 60,
