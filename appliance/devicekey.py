@@ -19,6 +19,7 @@ True
 """
 
 import os
+import stat
 from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
@@ -57,8 +58,10 @@ def install(settings) -> str:
             return "no device key yet: the first audit entry makes it"
         key = device_key(audit_dir)
         return f"device key {fingerprint(raw_public(key.public_key()))}: a file on the card"
-    if not audit_dir.is_dir():
-        raise ConfigError(f"no audit folder {audit_dir}: provisioning makes it")
+    # root follows nothing the service's user could have put in place
+    if audit_dir.is_symlink() or not audit_dir.is_dir():
+        raise ConfigError(f"{audit_dir} is not the audit folder provisioning made "
+                          "(missing, or a link): no device key installed")
     key = device_key_from_seed(derive_device_seed(read_otp(settings.otp_tool)))
     runtime = Path(settings.device_key_runtime)
     owner = audit_dir.stat()
@@ -77,12 +80,25 @@ def _link(link: Path, runtime: Path) -> str:
     """The audit folder's entry, a link to the key in RAM. A key file found
     there (a box provisioned before) is removed: it was the card's copy."""
     replaced = ""
-    if link.is_symlink():
+    try:
+        found = os.lstat(link)
+    except FileNotFoundError:
+        found = None
+    if found is not None and stat.S_ISLNK(found.st_mode):
         if os.readlink(link) == str(runtime):
             return ""
         link.unlink()
-    elif link.exists():
-        replaced = f"its fingerprint was {fingerprint(raw_public(device_key(link.parent).public_key()))}"
+    elif found is not None and stat.S_ISREG(found.st_mode):
+        replaced = f"its fingerprint was {_fingerprint_of(link)}"
         link.unlink()
+    elif found is not None:  # a pipe or a folder: nothing a key file would be
+        raise ConfigError(f"{link} is neither a key file nor a link: not replaced")
     os.symlink(runtime, link)
     return replaced
+
+
+def _fingerprint_of(path: Path) -> str:
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as f:
+        key = serialization.load_pem_private_key(f.read(1 << 16), password=None)
+    return fingerprint(raw_public(key.public_key()))

@@ -126,3 +126,23 @@ def test_the_service_s_user_can_read_the_key_in_ram(otp_box):
         assert read.returncode == 0 and "PRIVATE KEY" in read.stdout, read.stderr
     finally:
         shutil.rmtree(base)
+
+
+def test_root_follows_nothing_the_service_s_user_put_in_place(otp_box, tmp_path):
+    """The audit folder is the service's user's: a link in its place made
+    root chown the key for another folder's owner and link there; a pipe
+    at the key's name made the boot hang."""
+    import os
+    from appliance.errors import ConfigError
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    otp_box.audit_dir.rmdir()
+    otp_box.audit_dir.symlink_to(elsewhere)
+    with pytest.raises(ConfigError, match="a link"):
+        install(otp_box)
+    assert list(elsewhere.iterdir()) == [] and not otp_box.device_key_runtime.exists()
+    otp_box.audit_dir.unlink()
+    otp_box.audit_dir.mkdir()
+    os.mkfifo(otp_box.audit_dir / DEVICE_KEY_FILE)
+    with pytest.raises(ConfigError, match="neither a key file nor a link"):
+        install(otp_box)
