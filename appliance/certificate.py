@@ -71,6 +71,7 @@ class Verified:
     format: str
     signer: str
     label: str | None
+    public_key: bytes = b""  # the signer's raw Ed25519 key: it checks the audit log too
 
     @property
     def signer_checked(self) -> bool:
@@ -139,7 +140,7 @@ def check_certificate(text: str, *, expected_fingerprint: str | None = None) -> 
                                "this certificate was not made by that box")
     if not isinstance(document.get("fields"), dict):
         raise CertificateError("the certificate has no fields")
-    return Verified(document["fields"], document["format"], signer, label)
+    return Verified(document["fields"], document["format"], signer, label, public)
 
 
 def verify_certificate(text: str, *, expected_fingerprint: str | None = None) -> dict:

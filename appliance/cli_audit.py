@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from .auditlog import AuditLog, fingerprint, verify
+from .errors import AuditError
 
 
 def cmd_verify(args) -> int:
@@ -11,10 +12,17 @@ def cmd_verify(args) -> int:
     extends a checkpoint kept apart (the only proof against a rollback)."""
     from .auditnotes import read_checkpoint_file
     old = read_checkpoint_file(Path(args.checkpoint)) if args.checkpoint else None
-    result = verify(args.settings.audit_dir, old_checkpoint=old)
+    public = _signer(args)
+    result = verify(args.settings.audit_dir, old_checkpoint=old, public=public)
+    signer = fingerprint(public) if public else _folder_signer(args.settings.audit_dir)
+    if args.fingerprint and args.fingerprint.strip() != signer:
+        raise AuditError(f"the log is signed by {signer}, not by the box labelled "
+                         f"{args.fingerprint.strip()}")
     print(f"audit log verified: {result.size} entries, root {result.root.hex()}")
-    print(f"signed by this device: the first {result.signed} entries "
-          f"({result.checkpoints} checkpoints)")
+    print(f"signed by {signer}: the first {result.signed} entries "
+          f"({result.checkpoints} checkpoints)"
+          + ("" if args.fingerprint else "; compare it with the box's label, or pass "
+             "--fingerprint"))
     if result.unsigned:
         print(f"not yet signed: the last {result.unsigned} entries, present and in order "
               "(the log is signed within a minute, and as the services stop)")
@@ -28,6 +36,22 @@ def cmd_verify(args) -> int:
         print("no checkpoint kept apart was given: entries cut from the end together with "
               "their checkpoints pass unseen; give one with --checkpoint OLD")
     return 0
+
+
+def _signer(args) -> bytes | None:
+    """The device's public key given on the command line (a copy of the
+    log off the box, whose key stayed on the box), or None: the folder's."""
+    if args.certificate_key is None:
+        return None
+    from .certificate import check_certificate
+    cert = check_certificate(Path(args.certificate_key).read_text(),
+                             expected_fingerprint=args.fingerprint)
+    return cert.public_key
+
+
+def _folder_signer(audit_dir: Path) -> str:
+    from .auditnotes import device_key, raw_public
+    return fingerprint(raw_public(device_key(audit_dir).public_key()))
 
 
 def cmd_checkpoint(args) -> int:
@@ -70,6 +94,11 @@ def add_audit_parser(sub) -> None:
     check.add_argument("--checkpoint", metavar="OLD",
                        help="a checkpoint kept apart: prove the log still extends it "
                             "(nothing cut from its end, nothing before it changed)")
+    check.add_argument("--fingerprint", help="the device key fingerprint on the box's label: "
+                       "fail unless the log is signed by that key")
+    check.add_argument("--certificate-key", metavar="CERT.json",
+                       help="take the device's public key from one of its certificates (a "
+                            "copy of the log off the box, whose key is in the box's RAM)")
     check.set_defaults(func=cmd_verify)
     show = commands.add_parser("checkpoint",
                                help="sign the log now and print the checkpoint to keep "

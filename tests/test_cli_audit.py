@@ -91,3 +91,26 @@ def test_a_malformed_checkpoint_file_is_one_line_of_error(home, tmp_path, conten
                  check=False)
     assert bad.returncode == 1 and bad.stderr.startswith(b"vigbox: ")
     assert b"Traceback" not in bad.stderr and bad.stderr.count(b"\n") == 1
+
+
+def test_verify_names_the_signer_and_checks_it_against_the_label(home, tmp_path):
+    """A key file put in the folder made a re-signed copy 'verify', and the
+    output never said by whom; a copy off the box of an OTP box's log (its
+    key link dangling) could not be checked at all."""
+    from appliance.auditnotes import DEVICE_KEY_FILE, device_key, fingerprint, raw_public
+    from appliance.certificate import sign_certificate
+    key = device_key(home / "audit")
+    label = fingerprint(raw_public(key.public_key()))
+    done = vigbox("audit", "verify", home=home)
+    assert f"signed by {label}".encode() in done.stdout
+    assert vigbox("audit", "verify", "--fingerprint", label, home=home).returncode == 0
+    other = vigbox("audit", "verify", "--fingerprint", "SHA256:someone-else", home=home,
+                   check=False)
+    assert other.returncode != 0 and label.encode() in other.stderr
+    certificate = tmp_path / "cert.json"
+    certificate.write_text(sign_certificate({"certificate_id": "x"}, key))
+    (home / "audit" / DEVICE_KEY_FILE).unlink()  # a copy of the log, without the key
+    (home / "audit" / DEVICE_KEY_FILE).symlink_to("/run/vigbox-key/gone.pem")
+    copied = vigbox("audit", "verify", "--certificate-key", certificate, "--fingerprint", label,
+                    home=home)
+    assert f"signed by {label}".encode() in copied.stdout
