@@ -50,8 +50,15 @@ NEVER = 1 << 62
 # a browser opens at most 6 connections to a host (HTTP/1.1), a few more
 # for media; a hotspot has a handful of clients
 CONNECTIONS_PER_CLIENT = 24
-CONNECTION_LIMIT = 200
+# 21 addresses' worth: more than a hotspot's guider, supervisor and laptops
+CONNECTION_LIMIT = 500
 STALLED_SECONDS = 20.0
+# a request (its head and its body, at most 1 MiB) must arrive within this;
+# one dribbled a byte at a time held its slot for as long as it liked
+REQUEST_SECONDS = 30.0
+# how often the server looks for such requests and for idle connections
+CLEANUP_SECONDS = 5
+IDLE_SECONDS = 30
 
 
 def server_options(threads: int = 8) -> dict:
@@ -59,7 +66,8 @@ def server_options(threads: int = 8) -> dict:
     return {"threads": threads, "ident": "vigbox",
             "outbuf_high_watermark": OUTPUT_WATERMARK, "outbuf_overflow": NEVER,
             "max_request_body_size": MAX_BODY, "inbuf_overflow": NEVER,
-            "connection_limit": CONNECTION_LIMIT}
+            "connection_limit": CONNECTION_LIMIT, "cleanup_interval": CLEANUP_SECONDS,
+            "channel_timeout": IDLE_SECONDS}
 
 
 def client_of(addr) -> str:
@@ -78,6 +86,20 @@ class ClientChannel(HTTPChannel):
     waitress pinned in constraints.txt (tests/test_web_server.py)."""
 
     stalled_seconds = STALLED_SECONDS
+    request_seconds = REQUEST_SECONDS
+    request_began: float | None = None
+
+    def received(self, data):
+        fresh = self.request is None
+        result = super().received(data)
+        if self.request is None:
+            self.request_began = None  # complete (or nothing yet)
+        elif fresh or self.request_began is None:
+            self.request_began = time.monotonic()
+        return result
+
+    def too_slow(self, now: float) -> bool:
+        return self.request_began is not None and now - self.request_began > self.request_seconds
 
     def _flush_outbufs_below_high_watermark(self):
         if self.total_outbufs_len <= self.adj.outbuf_high_watermark:
@@ -145,13 +167,32 @@ def _channel_factory(server, sock, addr, adj, map=None):
     return ClientChannel(server, sock, addr, adj, map=map)
 
 
+def _maintenance(listener):
+    """waitress's periodic look at its connections (idle ones close), and
+    then one at requests that take too long to arrive."""
+    closes_idle = listener.maintenance
+
+    def maintenance(now):
+        closes_idle(now)
+        clock = time.monotonic()
+        for channel in list(listener.active_channels.values()):
+            if isinstance(channel, ClientChannel) and channel.too_slow(clock):
+                log.info("closing a connection to %s: its request took over %.0f s",
+                         client_of(channel.addr), channel.request_seconds)
+                channel._hang_up()
+    return maintenance
+
+
 def make_server(app, **where):
     """waitress's server for ``app`` (``host``/``port``, or ``sockets``),
-    with :func:`server_options` and :class:`ClientChannel` on every listener."""
+    with :func:`server_options` (any of which ``where`` may override) and
+    :class:`ClientChannel` on every listener."""
     options = server_options(**({"threads": where.pop("threads")} if "threads" in where else {}))
+    options.update({k: where.pop(k) for k in list(where) if k in options})
     server = waitress.create_server(app, **where, **options)
     listeners = getattr(server, "map", None) or server._map
     for listener in list(listeners.values()):
         if isinstance(listener, BaseWSGIServer):
             listener.channel_class = _channel_factory
+            listener.maintenance = _maintenance(listener)
     return server

@@ -96,3 +96,34 @@ def test_a_reader_that_stops_reading_frees_its_thread(monkeypatch):
         # the one thread serves the next client
         assert get(port, path="/hello", timeout=5).endswith(b"hello")
         stalled.close()
+
+
+def test_requests_dribbled_from_many_laptops_are_cut_off(monkeypatch):
+    """Each address within its share, nine of them filled the server with
+    requests that never finish (a byte now and then keeps a connection
+    from idling out), and a tenth laptop waited for ever. A request must
+    now arrive within ``request_seconds``: the slots free, the laptop is
+    answered."""
+    monkeypatch.setattr(ClientChannel, "request_seconds", 1.0)
+    port = free_port()
+    server = make_server(hello, host="127.0.0.1", port=port, threads=2,
+                         connection_limit=2 * CONNECTIONS_PER_CLIENT, cleanup_interval=1)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    flood = []
+    try:
+        for source in ("127.0.0.3", "127.0.0.4"):
+            for _ in range(CONNECTIONS_PER_CLIENT):
+                sock = socket.create_connection(("127.0.0.1", port), timeout=5,
+                                                source_address=(source, 0))
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                flood.append(sock)
+        time.sleep(0.5)
+        started = time.monotonic()
+        assert get(port, source="127.0.0.5", timeout=10).endswith(b"hello")
+        assert time.monotonic() - started < 8
+    finally:
+        for sock in flood:
+            sock.close()
+        server.close()
+        thread.join(5)
