@@ -164,3 +164,20 @@ def test_the_settings_name_more_hosts(settings):
     assert client.get("/unlock", headers={"Host": "box.school.example"}).status_code == 200
     assert client.get("/unlock", headers={"Host": "192.168.5.9"}).status_code == 200
     assert client.get("/unlock", headers={"Host": "vigbox.local"}).status_code == 421
+
+
+def test_a_store_wide_fault_in_recovery_never_fails_the_unlock(intervention, client, audit,
+                                                                monkeypatch):
+    """The session began before recovery ran: a fault there answered 409
+    to an unlock that had in fact happened."""
+    import web.auth
+    from appliance.errors import StoreError
+
+    def broken(*_):
+        raise StoreError("the catalog could not be read")
+    monkeypatch.setattr(web.auth, "finish_interrupted", broken)
+    client.get("/unlock")
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                            "csrf_token": csrf_of(client)})
+    assert response.status_code == 302 and client.get("/").status_code == 200
+    assert ("recovery failed", {"actor": "guider", "reason": "StoreError"}) in audit.events

@@ -7,6 +7,7 @@ token. Each unlock, failure, lock and idle lock goes to the audit log.
 """
 
 import hashlib
+import logging
 import hmac
 import secrets
 import time
@@ -15,10 +16,11 @@ from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_t
                    request, session, url_for)
 
 from appliance.capture.recovery import finish_interrupted
-from appliance.errors import NoInterventionError, WrongPassphraseError
+from appliance.errors import NoInterventionError, VigboxError, WrongPassphraseError
 from appliance.wipe import wipe_pending
 
 bp = Blueprint("auth", __name__)
+log = logging.getLogger("vigbox.web")
 PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static",
                     "setup.setup_form", "setup.setup_submit",  # only while no intervention
                     "wipe.resume"}                             # only while a wipe is pending
@@ -178,7 +180,11 @@ def unlock_submit():
     start_session(identity)
     _audit("unlock", result="ok", session=_session_ref(), client=_client_ref(client),
            turned_away=limiter.take_turned_away(client))
-    finish_interrupted(store, identity, config["AUDIT"])
+    try:  # one file never fails the unlock; a store-wide fault must not either
+        finish_interrupted(store, identity, config["AUDIT"])
+    except VigboxError as e:
+        log.error("recovery at the unlock failed: %s", e)
+        _audit("recovery failed", reason=type(e).__name__)
     return redirect(url_for("library.index"))
 
 
