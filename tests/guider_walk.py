@@ -115,3 +115,16 @@ def shared_review(page, url) -> None:
     page.click("#save-review")
     until(page, "() => document.getElementById('review-message').textContent"
                 ".startsWith('Saved')")
+
+
+def export_all_clips(page, url):
+    """Export every clip for supervision; return the download (the sealed
+    archive) and the one-off passphrase the page showed."""
+    page.goto(f"{url}/export")
+    for choice in page.locator("input[name=clip]").all():
+        choice.check()
+    page.click("#prepare-export")
+    phrase = page.inner_text("#export-passphrase")
+    with page.expect_download() as download:
+        page.click("#download-export")
+    return download.value, phrase

@@ -10,22 +10,16 @@ import time
 
 from appliance.intervention import InterventionRecord
 from browser import chromium, live_server, screenshot, until
-from guider_walk import (box, film_from_the_page, film_with_the_button,  # noqa: F401
-                         set_up, shared_review, tag_two_clips)
+from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
+                         film_with_the_button, set_up, shared_review, tag_two_clips)
 from terminal import run_with_terminal
 from test_browser import assert_no_plaintext
 
 
 def export_for_supervision(page, url, tmp_path) -> list[str]:
-    page.goto(f"{url}/export")
-    for box in page.locator("input[name=clip]").all():
-        box.check()
-    page.click("#prepare-export")
-    phrase = page.inner_text("#export-passphrase")
-    with page.expect_download() as download:
-        page.click("#download-export")
+    download, phrase = export_all_clips(page, url)
     sealed = tmp_path / "export.tar.age"
-    download.value.save_as(sealed)
+    download.save_as(sealed)
     code, screen = run_with_terminal(["age", "-d", "-o", str(tmp_path / "export.tar"),
                                       str(sealed)], [(b"passphrase", phrase.encode())])
     assert code == 0, screen

@@ -15,8 +15,8 @@ import tarfile
 from appliance import age
 from appliance.certificate import verify_certificate
 from browser import chromium, live_server, until
-from guider_walk import (box, film_from_the_page, film_with_the_button,  # noqa: F401
-                         set_up, shared_review, tag_two_clips)
+from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
+                         film_with_the_button, set_up, shared_review, tag_two_clips)
 
 THROTTLE = 150_000  # bytes a second: slower than the film
 
@@ -50,14 +50,8 @@ def take_a_still(page) -> None:
 
 
 def export_in_memory(page, url) -> list[str]:
-    page.goto(f"{url}/export")
-    for choice in page.locator("input[name=clip]").all():
-        choice.check()
-    page.click("#prepare-export")
-    phrase = page.inner_text("#export-passphrase")
-    with page.expect_download() as download:
-        page.click("#download-export")
-    sealed = open(download.value.path(), "rb").read()
+    download, phrase = export_all_clips(page, url)
+    sealed = open(download.path(), "rb").read()
     tar = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
     return tarfile.open(fileobj=io.BytesIO(tar)).getnames()
 
