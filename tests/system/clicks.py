@@ -21,6 +21,11 @@ NS = 1_000_000_000
 S16_LE, RW_INTERLEAVED, PLAYBACK = 2, 3, 0
 
 
+def _said(underruns: int) -> None:
+    """Each underrun as it happens (the player is killed, never ends by itself)."""
+    print(f"underrun {underruns} at {time.monotonic():.2f}", flush=True)
+
+
 def blocks_of_sound(device: bytes, seconds: float, burst: float) -> int:
     asound = ctypes.CDLL("libasound.so.2")
     pcm = ctypes.c_void_p()
@@ -37,6 +42,7 @@ def blocks_of_sound(device: bytes, seconds: float, burst: float) -> int:
         if asound.snd_pcm_delay(pcm, ctypes.byref(delay)) < 0:
             asound.snd_pcm_prepare(pcm)
             delay.value, underruns = 0, underruns + 1
+            _said(underruns)
         first = time.monotonic_ns() + delay.value * NS // RATE  # when sample 0 plays
         block = array.array("h", bytes(2 * BLOCK))
         second = -((first % NS) * RATE // NS)  # where this second began, in samples
@@ -47,6 +53,7 @@ def blocks_of_sound(device: bytes, seconds: float, burst: float) -> int:
         if written < 0:
             asound.snd_pcm_recover(pcm, written, 1)
             underruns += 1
+            _said(underruns)
     asound.snd_pcm_drain(pcm)
     asound.snd_pcm_close(pcm)
     return underruns

@@ -288,7 +288,8 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
     set_setting camera '"virtual"'
     set_setting audio_device "\"plug:'dsnoop:CARD=Loopback,DEV=1'\""
     step "recorder up on picamera2" recorder_up_on_picamera2
-    /opt/vigbox/venv/bin/python /opt/systemtest/clicks.py hw:CARD=Loopback,DEV=0 \
+    # the clapper's player in real time: a beep it is late to write is the rig's error
+    chrt -f 20 /opt/vigbox/venv/bin/python /opt/systemtest/clicks.py hw:CARD=Loopback,DEV=0 \
       $(( (TAKE_SECONDS + 60) * (TAKES + 1) )) > /run/clicks.log 2>&1 &
     local clicks=$!
     step "the loopback's clock runs 0.1-0.5 % fast" loopback_runs_fast
