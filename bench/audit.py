@@ -138,9 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help=f"{QUICK_ENTRIES:,} entries")
     args = parser.parse_args(argv)
     figures = figures_audit(load_config(args.quick))
-    print(report.render_table(figures))
-    for f in figures:
-        print("\n".join(f"- {f.name}: {note}" for note in f.notes))
+    report.print_figures(figures)
     return 0
 
 

@@ -205,7 +205,12 @@ def run_alone(make_figures, quick: bool) -> int:
     except BenchError as e:
         progress(f"bench: error: {e}")
         return 1
+    print_figures(figures)
+    return 0
+
+
+def print_figures(figures) -> None:
+    """A part's figures on the terminal: the table, then each one's notes."""
     print(render_table(figures))
     for f in figures:
         print("\n".join(f"- {f.name}: {note}" for note in f.notes))
-    return 0

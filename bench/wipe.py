@@ -330,9 +330,7 @@ def main(argv: list[str] | None = None) -> int:
     except BenchError as e:
         progress(f"bench: error: {e}")
         return 1
-    print(report.render_table(figures))
-    for f in figures:
-        print("\n".join(f"- {f.name}: {note}" for note in f.notes))
+    report.print_figures(figures)
     return 0
 
 
