@@ -54,7 +54,7 @@ test-hotspot: $(VENV)/.installed
 	  -k hotspot tests/system
 
 # the camera boot's five takes at 29 minutes each, on Debian 13 (2.5 hours;
-# not in CI, whose takes are 60 s with a microphone clock about 0.2 % fast)
+# not in CI, whose takes are 60 s with a microphone clock 0.3 % fast)
 test-sync-long: $(VENV)/.installed
 	VIGBOX_SYSTEM=1 VIGBOX_TAKE_SECONDS=1740 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s \
 	  -p no:cacheprovider -k "trixie and (provision_use or real_stack)" tests/system

@@ -17,6 +17,7 @@ import sys
 import time
 
 RATE, BLOCK = 48000, 480  # 10 ms blocks
+LATENCY_US = 400_000
 NS = 1_000_000_000
 S16_LE, RW_INTERLEAVED, PLAYBACK = 2, 3, 0
 
@@ -31,8 +32,10 @@ def blocks_of_sound(device: bytes, seconds: float, burst: float) -> int:
     pcm = ctypes.c_void_p()
     if asound.snd_pcm_open(ctypes.byref(pcm), device, PLAYBACK, 0) < 0:
         raise SystemExit(f"cannot open {device!r}")
-    # mono, 48 kHz, no resampling, 100 ms of latency
-    if asound.snd_pcm_set_params(pcm, S16_LE, RW_INTERLEAVED, 1, RATE, 0, 100_000) < 0:
+    # mono, 48 kHz, no resampling. The latency costs no accuracy (each block
+    # is placed by snd_pcm_delay); 400 ms of it rides out a busy TCG guest,
+    # where 100 ms underran once in ~10 minutes and made a beep late.
+    if asound.snd_pcm_set_params(pcm, S16_LE, RW_INTERLEAVED, 1, RATE, 0, LATENCY_US) < 0:
         raise SystemExit("cannot set the parameters")
     tone = array.array("h", (int(16000 * math.sin(2 * math.pi * 1000 * i / RATE))
                              for i in range(int(burst * RATE))))
