@@ -18,6 +18,7 @@ does.
 
 import functools
 import json
+import math
 import os
 import subprocess
 import threading
@@ -31,6 +32,13 @@ from .store import Store
 
 MODES = ("exact", "fast")
 READ_BLOCK = 1 << 20
+DEFAULT_FPS = 30
+# An exact cut asks ffmpeg to start a quarter of a frame before the frame
+# on screen: the page sends a frame's middle (player.js middleOf), and
+# ffmpeg's output -ss, given the middle, kept that frame at some positions
+# and dropped it at others (258 became 259, 677 stayed 677). A quarter
+# frame is clear of rounding to 1 ms and of the frame before.
+LEAD_IN_FRAMES = 0.25
 
 
 @dataclass
@@ -96,6 +104,11 @@ def plan_cut(index: FragmentIndex, start: float, end: float) -> CutPlan:
     return CutPlan(spans, start - fragments[first].time, end - start)
 
 
+def _frame_at(t: float, *, base: float, fps: int) -> int:
+    """The frame on screen at ``t``, counted from the keyframe at ``base``."""
+    return math.floor((t - base) * fps + 1e-3)
+
+
 def load_index(store: Store, recording: str, identity) -> FragmentIndex:
     for obj in store.list("index"):
         if obj.entry.parent == recording:
@@ -117,7 +130,7 @@ class Cut:
     kind = "clip"
 
     def __init__(self, store: Store, recording: str, identity, *, start: float, end: float,
-                 mode: str = "exact"):
+                 mode: str = "exact", fps: int = DEFAULT_FPS):
         self.store, self.recording, self.identity = store, recording, identity
         if mode not in MODES:
             raise ValueError(f"cut mode {mode!r}; choose one of {MODES}")
@@ -127,13 +140,21 @@ class Cut:
         self._process: FfmpegProcess | None = None
         self._cancelled = threading.Event()
         self._feed_error: VigboxError | None = None
-        # a fast cut copies from the keyframe at or before the in point
-        self.first = start if mode == "exact" else start - self.plan.offset
+        base = start - self.plan.offset  # the keyframe the read begins on: a frame's start
+        # exact: the frames on screen from the in point to the out point, both
+        # in (frames follow the keyframe every 1/fps); fast: from the keyframe
+        # itself, as copying must begin there
+        on_screen = functools.partial(_frame_at, base=base, fps=fps)
+        self.frames = (on_screen(start), on_screen(end)) if mode == "exact" else (0, None)
+        self.fps, self.first = fps, base + self.frames[0] / fps
+        self.seek = max(0.0, (self.frames[0] - LEAD_IN_FRAMES) / fps)  # ffmpeg's -ss
 
     def command(self) -> list[str]:
         if self.mode == "fast":  # copying can only begin on a keyframe: the first fragment
             return cut_command("fast", offset=0.0, duration=self.end - self.first)
-        return cut_command(self.mode, offset=self.plan.offset, duration=self.plan.duration,
+        first, last = self.frames  # up to a quarter frame past the last's start
+        return cut_command(self.mode, offset=self.seek,
+                           duration=(last + LEAD_IN_FRAMES) / self.fps - self.seek,
                            hardware=hardware_encoder())
 
     def meta(self) -> dict:
@@ -190,6 +211,8 @@ class Cut:
                 pass
 
     def duration(self) -> float | None:
+        if self.mode == "exact":
+            return round((self.frames[1] - self.frames[0] + 1) / self.fps, 3)
         return round(self.end - self.first, 3)
 
     def cancel(self) -> None:
@@ -206,11 +229,12 @@ class Still(Cut):
 
     def __init__(self, store: Store, recording: str, identity, *, at: float, fps: int,
                  caption: str | None = None):
-        super().__init__(store, recording, identity, start=at, end=at + 1 / fps, mode="exact")
+        super().__init__(store, recording, identity, start=at, end=at + 1 / fps, mode="exact",
+                         fps=fps)
         self.caption = caption
 
     def command(self) -> list[str]:
-        return still_command(self.plan.offset)
+        return still_command(self.seek)
 
     def meta(self) -> dict:
         return {"at": self.start, "caption": self.caption, "read_bytes": self.plan.bytes}

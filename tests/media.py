@@ -9,7 +9,7 @@ import subprocess
 from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
 
 
-def synthetic_film(store, seconds: float, size=(640, 360)) -> str:
+def synthetic_film(store, seconds: float, size=(640, 360), timeout: float = 120) -> str:
     """Record ``seconds`` of the synthetic source as fast as ffmpeg can;
     return the sealed recording's id."""
     from appliance.capture.recorder import Recorder
@@ -17,7 +17,7 @@ def synthetic_film(store, seconds: float, size=(640, 360)) -> str:
     recorder = Recorder(store, SyntheticSource(VideoProfile(*size), realtime=False,
                                                seconds=seconds))
     recording_id = recorder.start()
-    recorder.wait(timeout=120)
+    recorder.wait(timeout=timeout)
     return recording_id
 
 

@@ -24,8 +24,8 @@ def long_film(tmp_path_factory):
 
 
 def test_an_exact_cut_is_frame_accurate(long_film):
-    """The clip starts with the frame on screen at the in point: the one a
-    paused player shows there."""
+    """The clip is the frames on screen from the in point to the out point,
+    both in: the ones a paused player shows there (914 to 959 here, 46)."""
     store, identity, recording_id = long_film
     index = load_index(store, recording_id, identity)
     # the muxer starts video frames after the first one late by the AAC priming
@@ -35,11 +35,12 @@ def test_an_exact_cut_is_frame_accurate(long_film):
     first = math.floor((start - lag) * FPS + 1e-6)       # the frame on screen at 30.5 s
     clip_id = Cut(store, recording_id, identity, start=start, end=32.0, mode="exact").run()
     clip = decrypted(store, clip_id, identity)
-    assert int(probe(clip)["video"]["nb_read_frames"]) == 45
+    last = math.floor((32.0 - lag) * FPS + 1e-6)        # the frame on screen at 32.0 s
+    assert int(probe(clip)["video"]["nb_read_frames"]) == last - first + 1 == 46
     # the synthetic source lights its square on frames 0 and 1 of each second
     assert lit_frames(clip)[:2] == [31 * FPS - first, 31 * FPS + 1 - first]
     entry = store.catalog.get(clip_id)
-    assert (entry.kind, entry.parent, entry.duration) == ("clip", recording_id, 1.5)
+    assert (entry.kind, entry.parent, entry.duration) == ("clip", recording_id, round(46 / 30, 3))
 
 
 @pytest.mark.parametrize("mode, start", [("exact", 30.5), ("fast", 30.05)])
