@@ -33,9 +33,15 @@ def test_the_web_drives_the_recorder_through_the_socket(served):
     time.sleep(1.2)
     with pytest.raises(RecorderBusyError):
         client.start()
-    assert client.mark() > 0.5
+    from_page = client.mark()
+    assert from_page > 0.5
+    time.sleep(0.1)
+    from_button = recorder.mark()  # the box's button, in the recorder's own process
     assert client.stop() == recording_id
     assert store.catalog.get(recording_id).state == "sealed"
+    # a mark from the page is the page's: it was labelled "from the button"
+    assert sorted((m["start"], m["source"]) for m in store.catalog.marks(recording_id)) == \
+        [(from_page, "page"), (from_button, "button")]
     assert client.status()["last_recording"] == recording_id
 
 

@@ -79,8 +79,8 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {**self.recorder.status(), **self._extra_status()}
         if command == "start":
             return {"recording": self.recorder.start()}
-        if command == "mark":
-            return {"at": self.recorder.mark()}
+        if command == "mark":  # the socket is the page's (or the console's): not the button
+            return {"at": self.recorder.mark(source="page")}
         if command == "preview":
             return {"jpeg": base64.b64encode(self.recorder.preview_frame()).decode()}
         return {"recording": self.recorder.stop("stopped from the page")}

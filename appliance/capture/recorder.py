@@ -63,6 +63,7 @@ class Take:
     id: str
     started: float
     marks: list[float] = field(default_factory=list)
+    mark_sources: list[str] = field(default_factory=list)  # "button" or "page", each mark's
     first_byte_after: float | None = None
     first_sealed_after: float | None = None
     stop_reason: str | None = None
@@ -108,7 +109,10 @@ class Recorder:
             try:
                 self.store.follow()  # a wipe since the last recording made it anew
                 self._check_store()
-                cycle = InterventionRecord(self.store.catalog).current_cycle()
+                record = InterventionRecord(self.store.catalog)
+                if record.exists():  # keys made by `vigbox intervention new` have none
+                    record.check_open()  # InterventionEndedError: End means end
+                cycle = record.current_cycle()
                 writer = self.store.create("recording", keep_partial=True,
                                            meta={"source": self.source.name,
                                                  "cycle": cycle or 1,
@@ -135,8 +139,10 @@ class Recorder:
                                source=self.source.name)
             return writer.id
 
-    def mark(self) -> float:
-        """Drop a live mark now; return its time in the recording."""
+    def mark(self, source: str = "button") -> float:
+        """Drop a live mark now; return its time in the recording. ``source``
+        says where it was pressed: the box's button, or the page (anything
+        through the control socket)."""
         with self._lock:
             if self.state != State.RECORDING:
                 raise CaptureError(f"no recording to mark (recorder is {self.state.value})")
@@ -145,6 +151,7 @@ class Recorder:
             take = self._take
             at = round(self._clock() - take.started - (take.first_byte_after or 0.0), 3)
             take.marks.append(at)
+            take.mark_sources.append(source)
             return at
 
     def stop(self, reason: str = "stopped", timeout: float = 30.0) -> str | None:
@@ -293,9 +300,9 @@ class Recorder:
             "sync": take.sync})
         with self.store.create("index", parent=take.id) as index:
             index.write(json.dumps(indexer.to_json()).encode())
-        for at in take.marks:  # the button's live marks, ready to be tagged
+        for at, source in zip(take.marks, take.mark_sources):  # live marks, to be tagged
             self.store.catalog.add_mark(secrets.token_hex(16), take.id, start=at, end=None,
-                                        source="button", tags=[], created=utc_now())
+                                        source=source, tags=[], created=utc_now())
         log.info("recording %s sealed: %.1f s, %d fragments, %d marks", take.id, duration,
                  len(indexer.fragments), len(take.marks))
         self._audit.record("recording stopped", actor="recorder", object=take.id,
