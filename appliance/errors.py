@@ -137,6 +137,18 @@ class InterventionError(VigboxError):
     a consent without filming, a cycle that does not exist…)."""
 
 
+class ConsentError(InterventionError):
+    """An action the consent does not cover (a still without consent for
+    stills, an export for training without consent for training); the
+    message names the missing consent."""
+
+
+class InterventionEndedError(NoInterventionError, InterventionError):
+    """The intervention was ended: nothing more is recorded for it until
+    it is reopened (with a reason) or wiped. For the LED it is as if
+    there were none (five blinks: see the page)."""
+
+
 class ExportError(VigboxError):
     """An export asked for clips, a recipient or a mode it cannot have."""
 

@@ -10,6 +10,7 @@ override, and only when the consent covers supervision; the caller audits.
 ['cycle2-01-Waiting-turn.mp4']
 """
 
+import queue
 import re
 import tarfile
 import time
@@ -21,6 +22,22 @@ from .store import Store, check_object_id
 ARCHIVE_SUFFIX = ".tar.age"
 MAX_CLIPS = 50
 EXPORT_WORK_FACTOR = 18  # age's own default: the passphrase may travel by e-mail
+
+
+class QueueWriter:
+    """A file-like end of a pipe from the archive's thread to a response."""
+
+    def __init__(self):
+        self.queue: queue.Queue = queue.Queue(maxsize=32)
+
+    def write(self, data) -> int:
+        # the writer reuses its buffer: copy. A browser that went away stops
+        # taking blocks: give up rather than hold the identity forever
+        self.queue.put(bytes(data), timeout=120)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
 
 
 def export_names(clips: list[dict]) -> list[str]:

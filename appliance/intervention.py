@@ -18,14 +18,17 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 
-from .errors import InterventionError
+from .consent import check_scope
+from .errors import InterventionEndedError, InterventionError
 
 ROLES = ("teacher", "teaching assistant", "learning mentor", "parent", "carer",
          "early years practitioner", "other")
-SCOPES = ("filming", "stills", "supervision")
 DEFAULT_RETENTION_DAYS = 61     # "erase within two months of the end"
 MAX_GOALS, SCALE = 3, range(1, 11)
 WARN_DAYS = 14
+# why an ended intervention may be opened again (codes: the audit log is not sealed)
+REOPEN_REASONS = {"mistake": "it was ended by mistake",
+                  "another-cycle": "the practitioner and the guider agreed another cycle"}
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS intervention (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -75,10 +78,7 @@ class Consent:
     retention_days: int = DEFAULT_RETENTION_DAYS
 
     def __post_init__(self):
-        unknown = set(self.scope) - set(SCOPES)
-        if unknown or "filming" not in self.scope:
-            raise InterventionError(f"consent scope {sorted(self.scope)}: it must include "
-                                    f"filming and only {SCOPES}")
+        check_scope(self.scope)
         if not 1 <= self.retention_days <= 366:
             raise InterventionError(f"retention of {self.retention_days} days: 1 to 366")
         if self.given > today():
@@ -228,8 +228,23 @@ class InterventionRecord:
         return {"deadline": deadline.isoformat(), "days_left": left,
                 "warn": left <= WARN_DAYS, "expired": left < 0}
 
+    def reopen(self, reason: str) -> None:
+        """Undo an end, for one of REOPEN_REASONS (the caller audits it)."""
+        if not isinstance(reason, str) or reason not in REOPEN_REASONS:
+            raise InterventionError(f"reopening needs a reason from {list(REOPEN_REASONS)}, "
+                                    f"not {reason!r}")
+        if self.row()["ended"] is None:
+            raise InterventionError("the intervention has not ended")
+        self.db.execute("UPDATE intervention SET ended = NULL")
+
+    def check_open(self) -> None:
+        """InterventionEndedError once ended: the recorder asks before each take."""
+        self._open()
+
     def _open(self) -> dict:
         row = self.row()
         if row["ended"] is not None:
-            raise InterventionError(f"the intervention ended on {row['ended']}")
+            raise InterventionEndedError(
+                f"the intervention ended on {row['ended']}: nothing more is recorded "
+                "for it unless it is reopened")
         return row

@@ -52,6 +52,26 @@ def intervention(store):
     return store, store.keys.unlock(PASSPHRASE)
 
 
+def begin_intervention(store, scope=None):
+    """The intervention record the page's set-up makes, with consent to
+    ``scope`` (every use, unless given): keys alone have no consent."""
+    from datetime import date
+    from appliance.consent import CODES
+    from appliance.intervention import Consent, InterventionRecord
+    record = InterventionRecord(store.catalog)
+    record.begin(label="Robin class", role="teacher", goals=[("To wait for Sam", 3, 8)],
+                 consent=Consent(date.today(), frozenset(CODES if scope is None else scope)),
+                 seal=store.seal_text)
+    return record
+
+
+@pytest.fixture
+def consented(intervention):
+    """``intervention``, with its record and consent to every use."""
+    begin_intervention(intervention[0])
+    return intervention
+
+
 @pytest.fixture
 def tmpfs(tmp_path):
     """Mount small tmpfs file systems (size in MiB) that really fill up."""

@@ -5,12 +5,11 @@ so that both test modules get the ``stocked_box`` fixture."""
 
 import random
 import re
-from datetime import date
 
 import pytest
 
-from appliance.intervention import Consent, InterventionRecord
 from appliance.store import utc_now
+from conftest import begin_intervention
 from web import create_app
 
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
@@ -58,9 +57,7 @@ def stocked_box(unlocked, intervention, settings):
     """An unlocked session on a box that holds one of each thing a route
     can name, an intervention record, and a file beside the store."""
     store, _ = intervention
-    InterventionRecord(store.catalog).begin(
-        label="Robin class", role="teacher", goals=[("To wait for Sam", 3, 8)],
-        consent=Consent(date.today(), frozenset({"filming", "stills"})), seal=store.seal_text)
+    begin_intervention(store)  # consent to every use: the routes are reachable
     film = random.Random(9).randbytes(FILM_SIZE)
     ids = {"recording": sealed(store, "recording", film, duration=4.0)}
     for kind in ("clip", "still", "index"):

@@ -263,9 +263,9 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
 # --- export: the archive holds what the audit says, or fails saying so ---------
 
 @pytest.fixture
-def two_clips(unlocked, intervention):
+def two_clips(unlocked, consented):
     from hostile import sealed
-    store, _ = intervention
+    store, _ = consented
     recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
     data = [os.urandom(3 * CHUNK_SIZE + n) for n in (1, 2)]
     clips = [sealed(store, "clip", d, parent=recording, duration=1.0) for d in data]
@@ -274,6 +274,7 @@ def two_clips(unlocked, intervention):
 
 def prepare(client, clips) -> tuple[str, str]:
     page = client.post("/export", data={"csrf_token": csrf_of(client), "clip": clips,
+                                        "purpose": "supervision",
                                         "mode": "passphrase"}).get_data(as_text=True)
     return (page.split('id="export-passphrase">')[1].split("<")[0],
             page.split('id="download-export" href="')[1].split('"')[0])

@@ -24,7 +24,7 @@ SETUP = {"label": "Robin class", "guider": "Jo Guider", "role": "teaching assist
          "goal1": "To wait for Sam's initiatives", "now1": "3", "want1": "8",
          "goal2": "To name what I see", "now2": "4", "want2": "7",
          "consent_by": "Sam's mother", "consent_date": date.today().isoformat(),
-         "scope": ["filming", "stills", "supervision"], "retention_days": "61",
+         "scope": ["filming", "review", "stills", "supervision"], "retention_days": "61",
          "passphrase": PHRASE, "passphrase2": PHRASE}
 
 
@@ -54,7 +54,7 @@ def guider(client, store, window):
 def test_a_set_up_seals_every_word_and_unlocks_the_session(guider, store, settings):
     record = InterventionRecord(store.catalog)
     assert record.row()["label"] == "Robin class" and record.goals() == [1, 2]
-    assert record.row()["consent_scope"] == ["filming", "stills", "supervision"]
+    assert record.row()["consent_scope"] == ["filming", "review", "stills", "supervision"]
     raw = (store.root / "catalog.sqlite").read_bytes() + \
         (store.root / "catalog.sqlite-wal").read_bytes()
     for words in ("Jo Guider", "circle time", "Sam", "name what I see"):
@@ -154,6 +154,14 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
     assert words.encode() not in (store.root / "catalog.sqlite-wal").read_bytes()
     assert guider.get("/api/review/1").get_json()["reflections"] == words
     assert InterventionRecord(store.catalog).reviews()[0]["seconds"] == 840
+    # Save again at once (nothing more passed), then after 41 s more: the
+    # seconds are added once (a second Save had counted the whole again)
+    for more in (0, 41):
+        assert guider.post("/api/review/1", json={"clips": clips, "seconds": more,
+                                                  "reflections": words},
+                           headers=headers).status_code == 200
+    record = InterventionRecord(store.catalog)
+    assert record.reviews()[0]["seconds"] == 881 == record.seconds_by_kind()["review"]
     assert guider.post("/api/review/1", json={"clips": ["f" * 32]},
                        headers=headers).status_code == 400
 
@@ -161,6 +169,7 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
 def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
     guider, clips = reviewed
     page = guider.post("/export", data={"csrf_token": csrf_of(guider), "clip": clips,
+                                        "purpose": "supervision",
                                         "mode": "passphrase"}).get_data(as_text=True)
     phrase = page.split('id="export-passphrase">')[1].split("<")[0]
     link = page.split('id="download-export" href="')[1].split('"')[0]
@@ -171,6 +180,7 @@ def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
         assert len(archive.getnames()) == 2
     exported = [e for e in read_entries(settings.audit_dir) if b'"exported"' in e]
     assert len(exported) == 1 and b"one-off passphrase" in exported[0]
+    assert b'"purpose":"supervision"' in exported[0].replace(b" ", b"")
     assert all(clip.encode() in exported[0] for clip in clips)
 
 
@@ -178,7 +188,7 @@ def test_export_to_the_supervisor_and_plain_only_by_override(reviewed, tmp_path)
     guider, clips = reviewed
     supervisor = age.X25519Identity.generate()
     form = {"csrf_token": csrf_of(guider), "clip": clips[:1], "mode": "recipient",
-            "recipient": str(supervisor.recipient())}
+            "purpose": "supervision", "recipient": str(supervisor.recipient())}
     page = guider.post("/export", data=form).get_data(as_text=True)
     link = page.split('id="download-export" href="')[1].split('"')[0]
     key = tmp_path / "supervisor.txt"
@@ -189,7 +199,7 @@ def test_export_to_the_supervisor_and_plain_only_by_override(reviewed, tmp_path)
     refused = guider.post("/export", data={**form, "mode": "plain"})
     assert refused.status_code == 400
     allowed = guider.post("/export", data={**form, "mode": "plain", "override": "yes"})
-    assert "Not sealed" in allowed.get_data(as_text=True)
+    assert "Not locked" in allowed.get_data(as_text=True)
 
 
 def test_the_clock_is_checked_and_set_against_the_browser(guider, store):
@@ -333,3 +343,20 @@ def test_an_open_window_is_the_first_laptop_s_alone(app, store, window):
     window.open(600)  # a new press: the next laptop to open the form has it
     assert stranger.get("/setup").status_code == 200
     assert guider.get("/setup").status_code == 403
+
+
+def test_a_refused_set_up_keeps_the_consent_exactly_as_ticked(client, store, window):
+    """Tick stills, supervision and training, mistype the passphrase: the
+    form came back with only filming ticked (the first of the repeated
+    field), and a resubmit recorded consent for filming alone."""
+    import re
+    client.get("/setup")
+    ticked = ["filming", "stills", "supervision", "training"]
+    refused = client.post("/setup", data={**SETUP, "scope": ticked, "passphrase2": "typo",
+                                          "csrf_token": csrf_of(client)})
+    assert refused.status_code == 400
+    shown = re.findall(r'name="scope" value="([a-z]+)" checked', refused.get_data(as_text=True))
+    assert shown == ticked
+    again = client.post("/setup", data={**SETUP, "scope": shown, "csrf_token": csrf_of(client)})
+    assert again.status_code == 302
+    assert InterventionRecord(store.catalog).row()["consent_scope"] == ticked

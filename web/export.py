@@ -1,7 +1,8 @@
-"""Export for supervision: the guider picks clips and a way to seal them
-(a one-off passphrase shown once, or the supervisor's age recipient), sees
+"""Export: the guider picks clips, what they are for (supervision,
+intervision or training: each needs its own consent) and a way to seal
+them (a one-off passphrase shown once, or the recipient's age key), sees
 what will be sent, and downloads one ``.tar.age`` streamed straight from
-the sealed clips. Each export is audited: what, when, to which recipient.
+the sealed clips. Each export is audited: what, when, what for, to whom.
 """
 
 import hashlib
@@ -16,10 +17,10 @@ from flask import (Blueprint, abort, current_app, g, render_template, request, s
 
 from appliance import age
 from appliance import passphrase as passphrases
-from appliance.errors import ExportError, VigboxError
-from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, check_clips, export_clips,
-                              export_names, open_clips, parse_recipient)
-from appliance.intervention import InterventionRecord
+from appliance.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
+from appliance.errors import ConsentError, ExportError, VigboxError
+from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, QueueWriter, check_clips,
+                              export_clips, export_names, open_clips, parse_recipient)
 
 from .auth import csrf_token
 from .clips import clip_view
@@ -30,22 +31,6 @@ BLOCK = 1 << 16
 MAX_PENDING = 4
 
 
-class _QueueWriter:
-    """A file-like end of a pipe from the archive thread to the response."""
-
-    def __init__(self):
-        self.queue: queue.Queue = queue.Queue(maxsize=32)
-
-    def write(self, data) -> int:
-        # the writer reuses its buffer: copy. A browser that went away stops
-        # taking blocks: give up rather than hold the identity forever
-        self.queue.put(bytes(data), timeout=120)
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-
 def _clips() -> list[dict]:
     store = current_app.config["STORE"]
     cycles = {e.id: e.meta.get("cycle", 1) for e in store.catalog.list("recording")}
@@ -53,15 +38,27 @@ def _clips() -> list[dict]:
             for o in store.list("clip") if o.entry.state == "sealed"]
 
 
-def _scope() -> list[str]:
-    record = InterventionRecord(current_app.config["STORE"].catalog)
-    return record.row()["consent_scope"] if record.exists() else []
+def _consent() -> ConsentRecord:
+    return ConsentRecord(current_app.config["STORE"].catalog)
 
 
 @bp.get("/export")
 def export_form(error: str | None = None, status: int = 200):
+    scope = _consent().scope()
+    purposes = [(BY_CODE[p], p in scope) for p in EXPORT_PURPOSES]
     return render_template("export.html", csrf=csrf_token(), clips=_clips(), error=error,
-                           supervision="supervision" in _scope()), status
+                           purposes=purposes, chosen=request.form.get("purpose"),
+                           ticked=request.form.getlist("clip")), status
+
+
+def _purpose(form) -> str:
+    """What the export is for: ConsentError unless that was consented to."""
+    purpose = form.get("purpose", "")
+    if purpose not in EXPORT_PURPOSES:
+        raise ExportError("choose what the export is for: supervision, intervision "
+                          "or training")
+    _consent().require(purpose)
+    return purpose
 
 
 def _recipient(form):
@@ -74,18 +71,21 @@ def _recipient(form):
         recipient = parse_recipient(form.get("recipient", ""))
         digest = hashlib.sha256(str(recipient).encode()).hexdigest()[:16]
         return recipient, None, f"recipient sha256:{digest}"
-    if mode == "plain" and form.get("override") == "yes" and "supervision" in _scope():
+    if mode == "plain" and form.get("override") == "yes":
         return None, None, "PLAIN (override)"
-    raise ExportError("choose how to seal the export (a plain export needs the consent "
-                      "to cover supervision, and the override ticked)")
+    raise ExportError("choose how to lock the export (an unlocked one needs the box "
+                      "below ticked)")
 
 
 @bp.post("/export")
 def prepare():
     """Check the choice; show the passphrase (once) and the download link."""
     try:
+        purpose = _purpose(request.form)
         entries = check_clips(current_app.config["STORE"], request.form.getlist("clip"))
         recipient, phrase, label = _recipient(request.form)
+    except ConsentError as e:
+        return export_form(str(e), 403)
     except ExportError as e:
         return export_form(str(e), 400)
     chosen = {c["id"]: c for c in _clips()}
@@ -94,11 +94,11 @@ def prepare():
     pending = current_app.config.setdefault("EXPORTS", {})
     while len(pending) >= MAX_PENDING:
         pending.pop(next(iter(pending)))
-    pending[token] = {"entries": entries, "names": export_names(described),
+    pending[token] = {"entries": entries, "names": export_names(described), "purpose": purpose,
                       "recipient": recipient, "label": label, "session": session.get("key")}
     return render_template("export_ready.html", csrf=csrf_token(), token=token,
                            passphrase=phrase, label=label, clips=described,
-                           plain=recipient is None)
+                           plain=recipient is None, purpose=BY_CODE[purpose])
 
 
 @bp.get("/export/<token>")
@@ -110,7 +110,8 @@ def download(token: str):
     if job is None or job["session"] != session.get("key"):
         abort(404)
     del current_app.config["EXPORTS"][token]
-    store, identity, pipe = current_app.config["STORE"], g.identity, _QueueWriter()
+    _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
+    store, identity, pipe = current_app.config["STORE"], g.identity, QueueWriter()
     audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
     try:
         sources = open_clips(store, identity, job["entries"])
@@ -132,7 +133,7 @@ def download(token: str):
                 pass
 
     audit.record("exported", actor="guider", clips=len(job["entries"]), objects=objects,
-                 to=job["label"])
+                 to=job["label"], purpose=job["purpose"])
     threading.Thread(target=produce, name="export", daemon=True).start()
 
     def chunks():
@@ -140,7 +141,7 @@ def download(token: str):
             yield block
 
     suffix = ".tar" if job["recipient"] is None else ARCHIVE_SUFFIX
-    name = f"vigbox-supervision-{date.today().isoformat()}{suffix}"
+    name = f"vigbox-{job['purpose']}-{date.today().isoformat()}{suffix}"
     return current_app.response_class(
         stream_with_context(chunks()), mimetype="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -7,7 +7,8 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 
 from appliance.evaluation import render_summary_html, summarise, write_summary
 from appliance.errors import InterventionError
-from appliance.intervention import InterventionRecord
+from appliance.consent import name_of
+from appliance.intervention import REOPEN_REASONS, InterventionRecord
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token
@@ -56,10 +57,12 @@ def overview():
     record = _record()
     if not record.exists():  # keys made by `vigbox intervention new`, no record: say so
         return render_template("intervention.html", csrf=csrf_token(), record=None)
+    row = record.row()
     return render_template(
-        "intervention.html", csrf=csrf_token(), record=record.row(), goals=_goals(record),
+        "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record),
         texts=_texts(record), summary=summarise(current_app.config["STORE"], "page"),
-        retention=record.retention(), chart=(CHART_W, CHART_H, PAD))
+        retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
+        consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS)
 
 
 @bp.post("/intervention/scale")
@@ -84,6 +87,13 @@ def next_cycle():
     cycle = _record().next_cycle()
     _audit("cycle started", cycle=cycle)
     return redirect(url_for("intervention.overview"))
+
+
+@bp.get("/intervention/end")
+def end_form():
+    """Asked first: after the end the box records nothing more for it."""
+    return render_template("end.html", csrf=csrf_token(), record=_record().row(),
+                           reasons=REOPEN_REASONS)
 
 
 @bp.post("/intervention/end")

@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template
 
 from appliance import overview
 from appliance.clips import load_index
+from appliance.consent import ConsentRecord
 from appliance.errors import ObjectNotFoundError
 from appliance.store import check_object_id
 
@@ -36,7 +37,8 @@ def player(object_id: str):
     fps = current_app.config["SETTINGS"].fps
     return render_template("player.html", recording=entry, fps=fps,
                            lag=frame_lag(store, object_id, g.identity),
-                           marks=entry.meta.get("marks", []), csrf=csrf_token())
+                           marks=entry.meta.get("marks", []), csrf=csrf_token(),
+                           stills="stills" in ConsentRecord(store.catalog).scope())
 
 
 @bp.get("/api/recordings/<object_id>/peaks")

@@ -15,8 +15,9 @@ from datetime import date
 from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 
 from appliance import passphrase as passphrases
+from appliance.consent import SCOPES, USUAL
 from appliance.errors import InterventionError, InterventionExistsError, PassphraseError
-from appliance.intervention import (DEFAULT_RETENTION_DAYS, ROLES, SCOPES, Consent,
+from appliance.intervention import (DEFAULT_RETENTION_DAYS, ROLES, Consent,
                                     InterventionRecord, check_setup)
 
 from .auth import csrf_token, start_session
@@ -26,9 +27,12 @@ MAX_TEXT = 500
 
 
 def _form(error: str | None = None, status: int = 200, values=None):
+    """The form: first with the usual consent ticked, then (after a refusal)
+    with exactly what the guider had ticked, every other answer as typed."""
+    values = values or {"scope": sorted(USUAL)}
     return render_template("setup.html", csrf=csrf_token(), error=error, roles=ROLES,
                            scopes=SCOPES, retention=DEFAULT_RETENTION_DAYS,
-                           suggestion=passphrases.generate(), values=values or {},
+                           suggestion=passphrases.generate(), values=values,
                            today=date.today().isoformat()), status
 
 
@@ -115,6 +119,8 @@ def setup_submit():
         answers = _answers()
     except (InterventionError, PassphraseError) as e:
         values = {k: v for k, v in request.form.items() if "passphrase" not in k}
+        # a repeated field (the consent's boxes) is all its values, never the first
+        values["scope"] = request.form.getlist("scope")
         return _form(str(e), 400, values)
     try:
         recipient = store.keys.create(answers["passphrase"],

@@ -5,6 +5,7 @@ from flask import Blueprint, current_app, g, jsonify, request
 
 from appliance import principles
 from appliance.clips import Still
+from appliance.consent import ConsentRecord
 
 from .library import recording_entry
 
@@ -24,6 +25,7 @@ def _still(entry) -> dict:
 @bp.post("/api/recordings/<recording>/stills")
 def take(recording: str):
     recording_entry(recording)
+    ConsentRecord(_store().catalog).require("stills")  # ConsentError: 403, naming it
     body = request.get_json(silent=True) or {}
     try:
         caption = body.get("caption") or None

@@ -48,7 +48,7 @@ ERROR_BLINKS = [
     (SourceError, 1),          # no camera, or it stopped delivering
     (StoreNotMountedError, 3),
     (StoreFullError, 4),       # store full, or too full to start
-    (NoInterventionError, 5),  # nothing to seal to: set up an intervention
+    (NoInterventionError, 5),  # nothing to seal to, or it ended: see the page
     (ClockNotSetError, 6),
     (VigboxError, 7),          # anything else: see the page or the journal
 ]

@@ -1,0 +1,154 @@
+"""The consent record: what the people filmed agreed the box may do with
+the films, kept exactly as given, changed only as an audited event, and
+asked for by every action that needs it.
+
+>>> from appliance.catalog import Catalog
+>>> from appliance.intervention import InterventionRecord
+>>> given = ConsentRecord(Catalog(":memory:"))
+>>> given.exists()
+False
+>>> check_scope({"filming", "stills"})
+frozenset({'filming', 'stills'})
+>>> require({"filming"}, "stills", "taking a still")
+Traceback (most recent call last):
+...
+appliance.errors.ConsentError: no consent for still pictures from the films: taking a still needs it
+
+A scope is a kind of use, in the words a parent signed: filming itself,
+stills, showing the clips to the adult in the shared review, and
+showing chosen clips beyond the box for the guider's supervision, to a
+group of guiders (intervision) or at training events. AVIGuk's code of
+ethics asks for each of the last three separately; training always so.
+"""
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+
+from .errors import ConsentError, InterventionError
+
+
+@dataclass(frozen=True)
+class Scope:
+    code: str
+    name: str       # what the page shows, in the words of a consent form
+    needed_for: str  # what the box refuses without it
+
+
+SCOPES = (
+    Scope("filming", "filming the adult and the child", "recording"),
+    Scope("stills", "still pictures from the films", "taking a still"),
+    Scope("review", "looking at the clips together in the shared review",
+          "the shared review"),
+    Scope("supervision", "showing chosen clips to the guider's VIG supervisor",
+          "an export for supervision"),
+    Scope("intervision", "showing chosen clips to a group of VIG guiders (intervision)",
+          "an export for intervision"),
+    Scope("training", "showing chosen clips at training events",
+          "an export for training"),
+)
+CODES = tuple(s.code for s in SCOPES)
+BY_CODE = {s.code: s for s in SCOPES}
+# an export is made for one of these, and needs that consent
+EXPORT_PURPOSES = ("supervision", "intervision", "training")
+# the set-up form ticks these first; the guider unticks what was not given
+USUAL = frozenset({"filming", "review"})
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS consent_changes (
+    n INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    given TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    added TEXT NOT NULL,
+    removed TEXT NOT NULL
+);
+"""
+
+
+def check_scope(scope) -> frozenset:
+    """The scope as given, or InterventionError quoting what is wrong."""
+    scope = frozenset(scope)
+    unknown = sorted(scope - set(CODES))
+    if unknown:
+        raise InterventionError(f"no such consent {unknown}: the choices are {list(CODES)}")
+    if "filming" not in scope:
+        raise InterventionError("without consent for filming there is nothing to do: "
+                                "consent for filming is needed")
+    return scope
+
+
+def name_of(code: str) -> str:
+    return BY_CODE[code].name
+
+
+def require(scope, code: str, action: str | None = None) -> None:
+    """ConsentError naming the missing consent, unless ``code`` is in ``scope``."""
+    if code not in scope:
+        what = action or BY_CODE[code].needed_for
+        raise ConsentError(f"no consent for {name_of(code)}: {what} needs it")
+
+
+class ConsentRecord:
+    """The intervention's consent in its catalog: the scope now, and every
+    change to it (when, the date the people gave it, what came and went).
+    Who gave a change is free text, sealed by the caller under
+    ``consent-<n>``."""
+
+    def __init__(self, catalog):
+        self.catalog, self.db = catalog, catalog.db
+        from .intervention import SCHEMA as INTERVENTION
+        catalog.extend(INTERVENTION)
+        catalog.extend(SCHEMA)
+
+    def exists(self) -> bool:
+        return self.db.execute("SELECT 1 FROM intervention").fetchone() is not None
+
+    def scope(self) -> frozenset:
+        """Now: empty if no intervention is set up (nothing is allowed)."""
+        row = self.db.execute("SELECT consent_scope FROM intervention").fetchone()
+        return frozenset(json.loads(row[0])) if row else frozenset()
+
+    def require(self, code: str, action: str | None = None) -> None:
+        require(self.scope(), code, action)
+
+    def change(self, scope, *, given: date) -> dict:
+        """Record a change of consent: {"n", "added", "removed"}. Filming
+        cannot be withdrawn here: that is the whole consent, and the wipe."""
+        scope, before = check_scope(scope), self.scope()
+        if not before:
+            raise InterventionError("no intervention is set up")
+        if given > datetime.now(timezone.utc).date():
+            raise InterventionError(f"consent changed on {given}, in the future")
+        added, removed = sorted(scope - before), sorted(before - scope)
+        if not added and not removed:
+            raise InterventionError("that is the consent already recorded: nothing changed")
+        with self.catalog.transaction():
+            cursor = self.db.execute(
+                "INSERT INTO consent_changes (at, given, scope, added, removed) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (datetime.now(timezone.utc).isoformat(timespec="seconds"), given.isoformat(),
+                 json.dumps(sorted(scope)), json.dumps(added), json.dumps(removed)))
+            self.db.execute("UPDATE intervention SET consent_scope = ?",
+                            (json.dumps(sorted(scope)),))
+        return {"n": cursor.lastrowid, "added": added, "removed": removed}
+
+    def changes(self) -> list[dict]:
+        return [{"n": r["n"], "at": r["at"], "given": r["given"],
+                 "scope": json.loads(r["scope"]), "added": json.loads(r["added"]),
+                 "removed": json.loads(r["removed"])}
+                for r in self.db.execute("SELECT * FROM consent_changes ORDER BY n")]
+
+
+def withdraw_dependents(store, removed) -> dict:
+    """What a withdrawn scope takes with it, at once: every still when
+    stills go (each deletion listed for the certificate). Exports already
+    made have left the box; one prepared and not yet downloaded is refused
+    at its download (the page checks the consent again)."""
+    from .deletion import delete  # deletion -> wipe -> intervention -> here
+    done = {"stills_deleted": 0}
+    if "stills" in removed:
+        for still in store.catalog.list("still"):
+            if still.state != "writing":
+                done["stills_deleted"] += len(delete(store, still.id, "consent-withdrawn"))
+    return done

@@ -1,0 +1,177 @@
+"""The consent record and End: scopes kept exactly as given, changes
+audited, every action that needs a consent refused without it (naming
+it), and nothing recorded after the intervention ended."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from appliance.capture.button import error_blinks
+from appliance.capture.recorder import Recorder, State
+from appliance.capture.sources import SyntheticSource
+from appliance.consent import CODES, ConsentRecord, check_scope, require
+from appliance.errors import ConsentError, InterventionEndedError, InterventionError
+from appliance.intervention import InterventionRecord
+from conftest import begin_intervention
+
+
+def begin(store, scope=CODES) -> InterventionRecord:
+    return begin_intervention(store, scope)
+
+
+@pytest.mark.parametrize("scope, refused", [
+    ({"filming", "stills"}, None), (set(CODES), None),
+    ({"stills"}, "consent for filming is needed"),
+    ({"filming", "broadcast"}, "broadcast"), ({"filming", "Stills"}, "Stills"),
+])
+def test_a_scope_is_checked_and_errors_quote_what_they_refused(scope, refused):
+    if refused is None:
+        assert check_scope(scope) == frozenset(scope)
+    else:
+        with pytest.raises(InterventionError, match=refused):
+            check_scope(scope)
+
+
+@pytest.mark.parametrize("code, words", [
+    ("stills", "still pictures from the films"),
+    ("review", "the shared review"),
+    ("training", "training events"),
+    ("intervision", "group of VIG guiders"),
+])
+def test_a_refusal_names_the_missing_consent(code, words):
+    with pytest.raises(ConsentError, match=words):
+        require({"filming"}, code)
+    require({"filming", code}, code)  # given: no error
+
+
+def test_a_change_is_kept_with_what_came_and_went(intervention):
+    store, _ = intervention
+    begin(store, {"filming", "stills", "supervision"})
+    consent = ConsentRecord(store.catalog)
+    change = consent.change({"filming", "stills", "training"}, given=date.today())
+    assert change["added"] == ["training"] and change["removed"] == ["supervision"]
+    assert consent.scope() == {"filming", "stills", "training"}
+    [kept] = consent.changes()
+    assert kept["given"] == date.today().isoformat() and kept["scope"] == sorted(consent.scope())
+    with pytest.raises(InterventionError, match="nothing changed"):
+        consent.change({"filming", "stills", "training"}, given=date.today())
+    with pytest.raises(InterventionError, match="in the future"):
+        consent.change({"filming"}, given=date.today() + timedelta(days=1))
+    with pytest.raises(InterventionError, match="filming is needed"):
+        consent.change({"stills"}, given=date.today())
+    assert consent.scope() == {"filming", "stills", "training"}
+
+
+def test_no_intervention_allows_nothing(store):
+    with pytest.raises(ConsentError, match="still pictures"):
+        ConsentRecord(store.catalog).require("stills")
+
+
+def test_after_the_end_the_recorder_records_nothing_until_reopened(intervention, audit):
+    """Ended, a take is refused with the reason (the LED's five blinks, as
+    for no intervention), nothing is stored; reopened with a reason, the
+    next take records."""
+    store, _ = intervention
+    record = begin(store)
+    record.end()
+    recorder = Recorder(store, SyntheticSource(realtime=False, seconds=1), audit=audit)
+    with pytest.raises(InterventionEndedError, match="ended on") as refused:
+        recorder.start()
+    assert recorder.state == State.ERROR and store.list() == []
+    assert error_blinks(refused.value) == 5
+    with pytest.raises(InterventionError, match="reason"):
+        record.reopen("because")
+    record.reopen("another-cycle")
+    recorder.start()
+    recorder.wait(timeout=60)
+    assert [o.entry.kind for o in store.list("recording")] == ["recording"]
+
+
+# --- the page: each action refused without its consent, naming it -------------
+
+@pytest.fixture
+def filming_only(unlocked, intervention):
+    """An unlocked page on an intervention with consent for filming alone,
+    one recording and one clip of it."""
+    from hostile import sealed
+    store, _ = intervention
+    begin(store, {"filming"})
+    recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
+    clip = sealed(store, "clip", b"clip" * 100, parent=recording, duration=1.0)
+    return unlocked, store, recording, clip
+
+
+def test_a_still_the_review_and_exports_are_refused_naming_the_consent(filming_only, audit):
+    from conftest import csrf_of
+    client, store, recording, clip = filming_only
+    still = client.post(f"/api/recordings/{recording}/stills", json={"at": 1.0},
+                        headers={"X-CSRF-Token": csrf_of(client)})
+    assert still.status_code == 403 and "still pictures" in still.get_json()["error"]
+    assert store.list("still") == []
+    for path in ("/review/1", "/api/review/1"):
+        review = client.get(path)
+        assert review.status_code == 403 and b"shared review" in review.data
+    form = client.get("/export").get_data(as_text=True)
+    assert form.count("(no consent for this)") == 3
+    for purpose, words in (("supervision", "supervisor"), ("training", "training events"),
+                           ("intervision", "group of VIG guiders")):
+        export = client.post("/export", data={"csrf_token": csrf_of(client), "clip": [clip],
+                                              "purpose": purpose, "mode": "passphrase"})
+        assert export.status_code == 403 and words in export.get_data(as_text=True)
+    assert not any(event == "exported" for event, _ in audit.events)
+
+
+def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
+        unlocked, consented, audit):
+    from conftest import csrf_of
+    from appliance.deletion import deletions
+    from hostile import sealed
+    store, identity = consented
+    recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
+    stills = [sealed(store, "still", parent=recording, duration=0) for _ in range(2)]
+    page = unlocked.get("/intervention/consent").get_data(as_text=True)
+    assert page.count("Yes: ") == len(CODES)
+    kept = ["review", "supervision"]  # stills, intervision and training withdrawn
+    response = unlocked.post("/intervention/consent", data={
+        "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
+        "given": date.today().isoformat()})
+    assert response.status_code == 302
+    assert ConsentRecord(store.catalog).scope() == {"filming", *kept}
+    assert store.list("still") == [] and {d["id"] for d in deletions(store)} == set(stills)
+    [event] = [f for e, f in audit.events if e == "consent changed"]
+    assert event["removed"] == "intervision,stills,training" and event["added"] == ""
+    assert event["stills_deleted"] == 2 and "Sam" not in str(event)
+    after = unlocked.get("/intervention/consent").get_data(as_text=True)
+    assert "2 stills deleted" in after and "Sam&#39;s mother" in after
+    raw = (store.root / "catalog.sqlite-wal").read_bytes()
+    assert b"Sam's mother" not in raw, "who gave it is sealed"
+
+
+@pytest.mark.parametrize("form, words", [
+    ({"by": "", "scope": ["review"]}, "say who"),
+    ({"by": "Sam's mother", "given": "soon", "scope": ["review"]}, "needs the date"),
+    ({"by": "Sam's mother", "scope": list(CODES[1:])}, "nothing changed"),
+    ({"by": "Sam's mother", "scope": ["review", "broadcast"]}, "broadcast"),
+])
+def test_a_refused_change_changes_nothing(unlocked, consented, form, words):
+    from conftest import csrf_of
+    store, _ = consented
+    response = unlocked.post("/intervention/consent", data={
+        "csrf_token": csrf_of(unlocked), "given": date.today().isoformat(), **form})
+    assert response.status_code == 400 and words in response.get_data(as_text=True)
+    assert ConsentRecord(store.catalog).scope() == set(CODES)
+    assert ConsentRecord(store.catalog).changes() == []
+
+
+def test_end_then_reopen_for_a_reason_on_the_page(unlocked, consented, audit):
+    from conftest import csrf_of
+    store, _ = consented
+    token = {"csrf_token": csrf_of(unlocked)}
+    assert unlocked.post("/intervention/end", data=token).status_code == 302
+    page = unlocked.get("/intervention").get_data(as_text=True)
+    assert "records nothing" in page and 'id="reopen"' in page
+    assert unlocked.post("/intervention/reopen", data={**token, "reason": ""}).status_code == 400
+    assert unlocked.post("/intervention/reopen",
+                         data={**token, "reason": "mistake"}).status_code == 302
+    assert InterventionRecord(store.catalog).row()["ended"] is None
+    assert ("intervention reopened", "mistake") in [(e, f.get("reason")) for e, f in audit.events]

@@ -1,0 +1,76 @@
+"""The consent on the page: what was given, every change since (when, on
+what date the people gave it, by whom: sealed), and the form that records
+a change. A withdrawn use takes what depended on it at once
+(:func:`appliance.consent.withdraw_dependents`). Withdrawing consent for
+filming is withdrawing all of it: that is the wipe's "consent withdrawn".
+Also: reopening an ended intervention, for a reason."""
+
+from datetime import date
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
+                   url_for)
+
+from appliance.consent import SCOPES, ConsentRecord, name_of, withdraw_dependents
+from appliance.errors import InterventionError
+from appliance.intervention import REOPEN_REASONS, InterventionRecord
+
+from .auth import csrf_token
+
+bp = Blueprint("consent", __name__)
+MAX_BY = 500
+
+
+def _store():
+    return current_app.config["STORE"]
+
+
+def _history(consent: ConsentRecord) -> list[dict]:
+    changes = consent.changes()
+    for change in changes:
+        sealed = _store().catalog.get_sealed_text(f"consent-{change['n']}", "by")
+        change["by"] = _store().unseal_text(sealed, g.identity) if sealed else ""
+        change["added"] = [name_of(c) for c in change["added"]]
+        change["removed"] = [name_of(c) for c in change["removed"]]
+    return changes
+
+
+@bp.get("/intervention/consent")
+def consent_page(error: str | None = None, status: int = 200):
+    consent = ConsentRecord(_store().catalog)
+    if not consent.exists():
+        return redirect(url_for("intervention.overview"))
+    return render_template("consent.html", csrf=csrf_token(), scopes=SCOPES, error=error,
+                           given=consent.scope(), history=_history(consent),
+                           today=date.today().isoformat()), status
+
+
+@bp.post("/intervention/consent")
+def change():
+    form, consent = request.form, ConsentRecord(_store().catalog)
+    by = form.get("by", "").strip()
+    try:
+        if not by or len(by) > MAX_BY:
+            raise InterventionError(f"say who gave or withdrew it (at most {MAX_BY} "
+                                    "characters)")
+        given = date.fromisoformat(form.get("given", ""))
+        changed = consent.change({"filming", *form.getlist("scope")}, given=given)
+    except ValueError:
+        return consent_page("the change needs the date it was given", 400)
+    except InterventionError as e:
+        return consent_page(str(e), 400)
+    _store().catalog.put_sealed_text(f"consent-{changed['n']}", "by", _store().seal_text(by))
+    done = withdraw_dependents(_store(), changed["removed"])
+    current_app.config["AUDIT"].record(
+        "consent changed", actor="guider", given=given.isoformat(),
+        added=",".join(changed["added"]), removed=",".join(changed["removed"]), **done)
+    if done["stills_deleted"]:
+        flash(f"{done['stills_deleted']} stills deleted, as the consent for them was withdrawn")
+    return redirect(url_for("consent.consent_page"))
+
+
+@bp.post("/intervention/reopen")
+def reopen():
+    reason = request.form.get("reason", "")
+    InterventionRecord(_store().catalog).reopen(reason)  # InterventionError: 400
+    current_app.config["AUDIT"].record("intervention reopened", actor="guider", reason=reason)
+    return redirect(url_for("intervention.overview"))
