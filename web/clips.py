@@ -6,6 +6,7 @@ from flask import Blueprint, current_app, g, jsonify, request, session
 from appliance.principles import CODES, name_of
 from appliance.store import check_object_id
 
+from . import deletion
 from .library import recording_entry
 
 bp = Blueprint("clips", __name__)
@@ -33,10 +34,18 @@ def cut(recording: str):
     try:
         job = current_app.config["JOBS"].submit(
             _store(), recording, g.identity, session=session.get("key", ""),
-            start=float(body["start"]), end=float(body["end"]), mode=body.get("mode", "exact"))
+            start=float(body["start"]), end=float(body["end"]), mode=body.get("mode", "exact"),
+            fps=current_app.config["SETTINGS"].fps)
     except (KeyError, TypeError, ValueError) as e:
         return jsonify(error=f"a clip needs start < end and a mode: {e}"), 400
     return jsonify(job.public()), 202
+
+
+@bp.get("/api/recordings/<recording>/jobs")
+def jobs_under_way(recording: str):
+    """This session's cuts from the recording still going (for a reloaded page)."""
+    recording_entry(recording)
+    return jsonify(current_app.config["JOBS"].under_way(session.get("key", ""), recording))
 
 
 @bp.get("/api/jobs/<job_id>")
@@ -78,6 +87,6 @@ def delete(clip_id: str):
     entry = _store().catalog.get(check_object_id(clip_id))
     if entry.kind != "clip":
         return jsonify(error="not a clip"), 400
-    _store().delete(clip_id)
-    current_app.config["AUDIT"].record("deleted", actor="guider", object=clip_id)
+    # a clip is cut again in a minute from its film: no reason need be given
+    deletion.delete("clip", clip_id, default_reason="not-needed")
     return "", 204

@@ -58,6 +58,12 @@ class ClipJobs:
         self._queue.put(job)
         return job
 
+    def under_way(self, session: str, recording: str) -> list[dict]:
+        """A session's cuts from a recording that are queued or cutting."""
+        return [job.public() for job in list(self._jobs.values())
+                if job.session == session and job.recording == recording
+                and job.state in ("queued", "cutting")]
+
     def status(self, job_id: str) -> dict | None:
         job = self._jobs.get(job_id)
         return None if job is None else job.public()
@@ -65,6 +71,10 @@ class ClipJobs:
     def cancel_session(self, session: str) -> int:
         """Cancel every queued or running cut of a session (on lock)."""
         return self._cancel(lambda job: job.session == session)
+
+    def cancel_recording(self, recording: str) -> int:
+        """Cancel every cut from a recording (before it is deleted)."""
+        return self._cancel(lambda job: job.recording == recording)
 
     def cancel_all(self) -> int:
         """Cancel every cut of every session (before a wipe)."""

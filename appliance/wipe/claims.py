@@ -49,6 +49,11 @@ ADVICE = (
     "describes. The audit log, the device key and the certificates are on the same "
     "card: keep this certificate (its .json file and this page) and the audit log's "
     "checkpoint elsewhere first.")
+DELETED_BEFORE = (
+    "Single recordings, clips and stills the guider deleted before this wipe, each "
+    "with what was made from it: its file was deleted and its directory fsynced at "
+    "once. Its blocks, still sealed to the intervention's key, stayed on the volume "
+    "until this wipe destroyed that key.")
 VALIDATION = (
     "Validation is a second person's confirmation, independent of the box and of the "
     "person who wiped it: someone else (for example the data-protection officer) reads "

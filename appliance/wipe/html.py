@@ -96,6 +96,22 @@ def _destroyed(fields: dict) -> str:
 {_objects(fields)}</table>"""
 
 
+def _deleted_before(fields: dict) -> str:
+    """Certificates before 2026-12 did not list the deletions before the wipe."""
+    if "deleted_before" not in fields:
+        return ""
+    listed = fields["deleted_before"]["objects"]
+    rows = "".join(
+        f"<tr><td>{_text(o['at'])}</td><td>{_text(o['kind'])}</td>"
+        f"<td class=mono>{_text(o['id'])}</td><td>{_text(o['reason'])}</td>"
+        f"<td class=mono>{_text(o['header_sha256'] or '')}</td></tr>" for o in listed)
+    table = (f"<table><tr><th>when</th><th>kind</th><th>id</th><th>reason</th>"
+             f"<th>SHA-256 of the age header</th></tr>{rows}</table>" if listed
+             else "<p>None.</p>")
+    return (f"<h2>Deleted during the intervention: {_count(len(listed))}</h2>"
+            f"<p class=note>{_text(fields['deleted_before']['note'])}</p>{table}")
+
+
 def _sanitiser(fields: dict) -> str:
     who = fields["sanitised_by"]
     return f"""<h2>Person performing sanitisation</h2><table>{_rows([
@@ -206,6 +222,7 @@ def _v2_page(document: dict) -> str:
 {_text(fields['verification']['method'])}.</p><table>{_checks(fields)}</table>
 {_validation(fields)}
 {_destroyed(fields)}
+{_deleted_before(fields)}
 <h2>Residual risk</h2><p>{_text(fields['residual_risk'])}</p>
 <h2>What to do with the SD card</h2><p>{_text(fields['advice'])}</p>
 {_signature(document, fields)}

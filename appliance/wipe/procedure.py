@@ -22,6 +22,7 @@ from pathlib import Path
 
 from .. import clock
 from ..auditlog import AuditLog
+from ..deletion import deletions
 from ..errors import VigboxError, WipeError, WipeVerificationError
 from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
 from ..store import GENERATION_FILE, Store, utc_now
@@ -260,6 +261,7 @@ class Wipe:
                                    if self.store.keys.recipient_path.exists() else None)
         self.state["volume"] = self.volume.describe()
         self.state["objects"], self.state["samples"] = take_inventory(self.store)
+        self.state["deleted_before"] = deletions(self.store)  # listed on the certificate
         self._log_once("wipe inventory", objects=len(self.state["objects"]),
                        bytes=sum(o["size"] for o in self.state["objects"]))
 

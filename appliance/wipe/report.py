@@ -64,6 +64,8 @@ def certificate_fields(wipe) -> dict:
         "intervention": {"recipient": state.get("recipient")},
         "destroyed": {"count": len(objects), "bytes": sum(o["size"] for o in objects),
                       "objects": objects},
+        "deleted_before": {"note": claims.DELETED_BEFORE,
+                           "objects": state.get("deleted_before", [])},
         "verification": {"by": claims.VERIFIED_BY,
                          "method": "every check below, after the erase",
                          "result": "passed", "checks": state["verification"]},
