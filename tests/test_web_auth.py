@@ -13,7 +13,8 @@ from web.limiter import UnlockLimiter
 # open without an unlock, and only in their moment: set-up while the box
 # holds no intervention, resume while a wipe is pending (their own tests)
 PUBLIC = {"auth.unlock", "auth.unlock_submit", "static", "setup.setup_form",
-          "setup.setup_submit", "wipe.resume"}
+          "setup.setup_submit", "wipe.resume",
+          "presence.state"}  # whether this browser is unlocked, and its CSRF token
 
 
 def test_no_endpoint_is_public_by_accident():
@@ -41,7 +42,9 @@ def test_every_route_needs_an_unlocked_session(intervention, client, path, metho
     if path.startswith(("/api/", "/media/")):
         assert response.status_code == 401
     else:
-        assert response.status_code == 302 and response.location.endswith("/unlock")
+        # a page comes back after the unlock; a form is not sent again
+        back = f"/unlock?next={path}" if method == "GET" else "/unlock"
+        assert response.status_code == 302 and response.location == back
 
 
 def test_the_guard_walk_covers_the_routes_that_matter():
@@ -87,6 +90,9 @@ def test_wrong_passphrases_slow_down_and_the_right_one_still_works(intervention,
         throttled = client.post("/unlock", data={"passphrase": PASSPHRASE,
                                                  "csrf_token": csrf_of(client)})
         assert throttled.status_code == 429 and int(throttled.headers["Retry-After"]) >= 1
+        # the form's answer is the page, counting down: it was a bare JSON body
+        assert throttled.mimetype == "text/html" and b'data-wait="' in throttled.data
+        assert b"You can try again in" in throttled.data
     now[0] += 1.0  # the wait has passed
     ok = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
     assert ok.status_code == 302 and limiter.failures("address 127.0.0.1") == 0

@@ -7,8 +7,9 @@ token. Each unlock, failure, lock and idle lock goes to the audit log.
 """
 
 import hashlib
-import logging
 import hmac
+import logging
+import re
 import secrets
 import time
 
@@ -21,12 +22,15 @@ from appliance.wipe import wipe_pending
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("vigbox.web")
-PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static",
+PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static", "presence.state",
                     "setup.setup_form", "setup.setup_submit",  # only while no intervention
                     "wipe.resume"}                             # only while a wipe is pending
 # the session that ran a wipe may fetch its own certificate, and nothing else
 HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json", "wipe.evaluation"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+BACKGROUND = "X-Vigbox-Background"
+IN_PLACE = "X-Vigbox-In-Place"
+NEXT_PAGE = re.compile(r"/[A-Za-z0-9/_.-]*(\?[A-Za-z0-9_.=&%-]*)?")
 
 
 def csrf_token() -> str:
@@ -97,13 +101,28 @@ def guard():
     if keyring.expired(key):
         _audit("lock", session=_session_ref(), reason="idle")
         current_app.config["JOBS"].cancel_session(key)
-    g.identity = keyring.get(key)
+    # a page's own polling (X-Vigbox-Background) is not someone at the laptop
+    g.identity = keyring.get(key, touch=request.headers.get(BACKGROUND) != "1")
     if g.identity is None:
         session.pop("key", None)
         if request.path.startswith(("/api/", "/media/")):
             return jsonify(error="locked: unlock with the intervention passphrase"), 401
+        # a page asked for comes back after the unlock (a form sent is not sent again)
+        if request.method == "GET":
+            return redirect(url_for("auth.unlock", next=request.full_path.rstrip("?")))
         return redirect(url_for("auth.unlock"))
     return _past_retention()
+
+
+def next_page() -> str:
+    """Where an unlock goes: the page that asked for it, if it is one of
+    this box's own (a path, never another host), else the library."""
+    wanted = request.args.get("next") or request.form.get("next") or ""
+    # a path of this box's pages' own characters: no "//host", no "/\\host", no
+    # tab or newline (browsers drop those: "/\t/host" is "//host")
+    if NEXT_PAGE.fullmatch(wanted) and not wanted.startswith("//"):
+        return wanted
+    return url_for("library.index")
 
 
 # past the retention deadline the page offers only the wipe (and the summary)
@@ -128,10 +147,19 @@ def unlock():
     return _unlock_page(None)
 
 
-def _unlock_page(error: str | None, status: int = 200):
+def _in_place() -> bool:
+    """An unlock from a page's own dialog (web/static/session.js), which
+    stays on its page with what was typed: it is answered in JSON."""
+    return request.method == "POST" and request.headers.get(IN_PLACE) == "1"
+
+
+def _unlock_page(error: str | None, status: int = 200, *, wait: int = 0):
+    if _in_place():
+        return jsonify(error=error, wait=wait), status
     config = current_app.config
     from .wipe import latest_certificate
-    return render_template("unlock.html", csrf=csrf_token(), error=error,
+    return render_template("unlock.html", csrf=csrf_token(), error=error, wait=wait,
+                           next=request.values.get("next", ""),
                            intervention=config["STORE"].keys.exists(),
                            wiping=wipe_pending(config["SETTINGS"].wipe_dir),
                            certificate=latest_certificate()), status
@@ -151,8 +179,12 @@ def _client_ref(client: str) -> str:
 
 
 def _turn_away(client: str, message: str, wait: float):
+    """The unlock page again, saying how long to wait and counting it down
+    (unlock.js): a form's answer, never a bare JSON body."""
     current_app.config["LIMITER"].turned_away(client)
-    return jsonify(error=message), 429, {"Retry-After": str(int(wait) + 1)}
+    seconds = int(wait) + 1
+    page, status = _unlock_page(message, 429, wait=seconds)
+    return page, status, {"Retry-After": str(seconds)}
 
 
 @bp.post("/unlock")
@@ -164,12 +196,14 @@ def unlock_submit():
     client = _client()
     wait = limiter.retry_after(client)
     if wait > 0:
-        return _turn_away(client, f"too many attempts from this laptop: wait {wait:.0f} s", wait)
+        return _turn_away(client, "Too many wrong passphrases from this laptop. You can "
+                          f"try again in {int(wait) + 1} seconds.", wait)
     if wipe_pending(config["SETTINGS"].wipe_dir):
         return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
     with limiter.checking(client) as free:
         if not free:
-            return _turn_away(client, "a passphrase is being checked: try again in a moment", 1)
+            return _turn_away(client, "A passphrase is being checked. You can try again "
+                              "in a second.", 1)
         try:
             identity = store.keys.unlock(request.form.get("passphrase", ""))
         except (WrongPassphraseError, NoInterventionError) as e:
@@ -185,7 +219,9 @@ def unlock_submit():
     except VigboxError as e:
         log.error("recovery at the unlock failed: %s", e)
         _audit("recovery failed", reason=type(e).__name__)
-    return redirect(url_for("library.index"))
+    if _in_place():
+        return jsonify(unlocked=True, csrf=session["csrf"])
+    return redirect(next_page())
 
 
 @bp.post("/lock")

@@ -30,8 +30,10 @@ class Keyring:
             self._entries[key] = [identity, self._clock()]
         return key
 
-    def get(self, key: str | None):
-        """The identity for ``key``, if still unlocked; each use restarts the idle clock."""
+    def get(self, key: str | None, *, touch: bool = True):
+        """The identity for ``key``, if still unlocked. A use restarts the
+        idle clock unless ``touch`` is false: a page polling the box's status
+        by itself is not someone using it."""
         with self._lock:
             entry = self._entries.get(key) if key else None
             if entry is None:
@@ -39,8 +41,16 @@ class Keyring:
             if self._clock() - entry[1] > self.idle_seconds:
                 del self._entries[key]
                 return None
-            entry[1] = self._clock()
+            if touch:
+                entry[1] = self._clock()
             return entry[0]
+
+    def left(self, key: str | None) -> float:
+        """Seconds until ``key`` locks itself (0 if it is not unlocked)."""
+        with self._lock:
+            entry = self._entries.get(key) if key else None
+            return 0.0 if entry is None else max(
+                0.0, self.idle_seconds - (self._clock() - entry[1]))
 
     def expired(self, key: str | None) -> bool:
         """Whether ``key`` was unlocked once but has timed out (for the audit)."""

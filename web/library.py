@@ -50,8 +50,10 @@ def recording_entry(object_id: str):
 @bp.get("/")
 def index():
     record = InterventionRecord(current_app.config["STORE"].catalog)
+    ended = record.row()["ended"] if record.exists() else None
     return render_template("library.html", recordings=recordings(), csrf=csrf_token(),
-                           retention=record.retention() if record.exists() else None)
+                           retention=record.retention() if record.exists() else None,
+                           ended=ended)
 
 
 @bp.get("/api/recordings")

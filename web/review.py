@@ -6,6 +6,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
+from appliance.consent import ConsentRecord
 from appliance.intervention import InterventionRecord
 
 from .auth import csrf_token
@@ -33,6 +34,13 @@ def playlist(cycle: int) -> list[dict]:
     return sorted(clips, key=lambda c: (c["order"], c["recording"] or "", c["start"] or 0))
 
 
+@bp.before_request
+def _consented():
+    """Every part of the shared review shows the films to the adult: it
+    needs that consent (ConsentError: 403, naming it)."""
+    ConsentRecord(_store().catalog).require("review")
+
+
 @bp.get("/review/<int:cycle>")
 def presenter(cycle: int):
     return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS)
@@ -48,8 +56,10 @@ def review_json(cycle: int):
 
 @bp.post("/api/review/<int:cycle>")
 def save(cycle: int):
-    """The review as held: which clips were shown, for how long, and the
-    practitioner's words (sealed)."""
+    """The review as held: which clips were shown, the seconds spent on it
+    since the page's last save (added: a second Save, or the review taken
+    up again later, counts no second twice), and the practitioner's words
+    (sealed)."""
     body = request.get_json(silent=True) or {}
     shown, seconds = body.get("clips", []), body.get("seconds", 0)
     reflections = body.get("reflections", "")
@@ -60,7 +70,8 @@ def save(cycle: int):
         return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
                              f"and at most {MAX_REFLECTIONS} characters of reflections"), 400
     record = InterventionRecord(_store().catalog)
-    record.review(cycle, held=date.today(), clips=shown, seconds=seconds)
+    before = {r["cycle"]: r["seconds"] for r in record.reviews()}.get(cycle, 0)
+    record.review(cycle, held=date.today(), clips=shown, seconds=before + seconds)
     record.time_spent("review", seconds)
     _store().catalog.put_sealed_text(_owner(cycle), "reflections",
                                      _store().seal_text(reflections))

@@ -1,14 +1,20 @@
 // One way to talk to the box: JSON, the CSRF token from the page's meta
-// tag on every request, and back to the unlock page when the session has
-// locked itself. Errors go to ``report`` and come back as null.
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+// tag on every request. When the session has locked itself, the page asks
+// for the passphrase in its own dialog and sends the request again: a
+// note, a name or the reflections being saved are not lost (it had gone
+// to the unlock page, and the words with it). Errors go to ``report`` and
+// come back as null.
+import { csrf, unlockInPlace } from "./session.js";
 
-export async function api(method, path, body, report = () => {}) {
+export async function api(method, path, body, report = () => {}, again = true) {
   const response = await fetch(path, {
-    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (response.status === 401) { window.location = "/unlock"; return null; }
+  if (response.status === 401 && again) {
+    await unlockInPlace();
+    return api(method, path, body, report, false);
+  }
   const data = response.status === 204 ? {} : await response.json();
   if (!response.ok) { report(data.error); return null; }
   report("");

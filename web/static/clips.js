@@ -1,7 +1,9 @@
 // The clips panel: cut the I..O range (exact or fast), watch the cut's
 // progress, then name, reorder, play or delete the clips in review order.
 import { api as request } from "./api.js";
+import { confirmDelete } from "./confirm.js";
 import { drawMarks, player } from "./player.js";
+import { dirty } from "./session.js";
 
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const list = document.getElementById("clips");
@@ -17,7 +19,14 @@ async function cut(mode) {
     message.textContent = "Set an in point (I) before an out point (O) first.";
     return;
   }
-  let job = await api("POST", `/api/recordings/${recording}/clips`, { start: range.in, end: range.out, mode });
+  await follow(await api("POST", `/api/recordings/${recording}/clips`,
+    { start: range.in, end: range.out, mode }));
+}
+
+// A cut's progress until it is done; after a reload too (it had shown
+// nothing while the cut went on, and guiders cut the same clip twice).
+async function follow(started) {
+  let job = started;
   progress.hidden = false;
   while (job && (job.state === "queued" || job.state === "cutting")) {
     progress.value = job.progress;
@@ -43,8 +52,22 @@ function item(clip, index) {
   li.dataset.id = clip.id;
   const name = document.createElement("input");
   name.value = clip.name;
-  name.placeholder = "Name (sealed)";
-  name.addEventListener("change", () => api("PATCH", `/api/clips/${clip.id}`, { name: name.value }));
+  name.placeholder = "Name (kept locked on the box)";
+  // saved as it is typed (a pause of a second) and when it is left
+  let timer = null;
+  const saveName = async () => {
+    clearTimeout(timer);
+    if (name.value === clip.name) { dirty(`clip ${clip.id}`, false); return; }
+    const words = name.value;
+    if (await api("PATCH", `/api/clips/${clip.id}`, { name: words })) clip.name = words;
+    dirty(`clip ${clip.id}`, name.value !== clip.name);
+  };
+  name.addEventListener("input", () => {
+    dirty(`clip ${clip.id}`, true);
+    clearTimeout(timer);
+    timer = setTimeout(saveName, 1000);
+  });
+  name.addEventListener("change", saveName);
   // the principle it shows: the caption when the clip is frozen in the review
   const principle = caption.cloneNode(true);
   principle.removeAttribute("id");
@@ -60,7 +83,10 @@ function item(clip, index) {
   video.preload = "none";
   video.src = `/media/${clip.id}`;
   const buttons = [["▲", () => move(index, -1)], ["▼", () => move(index, 1)],
-    ["Delete", async () => { if (await api("DELETE", `/api/clips/${clip.id}`)) await load(); }]];
+    ["Delete", async () => {
+      const reason = await confirmDelete(`the clip ${clip.name || player.clock(clip.start)}`);
+      if (reason && await api("DELETE", `/api/clips/${clip.id}`, { reason })) await load();
+    }]];
   li.append(name, principle, span, video, ...buttons.map(([text, action]) => {
     const button = document.createElement("button");
     button.textContent = text;
@@ -88,7 +114,13 @@ async function loadStills() {
     img.alt = still.caption_name || `still at ${player.clock(still.at)}`;
     const text = document.createElement("span");
     text.textContent = `${player.clock(still.at)} ${still.caption_name}`;
-    li.append(img, text);
+    const remove = Object.assign(document.createElement("button"),
+      { textContent: "Delete", className: "delete-still" });
+    remove.addEventListener("click", async () => {
+      const reason = await confirmDelete(`the still at ${player.clock(still.at)}`);
+      if (reason && await api("DELETE", `/api/stills/${still.id}`, { reason })) await loadStills();
+    });
+    li.append(img, text, remove);
     return li;
   }));
 }
@@ -103,7 +135,8 @@ for (const principle of (await api("GET", "/api/principles")) || []) {
   for (const tag of [{ code: principle.code, name: principle.name }, ...principle.items]) {
     const option = document.createElement("option");
     option.value = tag.code;
-    option.textContent = `${tag.code} ${tag.name}`;
+    option.textContent = tag.code.includes(".") ? `  ${tag.name}` : tag.name;
+    option.title = tag.code;
     caption.appendChild(option);
   }
 }
@@ -112,3 +145,4 @@ loadStills();
 document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
 document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
 await load();
+for (const job of (await api("GET", `/api/recordings/${recording}/jobs`)) || []) await follow(job);

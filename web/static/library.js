@@ -1,13 +1,16 @@
 // The library page: the recorder's state, and its buttons. No inline
 // script (the Content-Security-Policy forbids it); every change carries the
 // CSRF token from the page's meta tag.
-const csrf = document.querySelector('meta[name="csrf-token"]').content;
+import { confirmDelete } from "./confirm.js";
+import { BACKGROUND, csrf, unlockInPlace } from "./session.js";
+
 const state = document.getElementById("recorder-state");
 const message = document.getElementById("recorder-message");
 
 async function refresh() {
-  const response = await fetch("/api/recorder");
-  if (response.status === 401) { window.location = "/unlock"; return; }
+  // the page's own polling: it does not keep the session unlocked
+  const response = await fetch("/api/recorder", { headers: BACKGROUND });
+  if (response.status === 401) { await unlockInPlace(); return; }
   const status = await response.json();
   state.textContent = status.error ? `${status.state}: ${status.error}` : status.state;
   document.getElementById("free-space").textContent = `${(status.free_bytes / 1e9).toFixed(1)} GB free`;
@@ -38,7 +41,7 @@ toggle.addEventListener("click", () => {
 
 async function act(action) {
   const response = await fetch(`/api/recorder/${action}`, {
-    method: "POST", headers: { "X-CSRF-Token": csrf },
+    method: "POST", headers: { "X-CSRF-Token": csrf() },
   });
   const body = await response.json();
   message.textContent = response.ok ? `${action}: ok` : body.error;
@@ -55,7 +58,7 @@ for (const button of document.querySelectorAll("[data-action]")) {
 // true (the audit log records the step back as a correction).
 async function checkClock() {
   const response = await fetch("/api/clock/check", {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: JSON.stringify({ browser_ms: Date.now() }),
   });
   if (!response.ok) return;
@@ -76,7 +79,7 @@ async function checkClock() {
 document.getElementById("set-clock").addEventListener("click", async (event) => {
   const back = event.currentTarget.dataset.back === "yes";
   const response = await fetch("/api/clock/set", {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
     body: JSON.stringify(back ? { browser_ms: Date.now(), back: true }
                               : { browser_ms: Date.now() }),
   });
@@ -90,3 +93,28 @@ document.getElementById("set-clock").addEventListener("click", async (event) => 
 refresh();
 checkClock();
 setInterval(refresh, 2000);
+
+// Deleting one film (with what was cut from it), asked and confirmed.
+for (const button of document.querySelectorAll(".delete-recording")) {
+  button.addEventListener("click", async () => {
+    const reason = await confirmDelete(button.dataset.what);
+    if (!reason) return;
+    const response = await fetch(`/api/recordings/${button.dataset.id}`, {
+      method: "DELETE", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: JSON.stringify({ reason }),
+    });
+    if (response.ok) { window.location.reload(); return; }
+    message.textContent = (await response.json()).error;
+  });
+}
+
+// Times as the laptop's clock shows them: the box keeps UTC, and a time
+// with no zone (it was) reads an hour out for half the year in the UK.
+const localTime = new Intl.DateTimeFormat(undefined, {
+  weekday: "short", day: "numeric", month: "short", hour: "2-digit", minute: "2-digit",
+  timeZoneName: "short",
+});
+for (const time of document.querySelectorAll("time[datetime]")) {
+  const when = new Date(time.dateTime);
+  if (!Number.isNaN(when.getTime())) time.textContent = localTime.format(when);
+}

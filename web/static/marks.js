@@ -3,6 +3,7 @@
 // (sealed on the box). Clicking a mark's time jumps there.
 import { api as request } from "./api.js";
 import { drawMarks, player } from "./player.js";
+import { dirty } from "./session.js";
 
 const panel = document.querySelector(".marks-panel");
 const recording = panel.dataset.recording;
@@ -12,6 +13,15 @@ let principles = [];
 let marks = [];
 
 const api = (method, path, body) => request(method, path, body, (text) => { message.textContent = text; });
+
+function tagName(code) {
+  for (const principle of principles) {
+    if (principle.code === code) return principle.name;
+    const item = principle.items.find((tag) => tag.code === code);
+    if (item) return `${principle.name}: ${item.name}`;
+  }
+  return code;
+}
 
 function tagPicker(mark) {
   const details = document.createElement("details");
@@ -27,7 +37,8 @@ function tagPicker(mark) {
       box.value = tag.code;
       box.checked = mark.tags.includes(tag.code);
       box.addEventListener("change", () => saveTags(mark, details));
-      label.append(box, ` ${tag.code} ${tag.name}`);
+      label.append(box, ` ${tag.name}`);
+      label.title = tag.code;
       group.appendChild(label);
     }
     details.appendChild(group);
@@ -38,7 +49,34 @@ function tagPicker(mark) {
 async function saveTags(mark, details) {
   const tags = [...details.querySelectorAll("input:checked")].map((box) => box.value);
   const saved = await api("PATCH", `/api/marks/${mark.id}`, { tags });
-  if (saved) { Object.assign(mark, saved); render(); }
+  // the box's copy of the note may be behind what is being typed: keep ours
+  if (saved) { Object.assign(mark, { ...saved, note: mark.note }); render(); }
+}
+
+// A note is saved as it is typed (a pause of a second) and when it loses
+// focus; the mark keeps the words typed, so a redraw (a tag ticked on
+// another mark) shows them: it had shown the note as first loaded.
+function noteBox(mark) {
+  const note = document.createElement("textarea");
+  note.value = mark.note;
+  note.placeholder = "Note (kept locked on the box)";
+  let timer = null;
+  const save = async () => {
+    clearTimeout(timer);
+    timer = null;
+    if (mark.note === mark.saved) return;
+    const words = mark.note;
+    if (await api("PATCH", `/api/marks/${mark.id}`, { note: words })) mark.saved = words;
+    dirty(`note ${mark.id}`, mark.note !== mark.saved);
+  };
+  note.addEventListener("input", () => {
+    mark.note = note.value;
+    dirty(`note ${mark.id}`, true);
+    clearTimeout(timer);
+    timer = setTimeout(save, 1000);
+  });
+  note.addEventListener("change", save);
+  return note;
 }
 
 function item(mark) {
@@ -51,11 +89,11 @@ function item(mark) {
   when.addEventListener("click", () => player.seek(mark.start));
   const chips = document.createElement("span");
   chips.className = "tags";
-  chips.textContent = mark.tags.join(" · ") || (mark.source === "button" ? "from the button" : "untagged");
-  const note = document.createElement("textarea");
-  note.value = mark.note;
-  note.placeholder = "Note (sealed)";
-  note.addEventListener("change", () => api("PATCH", `/api/marks/${mark.id}`, { note: note.value }));
+  // the principles by their names; the codes only as a hint
+  chips.textContent = mark.tags.map(tagName).join(" · ") || (mark.source === "button"
+    ? "marked with the box's button" : "untagged");
+  chips.title = mark.tags.join(" · ");
+  const note = noteBox(mark);
   const remove = document.createElement("button");
   remove.textContent = "Delete";
   remove.addEventListener("click", async () => {
@@ -67,13 +105,24 @@ function item(mark) {
 
 function render() {
   const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.id));
+  const typing = document.activeElement?.closest("#marks li textarea");
+  const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart];
   list.replaceChildren(...marks.map(item));
   for (const li of list.children) if (open.has(li.dataset.id)) li.querySelector("details").open = true;
+  if (caret) {  // the guider was typing a note: carry on where they were
+    const box = list.querySelector(`li[data-id="${caret[0]}"] textarea`);
+    if (box) { box.focus(); box.setSelectionRange(caret[1], caret[1]); }
+  }
   drawMarks(marks);
 }
 
 async function load() {
+  const typed = new Map(marks.filter((m) => m.note !== m.saved).map((m) => [m.id, m.note]));
   marks = (await api("GET", `/api/recordings/${recording}/marks`)) || [];
+  for (const mark of marks) {
+    mark.saved = mark.note;
+    if (typed.has(mark.id)) mark.note = typed.get(mark.id);  // not yet saved: keep it
+  }
   render();
 }
 

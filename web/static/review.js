@@ -2,6 +2,7 @@
 // loop, slow motion, freeze with the principle's caption, prompts, and
 // the practitioner's words typed by the guider. Keyboard and touch alike.
 import { api } from "./api.js";
+import { dirty, present } from "./session.js";
 
 const root = document.getElementById("presenter");
 const cycle = Number(root.dataset.cycle);
@@ -11,7 +12,7 @@ const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
 const prompts = [...document.getElementById("prompts").content.querySelectorAll("span")]
   .map((span) => span.textContent);
-const opened = Date.now();
+let since = Date.now();  // the review's time is sent as what passed since the last save
 const shown = new Set();
 let clips = [];
 let at = 0;
@@ -63,13 +64,35 @@ function nextPrompt() {
   prompt.textContent = prompts[promptAt];
 }
 
+// The practitioner's words are saved as they are typed (after a pause of
+// two seconds), by Save, and before the page is left; leaving with words
+// not yet saved asks first.
+const reflections = document.getElementById("reflections");
+let savedWords = null;
+let saveTimer = null;
+
 async function save() {
+  clearTimeout(saveTimer);
+  const seconds = Math.max(0, Math.round((Date.now() - since) / 1000));
+  const words = reflections.value;
   const saved = await api("POST", `/api/review/${cycle}`, {
-    clips: [...shown], seconds: Math.round((Date.now() - opened) / 1000),
-    reflections: document.getElementById("reflections").value,
+    clips: [...shown], seconds, reflections: words,
   }, message);
-  if (saved) message("Saved, sealed.");
+  if (!saved) return;
+  since += seconds * 1000;
+  savedWords = words;
+  dirty("reflections", reflections.value !== savedWords);
+  message("Saved, kept locked on the box.");
 }
+
+reflections.addEventListener("input", () => {
+  dirty("reflections", true);
+  clearTimeout(saveTimer);
+  saveTimer = setTimeout(save, 2000);
+});
+// the review is on the screen, frozen or playing, and people are talking
+// over it: that is someone using the laptop, whether or not a key is pressed
+setInterval(() => { if (document.visibilityState === "visible") present(); }, 60_000);
 
 video.addEventListener("play", () => { document.getElementById("play").textContent = "Pause"; });
 video.addEventListener("pause", () => { document.getElementById("play").textContent = "Play"; });
@@ -101,6 +124,6 @@ document.addEventListener("keydown", (event) => {
 const data = await api("GET", `/api/review/${cycle}`, undefined, message);
 if (data) {
   clips = data.clips;
-  document.getElementById("reflections").value = data.reflections;
+  reflections.value = savedWords = data.reflections;
   if (clips.length) load(0); else message("No clips in this cycle yet: cut some in the player.");
 }

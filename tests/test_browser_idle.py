@@ -1,0 +1,85 @@
+"""A shared review in Debian's Chromium, left past the idle time: the page
+warns before the box locks the laptop, asks for the passphrase in a
+dialog of its own when it has, and keeps the practitioner's words (the
+unlock page had thrown them away); words typed as it locked are saved
+after the unlock; leaving the page with words not yet saved asks first.
+The idle time is 20 s here (the box's is 15 minutes)."""
+
+from dataclasses import replace
+
+import pytest
+
+from appliance.auditlog import AuditLog
+from appliance.clips import Cut
+from browser import chromium, live_server, screenshot, unlock, until
+from conftest import PASSPHRASE
+from media import synthetic_film
+from web import create_app
+
+IDLE = 20
+
+
+@pytest.fixture
+def review_box(consented, settings, store):
+    store, identity = consented
+    film = synthetic_film(store, 6, (640, 360))
+    Cut(store, film, identity, start=1.0, end=3.0, mode="fast").run()
+    return create_app({"TESTING": True, "SETTINGS": replace(settings, scrypt_work_factor=10),
+                       "STORE": store, "AUDIT": AuditLog(settings.audit_dir),
+                       "IDLE_SECONDS": IDLE})
+
+
+def reflections(page) -> str:
+    return page.input_value("#reflections")
+
+
+def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path):
+    app = review_box
+    first, more = "She led and I followed.", " Then she looked back at me."
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/review/1")
+        until(page, "() => document.getElementById('review-video').readyState >= 2")
+        page.fill("#reflections", first)
+        until(page, "() => document.getElementById('review-message').textContent"
+                    ".startsWith('Saved')")
+        page.click("#freeze")  # frozen on a frame, talking: nobody touches the laptop
+        page.wait_for_selector("#idle-warning", timeout=IDLE * 1000)
+        assert "locks itself in" in page.inner_text("#idle-warning")
+        screenshot(page, "idle-warning")
+        page.wait_for_selector("#relock-passphrase", timeout=(IDLE + 10) * 1000)
+        assert reflections(page) == first, "the words stay on the page"
+        screenshot(page, "idle-locked")
+        page.fill("#relock-passphrase", "not it")
+        page.click("#relock-button")
+        until(page, "() => document.getElementById('relock-error').textContent !== ''")
+        page.fill("#relock-passphrase", PASSPHRASE)
+        page.click("#relock-button")
+        page.wait_for_selector("#relock-passphrase", state="detached")
+        assert page.url == f"{url}/review/1", "still the review, not the library"
+
+        # typed as the box locks: the save meets the lock, asks, and is made after
+        page.evaluate("() => { document.getElementById('review-message').textContent = ''; }")
+        page.click("#reflections")
+        page.keyboard.press("End")
+        page.keyboard.type(more)
+        app.config["KEYRING"].clear()  # the lock, at that moment
+        page.wait_for_selector("#relock-passphrase", timeout=15_000)
+        page.fill("#relock-passphrase", PASSPHRASE)
+        page.click("#relock-button")
+        until(page, "() => document.getElementById('review-message').textContent"
+                    ".startsWith('Saved')")
+        page.reload()
+        page.wait_for_selector("#reflections")
+        until(page, "() => document.getElementById('reflections').value !== ''")
+        assert reflections(page) == first + more
+
+        # leaving with words not yet saved asks first
+        asked = []
+        page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+        page.type("#reflections", " And again.")
+        page.click("a.back")
+        page.wait_for_timeout(500)
+        assert asked == ["beforeunload"] and page.url == f"{url}/review/1"
+        until(page, "() => document.getElementById('review-message').textContent"
+                    ".startsWith('Saved')")

@@ -1,0 +1,123 @@
+// This laptop's unlocked session, seen from the page: someone typing,
+// pointing or playing keeps it unlocked; a minute before it locks itself
+// the page says so; if it locks anyway, the page asks for the passphrase
+// in a dialog of its own and stays where it is, with everything typed
+// still in it (in this tab's memory: nothing is written anywhere), and
+// what could not be saved meanwhile is saved after the unlock.
+// a minute's warning, and a look every 10 s, for the box's 15 minutes; a
+// shorter idle time (the tests' 20 s) scales both down
+const WARN_SECONDS = 60;
+const PING_EVERY = 30_000;    // at most one "someone is here" per half minute
+const CHECK_EVERY = 10_000;   // how often the page asks how long is left
+let warnAt = WARN_SECONDS;
+export const BACKGROUND = { "X-Vigbox-Background": "1" };
+
+export function csrf() {
+  return document.querySelector('meta[name="csrf-token"]')?.content || "";
+}
+
+function setCsrf(token) {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  if (meta) meta.content = token;
+  for (const field of document.querySelectorAll('input[name="csrf_token"]')) field.value = token;
+}
+
+// --- unsaved work: a warning before leaving the page with any ---------------
+const unsaved = new Set();
+export function dirty(what, isDirty) {
+  if (isDirty) unsaved.add(what); else unsaved.delete(what);
+}
+window.addEventListener("beforeunload", (event) => {
+  if (unsaved.size) { event.preventDefault(); event.returnValue = ""; }
+});
+
+// --- someone is here ---------------------------------------------------------
+let lastPing = Date.now();
+export async function present() {
+  hideWarning();
+  if (Date.now() - lastPing < PING_EVERY) return;
+  lastPing = Date.now();
+  const response = await fetch("/api/alive", { method: "POST", headers: { "X-CSRF-Token": csrf() } });
+  if (response.status === 401) await unlockInPlace();
+}
+for (const name of ["keydown", "pointerdown", "input", "wheel"]) {
+  document.addEventListener(name, present, { capture: true, passive: true });
+}
+// a film playing counts (timeupdate does not bubble: caught on the way down)
+document.addEventListener("timeupdate", (event) => { if (!event.target.paused) present(); }, true);
+
+// --- the minute's warning ----------------------------------------------------
+let warning = null;
+function showWarning(left) {
+  if (!warning) {
+    warning = document.createElement("p");
+    warning.className = "idle-warning";
+    warning.id = "idle-warning";
+    warning.setAttribute("role", "alert");
+    const text = document.createElement("span");
+    const stay = Object.assign(document.createElement("button"),
+      { textContent: "I am still here", id: "stay-unlocked" });
+    stay.addEventListener("click", () => { lastPing = 0; present(); });
+    warning.append(text, " ", stay);
+    document.body.prepend(warning);
+  }
+  warning.firstChild.textContent = "Nobody has used this laptop for a while: to protect " +
+    `the films it locks itself in ${Math.max(0, Math.round(left))} seconds.`;
+}
+function hideWarning() { warning?.remove(); warning = null; }
+
+async function check() {
+  const response = await fetch("/api/session", { headers: BACKGROUND });
+  if (!response.ok) return;
+  const state = await response.json();
+  if (!state.unlocked) { hideWarning(); await unlockInPlace(); return; }
+  if (state.idle_left <= warnAt) showWarning(state.idle_left); else hideWarning();
+}
+
+async function watch() {
+  const state = await (await fetch("/api/session", { headers: BACKGROUND })).json();
+  warnAt = Math.min(WARN_SECONDS, state.idle_seconds / 3);
+  setInterval(check, Math.min(CHECK_EVERY, (state.idle_seconds * 1000) / 4));
+}
+watch();
+
+// --- the unlock, without leaving the page ------------------------------------
+let unlocking = null;
+export function unlockInPlace() {
+  unlocking = unlocking || askForThePassphrase().finally(() => { unlocking = null; });
+  return unlocking;
+}
+
+function askForThePassphrase() {
+  const dialog = document.createElement("dialog");
+  dialog.className = "unlock-dialog";
+  dialog.innerHTML = `<form method="dialog">
+    <p>This laptop locked itself: nobody had used it for a while. What you typed is
+      still here, and is saved once you unlock.</p>
+    <label for="relock-passphrase">Intervention passphrase</label>
+    <input id="relock-passphrase" type="password" autocomplete="off" required>
+    <button id="relock-button">Unlock</button>
+    <p class="error" role="alert" id="relock-error"></p></form>`;
+  document.body.append(dialog);
+  dialog.addEventListener("cancel", (event) => event.preventDefault());  // Esc keeps it
+  dialog.showModal();
+  const field = dialog.querySelector("#relock-passphrase");
+  const error = dialog.querySelector("#relock-error");
+  return new Promise((resolve) => {
+    dialog.querySelector("form").addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const fresh = await (await fetch("/api/session", { headers: BACKGROUND })).json();
+      const body = new URLSearchParams({ passphrase: field.value, csrf_token: fresh.csrf });
+      const response = await fetch("/unlock", {
+        method: "POST", body, headers: { "X-Vigbox-In-Place": "1" },
+      });
+      const answer = await response.json().catch(() => ({ error: "the box did not answer" }));
+      if (!response.ok) { error.textContent = answer.error; field.select(); return; }
+      setCsrf(answer.csrf);
+      lastPing = Date.now();
+      dialog.close();
+      dialog.remove();
+      resolve();
+    });
+  });
+}
