@@ -41,12 +41,13 @@ def live_server(app):
 
 
 @contextmanager
-def chromium(profile: Path):
-    """A fresh Chromium profile in ``profile`` (scanned afterwards for plaintext)."""
+def chromium(profile: Path, timezone: str | None = None):
+    """A fresh Chromium profile in ``profile`` (scanned afterwards for
+    plaintext); ``timezone`` as the laptop's (an IANA name)."""
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900})
+            viewport={"width": 1280, "height": 900}, timezone_id=timezone)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:

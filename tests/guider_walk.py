@@ -46,15 +46,11 @@ def set_up(page, url, pin) -> None:
     assert "in your hands" in page.inner_text("main")
     press(pin, HOLD + 0.3)
     page.click("#setup-again")
-    page.fill("#label", "Robin class")
-    page.fill("#guider", "Jo Guider")
-    page.select_option("#role", "teaching assistant")
-    page.fill("#question", "How can I help Sam join in at circle time?")
-    page.click("#next")
-    page.fill("#goal1", "To wait for Sam's initiatives")
-    page.fill("#goal2", "To name what I see")
-    page.click("#next")
-    page.fill("#consent_by", "Sam's mother")
+    fill_setup(page, label="Robin class", role="teaching assistant",
+               question="How can I help Sam join in at circle time?",
+               goals=("To wait for Sam's initiatives", "To name what I see"),
+               consent_by="Sam's mother")
+    page.check("input[name=scope][value=stills]")
     page.check("input[name=scope][value=supervision]")
     page.click("#next")
     page.click("#use-suggestion")
@@ -63,13 +59,27 @@ def set_up(page, url, pin) -> None:
     page.wait_for_url(f"{url}/intervention")
 
 
+def fill_setup(page, *, label, role, question, goals, consent_by) -> None:
+    """The set-up's first three steps, up to the consent's boxes."""
+    page.fill("#label", label)
+    page.fill("#guider", "Jo Guider")
+    page.select_option("#role", role)
+    page.fill("#question", question)
+    page.click("#next")
+    for n, goal in enumerate(goals, 1):
+        page.fill(f"#goal{n}", goal)
+    page.click("#next")
+    page.fill("#consent_by", consent_by)
+
+
 def film_from_the_page(page, url) -> None:
     page.goto(f"{url}/")
     until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
     page.click("#record-start")
     until(page, "() => document.getElementById('recorder-state').textContent === 'recording'")
     time.sleep(3)
-    page.click("#record-stop")
+    with page.expect_navigation():  # the library shows itself again with the new film
+        page.click("#record-stop")
     page.wait_for_selector("li[data-id]")
 
 
@@ -123,6 +133,7 @@ def export_all_clips(page, url):
     page.goto(f"{url}/export")
     for choice in page.locator("input[name=clip]").all():
         choice.check()
+    page.check("input[name=purpose][value=supervision]")
     page.click("#prepare-export")
     phrase = page.inner_text("#export-passphrase")
     with page.expect_download() as download:

@@ -45,7 +45,7 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
         page.on("console", lambda m: violations.append(m.text)
                 if "Content Security Policy" in m.text else None)
         page.goto(f"{url}/")
-        assert page.url.endswith("/unlock")
+        assert page.url.endswith("/unlock?next=/")
         page.fill("#passphrase", "not the passphrase")
         page.click("button[type=submit]")
         assert "wrong passphrase" in page.inner_text(".error")
@@ -109,14 +109,17 @@ def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention)
         first = page.locator("#marks li").first
         first.locator("summary").click()
         first.locator("input[value='1.3']").check()
-        until(page, "() => document.querySelector('#marks li .tags').textContent === '1.3'")
+        # the principle by its name (it was the code, "1.3"), the code as a hint
+        until(page, "() => document.querySelector('#marks li .tags').textContent"
+                    " === 'Being attentive: turning towards'")
+        assert page.locator("#marks li .tags").first.get_attribute("title") == "1.3"
         note = page.locator("#marks li").first.locator("textarea")
         note.fill("Turns towards the child as she points")
         note.blur()
         screenshot(page, "marks")
         page.reload()
         page.wait_for_selector("#marks li")
-        assert page.locator("#marks li").first.locator(".tags").inner_text() == "1.3"
+        assert page.locator("#marks li").first.locator(".tags").get_attribute("title") == "1.3"
         assert page.locator("#marks li").first.locator("textarea").input_value() == \
             "Turns towards the child as she points"
     marks = store.catalog.marks(recording)
@@ -124,7 +127,88 @@ def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention)
         [(2, True, ["1.3"]), (3, False, [])]
 
 
-def test_a_guider_cuts_a_clip_and_plays_it(app, recording, tmp_path, intervention):
+def test_the_library_shows_times_in_the_laptops_zone(app, recording, tmp_path, store):
+    """The box keeps UTC; the page showed it with no zone at all."""
+    from datetime import datetime, timedelta
+    created = datetime.fromisoformat(store.catalog.get(recording).created.replace("Z", "+00:00"))
+    tokyo = created + timedelta(hours=9)
+    forms = (tokyo.strftime("%H:%M"), tokyo.strftime("%I:%M %p").lstrip("0"))  # 24 h or 12 h
+    with live_server(app) as url, chromium(tmp_path / "profile", "Asia/Tokyo") as page:
+        unlock(page, url, PASSPHRASE)
+        shown = page.inner_text(f"li[data-id='{recording}'] time")
+        assert any(form in shown for form in forms) and "GMT+9" in shown, shown
+
+
+def test_k_after_j_stops(app, recording, tmp_path):
+    """J shuttles backwards (a paused video stepped back); K must stop it,
+    as it stops any shuttle: it started playing forwards instead."""
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        open_player(page, url, recording, at=6)
+        page.keyboard.press("j")
+        until(page, "() => document.getElementById('video').currentTime < 5.5")
+        page.keyboard.press("k")
+        stopped = page.evaluate("document.getElementById('video').currentTime")
+        page.wait_for_timeout(600)
+        assert page.evaluate("document.getElementById('video').paused")
+        assert page.evaluate("document.getElementById('video').currentTime") == stopped
+        assert page.inner_text("#play") == "Play"
+
+
+def test_a_note_stays_when_another_mark_is_tagged_and_is_saved_as_typed(
+        app, recording, tmp_path, intervention):
+    """A note on one mark, a tag on another: the first note's box had gone
+    blank (the redraw used the note as first loaded), and a guider who
+    typed it again overwrote the original. Typed and not left, it is saved
+    all the same."""
+    store, _ = intervention
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        open_player(page, url, recording, at=2)
+        page.keyboard.press("m")
+        page.wait_for_selector("#marks li")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("m")
+        until(page, "() => document.querySelectorAll('#marks li').length === 2")
+        words = "She looks up and he names it"
+        page.locator("#marks li").first.locator("textarea").fill(words)
+        page.locator("#marks li").first.locator("textarea").blur()
+        second = page.locator("#marks li").nth(1)
+        second.locator("summary").click()
+        second.locator("input[value='2.1']").check()
+        until(page, "() => document.querySelectorAll('#marks li .tags')[1].title === '2.1'")
+        assert page.locator("#marks li").first.locator("textarea").input_value() == words
+        typed = "Waits; she carries on"
+        page.locator("#marks li").nth(1).locator("textarea").type(typed)  # no blur, no leaving
+        page.wait_for_timeout(1800)
+        page.reload()
+        page.wait_for_selector("#marks li")
+        assert [page.locator("#marks li").nth(n).locator("textarea").input_value()
+                for n in (0, 1)] == [words, typed]
+
+
+def test_a_reload_mid_cut_shows_the_cut_and_keeps_in_and_out(app, intervention, tmp_path):
+    """Reloaded while an exact cut runs: the page had shown nothing (the
+    cut went on; guiders cut again, making the clip twice) and had
+    forgotten the in and out points."""
+    store, _ = intervention
+    film = synthetic_film(store, 12, (1280, 720))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        open_player(page, url, film, at=1)
+        page.keyboard.press("i")
+        for _ in range(9):
+            page.keyboard.press("ArrowRight")
+        page.keyboard.press("o")
+        points = page.inner_text("#inout")
+        page.click("#cut-exact")
+        until(page, "() => !document.getElementById('cut-progress').hidden")
+        page.reload()
+        until(page, "() => document.getElementById('video').readyState >= 2")
+        assert page.inner_text("#inout") == points
+        until(page, "() => document.getElementById('clips-message').textContent === 'clip ready'",
+              60)
+    assert len(store.list("clip")) == 1
+
+
+def test_a_guider_cuts_a_clip_and_plays_it(app, consented, recording, tmp_path, intervention):
     store, identity = intervention
     started = time.time()
     with live_server(app) as url, chromium(tmp_path / "profile") as page:

@@ -91,6 +91,9 @@ EXPECTS = {
     ("/api/recordings/<recording>/stills", "POST"): {"recording"},
     ("/api/clips/<clip_id>", "PATCH"): {"clip"},
     ("/api/clips/<clip_id>", "DELETE"): {"clip"},
+    ("/api/recordings/<recording>", "DELETE"): {"recording"},
+    ("/api/recordings/<recording>/jobs", "GET"): {"recording"},
+    ("/api/stills/<still_id>", "DELETE"): {"still"},
     ("/api/marks/<mark_id>", "PATCH"): {"mark"},
     ("/api/marks/<mark_id>", "DELETE"): {"mark"},
 }
@@ -98,7 +101,7 @@ EXPECTS = {
 
 def test_every_route_naming_an_object_is_in_the_table():
     named = {(rule, method) for rule, method in routes_with_ids()
-             if re.search(r"<(object_id|recording|clip_id|mark_id)>", rule)}
+             if re.search(r"<(object_id|recording|clip_id|still_id|mark_id)>", rule)}
     assert named == set(EXPECTS), "a new route with an object id: which kind does it take?"
 
 
@@ -112,7 +115,8 @@ def test_an_id_of_another_kind_is_refused(stocked_box, app, settings, rule, meth
         url = fill(rule, {"int:number": "0"}, default=ids[kind])
         for id_as in (ids[kind], ids[kind].upper()):
             response = client.open(url.replace(ids[kind], id_as), method=method,
-                                   json={"start": 0, "at": 0, "name": "x", "tags": []},
+                                   json={"start": 0, "at": 0, "name": "x", "tags": [],
+                                         "reason": "mistake"},
                                    headers={"X-CSRF-Token": csrf_of(client)})
             assert response.status_code in (400, 404), (kind, id_as, response.data)
     assert snapshot(app, store, settings) == before

@@ -16,7 +16,15 @@ const out = {
 const SHUTTLE = [1, 2, 4, 8];
 let shuttle = 0;          // index into SHUTTLE; sign gives the direction
 let reverseTimer = null;  // browsers cannot play backwards: J steps back
-let range = { in: null, out: null };
+// the in and out points outlive a reload of the page (they are times, no
+// footage or words): a reload had forgotten them
+const RANGE_KEY = `range ${location.pathname}`;
+let range = JSON.parse(sessionStorage.getItem(RANGE_KEY) || "null") || { in: null, out: null };
+function setRange(end) {
+  range[end] = video.currentTime;
+  sessionStorage.setItem(RANGE_KEY, JSON.stringify(range));
+  show();
+}
 
 const duration = () => (Number.isFinite(video.duration) ? video.duration : Number(root.dataset.duration));
 // the frame on screen at time t, and the middle of frame n: seeking to a
@@ -46,7 +54,11 @@ function step(frames) { stopReverse(); video.pause(); seek(middleOf(frameAt(vide
 function setSpeed(rate) { video.playbackRate = rate; out.speed.value = String(rate); }
 
 function playPause() {
+  // shuttling backwards (J) is a paused video stepped back: K stops it, as
+  // it stops a forward shuttle, rather than starting to play forwards
+  const reversing = reverseTimer !== null;
   stopReverse(); shuttle = 0;
+  if (reversing) { video.pause(); show(); return; }
   if (video.paused) { setSpeed(Number(out.speed.value) || 1); video.play(); } else { video.pause(); }
 }
 
@@ -64,8 +76,8 @@ const KEYS = {
   " ": playPause, k: playPause, K: playPause,
   j: () => shuttleBy(-1), J: () => shuttleBy(-1), l: () => shuttleBy(1), L: () => shuttleBy(1),
   ",": () => step(-1), ".": () => step(1),
-  i: () => { range.in = video.currentTime; show(); }, I: () => { range.in = video.currentTime; show(); },
-  o: () => { range.out = video.currentTime; show(); }, O: () => { range.out = video.currentTime; show(); },
+  i: () => setRange("in"), I: () => setRange("in"),
+  o: () => setRange("out"), O: () => setRange("out"),
 };
 
 // for the marks panel (marks.js): the video, seeking, the I/O range, and
