@@ -4,7 +4,9 @@ The wrapped identity may be copied off a stolen SD card and attacked
 offline, so the passphrase is all that stands between a thief and the
 footage. Strength is estimated with zxcvbn (pattern and dictionary aware,
 not a character-class rule). Generated passphrases are six words from
-the EFF long word list (7,776 words, about 77 bits).
+the EFF long word list less the words a guider would not want suggested
+in a school (``data/passphrase-excluded.txt``: "arousal" and "flirt" had
+come up): over 7,000 words, about 77 bits.
 
 >>> words = generate().split("-")
 >>> len(words)
@@ -32,17 +34,31 @@ MAX_LENGTH = 256
 ESTIMATED_LENGTH = 72
 
 
+EXCLUDED = Path(__file__).parent / "data" / "passphrase-excluded.txt"
+MIN_WORDS = 7000  # six of them: at least 76.6 bits
+
+
+def excluded_words() -> frozenset[str]:
+    return frozenset(line.strip() for line in EXCLUDED.read_text().splitlines()
+                     if line.strip() and not line.startswith("#"))
+
+
 @lru_cache(maxsize=1)
 def _word_list() -> tuple[str, ...]:
     path = Path(xkcd_password.locate_wordfile(WORD_LIST))
     words = tuple(line.split()[-1] for line in path.read_text().splitlines() if line.strip())
     if len(words) != 7776:
         raise RuntimeError(f"{path} has {len(words)} words, want the EFF list's 7776")
-    return words
+    # and the four with a hyphen of their own ("yo-yo"): the words of a
+    # suggestion are joined by hyphens, and six words must look like six
+    kept = tuple(w for w in words if w not in excluded_words() and "-" not in w)
+    if len(kept) < MIN_WORDS:
+        raise RuntimeError(f"{len(kept)} words left for passphrases, want {MIN_WORDS}")
+    return kept
 
 
 def generate(words: int = GENERATED_WORDS) -> str:
-    """A random passphrase of ``words`` EFF words joined by hyphens."""
+    """A random passphrase of ``words`` words of the list, joined by hyphens."""
     word_list = _word_list()
     return "-".join(secrets.choice(word_list) for _ in range(words))
 

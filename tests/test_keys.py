@@ -77,3 +77,17 @@ def test_generated_passphrases_are_strong_and_differ():
 def test_identity_file_parsing_skips_comments_and_names_bad_lines():
     with pytest.raises(Exception, match="line 2"):
         parse_identity_file("# comment\nAGE-SECRET-KEY-1NOTAKEY\n")
+
+
+def test_a_suggested_passphrase_has_no_word_unsuitable_in_a_school():
+    """The EFF list less the excluded words ("arousal" and "flirt" had come
+    up in suggestions), drawn over thousands of suggestions; and enough
+    words stay for six to make 76 bits."""
+    import math
+    excluded = passphrase.excluded_words()
+    assert {"arousal", "flirt"} <= excluded
+    words = passphrase._word_list()
+    assert not excluded & set(words)
+    assert 6 * math.log2(len(words)) >= 76
+    drawn = {w for _ in range(3000) for w in passphrase.generate().split("-")}
+    assert drawn <= set(words) and not drawn & excluded

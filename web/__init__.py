@@ -22,7 +22,8 @@ from appliance.auditlog import AuditLog
 from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
-from appliance.errors import InterventionError, ObjectNotFoundError, VigboxError
+from appliance.errors import (ConsentError, InterventionEndedError, InterventionError,
+                             ObjectNotFoundError, VigboxError)
 from appliance.setup_window import SetupWindow
 from appliance.web_server import MAX_BODY
 from appliance.store import Store
@@ -84,6 +85,14 @@ def _errors(app: Flask) -> None:
     def refused_value(e):  # its messages quote only what the guider typed
         return reply(400, str(e))
 
+    @app.errorhandler(ConsentError)
+    def not_consented(e):  # names the consent that was not given
+        return reply(403, str(e))
+
+    @app.errorhandler(InterventionEndedError)
+    def ended(e):
+        return reply(409, str(e))
+
     @app.errorhandler(VigboxError)
     def refused(e):
         log.warning("request refused: %s", e)
@@ -125,10 +134,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
                           and not settings.simulate)
 
-    from . import (auth, clips, clock, export, intervention, library, marks, media, player,
-                   review, setup, status, stills, wipe)
-    for blueprint in (auth, clips, clock, export, intervention, library, marks, media, player,
-                      review, setup, status, stills, wipe):
+    from . import (auth, clips, clock, consent, deletion, export, intervention, library, marks,
+                   media, player, presence, review, setup, status, stills, wipe)
+    for blueprint in (auth, clips, clock, consent, deletion, export, intervention, library,
+                      marks, media, player, presence, review, setup, status, stills, wipe):
         app.register_blueprint(blueprint.bp)
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)
