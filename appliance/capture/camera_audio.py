@@ -15,13 +15,10 @@ carries the time ALSA captured its first sample (ffmpeg's ALSA input
 stamps it with the wall clock, less what is still buffered: any input
 stamped with the wall clock will do); that is
 moved onto CLOCK_MONOTONIC, the clock of the sensor's timestamps, and
-made relative to the first frame's; then placed on the straight line of
-the microphone's sample count against those stamps
-(:mod:`.sample_clock`: a block read late is not put late). ffmpeg's
-``aresample`` filter with ``async`` then stretches or squeezes the sound
-to those times (at most 2 %) and pads or trims the start
-(``first_pts=0``), so sound and picture agree at the start and stay
-together however long the recording.
+made relative to the first frame's. ffmpeg's ``aresample`` filter with
+``async`` then stretches or squeezes the sound to those times (at most
+2 %) and pads or trims the start (``first_pts=0``), so sound and picture
+agree at the start and stay together however long the recording.
 
 The wall clock must not be stepped during a recording (the clock
 helper refuses to while one is under way).
@@ -33,8 +30,6 @@ helper refuses to while one is under way).
 import logging
 import time
 from fractions import Fraction
-
-from .sample_clock import SampleClock
 
 log = logging.getLogger("vigbox.camera_audio")
 # the most aresample may stretch or squeeze, per second: 2 %, which no
@@ -78,7 +73,6 @@ class SensorClockAudio:
         frames = self._audio_input_container.decode(self._audio_input_stream)
         first_video = self._first_frame_time(frames)
         report = self.audio_report = {"first_sound_ms": None, "blocks": 0}
-        clock = SampleClock(self._audio_input_stream.rate or rate)
         for frame in frames:
             if not self._running:
                 break
@@ -86,17 +80,13 @@ class SensorClockAudio:
             if report["first_sound_ms"] is None:
                 report["first_sound_ms"] = round(after_video_us / 1000, 1)
             report["blocks"] += 1
-            # on the line of the microphone's samples, not the block's own
-            # stamp (late when the block was read late): see sample_clock
-            frame.pts = clock.place(after_video_us, frame.samples) * rate // 1_000_000
+            frame.pts = after_video_us * rate // 1_000_000
             frame.time_base = Fraction(1, rate)
             graph.push(frame)
             self._encode_sound(av, graph, rate)
         self._send_sound(None, rate)
-        report.update(off_line=clock.outliers, relocked=clock.relocks)
-        log.info("sound: first block %s ms after the first frame, %d blocks, %d stamped off "
-                 "the samples' line, %d relocks", report["first_sound_ms"], report["blocks"],
-                 clock.outliers, clock.relocks)
+        log.info("sound: first block %s ms after the first frame, %d blocks",
+                 report["first_sound_ms"], report["blocks"])
 
     def _sound_failed(self, why: str) -> None:
         """A take without its sound is not what the guider filmed: end it,
