@@ -3,7 +3,7 @@
 import { api as request } from "./api.js";
 import { confirmDelete } from "./confirm.js";
 import { drawMarks, player } from "./player.js";
-import { dirty } from "./session.js";
+import { saveAsTyped } from "./session.js";
 
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const list = document.getElementById("clips");
@@ -53,21 +53,14 @@ function item(clip, index) {
   const name = document.createElement("input");
   name.value = clip.name;
   name.placeholder = "Name (kept locked on the box)";
-  // saved as it is typed (a pause of a second) and when it is left
-  let timer = null;
-  const saveName = async () => {
-    clearTimeout(timer);
-    if (name.value === clip.name) { dirty(`clip ${clip.id}`, false); return; }
-    const words = name.value;
-    if (await api("PATCH", `/api/clips/${clip.id}`, { name: words })) clip.name = words;
-    dirty(`clip ${clip.id}`, name.value !== clip.name);
-  };
-  name.addEventListener("input", () => {
-    dirty(`clip ${clip.id}`, true);
-    clearTimeout(timer);
-    timer = setTimeout(saveName, 1000);
+  saveAsTyped(name, `clip ${clip.id}`, {
+    saved: clip.name,
+    save: async (words) => {
+      if (!(await api("PATCH", `/api/clips/${clip.id}`, { name: words }))) return false;
+      clip.name = words;
+      return true;
+    },
   });
-  name.addEventListener("change", saveName);
   // the principle it shows: the caption when the clip is frozen in the review
   const principle = caption.cloneNode(true);
   principle.removeAttribute("id");

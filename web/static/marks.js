@@ -3,7 +3,7 @@
 // (sealed on the box). Clicking a mark's time jumps there.
 import { api as request } from "./api.js";
 import { drawMarks, player } from "./player.js";
-import { dirty } from "./session.js";
+import { saveAsTyped } from "./session.js";
 
 const panel = document.querySelector(".marks-panel");
 const recording = panel.dataset.recording;
@@ -60,22 +60,15 @@ function noteBox(mark) {
   const note = document.createElement("textarea");
   note.value = mark.note;
   note.placeholder = "Note (kept locked on the box)";
-  let timer = null;
-  const save = async () => {
-    clearTimeout(timer);
-    timer = null;
-    if (mark.note === mark.saved) return;
-    const words = mark.note;
-    if (await api("PATCH", `/api/marks/${mark.id}`, { note: words })) mark.saved = words;
-    dirty(`note ${mark.id}`, mark.note !== mark.saved);
-  };
-  note.addEventListener("input", () => {
-    mark.note = note.value;
-    dirty(`note ${mark.id}`, true);
-    clearTimeout(timer);
-    timer = setTimeout(save, 1000);
+  saveAsTyped(note, `note ${mark.id}`, {
+    saved: mark.saved,
+    save: async (words) => {
+      if (!(await api("PATCH", `/api/marks/${mark.id}`, { note: words }))) return false;
+      mark.saved = words;
+      return true;
+    },
+    typed: (words) => { mark.note = words; },
   });
-  note.addEventListener("change", save);
   return note;
 }
 

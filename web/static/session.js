@@ -31,6 +31,26 @@ window.addEventListener("beforeunload", (event) => {
   if (unsaved.size) { event.preventDefault(); event.returnValue = ""; }
 });
 
+// A field saved as it is typed (a pause of a second) and when it is left.
+// ``save(words)`` resolves true once the box has them; ``saved`` is what
+// the box has now; ``typed(words)`` hears every keystroke.
+export function saveAsTyped(field, what, { saved, save, typed = () => {} }) {
+  let timer = null;
+  const flush = async () => {
+    clearTimeout(timer);
+    const words = field.value;
+    if (words !== saved && await save(words)) saved = words;
+    dirty(what, field.value !== saved);
+  };
+  field.addEventListener("input", () => {
+    typed(field.value);
+    dirty(what, true);
+    clearTimeout(timer);
+    timer = setTimeout(flush, 1000);
+  });
+  field.addEventListener("change", flush);
+}
+
 // --- someone is here ---------------------------------------------------------
 let lastPing = Date.now();
 export async function present() {
