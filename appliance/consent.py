@@ -7,8 +7,8 @@ asked for by every action that needs it.
 >>> given = ConsentRecord(Catalog(":memory:"))
 >>> given.exists()
 False
->>> check_scope({"filming", "stills"})
-frozenset({'filming', 'stills'})
+>>> sorted(check_scope({"filming", "stills"}))
+['filming', 'stills']
 >>> require({"filming"}, "stills", "taking a still")
 Traceback (most recent call last):
 ...
