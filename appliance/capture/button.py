@@ -28,7 +28,7 @@ import logging
 import threading
 import time
 
-from gpiozero import LED, Button
+from gpiozero import LED, Button, GPIODeviceClosed
 
 from ..errors import (
     ClockNotSetError,
@@ -73,6 +73,7 @@ class StatusLED:
     """The LED patterns, as gpiozero ``source`` sequences."""
 
     def __init__(self, pin: int, *, pin_factory=None):
+        self.pin = pin
         self.led = LED(pin, pin_factory=pin_factory)
         self.led.source_delay = STEP / 2
 
@@ -81,6 +82,11 @@ class StatusLED:
         return self.led.value
 
     def _play(self, values) -> None:
+        # gpiozero's source setter does not check the device; a pattern on
+        # a closed LED would die in gpiozero's own thread with a traceback
+        # per pattern. Raise here, where the button's handler logs it.
+        if self.led.closed:
+            raise GPIODeviceClosed(f"the LED on GPIO{self.pin} is closed")
         self.led.source = None
         self.led.source = values
 
