@@ -8,7 +8,7 @@ import pytest
 from appliance.auditlog import AuditLog, verify
 from appliance.certificate import verify_certificate
 from appliance.wipe import intervention_code
-from conftest import PASSPHRASE, csrf_of
+from conftest import PASSPHRASE, begin_intervention, csrf_of
 from web import create_app
 from web.keyring import Keyring
 
@@ -162,6 +162,19 @@ def test_an_empty_box_shows_its_last_certificate_to_anyone(filmed, app):
     assert 'id="last-certificate"' in page and location.rsplit("/", 1)[1] in page
     assert stranger.get(location).status_code == 200
     assert stranger.get("/").location.startswith("/unlock"), "and nothing else"
+
+
+def test_the_certificate_and_evaluation_have_a_way_back_the_printout_hides(filmed, app):
+    """Seen on the box, the handed-over documents had no link anywhere: a
+    guider who opened one from the unlock page was stuck on it."""
+    client, store = filmed
+    begin_intervention(store)  # an intervention record: the wipe keeps its evaluation
+    location = wipe(client, store).location
+    evaluation = location.replace("/certificates/", "/evaluations/")
+    for url in (location, evaluation):
+        page = app.test_client().get(url).get_data(as_text=True)
+        assert '<nav class="back"><a href="/">' in page, url
+        assert "@media print { nav.back { display: none; } }" in page, url
 
 
 def test_on_the_device_the_page_begins_the_wipe_and_root_finishes_it(filmed, app, settings):

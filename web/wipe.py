@@ -124,13 +124,22 @@ def _certificate_path(cert_id: str):
     return path
 
 
-@bp.get("/certificates/<cert_id>")
-def certificate(cert_id: str):
-    """The printable page, made from the signed JSON."""
-    response = current_app.response_class(render_html(_certificate_path(cert_id).read_text()),
+# the pages below are documents, printed and handed over; seen on the
+# box they also need a way back to it (not printed: the style hides it)
+WAY_BACK = '<nav class="back"><a href="/">Back to vigbox</a></nav>'
+
+
+def _document(page: str):
+    response = current_app.response_class(page.replace("<body>", "<body>" + WAY_BACK, 1),
                                           mimetype="text/html")
     response.headers["Content-Security-Policy"] = CERTIFICATE_CSP
     return response
+
+
+@bp.get("/certificates/<cert_id>")
+def certificate(cert_id: str):
+    """The printable page, made from the signed JSON."""
+    return _document(render_html(_certificate_path(cert_id).read_text()))
 
 
 @bp.get("/evaluations/<cert_id>")
@@ -140,9 +149,7 @@ def evaluation(cert_id: str):
     path = current_app.config["SETTINGS"].evaluations_dir / f"{cert_id}.html"
     if not path.is_file():
         abort(404)
-    response = current_app.response_class(path.read_text(), mimetype="text/html")
-    response.headers["Content-Security-Policy"] = CERTIFICATE_CSP
-    return response
+    return _document(path.read_text())
 
 
 @bp.get("/certificates/<cert_id>.json")

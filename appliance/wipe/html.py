@@ -27,6 +27,7 @@ pre.mono { white-space: pre-wrap; margin: 0; }
 .line { display: block; min-height: 1.6em; border-bottom: 1px solid #000; }
 table.sign td { height: 2.4em; vertical-align: bottom; }
 @page { size: A4; margin: 15mm; }
+nav.back { margin-bottom: 1em; } @media print { nav.back { display: none; } }
 """
 # the web serves this page with a CSP that allows exactly this style block
 STYLE_HASH = "sha256-" + base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
