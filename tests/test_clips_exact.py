@@ -1,12 +1,18 @@
 """An exact clip starts on the frame on screen, given as the page gives it
 (the middle of a frame, player.js middleOf), anywhere in a 30-minute
 recording: checked against the synthetic source, whose square is lit on
-frames 0 and 1 of each second."""
+frames 0 and 1 of each second; first from Python, sending what the page
+sends, then in Chromium, stepping to the frame as a guider does."""
 
 import pytest
 
+from appliance.audit import MemoryAudit
 from appliance.clips import Cut, Still, load_index
+from appliance.config import load_settings
+from browser import chromium, live_server, unlock, until
+from conftest import PASSPHRASE, begin_intervention
 from media import decrypted, lit_frames, synthetic_film
+from web import create_app
 
 FPS = 30
 SECONDS = 30 * 60
@@ -16,15 +22,16 @@ SECONDS = 30 * 60
 def half_hour(tmp_path_factory):
     """30 minutes of the synthetic source, small, made as fast as ffmpeg can."""
     from appliance.store import Store
-    from conftest import PASSPHRASE
-    store = Store(tmp_path_factory.mktemp("home") / "store")
+    settings = load_settings(home=tmp_path_factory.mktemp("home"), environ={})
+    store = Store(settings.store_dir)
     store.keys.create(PASSPHRASE, work_factor=10)
+    begin_intervention(store)  # consent to every use: cutting needs it
     recording = synthetic_film(store, SECONDS, (192, 108), timeout=600)
     identity = store.keys.unlock(PASSPHRASE)
     index = load_index(store, recording, identity)
     # what web/player.py's frame_lag gives the page: frames after the first come late
     lag = next(f.time for f in index.fragments if f.keyframe and f.time > 0.5) % 1
-    return store, identity, recording, lag
+    return store, identity, recording, lag, settings
 
 
 def lit_if_first_is(n: int, frames: int) -> list[int]:
@@ -40,7 +47,7 @@ FRAMES = [1 * 1800 + 258 % 30, 15 * 1800 + 7, 15 * 1800 + 29, 29 * 1800 + 677 % 
 
 @pytest.mark.parametrize("n", FRAMES)
 def test_an_exact_clip_starts_on_the_frame_on_screen(half_hour, n):
-    store, identity, recording, lag = half_hour
+    store, identity, recording, lag, _ = half_hour
     start = (n + 0.5) / FPS + lag  # what the page sends for frame n
     clip_id = Cut(store, recording, identity, start=start, end=start + 1.5, mode="exact",
                   fps=FPS).run()
@@ -54,6 +61,64 @@ def test_an_exact_clip_starts_on_the_frame_on_screen(half_hour, n):
 
 @pytest.mark.parametrize("n", [15 * 1800 + 1, 29 * 1800 + 29])
 def test_a_still_is_the_frame_on_screen(half_hour, n):
-    store, identity, recording, lag = half_hour
+    store, identity, recording, lag, _ = half_hour
     still_id = Still(store, recording, identity, at=(n + 0.5) / FPS + lag, fps=FPS).run()
     assert bool(lit_frames(decrypted(store, still_id, identity))) is (n % FPS in (0, 1))
+
+
+def shown_frame(page) -> int:
+    return int(page.inner_text("#frame").split()[1])
+
+
+def step_to(page, n: int) -> None:
+    """Click the timeline near frame n, then step as a guider does: a
+    second at a time with the arrows, then frame by frame with , and ."""
+    box = page.locator("#timeline").bounding_box()
+    page.mouse.click(box["x"] + box["width"] * n / (SECONDS * FPS), box["y"] + box["height"] / 2)
+    until(page, "() => document.getElementById('video').readyState >= 2")
+    for _ in range(200):
+        here = shown_frame(page)
+        if here == n:
+            return
+        far = abs(n - here) >= FPS
+        page.keyboard.press(("ArrowRight" if far else ".") if n > here
+                            else ("ArrowLeft" if far else ","))
+        until(page, f"() => document.getElementById('frame').textContent !== 'frame {here}'"
+                    " && document.getElementById('video').readyState >= 2")
+    raise AssertionError(f"could not step to frame {n}: the page shows {shown_frame(page)}")
+
+
+# minutes 1, 15 and 29, each at a frame within its second
+PAGE_FRAMES = [1 * 1800 + 258 % 30, 15 * 1800 + 29, 29 * 1800 + 924 % 30]
+
+
+@pytest.fixture(scope="module")
+def half_hour_page(half_hour):
+    store, _, recording, _, settings = half_hour
+    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
+                      "AUDIT": MemoryAudit()})
+    with live_server(app) as url:
+        yield url, recording
+
+
+@pytest.mark.parametrize("n", PAGE_FRAMES)
+def test_in_chromium_an_exact_clip_starts_on_the_frame_the_guider_stepped_to(
+        half_hour, half_hour_page, tmp_path, n):
+    store, identity, *_ = half_hour
+    url, recording = half_hour_page
+    before = {o.entry.id for o in store.list("clip")}
+    with chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{recording}")
+        until(page, "() => document.getElementById('video').readyState >= 2")
+        step_to(page, n)
+        page.keyboard.press("i")
+        page.keyboard.press("ArrowRight")  # a second on: the out point
+        page.keyboard.press("o")
+        page.click("#cut-exact")
+        until(page, "() => document.getElementById('clips-message').textContent"
+                    " === 'clip ready'", 120)
+    [clip_id] = {o.entry.id for o in store.list("clip")} - before
+    clip = decrypted(store, clip_id, identity)
+    frames = int(store.catalog.get(clip_id).duration * FPS + 0.5)
+    assert lit_frames(clip) == lit_if_first_is(n, frames), (n, frames, lit_frames(clip))
