@@ -5,12 +5,14 @@ unlock page had thrown them away); words typed as it locked are saved
 after the unlock; leaving the page with words not yet saved asks first.
 The idle time is 20 s here (the box's is 15 minutes)."""
 
+import time
 from dataclasses import replace
 
 import pytest
 
 from appliance.auditlog import AuditLog
 from appliance.clips import Cut
+from appliance.intervention import InterventionRecord
 from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE
 from media import synthetic_film
@@ -38,6 +40,7 @@ def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path)
     first, more = "She led and I followed.", " Then she looked back at me."
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
+        opened = time.monotonic()
         page.goto(f"{url}/review/1")
         until(page, "() => document.getElementById('review-video').readyState >= 2")
         page.fill("#reflections", first)
@@ -83,3 +86,18 @@ def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path)
         assert asked == ["beforeunload"] and page.url == f"{url}/review/1"
         until(page, "() => document.getElementById('review-message').textContent"
                     ".startsWith('Saved')")
+
+        # Save pressed twice: the review's time is the time it was open, once
+        # (a 41 s review had been recorded as 62 s)
+        page.click("#save-review")
+        page.click("#save-review")
+        until(page, "() => document.getElementById('review-message').textContent"
+                    ".startsWith('Saved')")
+        page.wait_for_timeout(500)
+        open_for = time.monotonic() - opened
+    record = InterventionRecord(app.config["STORE"].catalog)
+    [review] = record.reviews()
+    assert open_for - 5 <= review["seconds"] <= open_for + 1, (review["seconds"], open_for)
+    # and the evaluation's guider time counts it once too
+    spent = record.seconds_by_kind().get("review", 0)
+    assert open_for - 5 <= spent <= open_for + 1, (spent, open_for)
