@@ -173,6 +173,11 @@ class ConfigError(VigboxError):
     """The settings are invalid (a bad TOML file or value)."""
 
 
+class TLSError(VigboxError):
+    """The box's TLS key or certificate, or the service CA's, is unusable
+    or refused: the message names what and why."""
+
+
 class DamagedChunkError(PayloadError):
     """One chunk of a payload fails authentication where more follow: the
     card damaged it, or someone altered it. ``chunk`` is its index, and
