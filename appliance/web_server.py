@@ -37,6 +37,7 @@ import socket
 import time
 
 import waitress
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer
 
@@ -68,6 +69,16 @@ def server_options(threads: int = 8) -> dict:
             "max_request_body_size": MAX_BODY, "inbuf_overflow": NEVER,
             "connection_limit": CONNECTION_LIMIT, "cleanup_interval": CLEANUP_SECONDS,
             "channel_timeout": IDLE_SECONDS}
+
+
+def behind_front_options() -> dict:
+    """For the page on a Unix socket behind the HTTPS front (nginx): only
+    the front can open it (its mode and the units' users), so its word on
+    the client's address and on HTTPS is taken, and only its."""
+    return {"trusted_proxy": "localhost",  # what waitress calls a Unix socket's peer
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            "trusted_proxy_count": 1, "clear_untrusted_proxy_headers": True,
+            "unix_socket_perms": "660"}
 
 
 def client_of(addr) -> str:
@@ -157,6 +168,8 @@ _refused = _RefusalLog()
 def _channel_factory(server, sock, addr, adj, map=None):
     """A channel for a new connection, or the connection closed at once
     if its client already holds its share."""
+    if sock.family == socket.AF_UNIX:  # the front: it limits each client itself
+        return ClientChannel(server, sock, addr, adj, map=map)
     client = client_of(addr)
     held = sum(1 for channel in list((map or {}).values())
                if isinstance(channel, HTTPChannel) and client_of(channel.addr) == client)
@@ -184,10 +197,14 @@ def _maintenance(listener):
 
 
 def make_server(app, **where):
-    """waitress's server for ``app`` (``host``/``port``, or ``sockets``),
+    """waitress's server for ``app`` (``host``/``port``, ``unix_socket``
+    behind the HTTPS front, or ``sockets``),
     with :func:`server_options` (any of which ``where`` may override) and
     :class:`ClientChannel` on every listener."""
     options = server_options(**({"threads": where.pop("threads")} if "threads" in where else {}))
+    if "unix_socket" in where or any(s.family == socket.AF_UNIX
+                                     for s in where.get("sockets", ())):
+        options.update(behind_front_options())
     options.update({k: where.pop(k) for k in list(where) if k in options})
     server = waitress.create_server(app, **where, **options)
     listeners = getattr(server, "map", None) or server._map
@@ -196,3 +213,15 @@ def make_server(app, **where):
             listener.channel_class = _channel_factory
             listener.maintenance = _maintenance(listener)
     return server
+
+
+def stop(server, thread, timeout: float = 5.0) -> None:
+    """End ``server``, running in ``thread``, from another thread: its own
+    loop closes every connection and listener, then returns. Closing them
+    from here raced the loop's ``select`` (EBADF in its thread)."""
+    listeners = getattr(server, "map", None) or server._map
+    trigger = next(listener.trigger for listener in list(listeners.values())
+                   if isinstance(listener, BaseWSGIServer))
+    trigger.pull_trigger(lambda: wasyncore.close_all(listeners))
+    thread.join(timeout)
+    server.task_dispatcher.shutdown(timeout=timeout)

@@ -14,6 +14,7 @@ import pytest
 import waitress
 
 from appliance.capture.recorder import Recorder, State
+from appliance.web_server import stop
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.clips import Cut
@@ -98,10 +99,11 @@ def served(app, unlocked, intervention):
     store, identity = intervention
     recording_id = film(store, 10)
     server = waitress.create_server(app, host="127.0.0.1", port=0, threads=4)
-    threading.Thread(target=server.run, daemon=True).start()
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
     cookie = f"vigbox={unlocked.get_cookie('vigbox').value}"
     yield server.effective_port, cookie, csrf_of(unlocked), store, identity, recording_id
-    server.close()
+    stop(server, thread)
 
 
 def send(port: int, request: str) -> socket.socket:

@@ -7,7 +7,7 @@ import time
 from contextlib import contextmanager
 
 from browser import free_port
-from appliance.web_server import CONNECTIONS_PER_CLIENT, ClientChannel, make_server
+from appliance.web_server import CONNECTIONS_PER_CLIENT, ClientChannel, make_server, stop
 
 BLOCK = 256 << 10
 
@@ -21,8 +21,7 @@ def serving(app, threads=4):
     try:
         yield port
     finally:
-        server.close()
-        thread.join(5)
+        stop(server, thread)
 
 
 def hello(environ, start_response):
@@ -125,5 +124,4 @@ def test_requests_dribbled_from_many_laptops_are_cut_off(monkeypatch):
     finally:
         for sock in flood:
             sock.close()
-        server.close()
-        thread.join(5)
+        stop(server, thread)
