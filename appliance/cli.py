@@ -163,6 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .cli_record import add_record_parser, add_recover_parser
     from .cli_run import add_run_parser
     from .cli_store import add_device_key_parser, add_store_parser
+    from .cli_tls import add_tls_parser
     from .cli_wipe import add_wipe_parser
     parser = argparse.ArgumentParser(prog="vigbox", description=__doc__.split("\n")[0])
     parser.add_argument("--home", help="folder for store, catalog, keys and audit "
@@ -203,6 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_store_parser(sub)
     add_device_key_parser(sub)
     add_label_parser(sub)
+    add_tls_parser(sub)
     return parser
 
 

@@ -55,15 +55,24 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
             _serve(make_server(app, sockets=sockets))
             return
         host, port = parse_listen(listen or settings.listen)
-        log.info("vigbox %s: store %s, page on http://%s:%d/", mode, settings.store_dir,
-                 host, port)
-        _serve(make_server(app, host=host, port=port))
+        if settings.front == "none":
+            log.info("vigbox %s: store %s, page on http://%s:%d/ (plain HTTP: no front)",
+                     mode, settings.store_dir, host, port)
+            _serve(make_server(app, host=host, port=port))
+            return
+        from .https_front import HttpsFront, front_config
+        server = make_server(app, unix_socket=str(settings.web_socket))
+        config, certificate = front_config(settings, (host, port), app.config["ALLOWED_HOSTS"])
+        with HttpsFront(config):
+            log.info("vigbox %s: store %s, page on https://%s:%d/ (certificate %s, %s)",
+                     mode, settings.store_dir, host, port, certificate.fingerprint(),
+                     certificate.issuer())
+            _serve(server)
     finally:
         app.config["AUDIT"].close()  # signs what the log holds unsigned
 
 
 def _serve(server) -> None:
-    server.print_listen("Serving on http://{}:{}")
     server.run()
 
 

@@ -34,7 +34,20 @@ class Settings:
     # most seconds between fsyncs of a recording's sealed chunks
     sync_interval: float = 1.0
     scrypt_work_factor: int = 18
+    # where the page is: HTTPS (the front, nginx) unless front = "none"
     listen: str = "127.0.0.1:8080"
+    # nginx: TLS in front of the page, which listens on web_socket;
+    # none: the page itself on listen, plain HTTP (a comparison in tests)
+    front: str = "nginx"
+    # plain HTTP that only redirects to HTTPS ("" = none; the device: port 80)
+    http_redirect: str = ""
+    # the box's TLS key and certificate (None: in home); the device's is
+    # /etc/vigbox/tls, readable by the front's user alone
+    tls_dir: Path | None = None
+    # the names its certificate carries (its host name only if listed here)
+    tls_names: tuple[str, ...] = ("vigbox.local", "vigbox", "10.42.0.1")
+    # the page's Unix socket behind the front (None: in home)
+    web_socket_path: Path | None = None
     log_level: str = "INFO"
     # capture
     source: str = "synthetic"          # synthetic | v4l2 | picamera
@@ -98,6 +111,15 @@ class Settings:
     def control_socket(self) -> Path:
         """The recorder's control socket, which the web process talks to."""
         return self.home / "recorder.sock"
+
+    @property
+    def tls_folder(self) -> Path:
+        return self.tls_dir or self.home / "tls"
+
+    @property
+    def web_socket(self) -> Path:
+        """The page behind the HTTPS front (only the front may open it)."""
+        return self.web_socket_path or self.home / "web.sock"
 
     @property
     def clock_socket(self) -> Path:

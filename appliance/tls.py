@@ -21,7 +21,6 @@ printed on the box's label, with the one the browser shows.
 
 import hashlib
 import ipaddress
-import socket
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -40,6 +39,7 @@ BACKDATE = timedelta(hours=1)
 # P-256: every browser since 2014; signing a handshake is cheap on a Pi
 CURVE = ec.SECP256R1()
 SUBJECT_ORGANISATION = "vigbox"
+PRIMARY_NAME = "vigbox.local"
 
 
 @dataclass(frozen=True)
@@ -57,10 +57,12 @@ class BoxNames:
             + [x509.IPAddress(ipaddress.ip_address(a)) for a in self.ips])
 
 
-def box_names(names, hostname: str | None = None) -> BoxNames:
-    """The given names (host names or IP addresses) and the box's own
-    host name, bare and in .local as mDNS gives it."""
-    hostname = (socket.gethostname() if hostname is None else hostname).lower()
+def box_names(names, hostname: str = "") -> BoxNames:
+    """The given names (host names or IP addresses), and ``hostname`` bare
+    and in .local as mDNS gives it. A box's host name is not among its
+    names unless its settings say so: the service's CA signs only the
+    names it permits (``tls_names``, docs/operations.md)."""
+    hostname = hostname.lower()
     dns, ips = set(), set()
     for name in list(names) + ([hostname, f"{hostname}.local"] if hostname else []):
         name = name.strip().lower().removesuffix(".")
@@ -109,8 +111,11 @@ def _leaf(builder: x509.CertificateBuilder, public_key, names: BoxNames) -> x509
 
 
 def subject(names: BoxNames) -> x509.Name:
+    """Browsers match the subjectAltName only; the common name is what a
+    certificate viewer shows first: the box's usual name if it has it."""
+    shown = PRIMARY_NAME if PRIMARY_NAME in names.dns else names.all()[0]
     return x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, SUBJECT_ORGANISATION),
-                      x509.NameAttribute(NameOID.COMMON_NAME, names.all()[0])])
+                      x509.NameAttribute(NameOID.COMMON_NAME, shown)])
 
 
 def self_signed(key, names: BoxNames, *, now: datetime | None = None,

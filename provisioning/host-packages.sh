@@ -14,6 +14,10 @@ declare -A NEEDED=(
   [cryptsetup]=cryptsetup-bin
   [openssl]=openssl
   [script]=bsdutils
+  # the HTTPS front (the box's nginx, run by the tests and the demo)
+  [nginx]=nginx
+  # a Chromium whose NSS database trusts the tests' service CA
+  [certutil]=libnss3-tools
 )
 
 # file -> Debian package (the synthetic camera burns its frame counter
@@ -45,6 +49,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "installing Debian packages: $packages"
 export DEBIAN_FRONTEND=noninteractive
+# a package's own service (Debian's nginx on port 80) is not started here:
+# the tests and the demo run nginx themselves (policy-rc.d, exit 101)
+policy=/usr/sbin/policy-rc.d
+if [ ! -e $policy ]; then
+  printf '#!/bin/sh\nexit 101\n' > $policy && chmod 0755 $policy
+  trap 'rm -f $policy' EXIT
+fi
 apt-get update -q
 # shellcheck disable=SC2086  # word splitting of the package list is wanted
 apt-get install -y -q --no-install-recommends $packages

@@ -1,7 +1,13 @@
-"""A live vigbox page on loopback and Debian's Chromium driven by
-Playwright (never a browser download)."""
+"""A live vigbox page on loopback, over HTTPS through the box's own front
+(nginx, with a certificate from the tests' service CA), and Debian's
+Chromium driven by Playwright (never a browser download), trusting that
+CA as a guider's laptop does and reaching the page as vigbox.local."""
 
+import http.client
+import os
 import socket
+import ssl
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -9,7 +15,9 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from appliance.web_server import make_server
+from appliance.https_front import FrontConfig, HttpsFront
+from appliance.web_server import make_server, stop
+from tls_lab import BOX_NAME, lab, trusting_home
 
 CHROMIUM = "/usr/bin/chromium"
 # Chromium reaches for the network at start; this machine (and a hotspot
@@ -27,27 +35,51 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app):
-    """Serve ``app`` with waitress on a free loopback port, set as the box sets it."""
+def live_server(app, *, plain: bool = False, box=None, http_port: int | None = None):
+    """Serve ``app`` as the box does: waitress on a Unix socket behind the
+    HTTPS front on a free loopback port, reached as https://vigbox.local:PORT
+    with ``box``'s certificate (the tests' CA's by default), and plain HTTP
+    redirecting on ``http_port`` if given. ``plain``: waitress alone over
+    HTTP, as before the front."""
     port = free_port()
-    server = make_server(app, host="127.0.0.1", port=port, threads=6)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.close()
-        thread.join(5)
+    if plain:
+        with _waitress(app, host="127.0.0.1", port=port):
+            yield f"http://127.0.0.1:{port}"
+        return
+    # a Unix socket's path has room for 107 bytes: not under a test's tmp_path
+    run = Path(tempfile.mkdtemp(prefix="vigbox-front-"))
+    box = box or lab().box
+    config = FrontConfig(https=[("127.0.0.1", port)],
+                         http=[("127.0.0.1", http_port)] if http_port else [],
+                         names=(BOX_NAME,), certificate=box.certificate_path, key=box.key_path,
+                         upstream=run / "web.sock", runtime=run / "https",
+                         user="root" if os.geteuid() == 0 else None)
+    with _waitress(app, unix_socket=str(run / "web.sock")), HttpsFront(config):
+        yield f"https://{BOX_NAME}:{port}"
 
 
 @contextmanager
-def chromium(profile: Path, timezone: str | None = None):
+def _waitress(app, **where):
+    server = make_server(app, threads=6, **where)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        stop(server, thread)
+
+
+@contextmanager
+def chromium(profile: Path, timezone: str | None = None, *, home: Path | None = None):
     """A fresh Chromium profile in ``profile`` (scanned afterwards for
-    plaintext); ``timezone`` as the laptop's (an IANA name)."""
+    plaintext); ``timezone`` as the laptop's (an IANA name); ``home`` holds
+    the NSS database of the CAs it trusts (by default the tests' service CA)."""
+    resolve = [f"--host-resolver-rules=MAP {BOX_NAME} 127.0.0.1"]
+    env = {**os.environ, "HOME": str(home or trusting_home())}
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900}, timezone_id=timezone)
+            str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + resolve,
+            viewport={"width": 1280, "height": 900}, timezone_id=timezone, env=env)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:
@@ -75,3 +107,55 @@ def unlock(page, url, passphrase: str) -> None:
     page.fill("#passphrase", passphrase)
     page.click("button[type=submit]")
     page.wait_for_url(f"{url}/")
+
+
+def port_of(url: str) -> int:
+    return int(url.rsplit(":", 1)[1].split("/")[0])
+
+
+def tls_context() -> ssl.SSLContext:
+    """A client that trusts the tests' service CA and nothing else."""
+    return ssl.create_default_context(cafile=str(lab().ca_pem))
+
+
+def open_socket(url: str, timeout: float = 10) -> socket.socket:
+    """A raw connection to a live_server's page, through TLS as a laptop's."""
+    sock = socket.create_connection(("127.0.0.1", port_of(url)), timeout=timeout)
+    if url.startswith("http://"):
+        return sock
+    return tls_context().wrap_socket(sock, server_hostname=BOX_NAME)
+
+
+def connection(url: str, timeout: float = 10) -> http.client.HTTPConnection:
+    """http.client's connection to a live_server's page."""
+    if url.startswith("http://"):
+        return http.client.HTTPConnection("127.0.0.1", port_of(url), timeout=timeout)
+    connection = http.client.HTTPSConnection(BOX_NAME, port_of(url), timeout=timeout,
+                                             context=tls_context())
+    connection.sock = open_socket(url, timeout)  # vigbox.local is 127.0.0.1 here
+    return connection
+
+
+def server_pids() -> list[str]:
+    """The page's processes in a test: this one (waitress, the app) and
+    the nginx front it started (master and workers)."""
+    children: dict[str, list[str]] = {}
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                parent = f.read().rsplit(")", 1)[1].split()[1]
+        except OSError:
+            continue
+        children.setdefault(parent, []).append(pid)
+    found, todo = [], [str(os.getpid())]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                name = f.read().strip()
+        except OSError:
+            continue
+        if pid == str(os.getpid()) or name == "nginx":
+            found.append(pid)
+        todo += children.get(pid, [])
+    return found

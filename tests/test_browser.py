@@ -77,7 +77,9 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
         screenshot(page, "player")
         page.click("#lock")
         page.wait_for_url(f"{url}/unlock")
-        assert page.request.get(f"{url}/media/{recording}").status == 401
+        # the browser's own request for the film, after the lock
+        assert page.evaluate("async (u) => (await fetch(u)).status",
+                             f"{url}/media/{recording}") == 401
         assert violations == [], "the page's own scripts obey its CSP"
     # no plaintext media in the browser's profile, nor anywhere written during the test
     assert_no_plaintext(tmp_path, started)

@@ -243,14 +243,13 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
     closed (the client sees a short body, not a complete one); no 500 and
     no traceback in the log."""
     import http.client
-    from browser import live_server
+    from browser import connection as connect, live_server
     client, film, plain = damaged_film
     cookie = client.get_cookie("vigbox").value
     with live_server(app) as url:
-        host, port = url.removeprefix("http://").split(":")
-        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection = connect(url)
         connection.request("GET", f"/media/{film}", headers={
-            "Range": f"bytes=0-{len(plain) - 1}", "Cookie": f"vigbox={cookie}"})
+            "Range": f"bytes=0-{len(plain) - 1}", "Cookie": f"__Host-vigbox={cookie}"})
         response = connection.getresponse()
         assert response.status == 206 and response.length == len(plain)
         with pytest.raises(http.client.IncompleteRead) as short:

@@ -4,6 +4,7 @@ record`` / ``vigbox recover``, as real processes."""
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -28,15 +29,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(url: str, timeout: float = 20.0) -> bytes:
+def wait_for(url: str, timeout: float = 20.0, cafile: Path | None = None) -> bytes:
+    """The page at ``url``, once it answers; over HTTPS, trusting ``cafile``
+    (the box's own certificate) and nothing else."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=2) as response:
+            context = ssl.create_default_context(cafile=cafile) if cafile else None
+            with urllib.request.urlopen(url, timeout=2, context=context) as response:
                 return response.read()
         except urllib.error.HTTPError:
             raise
-        except OSError:
+        except (OSError, urllib.error.URLError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
@@ -52,10 +56,12 @@ def test_the_whole_appliance_in_simulation(intervention, settings):
     process = subprocess.Popen([VIGBOX, "--home", settings.home, "run", "--simulate",
                                 "--listen", f"127.0.0.1:{port}"],
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    page, box = f"https://127.0.0.1:{port}", settings.home / "tls" / "box.pem"
     try:
-        assert b"Intervention passphrase" in wait_for(f"http://127.0.0.1:{port}/unlock")
+        # the box made its own certificate at its first start, naming its address
+        assert b"Intervention passphrase" in wait_for(f"{page}/unlock", cafile=box, timeout=30)
         with pytest.raises(urllib.error.HTTPError) as locked:
-            wait_for(f"http://127.0.0.1:{port}/api/status")
+            wait_for(f"{page}/api/status", cafile=box)
         assert locked.value.code == 401
         assert recorder_state(settings)["state"] == "idle"
         recorder = RecorderClient(settings.control_socket)

@@ -73,6 +73,22 @@ def test_the_session_cookie_is_strict_and_http_only(intervention, client):
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
 
 
+def test_over_https_the_session_cookie_is_the_host_s_alone_and_tls_only(intervention, app):
+    """Behind the front (wsgi.url_scheme https), a __Host- cookie: Secure,
+    Path=/, no Domain; a plain-HTTP session's cookie is another."""
+    client = app.test_client()
+    base = {"base_url": "https://vigbox.local"}
+    page = client.get("/unlock", **base).get_data(as_text=True)
+    token = page.split('name="csrf_token" value="')[1].split('"')[0]
+    response = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": token},
+                           **base)
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("__Host-vigbox=") and "; Secure" in cookie
+    assert "Domain=" not in cookie and "; Path=/;" in cookie
+    assert client.get("/", **base).status_code == 200, "unlocked over HTTPS"
+    assert client.get("/").status_code == 302, "the plain-HTTP cookie is another session"
+
+
 def test_wrong_passphrases_slow_down_and_the_right_one_still_works(intervention, settings,
                                                                    store, audit):
     now = [0.0]

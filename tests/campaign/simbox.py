@@ -2,8 +2,8 @@
 process group, driven over HTTP as a laptop's browser drives it: the
 thing the fault campaign cuts the power of.
 
->>> Page("http://127.0.0.1:1").base
-'http://127.0.0.1:1'
+>>> Page("https://127.0.0.1:1").base
+'https://127.0.0.1:1'
 """
 
 import http.cookiejar
@@ -11,6 +11,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -38,11 +39,15 @@ class Response:
 class Page:
     """One browser: a cookie jar, the CSRF token of the last page seen."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, cafile: Path | None = None):
+        """``cafile``: the certificate to trust for HTTPS (the box's own)."""
         self.base = base
         self.csrf = ""
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        handlers = [urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())]
+        if cafile is not None:
+            context = ssl.create_default_context(cafile=cafile)
+            handlers.append(urllib.request.HTTPSHandler(context=context))
+        self._opener = urllib.request.build_opener(*handlers)
 
     def open(self, path: str, *, data: bytes | None = None, headers: dict | None = None,
              method: str | None = None, timeout: float = 60) -> Response:
@@ -90,7 +95,12 @@ class SimulatedBox:
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"https://127.0.0.1:{self.port}"
+
+    @property
+    def certificate(self) -> Path:
+        """The box's own certificate, made at its first start (self-signed)."""
+        return self.home / "tls" / "box.pem"
 
     def start(self, timeout: float = 60) -> None:
         """Power on: start, and wait until the page answers."""
@@ -106,9 +116,9 @@ class SimulatedBox:
         while time.monotonic() < deadline:
             assert self.process.poll() is None, f"the box died at start: {self.log_tail()}"
             try:
-                if Page(self.base).get("/unlock", timeout=5).status == 200:
+                if self.page().get("/unlock", timeout=5).status == 200:
                     return
-            except OSError:
+            except (OSError, ssl.SSLError):
                 time.sleep(0.1)
         raise TimeoutError(f"the box did not answer in {timeout} s: {self.log_tail()}")
 
@@ -126,7 +136,7 @@ class SimulatedBox:
                 self.cut_power()
 
     def page(self) -> Page:
-        return Page(self.base)
+        return Page(self.base, cafile=self.certificate)
 
     def log_tail(self, lines: int = 30) -> str:
         text = (self.home / f"box-{self.starts:03d}.log").read_text(errors="replace")

@@ -52,6 +52,7 @@ would block the camera and show in the frame count above.
 """
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -75,6 +76,7 @@ from load_report import (
 )
 from media import decrypted, probe, synthetic_film
 from simbox import SimulatedBox
+from tls_lab import nss_home
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "campaign"
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
@@ -246,8 +248,11 @@ def test_three_streams_while_recording(rig, baseline, results, capsys):
     recording, began = start_recording(rig)
     traffic = [Traffic() for _ in rig.films]
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
+        # the laptops trust the box's own (self-signed) certificate, as a
+        # guider does who compared its fingerprint with the label's
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+            env={**os.environ, "HOME": str(nss_home(rig.box.certificate, "P,,"))})
         launched = time.monotonic()
         try:
             opened = [open_player(browser, base, film, t) for film, t in zip(rig.films, traffic)]

@@ -1,0 +1,100 @@
+"""The HTTPS front (Debian's nginx, as the box runs it) in front of a
+real waitress on a Unix socket: what it says to a client, what it tells
+the page about the client, what plain HTTP gets, and what it refuses."""
+
+import json
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+from appliance.box_tls import BoxTLS
+from appliance.errors import TLSError
+from appliance.https_front import HSTS_SECONDS, FrontConfig, HttpsFront, nginx_config
+from browser import BOX_NAME, connection, free_port, live_server, open_socket, port_of
+from tls_lab import lab
+
+
+def echo(environ, start_response):
+    """What the page learns of its client, through the front."""
+    seen = {k: environ.get(k) for k in ("REMOTE_ADDR", "wsgi.url_scheme", "HTTP_HOST",
+                                        "HTTP_X_FORWARDED_FOR")}
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(seen).encode()]
+
+
+def get(url: str, path: str = "/", headers: dict | None = None):
+    conn = connection(url)
+    conn.request("GET", path, headers=headers or {})
+    response = conn.getresponse()
+    return response, response.read()
+
+
+def test_the_configuration_loads_in_the_real_nginx(tmp_path):
+    box = lab().box
+    config = FrontConfig(https=[("127.0.0.1", free_port())], http=[("127.0.0.1", free_port())],
+                         names=(BOX_NAME, "10.42.0.1"), certificate=box.certificate_path,
+                         key=box.key_path, upstream=tmp_path / "web.sock",
+                         runtime=tmp_path / "run")
+    HttpsFront(config).check()  # nginx -t: raises with nginx's own words otherwise
+    assert "access_log off;" in nginx_config(config)
+
+
+def test_the_page_learns_the_client_s_address_and_https_never_a_forged_one():
+    with live_server(echo) as url:
+        response, body = get(url, headers={"X-Forwarded-For": "10.9.9.9"})
+    seen = json.loads(body)
+    assert seen["REMOTE_ADDR"] == "127.0.0.1", "the client's, not the front's socket"
+    assert seen["wsgi.url_scheme"] == "https"
+    assert seen["HTTP_HOST"] == f"{BOX_NAME}:{port_of(url)}"
+    assert response.getheader("Strict-Transport-Security") == f"max-age={HSTS_SECONDS}"
+    assert response.getheader("Server") == "nginx", "and no version"
+
+
+def test_plain_http_only_redirects_and_only_for_the_box_s_names():
+    http_port = free_port()
+    with live_server(echo, http_port=http_port) as url:
+        plain = f"http://127.0.0.1:{http_port}"
+        response, _ = get(plain, "/unlock?next=/", headers={"Host": f"{BOX_NAME}:{http_port}"})
+        assert response.status == 308
+        assert response.getheader("Location") == f"https://{BOX_NAME}:{port_of(url)}/unlock?next=/"
+        response, body = get(plain, "/unlock", headers={"Host": "attacker.example"})
+        assert response.status == 421 and b"unlock" not in body
+
+
+def test_old_protocols_are_refused_and_chacha_comes_first_for_a_pi():
+    with live_server(echo) as url:
+        # a client that offers TLS 1.1 (security level 0, or OpenSSL would not)
+        old = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port_of(url)}",
+                              "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
+                             input="", capture_output=True, text=True, timeout=10)
+        assert old.returncode != 0 and "alert protocol version" in old.stderr, old.stderr
+        # a laptop with AES instructions lists AES-GCM first; the box's order wins
+        tls12 = ssl.create_default_context(cafile=lab().ca_pem)
+        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
+        tls12.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305")
+        with tls12.wrap_socket(socket.create_connection(("127.0.0.1", port_of(url))),
+                               server_hostname=BOX_NAME) as sock:
+            assert sock.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305"
+        with open_socket(url) as sock:
+            assert sock.version() == "TLSv1.3"
+
+
+def test_a_certificate_for_another_key_stops_the_front_with_nginx_s_words(tmp_path):
+    box = BoxTLS(tmp_path / "box", (BOX_NAME,), hostname="")
+    box.ensure()
+    other = BoxTLS(tmp_path / "other", (BOX_NAME,), hostname="")
+    other.ensure()
+    config = FrontConfig(https=[("127.0.0.1", free_port())], http=[], names=(BOX_NAME,),
+                         certificate=box.certificate_path, key=other.key_path,
+                         upstream=tmp_path / "web.sock", runtime=tmp_path / "run")
+    with pytest.raises(TLSError, match="nginx refused its configuration: .*key values mismatch"):
+        HttpsFront(config).start()
+
+
+def test_the_front_stops_with_its_runner():
+    with live_server(echo) as url:
+        assert get(url)[0].status == 200
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port_of(url)), timeout=1)
