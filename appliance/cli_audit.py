@@ -72,8 +72,12 @@ def cmd_label(args) -> int:
     from .label import label_svg
     log = AuditLog(args.settings.audit_dir)  # makes the device key on first use
     passphrase = Path(args.passphrase_file).read_text().strip()
+    page = None
+    if args.settings.front != "none":  # the page's certificate, which the guider compares
+        from .box_tls import BoxTLS
+        page = BoxTLS(args.settings.tls_folder, args.settings.tls_names).fingerprint()
     svg = label_svg(ssid=args.ssid, passphrase=passphrase, url=args.url,
-                    fingerprint=fingerprint(log.public_key))
+                    fingerprint=fingerprint(log.public_key), page_fingerprint=page)
     Path(args.out).write_text(svg) if args.out else sys.stdout.write(svg)
     return 0
 
@@ -82,7 +86,9 @@ def add_label_parser(sub) -> None:
     label = sub.add_parser("label", help="the box's printable label (SVG)")
     label.add_argument("--ssid", required=True)
     label.add_argument("--passphrase-file", required=True, help="the hotspot's passphrase")
-    label.add_argument("--url", default="http://vigbox.local/")
+    # an address, not a name: mDNS is not everywhere (Windows without it,
+    # a laptop with its own DNS); the certificate names it too
+    label.add_argument("--url", default="https://10.42.0.1/")
     label.add_argument("--out", help="write here (default: stdout)")
     label.set_defaults(func=cmd_label)
 

@@ -54,7 +54,7 @@ fi
 
 step_packages() {
   local wanted=(python3-venv ffmpeg cryptsetup e2fsprogs network-manager iw wireless-regdb
-                util-linux)
+                util-linux nginx)
   if is_pi; then wanted+=(python3-picamera2 python3-lgpio); fi
   # overlayroot's initramfs script needs busybox's grep, and does not say so
   if [ "$READ_ONLY" = 1 ]; then wanted+=(overlayroot busybox); fi
@@ -63,6 +63,13 @@ step_packages() {
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
       || missing+=("$p")
   done
+  # Debian's nginx starts its own site on port 80 when installed: the box's
+  # nginx is vigbox-https.service, with its own configuration
+  if [ "$(systemctl is-enabled nginx.service 2>/dev/null)" != masked ]; then
+    systemctl stop nginx.service 2>/dev/null || true
+    systemctl mask -q nginx.service
+    say packages "masked Debian's nginx.service (vigbox-https.service runs nginx)"
+  fi
   if [ ${#missing[@]} -eq 0 ]; then
     say packages "skipped: all ${#wanted[@]} present"
   else
@@ -195,7 +202,10 @@ home = "$HOME_DIR"
 simulate = false
 source = "$source"
 gpio = "$gpio"
-listen = "0.0.0.0:80"
+listen = "0.0.0.0:443"
+http_redirect = "0.0.0.0:80"
+tls_dir = "$ETC/tls"
+web_socket_path = "/run/vigbox-web/web.sock"
 luks_device = "$device"
 luks_key_source = "$key_source"
 luks_keyfile = "$keyfile"
@@ -224,6 +234,36 @@ step_store() {
   chown vigbox:vigbox "$STORE" && chmod 0700 "$STORE"
 }
 
+step_https() {  # the box's TLS key and certificate, and nginx's configuration
+  getent group vigbox-https >/dev/null || groupadd -r vigbox-https
+  if ! id vigbox-https >/dev/null 2>&1; then
+    useradd --system --gid vigbox-https --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin vigbox-https
+    say https "made the system user vigbox-https (nginx, in front of the page)"
+  fi
+  # a box provisioned before HTTPS: its page moves to 443 behind the front
+  if ! grep -q '^http_redirect = ' "$ETC/config.toml"; then
+    sed -i 's/^listen = .*/listen = "0.0.0.0:443"/' "$ETC/config.toml"
+    printf 'http_redirect = "0.0.0.0:80"\ntls_dir = "%s/tls"\nweb_socket_path = "%s"\n' \
+      "$ETC" /run/vigbox-web/web.sock >> "$ETC/config.toml"
+    say https "moved the page to HTTPS in $ETC/config.toml"
+  fi
+  install -d -m 0750 -o root -g vigbox-https "$ETC/tls"
+  if [ -s "$ETC/tls/box.pem" ]; then
+    say https "skipped: $ETC/tls/box.pem exists ($(box_tls show | grep '^signed by'))"
+  else
+    box_tls self-sign > /dev/null 2>&1
+    say https "made the box's TLS key and a self-signed certificate (for a service CA:"
+    say https "  vigbox tls request, then vigbox tls install; docs/operations.md)"
+  fi
+  chown vigbox-https:vigbox-https "$ETC/tls/box-key.pem" && chmod 0400 "$ETC/tls/box-key.pem"
+  box_tls front-config > "$ETC/nginx.conf.new"
+  if cmp -s "$ETC/nginx.conf.new" "$ETC/nginx.conf"; then rm "$ETC/nginx.conf.new"
+  else mv "$ETC/nginx.conf.new" "$ETC/nginx.conf"; say https "wrote $ETC/nginx.conf"; fi
+  say https "$(box_tls show | grep '^SHA-256')"
+}
+box_tls() { VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" tls "$@"; }
+
 step_units() {
   local changed=0
   for unit in "$SRC"/systemd/*.service "$SRC"/systemd/*.socket "$SRC"/systemd/*.path; do
@@ -234,7 +274,8 @@ step_units() {
   if [ $changed -eq 1 ]; then systemctl daemon-reload; say units "installed the units"
   else say units "skipped: the units are current"; fi
   local wanted=(vigbox-store.service vigbox-recorder.service vigbox-web.socket
-                vigbox-web.service vigbox-clock.socket vigbox-wipe.path) off=()
+                vigbox-web.service vigbox-https.service vigbox-clock.socket
+                vigbox-wipe.path) off=()
   for unit in "${wanted[@]}"; do systemctl is-enabled -q "$unit" || off+=("$unit"); done
   if [ ${#off[@]} -eq 0 ]; then say units "skipped: all ${#wanted[@]} enabled"; return; fi
   systemctl enable -q "${off[@]}"
@@ -266,6 +307,12 @@ step_hotspot() {
   if [ -z "$wifi" ]; then say hotspot "skipped: no Wi-Fi device"; return; fi
   wifi_country
   if nmcli -t -f NAME connection show | grep -qx vigbox-hotspot; then
+    # laptops on the hotspot reach the box, never each other (no ARP spoofing)
+    case "$(nmcli -g 802-11-wireless.ap-isolation connection show vigbox-hotspot)" in
+      1*|true*|yes*) ;;
+      *) nmcli connection modify vigbox-hotspot 802-11-wireless.ap-isolation 1
+         say hotspot "the hotspot's clients are now isolated from each other" ;;
+    esac
     if [ "$(nmcli -g 802-11-wireless.channel connection show vigbox-hotspot)" != "$CHANNEL" ]; then
       nmcli connection modify vigbox-hotspot 802-11-wireless.channel "$CHANNEL"
       say hotspot "set the hotspot vigbox-hotspot to channel $CHANNEL"
@@ -286,12 +333,13 @@ step_hotspot() {
     ssid "$ssid" 802-11-wireless.mode ap 802-11-wireless.band bg \
     802-11-wireless.channel "$CHANNEL" \
     ipv4.method shared ipv4.addresses 10.42.0.1/24 ipv6.method disabled \
+    802-11-wireless.ap-isolation 1 \
     wifi-sec.key-mgmt wpa-psk wifi-sec.psk "$psk" wifi-sec.proto rsn \
     wifi-sec.pairwise ccmp wifi-sec.group ccmp wifi-sec.pmf disable >/dev/null
   install -d /etc/NetworkManager/dnsmasq-shared.d
   echo "address=/vigbox.local/10.42.0.1" > /etc/NetworkManager/dnsmasq-shared.d/vigbox.conf
   nmcli connection up vigbox-hotspot >/dev/null || say hotspot "note: not up yet (retries)"
-  say hotspot "made the hotspot $ssid on $wifi (10.42.0.1, http://vigbox.local/)"
+  say hotspot "made the hotspot $ssid on $wifi (https://10.42.0.1/, https://vigbox.local/)"
 }
 
 wifi_country() {  # the Wi-Fi country now, and at every boot (cfg80211 reads it at load)
@@ -307,7 +355,7 @@ wifi_country() {  # the Wi-Fi country now, and at every boot (cfg80211 reads it 
 step_label() {
   if [ ! -f "$ETC/hotspot.psk" ]; then say label "skipped: no hotspot yet"; return; fi
   VIGBOX_CONFIG=$ETC/config.toml "$VENV/bin/vigbox" label --ssid "$(cat "$ETC/hotspot.ssid")" \
-    --passphrase-file "$ETC/hotspot.psk" --url http://vigbox.local/ --out "$ETC/label.svg"
+    --passphrase-file "$ETC/hotspot.psk" --url https://10.42.0.1/ --out "$ETC/label.svg"
   chown -R vigbox:vigbox "$HOME_DIR/audit"
   say label "wrote $ETC/label.svg: print it and stick it on the box"
 }
@@ -393,6 +441,7 @@ step_user
 step_gpio_rule
 step_config
 step_store
+step_https
 step_units
 step_device_key
 step_hotspot
@@ -401,5 +450,5 @@ step_hardening
 step_read_only_root
 step_pi_only
 systemctl start vigbox-store.service vigbox-recorder.service vigbox-web.socket \
-  vigbox-clock.socket vigbox-wipe.path || say start "note: a unit did not start (journalctl -u 'vigbox-*')"
+  vigbox-https.service vigbox-clock.socket vigbox-wipe.path || say start "note: a unit did not start (journalctl -u 'vigbox-*')"
 say done "the box is provisioned"

@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import socket
+import io
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from appliance.volume import LuksVolume
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 EXPOSURE_TARGETS = {"vigbox-web.service": 2.5, "vigbox-recorder.service": 4.0,
-                    "vigbox-clock.service": 2.5}
+                    "vigbox-clock.service": 2.5, "vigbox-https.service": 2.5}
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +39,9 @@ def unit_root(tmp_path_factory):
     shutil.copy("/bin/true", program)
     (root / "usr/bin").mkdir(parents=True)
     shutil.copy("/usr/bin/mountpoint", root / "usr/bin")  # the units' ExecStartPre
+    for tool in ("usr/sbin/nginx", "bin/kill"):  # vigbox-https's; nginx is not on every host
+        (root / tool).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy("/bin/true", root / tool)
     return root
 
 
@@ -65,6 +69,45 @@ def test_the_units_that_run_cryptsetup_may_use_the_kernels_crypto_api(unit):
     text = (UNITS / unit).read_text()
     families = re.search(r"^RestrictAddressFamilies=(.*)$", text, re.M)[1].split()
     assert "AF_ALG" in families
+
+
+def test_behind_the_front_the_page_serves_on_the_unix_socket_systemd_hands_it(tmp_path):
+    """vigbox-web.socket is a Unix socket only the front may open: the page
+    takes the front's word (X-Forwarded-Proto) that the laptop is on HTTPS."""
+    import http.client
+    path = str(tmp_path / "web.sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen()
+    fd = listener.fileno()
+    vigbox = Path(sys.executable).with_name("vigbox")
+    env = {**os.environ, "VIGBOX_HOME": str(tmp_path / "home"), "LISTEN_FDS": "1"}
+    env.pop("VIGBOX_CONFIG", None)
+    page = subprocess.Popen(["sh", "-c", f'LISTEN_PID=$$ exec "{vigbox}" web --simulate'],
+                            env=env, pass_fds=(fd, 3), preexec_fn=lambda: os.dup2(fd, 3))
+
+    class Front(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.socket(socket.AF_UNIX)
+            self.sock.connect(path)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                front = Front("vigbox.local", timeout=5)
+                front.request("GET", "/unlock", headers={"X-Forwarded-Proto": "https",
+                                                         "X-Forwarded-For": "10.42.0.50"})
+                response = front.getresponse()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the page never answered on the socket"
+                time.sleep(0.3)
+        assert response.status == 200 and b"No intervention" in response.read()
+        assert response.getheader("Set-Cookie", "").startswith("__Host-vigbox=")
+    finally:
+        page.terminate()
+        page.wait(10)
+        listener.close()
 
 
 def test_the_page_serves_on_the_socket_systemd_hands_it(tmp_path):
@@ -109,10 +152,26 @@ def test_the_store_volume_is_made_once_and_never_erased_by_a_rerun(tmp_path):
 
 def test_the_label_joins_the_hotspot_and_names_the_device_key():
     assert wifi_qr_text("vigbox-1a2b", "a;b:c") == r"WIFI:T:WPA;S:vigbox-1a2b;P:a\;b\:c;;"
-    svg = label_svg(ssid="vigbox-1a2b", passphrase="a<b", url="http://vigbox.local/",
+    page = ":".join(f"{b:02X}" for b in range(32))
+    svg = label_svg(ssid="vigbox-1a2b", passphrase="a<b", url="https://10.42.0.1/",
+                    fingerprint="SHA256:" + "x" * 43, page_fingerprint=page)
+    assert svg.startswith("<svg") and svg.count("<path") == 2 and "a&lt;b" in svg
+    assert "SHA256:" in svg and "vigbox-1a2b" in svg and "https://10.42.0.1/" in svg
+    assert "00 01 02 03 04 05 06 07" in svg and "18 19 1A 1B 1C 1D 1E 1F" in svg
+
+
+def test_the_label_s_second_code_is_the_page_s_address():
+    """The second code is the page's address (the same code segno makes of
+    it): an address, as mDNS names fail on laptops without mDNS."""
+    import re
+    svg = label_svg(ssid="vigbox-1a2b", passphrase="p", url="https://10.42.0.1/",
                     fingerprint="SHA256:" + "x" * 43)
-    assert svg.startswith("<svg") and "<path" in svg and "a&lt;b" in svg
-    assert "SHA256:" in svg and "vigbox-1a2b" in svg
+    import segno
+    expected = segno.make("https://10.42.0.1/", error="m")
+    out = io.BytesIO()
+    expected.save(out, kind="svg", scale=2, border=2, xmldecl=False, svgns=True, nl=False)
+    paths = re.findall(r'<path[^>]*d="([^"]+)"', svg)
+    assert re.search(r'd="([^"]+)"', out.getvalue().decode()).group(1) == paths[1]
 
 
 def test_the_provisioning_script_parses():

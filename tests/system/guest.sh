@@ -31,7 +31,18 @@ store_is_dm_crypt() {
   findmnt -no SOURCE /var/lib/vigbox/store | grep -qx /dev/mapper/vigbox-store &&
     [ "$(lsblk -no TYPE /dev/mapper/vigbox-store)" = crypt ]
 }
-page_says() { curl -fsS --max-time 20 "http://$1/unlock" | grep -q "$2"; }
+# the page over HTTPS as a laptop that trusts the box's own certificate
+# (compared with the label's fingerprint) reaches it at vigbox.local or 10.42.0.1
+page_says() {  # page_says ADDRESS TEXT
+  curl -fsS --max-time 20 --cacert /etc/vigbox/tls/box.pem \
+    --resolve "vigbox.local:443:$1" https://vigbox.local/unlock | grep -q "$2"
+}
+redirects_to_https() {  # plain HTTP only redirects, and only for the box's names
+  [ "$(curl -sS --max-time 20 -o /dev/null -w '%{http_code} %{redirect_url}' \
+        -H 'Host: vigbox.local' http://127.0.0.1/unlock)" = "308 https://vigbox.local/unlock" ] &&
+    [ "$(curl -sS --max-time 20 -o /dev/null -w '%{http_code}' -H 'Host: elsewhere.example' \
+        http://127.0.0.1/unlock)" = 421 ]
+}
 radios() {  # two simulated Wi-Fi radios; the second is the laptop's
   modprobe mac80211_hwsim radios=2 && until_true 30 ip link show wlan1 >/dev/null &&
     until_true 30 sh -c 'nmcli -t -f DEVICE device | grep -qx wlan1' &&
@@ -85,13 +96,15 @@ EOF
 use() {
   step "store opened (dm-crypt) and mounted at boot" store_is_dm_crypt
   step "services active" active vigbox-store vigbox-recorder vigbox-web.socket \
-    vigbox-clock.socket vigbox-wipe.path
+    vigbox-https vigbox-clock.socket vigbox-wipe.path
   step "units verify on the box" systemd-analyze verify vigbox-store.service \
-    vigbox-recorder.service vigbox-web.service vigbox-clock.service vigbox-wipe.service
-  for unit in vigbox-web vigbox-recorder vigbox-clock; do
+    vigbox-recorder.service vigbox-web.service vigbox-https.service vigbox-clock.service \
+    vigbox-wipe.service
+  for unit in vigbox-web vigbox-recorder vigbox-clock vigbox-https; do
     step "exposure of $unit" sh -c "systemd-analyze security $unit.service | tail -n 1"
   done
-  step "the page answers on port 80" until_true 120 page_says 127.0.0.1 "No intervention"
+  step "the page answers over HTTPS" until_true 120 page_says 127.0.0.1 "No intervention"
+  step "port 80 only redirects to HTTPS" redirects_to_https
   step "intervention made" as_vigbox intervention new --generate
   step "record from the synthetic camera" record_film
   step "the recording is sealed in the store" recording_is_sealed
@@ -165,8 +178,9 @@ hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
   step "two radios (mac80211_hwsim)" radios
   step "hotspot up on the first radio" hotspot_up
   step "the laptop joins over Wi-Fi" laptop_joins
-  step "the laptop loads the unlock page" ip netns exec laptop sh -c \
-    'curl -fsS --max-time 20 http://10.42.0.1/unlock | grep -q "No intervention"'
+  step "the laptop loads the unlock page over HTTPS at 10.42.0.1" ip netns exec laptop sh -c \
+    'curl -fsS --max-time 20 --cacert /etc/vigbox/tls/box.pem https://10.42.0.1/unlock |
+       grep -q "No intervention"'
   if [ "$READONLY" = 1 ]; then read_only_use; fi
 }
 
