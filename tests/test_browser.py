@@ -266,6 +266,9 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
             until(page, "() => document.querySelector('li[data-id] img.thumb').naturalWidth > 0")
             assert "1 marks" in page.inner_text("li[data-id] .marks")
             screenshot(page, "recorder")
+            page.click("li[data-id] a.play")  # the mark made on the page is not the button's
+            page.wait_for_selector("#marks li .tags")
+            assert page.inner_text("#marks li .tags") == "untagged"
     finally:
         recorder.stop()
         server.close()
