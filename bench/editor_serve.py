@@ -1,7 +1,9 @@
 """The two web servers the editor's range figure reads from, one per process.
 
 ``python -m bench.editor_serve sealed STORE HOME`` serves the real vigbox
-app (:func:`web.create_app`) over the store at STORE; ``python -m
+app (:func:`web.create_app`) over the store at STORE; ``box STORE HOME
+[SOCKET]`` the same app with the box's own server settings, on TCP or on
+a Unix socket behind the HTTPS front (:mod:`bench.https`); ``python -m
 bench.editor_serve plain NAME=PATH ...`` serves each plaintext file at
 ``/file/NAME`` with Flask's ``send_file(path, conditional=True)``, the
 stock way to answer Range requests. Both run under waitress on 127.0.0.1,
@@ -46,6 +48,20 @@ def plain_app(files: dict[str, Path]) -> Flask:
     return app
 
 
+def serve_as_the_box(app: Flask, socket_path: str | None) -> None:
+    """The box's own server (appliance.web_server.make_server): on TCP
+    (plain HTTP) or on a Unix socket behind the HTTPS front; prints the
+    port, or the socket's path, when it is ready."""
+    from appliance.web_server import make_server
+    if socket_path:
+        server = make_server(app, unix_socket=socket_path, threads=THREADS)
+        print(socket_path, flush=True)
+    else:
+        server = make_server(app, host=HOST, port=0, threads=THREADS)
+        print(server.effective_port, flush=True)
+    server.run()
+
+
 def serve(app: Flask) -> None:
     """Bind an ephemeral port, announce it on stdout, serve forever."""
     server = waitress.create_server(app, host=HOST, port=0, threads=THREADS, ident="bench")
@@ -56,6 +72,9 @@ def serve(app: Flask) -> None:
 def main(argv: list[str]) -> int:
     if len(argv) == 3 and argv[0] == "sealed":
         serve(sealed_app(Path(argv[1]), Path(argv[2])))
+    elif len(argv) in (3, 4) and argv[0] == "box":
+        serve_as_the_box(sealed_app(Path(argv[1]), Path(argv[2])),
+                         argv[3] if len(argv) == 4 else None)
     elif len(argv) >= 2 and argv[0] == "plain" and all("=" in a for a in argv[1:]):
         serve(plain_app({n: Path(p) for n, p in (a.split("=", 1) for a in argv[1:])}))
     else:

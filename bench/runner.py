@@ -31,8 +31,8 @@ from pathlib import Path
 
 from appliance import age
 
-from . import audit, camera_host, editor, random_reads, recorder, report, throughput, \
-    tools, vs_age, wipe
+from . import audit, camera_host, editor, https, random_reads, recorder, report, \
+    throughput, tools, vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -65,7 +65,7 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
     return Fixture(plain, digest, sealed, out, identity, identity.recipient(), identity_file)
 
 
-PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit")  # in the order a run takes them
+PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit", "https")  # in the order a run takes them
 
 
 def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
@@ -87,6 +87,8 @@ def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
         figures += camera_host.figures_camera(cfg)
     if "audit" in parts:
         figures += audit.figures_audit(cfg)
+    if "https" in parts:
+        figures += https.figures_https(cfg)
     return figures
 
 
