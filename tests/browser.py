@@ -46,16 +46,17 @@ def live_server(app, *, plain: bool = False, box=None, http_port: int | None = N
         with _waitress(app, host="127.0.0.1", port=port):
             yield f"http://127.0.0.1:{port}"
         return
-    # a Unix socket's path has room for 107 bytes: not under a test's tmp_path
-    run = Path(tempfile.mkdtemp(prefix="vigbox-front-"))
     box = box or lab().box
-    config = FrontConfig(https=[("127.0.0.1", port)],
-                         http=[("127.0.0.1", http_port)] if http_port else [],
-                         names=(BOX_NAME,), certificate=box.certificate_path, key=box.key_path,
-                         upstream=run / "web.sock", runtime=run / "https",
-                         user="root" if os.geteuid() == 0 else None)
-    with _waitress(app, unix_socket=str(run / "web.sock")), HttpsFront(config):
-        yield f"https://{BOX_NAME}:{port}"
+    # a Unix socket's path has room for 107 bytes: not under a test's tmp_path
+    with tempfile.TemporaryDirectory(prefix="vigbox-front-") as folder:
+        run = Path(folder)
+        config = FrontConfig(https=[("127.0.0.1", port)],
+                             http=[("127.0.0.1", http_port)] if http_port else [],
+                             names=(BOX_NAME,), certificate=box.certificate_path,
+                             key=box.key_path, upstream=run / "web.sock", runtime=run / "https",
+                             user="root" if os.geteuid() == 0 else None)
+        with _waitress(app, unix_socket=str(run / "web.sock")), HttpsFront(config):
+            yield f"https://{BOX_NAME}:{port}"
 
 
 @contextmanager

@@ -3,7 +3,9 @@ the project's own code (appliance.service_ca, appliance.box_tls), and a
 Chromium home whose NSS database trusts that CA, as a guider's laptop
 does once its IT has installed it (certutil, from libnss3-tools)."""
 
+import atexit
 import functools
+import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -29,9 +31,16 @@ class Lab:
         return self.ca.folder / "ca.pem"
 
 
+def _temporary(prefix: str) -> Path:
+    """A folder removed when the test run ends."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
 @functools.cache
 def lab() -> Lab:
-    folder = Path(tempfile.mkdtemp(prefix="vigbox-tls-"))
+    folder = _temporary("vigbox-tls-")
     ca = ServiceCA.make(folder / "ca", "vigbox tests", passphrase=CA_PASSPHRASE)
     box = BoxTLS(folder / "box", ("vigbox.local", "vigbox", "10.42.0.1"), hostname="")
     signed = ca.sign(box.request(), passphrase=CA_PASSPHRASE, box="the tests' box")
@@ -44,7 +53,7 @@ def nss_home(trusting: Path | None, flags: str = "C,,") -> Path:
     Chromium on Linux looks) trusts ``trusting``, or nothing but the
     system's roots (None): a CA to issue web sites' certificates ("C,,"),
     or a box's self-signed certificate as itself ("P,,": a trusted peer)."""
-    home = Path(tempfile.mkdtemp(prefix="vigbox-home-"))
+    home = _temporary("vigbox-home-")
     database = home / ".pki" / "nssdb"
     database.mkdir(parents=True)
     subprocess.run(["certutil", "-N", "--empty-password", "-d", f"sql:{database}"], check=True)
