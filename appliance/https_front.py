@@ -46,7 +46,7 @@ log = logging.getLogger("vigbox.https")
 NGINX = "/usr/sbin/nginx"
 # what one response may hold in nginx's memory: the media route writes
 # 256 KiB blocks; past this nginx stops reading the page until the client reads
-RESPONSE_BUFFERS = (8, 256 << 10)
+RESPONSE_BUFFERS = (4, 512 << 10)
 HSTS_SECONDS = 365 * 24 * 3600
 # the page's slowest answer: an exact cut or an export is a job the page
 # polls, so a minute covers everything but a wipe's certificate
