@@ -162,9 +162,11 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
   step "the root is read-only, under an overlay" root_is_an_overlay
   step "the state and the store are real mounts" state_is_its_own_partition
   step "store opened (dm-crypt) and mounted at boot" store_is_dm_crypt
-  step "intervention made" as_vigbox intervention new --generate
+  step "intervention made" make_intervention
   step "record from the synthetic camera" record_film
   step "the recording is sealed in the store" recording_is_sealed
+  step "on the air: the laptop unlocks and plays" on_the_air
+  step "the air's capture ends" air_capture_end
   step "the root takes writes (into RAM)" touch /etc/vigbox-scratch
   # the wipe writes the new volume key: it must reach the state partition
   step "wipe" "$VIGBOX" wipe --yes --name "VM system test" --role "CI"
@@ -173,9 +175,44 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
   ls -t /var/lib/vigbox/certificates | grep -m1 '\.json$' > /var/lib/vigbox-state/systemtest-certificate
 }
 
+# --- on the air: what someone with the label's Wi-Fi passphrase captures.
+# The host decrypts the capture with that passphrase (tshark) and looks for
+# the unlock passphrase and MP4 boxes: over HTTPS it must find neither,
+# over plain HTTP (the same page, for the comparison) both.
+AIR=/var/lib/vigbox-state/air
+make_intervention() {  # its passphrase kept for the host's search (a throwaway's)
+  as_vigbox intervention new --generate > "$AIR-phrase"
+}
+air_capture() {  # every frame on the simulated medium, from before the laptop joins
+  ip link set hwsim0 up || return 1
+  tcpdump -i hwsim0 -U -s 0 -w "$AIR.pcap" > /run/air-tcpdump.log 2>&1 &
+  echo $! > /run/air-tcpdump.pid
+  until_true 10 grep -q "listening on hwsim0" /run/air-tcpdump.log
+}
+air_capture_end() { kill -INT "$(cat /run/air-tcpdump.pid)" && sleep 2 && sync && ls -l "$AIR.pcap"; }
+plain_page() {  # the page as it was before HTTPS: waitress alone, plain HTTP, port 8080
+  sed -e '/^listen = /d' -e '/^front = /d' /etc/vigbox/config.toml > /run/plain.toml
+  printf 'listen = "10.42.0.1:8080"\nfront = "none"\n' >> /run/plain.toml
+  chmod 0644 /run/plain.toml
+  runuser -u vigbox -- env VIGBOX_CONFIG=/run/plain.toml "$VIGBOX" web > /run/plain-web.log 2>&1 &
+  echo $! > /run/plain-web.pid
+  until_true 60 curl -fsS -o /dev/null http://10.42.0.1:8080/unlock
+}
+on_the_air() {
+  local phrase rc
+  phrase=$(tail -n 1 "$AIR-phrase")
+  ip netns exec laptop python3 /opt/systemtest/air_client.py https://10.42.0.1 "$phrase" \
+    /etc/vigbox/tls/box.pem && plain_page &&
+    ip netns exec laptop python3 /opt/systemtest/air_client.py http://10.42.0.1:8080 "$phrase"
+  rc=$?
+  kill "$(cat /run/plain-web.pid 2>/dev/null)" 2>/dev/null
+  return $rc
+}
+
 hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
   wifi_debug
   step "two radios (mac80211_hwsim)" radios
+  step "the air is captured (hwsim0)" air_capture
   step "hotspot up on the first radio" hotspot_up
   step "the laptop joins over Wi-Fi" laptop_joins
   step "the laptop loads the unlock page over HTTPS at 10.42.0.1" ip netns exec laptop sh -c \

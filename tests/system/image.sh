@@ -19,6 +19,8 @@ export DEBIAN_FRONTEND=noninteractive
 need=()
 command -v qemu-system-x86_64 >/dev/null || need+=(qemu-system-x86)
 command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
+# the on-air check decrypts the hotspot's capture with the Wi-Fi passphrase
+command -v tshark >/dev/null || need+=(tshark)
 if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${need[@]}"
@@ -59,7 +61,7 @@ fi
 
 install -m 0755 "$REPO/tests/system/guest.sh" "$R/opt/systemtest/guest.sh"
 # the camera phase's clapper, its measure, and the recordings' inspection
-install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate,button_walk}.py \
+install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate,button_walk,air_client}.py \
   "$REPO/tests/media.py" \
   "$R/opt/systemtest/"
 cat > "$R/etc/systemd/system/vigbox-systemtest.service" <<'EOF'

@@ -22,7 +22,7 @@ export DEBIAN_FRONTEND=noninteractive
 PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,procps
 PACKAGES+=,python3,python3-venv,ffmpeg,fonts-dejavu-core,linux-image-amd64,curl
 PACKAGES+=,network-manager,wpasupplicant,iw,iproute2,iputils-ping,dnsmasq-base
-PACKAGES+=,wireless-regdb,overlayroot,busybox,python3-pip,nginx
+PACKAGES+=,wireless-regdb,overlayroot,busybox,python3-pip,nginx,tcpdump
 # to build lgpio for the root's Python and CPU (PyPI's x86-64 wheel stops on
 # an illegal instruction on the VM's baseline CPU)
 PACKAGES+=,python3-dev,python3-setuptools,python3-wheel,gcc,libc6-dev,swig

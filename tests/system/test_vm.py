@@ -9,7 +9,11 @@ that erases and re-creates the volume); reboot again and find it clean.
 Then the used box is provisioned again, now with its state on a partition
 of its own and a read-only root (an overlay in RAM); in its next boot a
 "laptop" in its own network namespace joins the hotspot and loads the
-page, and a film is made and wiped on the read-only root; the boot after
+page, and a film is made on the read-only root; the laptop unlocks and
+plays it over HTTPS and then over plain HTTP while the air is captured
+(the host decrypts the capture with the Wi-Fi passphrase and finds the
+unlock passphrase and the film only in the plain HTTP part); the film is
+wiped; the boot after
 finds the store opened with the key that wipe wrote and the root's
 changes gone (``make test-hotspot`` runs that alone). Logs and consoles
 are kept in test-artifacts/system/.
@@ -174,4 +178,47 @@ def test_a_read_only_box_serves_a_laptop_on_its_hotspot_and_keeps_its_state(vm):
     channel 6 and the country is set at every boot."""
     assert failures(boot(vm, "provision", read_only=True), "provision") == []
     assert failures(boot(vm, "hotspot", read_only=True), "hotspot") == []
+    on_the_air(vm)
     assert failures(boot(vm, "after", read_only=True), "after") == []
+
+
+# MP4's boxes as they begin every fragment the player is sent
+MP4_BOXES = (b"ftyp", b"moof", b"mdat")
+
+
+def on_the_air(vm) -> None:
+    """The hotspot boot captured the air while the laptop unlocked and
+    played, over HTTPS and then over plain HTTP. Decrypted here with the
+    Wi-Fi passphrase (tshark, as whoever photographs the label would), the
+    plain HTTP traffic shows the unlock passphrase and the film's MP4
+    boxes (so the search works); the HTTPS traffic shows neither."""
+    work, artifacts = vm
+    state = work / "state.img"
+    for name in ("air.pcap", "air-phrase", "etc/hotspot.psk", "etc/hotspot.ssid"):
+        subprocess.run(["debugfs", "-R", f"dump -p /{name} {artifacts / Path(name).name}",
+                        str(state)], check=True, capture_output=True)
+    ssid, psk = ((artifacts / f"hotspot.{k}").read_text().strip() for k in ("ssid", "psk"))
+    phrase = (artifacts / "air-phrase").read_text().split()[-1].encode()
+    by_port = air_payloads(artifacts / "air.pcap", ssid, psk)
+    print(f"on the air: {', '.join(f'port {p}: {len(b)} bytes' for p, b in by_port.items())}")
+    plain, tls = by_port.get(8080, b""), by_port.get(443, b"")
+    assert phrase in plain and all(box in plain for box in MP4_BOXES), \
+        "the capture was not decrypted, or plain HTTP hid what it carries"
+    assert len(tls) > 2 << 20, "the laptop's HTTPS traffic is in the decrypted capture"
+    assert phrase not in tls and not [box for box in MP4_BOXES if box in tls]
+
+
+def air_payloads(pcap: Path, ssid: str, psk: str) -> dict[int, bytes]:
+    """Every TCP payload of the capture, decrypted with the WPA2 passphrase,
+    joined by the page's port (443 or 8080)."""
+    out = subprocess.run(
+        ["tshark", "-r", str(pcap), "-o", "wlan.enable_decryption:TRUE",
+         "-o", f'uat:80211_keys:"wpa-pwd","{psk}:{ssid}"', "-Y", "tcp.len > 0",
+         "-T", "fields", "-e", "tcp.srcport", "-e", "tcp.dstport", "-e", "tcp.payload"],
+        capture_output=True, text=True, check=True).stdout
+    joined: dict[int, bytearray] = {}
+    for line in out.splitlines():
+        source, destination, payload = line.split("\t")
+        port = min(int(source), int(destination))
+        joined.setdefault(port, bytearray()).extend(bytes.fromhex(payload.replace(":", "")))
+    return {port: bytes(data) for port, data in joined.items()}
