@@ -51,11 +51,32 @@ HSTS_SECONDS = 365 * 24 * 3600
 # the page's slowest answer: an exact cut or an export is a job the page
 # polls, so a minute covers everything but a wipe's certificate
 UPSTREAM_SECONDS = 300
-# Pi 4 has no AES instructions: ChaCha20 is its fast cipher. A laptop with
-# AES-NI asks for AES-GCM first; the server's order wins for TLS 1.2, and
-# OpenSSL's PrioritizeChaCha does the same for TLS 1.3
-TLS12_CIPHERS = ("ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES128-GCM-SHA256:"
-                 "ECDHE-ECDSA-AES256-GCM-SHA384")
+# The box's order wins (a laptop with AES-NI asks for AES-GCM first): on a
+# CPU without AES instructions (a Pi 4) ChaCha20 first, its fast cipher;
+# with them (a Pi 5, a PC) AES-GCM first
+CHACHA_12, AES_12 = "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-ECDSA-AES128-GCM-SHA256"
+CHACHA_13, AES_13 = "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256"
+
+
+def cpu_has_aes(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU has AES instructions (x86 flags, ARM features).
+
+    >>> cpu_has_aes("Features : fp asimd evtstrm crc32 cpuid"), cpu_has_aes("flags : sse aes")
+    (False, True)
+    """
+    if cpuinfo is None:
+        with open("/proc/cpuinfo") as f:
+            cpuinfo = f.read()
+    return any(line.split(":", 1)[0].strip() in ("flags", "Features")
+               and "aes" in line.split(":", 1)[1].split() for line in cpuinfo.splitlines()
+               if ":" in line)
+
+
+def cipher_order(aes: bool) -> tuple[str, str]:
+    """nginx's ssl_ciphers (TLS 1.2) and OpenSSL's Ciphersuites (TLS 1.3)."""
+    tls12, tls13 = ([AES_12, CHACHA_12], [AES_13, CHACHA_13]) if aes else \
+        ([CHACHA_12, AES_12], [CHACHA_13, AES_13])
+    return ":".join(tls12), ":".join(tls13)
 
 
 @dataclass(frozen=True)
@@ -68,6 +89,7 @@ class FrontConfig:
     upstream: Path                    # the page's Unix socket
     runtime: Path                     # pid and (unused) temporary folders
     user: str | None = None           # only when started as root (tests, the demo)
+    aes: bool | None = None           # the CPU's AES instructions (None: this CPU's)
 
 
 def _listen(where: tuple[str, int]) -> str:
@@ -95,6 +117,7 @@ def nginx_config(config: FrontConfig) -> str:
                     for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     count, size = RESPONSE_BUFFERS
     listens = "\n    ".join(f"listen {_listen(w)} ssl;" for w in config.https)
+    tls12, tls13 = cipher_order(cpu_has_aes() if config.aes is None else config.aes)
     return f"""# written by vigbox (appliance/https_front.py) at each start: edits are lost
 {f"user {config.user};" if config.user else ""}
 worker_processes 1;
@@ -115,9 +138,9 @@ http {{
   limit_conn_zone $binary_remote_addr zone=client:1m;
   limit_conn_status 429;
   ssl_protocols TLSv1.2 TLSv1.3;
-  ssl_ciphers {TLS12_CIPHERS};
+  ssl_ciphers {tls12};
+  ssl_conf_command Ciphersuites {tls13};
   ssl_prefer_server_ciphers on;
-  ssl_conf_command Options PrioritizeChaCha;
   ssl_session_cache shared:tls:1m; ssl_session_timeout 1h; ssl_session_tickets off;
   upstream page {{ server unix:{config.upstream}; keepalive 8; }}
   server {{

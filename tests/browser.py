@@ -35,7 +35,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def live_server(app, *, plain: bool = False, box=None, http_port: int | None = None):
+def live_server(app, *, plain: bool = False, box=None, http_port: int | None = None,
+                aes: bool | None = None):
     """Serve ``app`` as the box does: waitress on a Unix socket behind the
     HTTPS front on a free loopback port, reached as https://vigbox.local:PORT
     with ``box``'s certificate (the tests' CA's by default), and plain HTTP
@@ -54,7 +55,7 @@ def live_server(app, *, plain: bool = False, box=None, http_port: int | None = N
                              http=[("127.0.0.1", http_port)] if http_port else [],
                              names=(BOX_NAME,), certificate=box.certificate_path,
                              key=box.key_path, upstream=run / "web.sock", runtime=run / "https",
-                             user="root" if os.geteuid() == 0 else None)
+                             user="root" if os.geteuid() == 0 else None, aes=aes)
         with _waitress(app, unix_socket=str(run / "web.sock")), HttpsFront(config):
             yield f"https://{BOX_NAME}:{port}"
 

@@ -63,22 +63,33 @@ def test_plain_http_only_redirects_and_only_for_the_box_s_names():
         assert response.status == 421 and b"unlock" not in body
 
 
-def test_old_protocols_are_refused_and_chacha_comes_first_for_a_pi():
+def test_old_protocols_are_refused():
     with live_server(echo) as url:
         # a client that offers TLS 1.1 (security level 0, or OpenSSL would not)
         old = subprocess.run(["openssl", "s_client", "-connect", f"127.0.0.1:{port_of(url)}",
                               "-tls1_1", "-cipher", "DEFAULT@SECLEVEL=0"],
                              input="", capture_output=True, text=True, timeout=10)
         assert old.returncode != 0 and "alert protocol version" in old.stderr, old.stderr
-        # a laptop with AES instructions lists AES-GCM first; the box's order wins
-        tls12 = ssl.create_default_context(cafile=lab().ca_pem)
-        tls12.maximum_version = ssl.TLSVersion.TLSv1_2
-        tls12.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305")
-        with tls12.wrap_socket(socket.create_connection(("127.0.0.1", port_of(url))),
-                               server_hostname=BOX_NAME) as sock:
-            assert sock.cipher()[0] == "ECDHE-ECDSA-CHACHA20-POLY1305"
-        with open_socket(url) as sock:
-            assert sock.version() == "TLSv1.3"
+
+
+def negotiated(url: str, tls12: bool) -> tuple[str, str]:
+    """What a laptop with AES-NI gets: it lists AES-GCM first."""
+    context = ssl.create_default_context(cafile=lab().ca_pem)
+    if tls12:
+        context.maximum_version = ssl.TLSVersion.TLSv1_2
+        context.set_ciphers("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305")
+    with context.wrap_socket(socket.create_connection(("127.0.0.1", port_of(url))),
+                             server_hostname=BOX_NAME) as sock:
+        return sock.version(), sock.cipher()[0]
+
+
+@pytest.mark.parametrize("aes, tls12, tls13", [
+    (False, "ECDHE-ECDSA-CHACHA20-POLY1305", "TLS_CHACHA20_POLY1305_SHA256"),  # a Pi 4
+    (True, "ECDHE-ECDSA-AES128-GCM-SHA256", "TLS_AES_128_GCM_SHA256")])        # a Pi 5
+def test_the_box_s_cipher_is_the_one_its_cpu_is_fast_at(aes, tls12, tls13):
+    with live_server(echo, aes=aes) as url:
+        assert negotiated(url, tls12=True) == ("TLSv1.2", tls12)
+        assert negotiated(url, tls12=False) == ("TLSv1.3", tls13)
 
 
 def test_a_certificate_for_another_key_stops_the_front_with_nginx_s_words(tmp_path):
