@@ -203,3 +203,15 @@ def test_a_store_wide_fault_in_recovery_never_fails_the_unlock(intervention, cli
                                             "csrf_token": csrf_of(client)})
     assert response.status_code == 302 and client.get("/").status_code == 200
     assert ("recovery failed", {"actor": "guider", "reason": "StoreError"}) in audit.events
+
+
+def test_before_a_passphrase_the_page_says_how_to_check_it_is_the_box_s(client, intervention):
+    """A self-signed box: the guider compares the certificate the browser
+    shows with the label's fingerprint, once, before typing a passphrase."""
+    page = client.get("/unlock").get_data(as_text=True)
+    assert 'id="first-visit"' in page and "fingerprint with the one on the box" in page
+    assert "page certificate" in page, "the label's words for it"
+
+
+def test_an_empty_box_s_page_says_it_too(client):
+    assert 'id="first-visit"' in client.get("/unlock").get_data(as_text=True)
