@@ -214,6 +214,9 @@ hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
   step "two radios (mac80211_hwsim)" radios
   step "the air is captured (hwsim0)" air_capture
   step "hotspot up on the first radio" hotspot_up
+  step "the hotspot isolates its clients" sh -c \
+    'v=$(nmcli -g 802-11-wireless.ap-isolation connection show vigbox-hotspot); echo "$v";
+     echo "$v" | grep -Eq "^(1|true|yes)"'
   step "the laptop joins over Wi-Fi" laptop_joins
   step "the laptop loads the unlock page over HTTPS at 10.42.0.1" ip netns exec laptop sh -c \
     'curl -fsS --max-time 20 --cacert /etc/vigbox/tls/box.pem https://10.42.0.1/unlock |
