@@ -18,6 +18,7 @@ from .cli import read_passphrase
 from .errors import TLSError
 from .https_front import FrontConfig, nginx_config
 from .service_ca import DEFAULT_PERMITTED, ServiceCA
+from .tls import certificate_names
 
 
 def _box(args) -> BoxTLS:
@@ -27,7 +28,7 @@ def _box(args) -> BoxTLS:
 def cmd_tls_show(args) -> int:
     box = _box(args)
     leaf = box.chain()[0]
-    print(f"names: {', '.join(box.names.all())}")
+    print(f"names: {', '.join(certificate_names(leaf).all())}")
     print(f"signed by: {box.issuer()}")
     print(f"valid until: {leaf.not_valid_after_utc:%Y-%m-%d}")
     print(f"SHA-256 fingerprint: {box.fingerprint()}")

@@ -34,6 +34,7 @@ def test_a_box_s_certificate_round_trip(signed):
     home, ca, certificate = signed
     shown = vigbox("tls", "show", home=home).stdout.decode()
     assert "signed by: CN=Example Trust vigbox CA,O=Example Trust" in shown
+    assert "names: vigbox, vigbox.local, 10.42.0.1" in shown
     openssl = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
                               certificate], capture_output=True, text=True, check=True)
     assert openssl.stdout.split("=", 1)[1].strip() in shown
