@@ -109,3 +109,32 @@ def test_the_front_stops_with_its_runner():
         assert get(url)[0].status == 200
     with pytest.raises(OSError):
         socket.create_connection(("127.0.0.1", port_of(url)), timeout=1)
+
+
+def test_one_client_holds_at_most_its_share_of_the_page(tmp_path):
+    """Each laptop's address may have CONNECTIONS_PER_CLIENT requests under
+    way; the next ones are told to wait (429), not queued in front of the
+    other laptops'."""
+    import threading
+    import time
+    from appliance.web_server import CONNECTIONS_PER_CLIENT
+    release = threading.Event()
+
+    def slow(environ, start_response):
+        release.wait(20)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"done"]
+
+    with live_server(slow) as url:
+        sockets = []
+        for _ in range(CONNECTIONS_PER_CLIENT + 6):
+            sock = open_socket(url)
+            sock.sendall(f"GET / HTTP/1.1\r\nHost: {BOX_NAME}\r\n\r\n".encode())
+            sockets.append(sock)
+        time.sleep(1)
+        release.set()
+        answers = [sock.recv(64).split(b"\r\n")[0] for sock in sockets]
+        for sock in sockets:
+            sock.close()
+    assert answers.count(b"HTTP/1.1 429 Too Many Requests") == 6, answers
+    assert answers.count(b"HTTP/1.1 200 OK") == CONNECTIONS_PER_CLIENT
