@@ -213,6 +213,24 @@ def test_a_nearly_full_store_stops_the_recording_cleanly(tmpfs):
     assert decrypted(store, still, identity) == b"a still taken earlier"
 
 
+def test_the_store_is_watched_by_what_is_written_not_only_by_the_clock(tmpfs):
+    """The free space was looked at once a second: a pump that fell behind
+    (a loaded box) then caught up wrote past the reserve between two looks
+    and the take ended in "store full" (seen in CI). With a clock that
+    stands still, only what is written can trigger the look."""
+    mount = tmpfs(24)
+    store, identity, _ = recording_store(mount)
+    recorder = Recorder(store, SyntheticSource(VideoProfile()), max_seconds=4,
+                        reserve_bytes=4 << 20, clock=lambda: 1000.0)
+    recording_id = recorder.start()
+    time.sleep(1.2)
+    fill(mount, leave_bytes=3 << 20)
+    recorder.wait(timeout=30)
+    entry = store.catalog.get(recording_id)
+    assert recorder.state == State.IDLE, recorder.error
+    assert entry.meta["stopped"] == "store nearly full" and entry.state == "sealed"
+
+
 def test_a_full_disk_keeps_the_whole_chunks_and_everything_else(tmpfs):
     mount = tmpfs(24)
     store, identity, still = recording_store(mount)

@@ -45,7 +45,11 @@ READ_SIZE = 256 * 1024
 DEFAULT_MAX_SECONDS = 30 * 60
 # room kept free for the final chunk, the index and the catalog
 DEFAULT_RESERVE_BYTES = 64 << 20
+# the free space and the mount are looked at once a second, and after
+# every SPACE_CHECK_BYTES written: a pump that fell behind and catches up
+# writes seconds of footage at once, past the reserve between two looks
 SPACE_CHECK_SECONDS = 1.0
+SPACE_CHECK_BYTES = 1 << 20
 
 
 class State(str, enum.Enum):
@@ -214,7 +218,7 @@ class Recorder:
         indexer = FragmentIndexer()
         self._tap = tap = PreviewTap(indexer)
         failure = None
-        next_space_check = 0.0
+        next_space_check, next_space_bytes = 0.0, 0
         timer = SyncTimer(writer).start()
         try:
             while data := process.read(READ_SIZE):
@@ -229,8 +233,9 @@ class Recorder:
                 if take.first_sealed_after is None and writer.plaintext_sealed:
                     take.first_sealed_after = round(now - take.started, 3)
                 writer.sync()
-                if now >= next_space_check:
+                if now >= next_space_check or self.bytes_in >= next_space_bytes:
                     next_space_check = now + SPACE_CHECK_SECONDS
+                    next_space_bytes = self.bytes_in + SPACE_CHECK_BYTES
                     self._check_limits(take, now)
         except Exception as e:  # the pump must end through _finish, whatever happened
             failure = e if isinstance(e, VigboxError) else CaptureError(f"recording failed: {e}")
