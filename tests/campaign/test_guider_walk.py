@@ -11,10 +11,11 @@ memory too (make test opens one with stock age, as a supervisor would)."""
 
 import io
 import tarfile
+from urllib.parse import urlsplit
 
 from appliance import age
 from appliance.certificate import verify_certificate
-from browser import chromium, live_server, until
+from browser import chromium, connection, live_server, until
 from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
                          film_with_the_button, set_up, shared_review, tag_two_clips)
 
@@ -63,9 +64,14 @@ def wipe(page, url) -> dict:
     page.fill("#confirm", page.inner_text("#code"))
     page.click("#wipe")
     page.wait_for_url("**/certificates/*")
-    signed = page.request.get(page.url + ".json")  # the browser's cookies: its session
-    assert signed.status == 200, signed.status
-    return verify_certificate(signed.text())
+    # the signed file, asked for with the browser's session (its cookie)
+    [cookie] = [c for c in page.context.cookies() if c["name"] == "__Host-vigbox"]
+    signed = connection(page.url)
+    signed.request("GET", urlsplit(page.url).path + ".json",
+                   headers={"Cookie": f"__Host-vigbox={cookie['value']}"})
+    response = signed.getresponse()
+    assert response.status == 200, response.status
+    return verify_certificate(response.read().decode())
 
 
 def test_a_whole_intervention_leaves_no_footage_in_any_file(box, store, tmp_path):  # noqa: F811
