@@ -162,7 +162,7 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
   step "the root is read-only, under an overlay" root_is_an_overlay
   step "the state and the store are real mounts" state_is_its_own_partition
   step "store opened (dm-crypt) and mounted at boot" store_is_dm_crypt
-  step "intervention made" make_intervention
+  step "intervention made" intervention_for_the_air
   step "record from the synthetic camera" record_film
   step "the recording is sealed in the store" recording_is_sealed
   step "on the air: the laptop unlocks and plays" on_the_air
@@ -180,7 +180,7 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
 # the unlock passphrase and MP4 boxes: over HTTPS it must find neither,
 # over plain HTTP (the same page, for the comparison) both.
 AIR=/var/lib/vigbox-state/air
-make_intervention() {  # its passphrase kept for the host's search (a throwaway's)
+intervention_for_the_air() {  # its passphrase kept for the host's search (a throwaway's)
   as_vigbox intervention new --generate > "$AIR-phrase"
 }
 air_capture() {  # every frame on the simulated medium, from before the laptop joins
