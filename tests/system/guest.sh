@@ -185,11 +185,15 @@ intervention_for_the_air() {  # its passphrase kept for the host's search (a thr
 }
 air_capture() {  # every frame on the simulated medium, from before the laptop joins
   ip link set hwsim0 up || return 1
-  tcpdump -i hwsim0 -U -s 0 -w "$AIR.pcap" > /run/air-tcpdump.log 2>&1 &
+  # a large buffer: the emulated guest is slow to write what the radios carry
+  tcpdump -i hwsim0 -U -s 0 -B 65536 -w "$AIR.pcap" > /run/air-tcpdump.log 2>&1 &
   echo $! > /run/air-tcpdump.pid
   until_true 10 grep -q "listening on hwsim0" /run/air-tcpdump.log
 }
-air_capture_end() { kill -INT "$(cat /run/air-tcpdump.pid)" && sleep 2 && sync && ls -l "$AIR.pcap"; }
+air_capture_end() {  # what tcpdump says it captured and dropped, then the file
+  kill -INT "$(cat /run/air-tcpdump.pid)" && sleep 2 && sync &&
+    cat /run/air-tcpdump.log && ls -l "$AIR.pcap"
+}
 plain_page() {  # the page as it was before HTTPS: waitress alone, plain HTTP, port 8080
   sed -e '/^listen = /d' -e '/^front = /d' /etc/vigbox/config.toml > /run/plain.toml
   printf 'listen = "10.42.0.1:8080"\nfront = "none"\n' >> /run/plain.toml
