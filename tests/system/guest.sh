@@ -185,8 +185,7 @@ intervention_for_the_air() {  # its passphrase kept for the host's search (a thr
 }
 air_capture() {  # every frame on the simulated medium, from before the laptop joins
   ip link set hwsim0 up || return 1
-  # a large buffer: the emulated guest is slow to write what the radios carry
-  tcpdump -i hwsim0 -U -s 0 -B 65536 -w "$AIR.pcap" > /run/air-tcpdump.log 2>&1 &
+  tcpdump -i hwsim0 -U -s 0 -w "$AIR.pcap" > /run/air-tcpdump.log 2>&1 &
   echo $! > /run/air-tcpdump.pid
   until_true 10 grep -q "listening on hwsim0" /run/air-tcpdump.log
 }
