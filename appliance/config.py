@@ -23,6 +23,7 @@ DEVICE_CONFIG = Path("/etc/vigbox/config.toml")
 DEFAULT_HOME = Path("var")
 # the passphrase rules assume at least age's own default work factor
 MIN_WORK_FACTOR, MAX_WORK_FACTOR = 18, 22
+FRONTS = ("nginx", "none")
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,8 @@ def load_settings(home: str | os.PathLike | None = None, *, store=None,
         settings = replace(settings, home=Path(home), store=None)
     if store is not None:
         settings = replace(settings, store=Path(store))
+    if settings.front not in FRONTS:
+        raise ConfigError(f"front {settings.front!r}: choose one of {', '.join(FRONTS)}")
     if not MIN_WORK_FACTOR <= settings.scrypt_work_factor <= MAX_WORK_FACTOR:
         raise ConfigError(f"scrypt_work_factor {settings.scrypt_work_factor} outside "
                           f"{MIN_WORK_FACTOR}..{MAX_WORK_FACTOR}")

@@ -45,6 +45,7 @@ def test_device_file_then_environment_then_argument(tmp_path):
     ("scrypt_work_factor = 12\n", "outside"),
     ("home = 3\n", "path"),
     ("home = \n", "config.toml"),
+    ("front = 'apache'\n", "front 'apache': choose one of nginx, none"),
 ])
 def test_bad_settings_are_named(tmp_path, text, complaint):
     with pytest.raises(ConfigError, match=complaint):
