@@ -68,18 +68,19 @@ def read_through(path: Path) -> None:
 
 
 @contextmanager
-def server(args: list[str], log: Path):
-    """Run ``python -m bench.editor_serve ARGS``; yield its port; stop it."""
+def served(args: list[str], log: Path):
+    """Run ``python -m bench.editor_serve ARGS``; yield (the line it printed
+    when ready, its pid); stop it."""
     with open(log, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.editor_serve", *args],
                                 cwd=REPO, stdout=subprocess.PIPE, stderr=err)
     try:
-        line = proc.stdout.readline().strip()
-        if not line.isdigit():
+        line = proc.stdout.readline().strip().decode()
+        if not line:
             proc.wait(timeout=10)
             raise BenchError(f"the {args[0]} server did not start (exit {proc.returncode}): "
                              + log.read_text()[-800:])
-        yield int(line)
+        yield line, proc.pid
     finally:
         proc.terminate()
         try:
@@ -88,6 +89,15 @@ def server(args: list[str], log: Path):
             proc.kill()
             proc.wait()
         proc.stdout.close()
+
+
+@contextmanager
+def server(args: list[str], log: Path):
+    """:func:`served` on TCP: yield its port."""
+    with served(args, log) as (line, _):
+        if not line.isdigit():
+            raise BenchError(f"the {args[0]} server printed {line!r}, not a port")
+        yield int(line)
 
 
 class Client:

@@ -14,19 +14,18 @@ import http.client
 import os
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 from appliance.box_tls import BoxTLS
 from appliance.https_front import FrontConfig, HttpsFront
 from appliance.store import Store
 
-from .common import MIB, BenchError, Figure, Summary, load_config, progress, \
+from .common import MIB, Figure, Summary, load_config, progress, \
     require_free_space, scratch_dir
-from .editor_http import PASSPHRASE, REPO, WORK_FACTOR, Client
+from .editor_http import PASSPHRASE, WORK_FACTOR, Client, served
 from .procstat import process_cpu, rss_bytes
 
 TARGET = 1.3
@@ -49,29 +48,6 @@ class TLSClient(Client):
         context = ssl.create_default_context(cafile=str(cafile))
         self.conn = _ToTheFront(NAME, port, timeout=60, context=context)
         self.cookie = ""
-
-
-@contextmanager
-def page_server(args: list[str], log: Path):
-    """``python -m bench.editor_serve box ARGS``: (what it printed, its pid)."""
-    with open(log, "wb") as err:
-        proc = subprocess.Popen([sys.executable, "-m", "bench.editor_serve", "box", *args],
-                                cwd=REPO, stdout=subprocess.PIPE, stderr=err)
-    try:
-        line = proc.stdout.readline().strip().decode()
-        if not line:
-            proc.wait(timeout=10)
-            raise BenchError(f"the page did not start (exit {proc.returncode}): "
-                             + log.read_text()[-800:])
-        yield line, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
 
 
 def nginx_pids(master: int) -> list[int]:
@@ -107,8 +83,8 @@ def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
         box.ensure()
         socket_path = run / "web.sock"
         args = [str(store.root), str(scratch / "home")]
-        with page_server(args, scratch / "plain.log") as (plain_port, plain_pid), \
-                page_server([*args, str(socket_path)], scratch / "front.log") as (_, page_pid), \
+        with served(["box", *args], scratch / "plain.log") as (plain_port, plain_pid), \
+                served(["box", *args, str(socket_path)], scratch / "front.log") as (_, page_pid), \
                 HttpsFront(FrontConfig(
                     https=[("127.0.0.1", free_port())], http=[], names=(NAME,),
                     certificate=box.certificate_path, key=box.key_path, upstream=socket_path,
