@@ -257,6 +257,11 @@ step_https() {  # the box's TLS key and certificate, and nginx's configuration
     say https "  vigbox tls request, then vigbox tls install; docs/operations.md)"
   fi
   chown vigbox-https:vigbox-https "$ETC/tls/box-key.pem" && chmod 0400 "$ETC/tls/box-key.pem"
+  # the page asks for a 2 MiB send buffer on nginx's connections (the
+  # kernel grants twice that, up to wmem_max; Debian's is 208 KiB): every
+  # byte played crosses that socket (appliance/web_server.py, figure 10)
+  echo "net.core.wmem_max = 4194304" > /etc/sysctl.d/60-vigbox-front.conf
+  sysctl -q -p /etc/sysctl.d/60-vigbox-front.conf || true
   box_tls front-config > "$ETC/nginx.conf.new"
   if cmp -s "$ETC/nginx.conf.new" "$ETC/nginx.conf"; then rm "$ETC/nginx.conf.new"
   else mv "$ETC/nginx.conf.new" "$ETC/nginx.conf"; say https "wrote $ETC/nginx.conf"; fi

@@ -105,6 +105,8 @@ use() {
   done
   step "the page answers over HTTPS" until_true 120 page_says 127.0.0.1 "No intervention"
   step "port 80 only redirects to HTTPS" redirects_to_https
+  step "the front's socket may have a 4 MiB send buffer" \
+    sh -c '[ "$(sysctl -n net.core.wmem_max)" -ge 4194304 ]'
   step "intervention made" as_vigbox intervention new --generate
   step "record from the synthetic camera" record_film
   step "the recording is sealed in the store" recording_is_sealed
