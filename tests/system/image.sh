@@ -87,7 +87,9 @@ mb=$(du -sm "$R" | cut -f1)
 rm -f "$WORK/root.img" && truncate -s $(( mb * 13 / 10 + 768 ))M "$WORK/root.img"
 mkfs.ext4 -q -F -L root -d "$R" "$WORK/root.img"
 rm -rf "$R"
-rm -f "$WORK/store.img" && truncate -s 512M "$WORK/store.img"
+# VIGBOX_STORE_MB: test_vm.py makes it room for the camera phase's takes
+STORE_MB=${VIGBOX_STORE_MB:-512}
+rm -f "$WORK/store.img" && truncate -s "${STORE_MB}M" "$WORK/store.img"
 rm -f "$WORK/state.img" && truncate -s 64M "$WORK/state.img"
-echo "image: $WORK/root.img ($(du -sh "$WORK/root.img" | cut -f1) used), store disk 512M," \
+echo "image: $WORK/root.img ($(du -sh "$WORK/root.img" | cut -f1) used), store disk ${STORE_MB}M," \
   "state disk 64M"

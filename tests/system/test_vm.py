@@ -44,7 +44,8 @@ def vm(request, tmp_path_factory):
     started = time.monotonic()
     with open(ARTIFACTS / suite / "image.log", "w") as log:
         done = subprocess.run(["bash", str(REPO / "tests/system/image.sh"), str(work)],
-                              env={**os.environ, "SUITE": suite}, stdout=log,
+                              env={**os.environ, "SUITE": suite,
+                                   "VIGBOX_STORE_MB": str(store_mb(TAKE_SECONDS))}, stdout=log,
                               stderr=subprocess.STDOUT, timeout=1800)
     assert done.returncode == 0, f"the image did not build: {ARTIFACTS / suite}/image.log"
     print(f"{suite} image built in {time.monotonic() - started:.0f} s")
@@ -137,6 +138,22 @@ def test_provision_use_wipe_and_reboot_clean(vm):
 # seconds of each of the five takes whose sound is measured against the
 # picture (VIGBOX_TAKE_SECONDS=1740 for 29 minutes: make test-sync-long)
 TAKE_SECONDS = int(os.environ.get("VIGBOX_TAKE_SECONDS", "60"))
+TAKES = 5  # as guest.sh's TAKES
+# the guest's profile: 400 kb/s of picture and 128 kb/s of sound, with room to spare
+TAKE_BYTES_PER_SECOND = 100_000
+
+
+def store_mb(take_seconds: int) -> int:
+    """The store disk: 512 MiB, and room for five takes beyond that (five
+    takes of 29 minutes, 575 MB, had filled the 512 MiB it always was)."""
+    return 512 + TAKES * take_seconds * TAKE_BYTES_PER_SECOND // 2**20
+
+
+def camera_timeout(take_seconds: int) -> float:
+    """Each take, then its unsealing and decoding (a whole take, emulated):
+    two minutes beyond a one-minute take, a quarter of the take beyond a
+    long one."""
+    return BOOT_TIMEOUT + TAKES * (take_seconds + max(120, take_seconds // 4))
 SYNC_LINE = re.compile(r"^[ |]*SYNC (\d+) start=\[(.*?)\] end=\[(.*?)\] marks=(\d+)", re.M)
 
 
@@ -151,8 +168,8 @@ def test_the_recorder_on_its_real_stack(vm):
     against picture at the start and the end of five takes: within 40 ms.
     On Debian 12 only the lgpio part runs: it has no libcamera bindings."""
     suite = vm[1].name
-    timeout = BOOT_TIMEOUT + 5 * (TAKE_SECONDS + 120)
-    report = boot(vm, "camera", timeout=timeout, options=f"vigbox.take_seconds={TAKE_SECONDS}")
+    report = boot(vm, "camera", timeout=camera_timeout(TAKE_SECONDS),
+                  options=f"vigbox.take_seconds={TAKE_SECONDS}")
     assert failures(report, "camera") == []
     assert "STEP recorder up with the real lgpio, no GPIO chip" in report
     takes = SYNC_LINE.findall(report)
