@@ -71,6 +71,14 @@ def test_the_units_that_run_cryptsetup_may_use_the_kernels_crypto_api(unit):
     assert "AF_ALG" in families
 
 
+def test_the_front_s_unit_gives_nginx_the_malloc_settings_its_runner_does():
+    """nginx keeps its response buffers only with NGINX_MALLOC in its
+    environment (test_https_front): the device's unit must set the same."""
+    from appliance.https_front import NGINX_MALLOC
+    text = (UNITS / "vigbox-https.service").read_text()
+    assert re.findall(r"^Environment=GLIBC_TUNABLES=(\S+)$", text, re.M) == [NGINX_MALLOC]
+
+
 def test_behind_the_front_the_page_serves_on_the_unix_socket_systemd_hands_it(tmp_path):
     """vigbox-web.socket is a Unix socket only the front may open: the page
     takes the front's word (X-Forwarded-Proto) that the laptop is on HTTPS."""
