@@ -334,3 +334,33 @@ def test_a_damaged_state_file_is_a_typed_error_and_keeps_recording_held(box):
     with pytest.raises(WipeError, match="damaged"):
         wipe_for(settings, store, AuditLog(settings.audit_dir)).run()
     assert wipe_pending(settings.wipe_dir)
+
+
+def test_the_services_stop_for_the_erase_even_when_the_recorder_does_not_answer(box):
+    """On the device the page holds the store too: a recorder that did not
+    answer (crashed, restarting) had left every unit running, and the
+    erase could not unmount the volume."""
+    from appliance.errors import CaptureError
+    settings, store, _, _ = box
+
+    class Silent:
+        def status(self):
+            raise CaptureError("the recorder is not answering (ConnectionRefusedError)")
+
+        stop = status
+
+    class Units:
+        stopped = started = 0
+
+        def stop(self):
+            self.stopped += 1
+
+        def start(self):
+            self.started += 1
+
+    units = Units()
+    certificate = run_wipe(settings, store, recorder=Silent(), services=units)
+    steps = verify_certificate(certificate.read_text())["method"]["steps"]
+    assert units.stopped == 1 and units.started == 1
+    assert steps[0] == ("recorder: not answering (the recorder is not answering "
+                        "(ConnectionRefusedError)); services stopped")

@@ -230,19 +230,23 @@ class Wipe:
     # --- the steps ------------------------------------------------------------
 
     def _stop_recorder(self) -> None:
+        self.state["recorder"] = self._recorder_stopped()
+        # on the device nothing may hold the volume: the page holds it too,
+        # so the units stop whatever the recorder said (one that did not
+        # answer had left them all running, and the erase could not unmount)
+        if self.services is not None:
+            self.services.stop()
+            self.state["recorder"] += "; services stopped"
+
+    def _recorder_stopped(self) -> str:
         if self.recorder is None:
-            self.state["recorder"] = "no recorder service to ask"
-            return
+            return "no recorder service to ask"
         try:
             live = self.recorder.status().get("state") in ("starting", "recording", "stopping")
             stopped = self.recorder.stop() if live else None
         except VigboxError as e:  # not running: nothing to stop, and it is held on start
-            self.state["recorder"] = f"not answering ({e})"
-            return
-        self.state["recorder"] = f"stopped recording {stopped}" if stopped else "idle"
-        if self.services is not None:  # on the device: nothing may hold the volume
-            self.services.stop()
-            self.state["recorder"] += "; services stopped"
+            return f"not answering ({e})"
+        return f"stopped recording {stopped}" if stopped else "idle"
 
     def _evaluation_summary(self) -> None:
         """Kept after the wipe and handed over with the certificate."""
