@@ -50,7 +50,7 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
     mode = "simulation" if simulate else "device"
     sockets = activated_sockets()
     try:
-        if sockets:  # systemd holds port 80: the web needs no capability to serve it
+        if sockets:  # systemd holds the page's socket: the web needs no capability to serve it
             log.info("vigbox %s: store %s, page on systemd's socket", mode, settings.store_dir)
             _serve(make_server(app, sockets=sockets))
             return

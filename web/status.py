@@ -1,8 +1,8 @@
 """The status page: what the box is and holds, with no personal data.
 
-Until the editor exists (unlock, library, player), this is the page the
-demo serves: simulation or device, whether an intervention is set up,
-and how many sealed objects the store holds.
+Simulation or device, whether an intervention is set up, and how many
+sealed objects the store holds: what a technician may read without the
+passphrase.
 """
 
 import shutil
