@@ -8,8 +8,11 @@ the real app under waitress, on objects up to 4 GiB, and clip cuts from a
 full run on two cores; 400 MiB and two minutes with ``--quick``). The
 wipe's (7, :mod:`bench.wipe`) follow: a 1 GiB and a 10 GiB store made and
 wiped three times each, one store on disk at a time (about 10 GiB of
-scratch; a few minutes). The camera's (8, :mod:`bench.camera`) close the
-run, in the camera tests' Debian 13 root where picamera2 runs.
+scratch; a few minutes). The camera's (8, :mod:`bench.camera`) follow,
+in the camera tests' Debian 13 root where picamera2 runs; then the audit
+log's (9), HTTPS's (10, :mod:`bench.https`) and playing a film in
+Chromium over the hotspot's shared air (11, :mod:`bench.playback`; about
+five minutes).
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -31,7 +34,7 @@ from pathlib import Path
 
 from appliance import age
 
-from . import audit, camera_host, editor, https, random_reads, recorder, report, \
+from . import audit, camera_host, editor, https, playback, random_reads, recorder, report, \
     throughput, tools, vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
@@ -65,7 +68,8 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
     return Fixture(plain, digest, sealed, out, identity, identity.recipient(), identity_file)
 
 
-PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit", "https")  # in the order a run takes them
+PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit", "https",
+         "playback")  # in the order a run takes them
 
 
 def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
@@ -89,6 +93,8 @@ def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
         figures += audit.figures_audit(cfg)
     if "https" in parts:
         figures += https.figures_https(cfg)
+    if "playback" in parts:
+        figures += playback.figures_playback(cfg)
     return figures
 
 

@@ -1,0 +1,78 @@
+"""The hotspot's air that the playback figure plays over (bench/air.py):
+one link, shared by every laptop, at the rate it is given."""
+
+import socket
+import threading
+import time
+
+from bench.air import Air
+
+SIZE = 2_500_000  # a second of air at 20 Mbit/s
+
+
+def box_sending(size: int) -> socket.socket:
+    """A box that sends ``size`` bytes to each connection that asks."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    def answer(conn):
+        with conn:
+            conn.recv(16)
+            conn.sendall(bytes(size))
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def fetch(port: int, took: list) -> None:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        began = time.monotonic()
+        sock.sendall(b"go")
+        got = 0
+        while data := sock.recv(1 << 16):
+            got += len(data)
+        took.append((got, time.monotonic() - began))
+
+
+def test_one_laptop_gets_the_link_s_rate_and_two_share_it():
+    box = box_sending(SIZE)
+    try:
+        with Air(box.getsockname(), rate=20e6, latency=0.005) as air:
+            alone: list = []
+            fetch(air.port, alone)
+            shared: list = []
+            laptops = [threading.Thread(target=fetch, args=(air.port, shared)) for _ in range(2)]
+            for laptop in laptops:
+                laptop.start()
+            for laptop in laptops:
+                laptop.join()
+            sent = air.sent
+    finally:
+        box.close()
+    [(got, seconds)] = alone
+    assert got == SIZE and 0.95 <= seconds <= 1.2, seconds  # 20 Mbit/s, less the gaps
+    assert [got for got, _ in shared] == [SIZE, SIZE]
+    # two at once take twice as long as one: the rate is the link's, not each laptop's
+    assert all(1.9 <= seconds <= 2.4 for _, seconds in shared), shared
+    assert sent == 3 * SIZE
+
+
+def test_a_laptop_waits_the_latency_for_its_first_byte():
+    box = box_sending(1000)
+    try:
+        with Air(box.getsockname(), rate=20e6, latency=0.05) as air:
+            took: list = []
+            fetch(air.port, took)
+    finally:
+        box.close()
+    [(got, seconds)] = took
+    assert got == 1000 and 0.1 <= seconds < 0.3  # there and back
