@@ -64,9 +64,11 @@ IDLE_SECONDS = 30
 # laptop plays. With a Unix socket's default send buffer (wmem_default,
 # 208 KiB) waitress's sends filled it at each one, and waitress copies a
 # whole send buffer's worth of its output for every send, whatever part
-# the socket takes: the page spent 1.2-2.0 ms more per MiB behind nginx
+# the socket takes: the page spent about 1 ms more per MiB behind nginx
 # than on TCP (figure 10). Asked for, not forced: the kernel doubles it,
-# up to net.core.wmem_max, which provisioning raises to 4 MiB.
+# up to net.core.wmem_max, which provisioning raises to 4 MiB. It is
+# kernel memory only while a reader lags (a film for an unlocked session:
+# nothing else the page answers is that large).
 FRONT_SEND_BUFFER = 2 << 20
 FRONT_SEND_CHUNK = 1 << 20
 
