@@ -16,7 +16,7 @@ import socket
 import ssl
 import sys
 import tempfile
-from contextlib import ExitStack
+from contextlib import contextmanager
 from pathlib import Path
 
 from appliance.box_tls import BoxTLS
@@ -67,7 +67,7 @@ def playback_pass(client: Client, path: str, size: int) -> None:
 def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
     """CPU ms per MiB, through the front and over plain HTTP, ``runs`` each."""
     size = size_mib * MIB
-    with scratch_dir() as scratch, ExitStack() as stack:  # the socket's path: short, in /tmp
+    with scratch_dir() as scratch:
         store = Store(scratch / "store")
         try:
             store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
@@ -78,19 +78,11 @@ def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
                 object_id = sealed.id
         finally:
             store.catalog.close()
-        run = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vigbox-front-")))
-        box = BoxTLS(scratch / "tls", (NAME,))
-        box.ensure()
-        socket_path = run / "web.sock"
         args = [str(store.root), str(scratch / "home")]
         with served(["box", *args], scratch / "plain.log") as (plain_port, plain_pid), \
-                served(["box", *args, str(socket_path)], scratch / "front.log") as (_, page_pid), \
-                HttpsFront(FrontConfig(
-                    https=[("127.0.0.1", free_port())], http=[], names=(NAME,),
-                    certificate=box.certificate_path, key=box.key_path, upstream=socket_path,
-                    runtime=run / "https", user="root" if os.geteuid() == 0 else None)) as front:
+                behind_the_front(store.root, scratch) as (front, page_pid, certificate):
             plain = Client(int(plain_port))
-            tls = TLSClient(front.config.https[0][1], box.certificate_path)
+            tls = TLSClient(front.config.https[0][1], certificate)
             for client in (plain, tls):
                 client.unlock(PASSPHRASE)
                 playback_pass(client, f"/media/{object_id}", 8 * MIB)  # warm up
@@ -110,6 +102,25 @@ def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
             plain.close()
             tls.close()
     return sides["https"][2], sides["plain"][2], front_share, resident
+
+
+@contextmanager
+def behind_the_front(store_root: Path, scratch: Path):
+    """The page as the box serves it: a process of its own on a Unix
+    socket behind nginx, with the box's own certificate for vigbox.local;
+    yields the front, the page's pid and the certificate."""
+    with tempfile.TemporaryDirectory(prefix="vigbox-front-") as folder:  # a short path
+        run = Path(folder)
+        box = BoxTLS(scratch / "tls", (NAME,))
+        box.ensure()
+        socket_path = run / "web.sock"
+        with served(["box", str(store_root), str(scratch / "home"), str(socket_path)],
+                    scratch / "front.log") as (_, page_pid), \
+                HttpsFront(FrontConfig(
+                    https=[("127.0.0.1", free_port())], http=[], names=(NAME,),
+                    certificate=box.certificate_path, key=box.key_path, upstream=socket_path,
+                    runtime=run / "https", user="root" if os.geteuid() == 0 else None)) as front:
+            yield front, page_pid, box.certificate_path
 
 
 def free_port() -> int:

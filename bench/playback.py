@@ -16,22 +16,17 @@ indexed by the real recorder. ``python -m bench.playback [--quick]`` runs
 this figure alone.
 """
 
-import os
 import sys
-import tempfile
 from contextlib import ExitStack
-from pathlib import Path
 
-from appliance.box_tls import BoxTLS
 from appliance.clips import load_index
-from appliance.https_front import FrontConfig, HttpsFront
 from appliance.store import Store
 
 from .air import Air
 from .common import Figure, Summary, load_config, progress, scratch_dir
 from .editor_cut import record
 from .editor_http import PASSPHRASE, WORK_FACTOR, served
-from .https import NAME, free_port
+from .https import NAME, behind_the_front
 from .playback_page import Laptop, chromium
 
 FAST, SLOW = 20e6, 10e6  # the hotspot at a few metres, and through a wall
@@ -79,16 +74,7 @@ def measure(seconds: int, play: int, opens: int) -> dict:
             floor = {rate: floors(store, film, rate) for rate in (FAST, SLOW)}
         finally:
             store.catalog.close()
-        run = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="vigbox-front-")))
-        box = BoxTLS(scratch / "tls", (NAME,))
-        box.ensure()
-        socket_path = run / "web.sock"
-        stack.enter_context(served(["box", str(store.root), str(scratch / "home"),
-                                    str(socket_path)], scratch / "page.log"))
-        front = stack.enter_context(HttpsFront(FrontConfig(
-            https=[("127.0.0.1", free_port())], http=[], names=(NAME,),
-            certificate=box.certificate_path, key=box.key_path, upstream=socket_path,
-            runtime=run / "https", user="root" if os.geteuid() == 0 else None)))
+        front, _, _ = stack.enter_context(behind_the_front(store.root, scratch))
         air = stack.enter_context(Air(("127.0.0.1", front.config.https[0][1]), rate=FAST,
                                       latency=LATENCY))
         browser = stack.enter_context(chromium())
