@@ -18,7 +18,7 @@ from appliance.capture.recovery import (RECOVERED, SALVAGED, UNRECOVERABLE, find
                                         finish_interrupted, recover_interrupted)
 from appliance.damage import AUTH_FAILED
 from conftest import PASSPHRASE, csrf_of
-from media import decrypted, probe, synthetic_film
+from media import decrypted, probe, served_view, synthetic_film
 
 
 def cut_off(store, identity, seconds: float = 6, *, sealed: bool = False) -> tuple[str, bytes]:
@@ -176,12 +176,13 @@ def test_unlock_succeeds_and_the_library_lists_the_damaged_recording(two_cut_off
 
 @pytest.fixture
 def damaged_film(unlocked, intervention):
-    """A sealed 4 s film (about 44 chunks) whose chunk 10 the card damaged."""
+    """A sealed 4 s film (about 44 chunks) whose chunk 10 the card damaged;
+    its bytes as served, and where chunk 10 begins in them."""
     store, identity = intervention
     film = synthetic_film(store, 4, (640, 360))
-    plain = decrypted(store, film, identity)
+    plain, layout = served_view(store, film, identity)
     damage(store.object_path(film), 10)
-    return unlocked, film, plain
+    return unlocked, film, plain, layout.served_offset(10 * CHUNK_SIZE)
 
 
 def failed_chunks(audit) -> list[tuple]:
@@ -189,12 +190,12 @@ def failed_chunks(audit) -> list[tuple]:
 
 
 def test_a_range_crossing_a_damaged_chunk_ends_at_its_start(damaged_film, audit, caplog):
-    client, film, plain = damaged_film
-    first, last = 9 * CHUNK_SIZE + 100, 12 * CHUNK_SIZE
+    client, film, plain, damaged = damaged_film
+    first, last = damaged - CHUNK_SIZE + 100, damaged + 2 * CHUNK_SIZE
     response = client.get(f"/media/{film}", headers={"Range": f"bytes={first}-{last}"})
     assert response.status_code == 206
     assert response.headers["Content-Range"] == f"bytes {first}-{last}/{len(plain)}"
-    assert response.data == plain[first:10 * CHUNK_SIZE], "the bytes before it, no more"
+    assert response.data == plain[first:damaged], "the bytes before it, no more"
     assert failed_chunks(audit) == [(film, 10, "playback")]
     warnings = [r for r in caplog.records if r.levelname == "WARNING" and "chunk 10" in
                 r.getMessage()]
@@ -202,21 +203,21 @@ def test_a_range_crossing_a_damaged_chunk_ends_at_its_start(damaged_film, audit,
 
 
 def test_a_range_starting_in_a_damaged_chunk_is_a_409_saying_so(damaged_film, audit):
-    client, film, plain = damaged_film
+    client, film, plain, damaged = damaged_film
     for _ in range(3):
-        response = client.get(f"/media/{film}",
-                              headers={"Range": f"bytes={10 * CHUNK_SIZE + 5}-"})
+        response = client.get(f"/media/{film}", headers={"Range": f"bytes={damaged + 5}-"})
         assert response.status_code == 409
         body = response.get_json()
-        assert "damaged" in body["error"] and body["readable_until"] == 10 * CHUNK_SIZE
+        assert "damaged" in body["error"] and body["readable_until"] == damaged
+        assert f"from byte {damaged} (chunk 10 " in body["error"]
     assert failed_chunks(audit) == [(film, 10, "playback")], "audited once"
     assert "damaged" in client.get("/api/recordings").get_json()[0]["damage"]
 
 
 def test_the_whole_film_plays_up_to_the_damage(damaged_film):
-    client, film, plain = damaged_film
+    client, film, plain, damaged = damaged_film
     response = client.get(f"/media/{film}")
-    assert response.status_code == 200 and response.data == plain[:10 * CHUNK_SIZE]
+    assert response.status_code == 200 and response.data == plain[:damaged]
 
 
 def test_a_damaged_last_chunk_leaves_the_rest_playable(unlocked, intervention, audit):
@@ -244,7 +245,7 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
     no traceback in the log."""
     import http.client
     from browser import connection as connect, live_server
-    client, film, plain = damaged_film
+    client, film, plain, damaged = damaged_film
     cookie = client.get_cookie("vigbox").value
     with live_server(app) as url:
         connection = connect(url)
@@ -255,7 +256,7 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
         with pytest.raises(http.client.IncompleteRead) as short:
             response.read()
         connection.close()
-    assert short.value.partial == plain[:10 * CHUNK_SIZE]
+    assert short.value.partial == plain[:damaged]
     assert not any(r.exc_info for r in caplog.records), "no traceback"
 
 

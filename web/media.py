@@ -26,14 +26,17 @@ import re
 from flask import Blueprint, Response, current_app, g, jsonify, request, session
 
 from appliance.age.stream import CHUNK_SIZE
+from appliance.clips import load_index
 from appliance.damage import DamageNotes
-from appliance.errors import AgeError, PayloadError
+from appliance.errors import AgeError, ObjectNotFoundError, PayloadError
+from appliance.playable import ServedLayout, served_layout
 from appliance.store import check_object_id
 
 bp = Blueprint("media", __name__)
 log = logging.getLogger("vigbox.web.media")
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
+MAX_LAYOUTS_REMEMBERED = 64
 RANGE_UNIT = "bytes"
 _SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 # a list's separator: a comma with optional whitespace (OWS) either side;
@@ -92,23 +95,53 @@ def _position(digits: str) -> int:
     return int(digits or "0") if length < len(str(FAR)) else FAR
 
 
-def _stream(reader, head: bytes, remaining: int, object_id: str, notes: DamageNotes):
+def _blocks(reader, layout: ServedLayout, first: int, last: int):
+    """The served bytes ``first..last`` in blocks; a damaged chunk raises
+    :class:`PayloadError` where it starts."""
+    for piece, skip, length in layout.spans(first, last):
+        if piece.stored is None:
+            yield piece.data[skip:skip + length]
+            continue
+        reader.seek(piece.stored + skip)
+        while length > 0:
+            block = reader.read(min(BLOCK, length))
+            if not block:
+                return
+            length -= len(block)
+            yield block
+
+
+def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes):
     """``head``, then the rest of the range; a damaged chunk ends it there."""
     try:
         if head:
             yield head
-        while remaining > 0:
-            try:
-                block = reader.read(min(BLOCK, remaining))
-            except PayloadError as error:  # the bytes before it went in the last block
-                notes.chunk_failed(object_id, error.offset // CHUNK_SIZE, reading="playback")
-                return  # short of Content-Length: the server closes the connection
-            if not block:
-                break
-            remaining -= len(block)
-            yield block
+        try:
+            yield from blocks
+        except PayloadError as error:  # the bytes before it went in the last block
+            notes.chunk_failed(object_id, error.offset // CHUNK_SIZE, reading="playback")
+            return  # short of Content-Length: the server closes the connection
     finally:
         reader.close()
+
+
+def _layout(entry, reader, size: int) -> ServedLayout:
+    """How a recording is served (with its segment index), remembered:
+    a sealed object never changes."""
+    if entry.kind != "recording":
+        return ServedLayout.stored(size)
+    known = current_app.config.setdefault("SERVED_LAYOUTS", {})
+    key = (entry.id, size)
+    if key not in known:
+        if len(known) >= MAX_LAYOUTS_REMEMBERED:
+            known.clear()
+        try:
+            index = load_index(current_app.config["STORE"], entry.id, g.identity)
+        except (ObjectNotFoundError, AgeError, ValueError) as error:
+            log.info("%s: served as stored (%s)", entry.id, error)
+            index = None
+        known[key] = served_layout(reader, index, size)
+    return known[key]
 
 
 def _notes() -> DamageNotes:
@@ -127,14 +160,17 @@ def _audit_view(object_id: str) -> None:
         current_app.config["AUDIT"].record("viewed", actor="guider", object=object_id)
 
 
-def _damaged(object_id: str, error: PayloadError, notes: DamageNotes):
+def _damaged(object_id: str, error: PayloadError, notes: DamageNotes,
+             layout: ServedLayout | None = None):
     """409: the request is sound and the bytes exist, but the card's copy
-    of them does not authenticate; asking again will not help."""
+    of them does not authenticate; asking again will not help. The byte
+    is where it is in what is served, the chunk where it is stored."""
     chunk = error.offset // CHUNK_SIZE
     notes.chunk_failed(object_id, chunk, reading="playback")
-    return jsonify(error=f"this recording is damaged from byte {error.offset} (chunk {chunk} "
+    at = layout.served_offset(error.offset) if layout else error.offset
+    return jsonify(error=f"this recording is damaged from byte {at} (chunk {chunk} "
                    "failed authentication): it plays up to there",
-                   readable_until=error.offset), 409
+                   readable_until=at), 409
 
 
 @bp.get("/media/<object_id>")
@@ -155,26 +191,32 @@ def media(object_id: str):
         return _damaged(object_id, error, notes)
     if reader.end_error is not None:
         notes.chunk_failed(object_id, size // CHUNK_SIZE, reading="playback")
-    etag = f'"{object_id}"'
+    try:
+        layout = _layout(entry, reader, size)
+    except PayloadError as error:
+        reader.close()
+        return _damaged(object_id, error, notes)
+    etag = f'"{object_id}.{layout.tag}"' if layout.tag else f'"{object_id}"'
     asked = request.headers.get("Range")
     wanted = parse_range(asked if range_applies(request.headers.get("If-Range"), etag)
-                         else None, size)
+                         else None, layout.size)
     headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPES[entry.kind],
                "ETag": etag}
     _audit_view(object_id)
     if wanted == "unsatisfiable":
         reader.close()
-        return Response(status=416, headers={**headers, "Content-Range": f"bytes */{size}"})
-    first, last = wanted or (0, size - 1)
+        return Response(status=416, headers={**headers,
+                                             "Content-Range": f"bytes */{layout.size}"})
+    first, last = wanted or (0, layout.size - 1)
+    blocks = _blocks(reader, layout, first, last)
     try:
-        reader.seek(first)
-        head = reader.read(min(BLOCK, last - first + 1))
+        head = next(blocks, b"")
     except PayloadError as error:
         reader.close()
-        return _damaged(object_id, error, notes)
+        return _damaged(object_id, error, notes, layout)
     headers["Content-Length"] = str(last - first + 1)
-    body = _stream(reader, head, last - first + 1 - len(head), object_id, notes)
+    body = _stream(reader, head, blocks, object_id, notes)
     if wanted is None:
         return Response(body, 200, headers)
-    headers["Content-Range"] = f"bytes {first}-{last}/{size}"
+    headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
     return Response(body, 206, headers)

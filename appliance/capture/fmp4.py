@@ -60,6 +60,10 @@ class Fragment:
     time: float          # media time (seconds) of its first video sample
     duration: float | None
     keyframe: bool
+    # the same for its sound (the segment index needs both tracks' times);
+    # None in indexes sealed before it was kept
+    sound_time: float | None = None
+    sound_duration: float | None = None
 
 
 @dataclass
@@ -151,8 +155,9 @@ class FragmentIndexer(FragmentIndex):
             return
         start, moof = self._moof
         self._moof = None
-        time, duration, keyframe = _parse_moof(moof, self.tracks)
-        self.fragments.append(Fragment(start, self._pos - start, time, duration, keyframe))
+        (time, duration, keyframe), sound = _parse_moof(moof, self.tracks)
+        self.fragments.append(Fragment(start, self._pos - start, time, duration, keyframe,
+                                       *(sound or (None, None))))
 
 
 def _full_box(data: bytes, start: int) -> tuple[int, int]:
@@ -188,14 +193,15 @@ def _walk(data: bytes, start: int, end: int):
             yield kind, s, e
 
 
-def _parse_moof(moof: bytes, tracks: list[Track]) -> tuple[float, float | None, bool]:
-    """Media time, duration and keyframe flag of the video track's run.
+def _parse_moof(moof: bytes, tracks: list[Track]):
+    """``(time, duration, keyframe)`` of the video track's run, and
+    ``(time, duration)`` of the sound's run (None if it has none).
 
     A fragment of sound alone (the last one, when the camera stops a
     moment before the microphone) is timed by its sound and is never a
     keyframe: a cut cannot start there."""
     known = {t.track_id: t for t in tracks}
-    fallback = None
+    video = sound = None
     for kind, start, end in iter_boxes(moof, 8):
         if kind != b"traf":
             continue
@@ -205,11 +211,14 @@ def _parse_moof(moof: bytes, tracks: list[Track]) -> tuple[float, float | None, 
             continue
         scale = track.timescale or 1
         duration = traf["duration"] / scale if traf["duration"] is not None else None
-        if track.handler == "vide":
-            return traf["time"] / scale, duration, traf["keyframe"]
-        fallback = fallback or (traf["time"] / scale, duration, False)
-    if fallback is not None:
-        return fallback
+        if track.handler == "vide" and video is None:
+            video = (traf["time"] / scale, duration, traf["keyframe"])
+        elif track.handler == "soun" and sound is None:
+            sound = (traf["time"] / scale, duration)
+    if video is not None:
+        return video, sound
+    if sound is not None:
+        return (*sound, False), sound
     raise MP4Error("moof without a fragment of a known track")
 
 

@@ -16,7 +16,7 @@ authenticated, and whole fragments are joined to whole fragments.
 4
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..age.stream import CHUNK_SIZE
 from ..errors import DamagedChunkError
@@ -135,8 +135,7 @@ def _assemble(parts: list[_Part], holes: list[list[int]], head: FragmentIndexer)
         start = part.start + (kept[0].offset if n else 0)
         end = part.start + part.indexer.complete_end()
         for f in kept:
-            fragments.append(Fragment(f.offset + part.start - start + out, f.size, f.time,
-                                      f.duration, f.keyframe))
+            fragments.append(replace(f, offset=f.offset + part.start - start + out))
         if plan.segments:
             plan.lost += start - plan.segments[-1][1]
             if plan.first_gap_time is None:
