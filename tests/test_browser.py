@@ -87,6 +87,31 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
 
 
 
+FIRST_FRAME = """document.addEventListener("loadeddata", () => {
+  window.__firstFrame = window.__firstFrame || performance.now(); }, true);"""
+
+
+def test_the_film_s_first_frame_comes_before_its_overview(app, recording, tmp_path):
+    """Over the hotspot the first frame waits for nothing else: the
+    filmstrip and the waveform are asked for once a frame is on screen
+    (before, they were asked for at once, sharing the air with it), and
+    the player knows the film's length from the start (the segment index)
+    without reading it through."""
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        page.add_init_script(FIRST_FRAME)
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{recording}")
+        page.wait_for_selector("#filmstrip img")
+        until(page, "() => document.getElementById('waveform').width > 0")
+        first = page.evaluate("window.__firstFrame")
+        asked = page.evaluate("performance.getEntriesByType('resource')"
+                              ".filter((e) => /filmstrip|peaks/.test(e.name))"
+                              ".map((e) => e.startTime)")
+        assert first and asked and min(asked) >= first, (first, asked)
+        assert page.evaluate("document.getElementById('video').duration") == pytest.approx(
+            8.0, abs=0.1)
+
+
 def open_player(page, url, recording, at: int) -> None:
     """Unlock, open the recording, and step ``at`` seconds in with the arrows."""
     unlock(page, url, PASSPHRASE)

@@ -1,11 +1,14 @@
 // The filmstrip (a keyframe picture a second, thinned to fit) and the
 // waveform (the sound's peaks, computed and sealed on the box, not decoded
-// here). Clicking either seeks there.
+// here). Clicking either seeks there. Both wait for the film's first frame:
+// over the hotspot their requests would otherwise share the air with the
+// bytes the guider is waiting to see.
 import { player } from "./player.js";
 
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const strip = document.getElementById("filmstrip");
 const canvas = document.getElementById("waveform");
+const video = document.getElementById("video");
 
 async function json(path) {
   const response = await fetch(path);
@@ -48,5 +51,14 @@ async function drawWaveform() {
   canvas.addEventListener("click", (event) => seekFrom(canvas, event, peaks.length / 10));
 }
 
-drawFilmstrip();
-drawWaveform();
+function afterFirstFrame(draw) {
+  // HAVE_CURRENT_DATA: a frame is on screen; a film that cannot play
+  // (damaged) still gets its overview
+  if (video.readyState >= 2) { draw(); return; }
+  let done = false;
+  const go = () => { if (!done) { done = true; draw(); } };
+  video.addEventListener("loadeddata", go, { once: true });
+  video.addEventListener("error", go, { once: true });
+}
+
+afterFirstFrame(() => { drawFilmstrip(); drawWaveform(); });
