@@ -104,8 +104,26 @@ def half_hour_page(half_hour):
 @pytest.mark.parametrize("n", PAGE_FRAMES)
 def test_in_chromium_an_exact_clip_starts_on_the_frame_the_guider_stepped_to(
         half_hour, half_hour_page, tmp_path, n):
-    store, identity, *_ = half_hour
     url, recording = half_hour_page
+    cut_where_the_guider_stepped(half_hour, url, recording, tmp_path, n)
+
+
+def test_over_the_hotspot_s_air_the_clip_starts_on_the_frame_shown(
+        half_hour, half_hour_page, tmp_path):
+    """The same, played as the editor plays it over the hotspot: one
+    20 Mbit/s link with 5 ms each way (the playback figure's air), the
+    film served with its segment index and asked for in ranges."""
+    from bench.air import Air
+    from browser import port_of
+    url, recording = half_hour_page
+    with Air(("127.0.0.1", port_of(url)), rate=20e6, latency=0.005) as air:
+        cut_where_the_guider_stepped(half_hour, url.replace(str(port_of(url)), str(air.port)),
+                                     recording, tmp_path, PAGE_FRAMES[1])
+        assert air.sent > 0, "the page came over the air"
+
+
+def cut_where_the_guider_stepped(half_hour, url, recording, tmp_path, n) -> None:
+    store, identity, *_ = half_hour
     before = {o.entry.id for o in store.list("clip")}
     with chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
