@@ -4,6 +4,7 @@ import random
 
 import pytest
 
+from conftest import csrf_of
 from media import served, synthetic_film
 from web.media import parse_range
 
@@ -139,3 +140,11 @@ def test_if_range_that_does_not_match_gets_the_whole_film(film, validator, honou
         assert response.status_code == 206 and response.data == plain[100:200]
     else:
         assert response.status_code == 200 and response.data == plain
+
+
+def test_a_lock_forgets_what_was_read_to_serve_a_film(film, app):
+    client, recording_id, plain = film
+    assert client.get(f"/media/{recording_id}", headers={"Range": "bytes=0-99"}).status_code == 206
+    assert app.config.get("SERVED_LAYOUTS")
+    client.post("/lock", data={"csrf_token": csrf_of(client)})
+    assert "SERVED_LAYOUTS" not in app.config

@@ -63,8 +63,12 @@ def start_session(identity) -> None:
 
 
 def end_session() -> None:
-    """Forget the identity; count the time spent for the evaluation."""
+    """Forget the identity, and what was read with it to serve films (the
+    fragments' sizes and times: no picture or sound, but the box's promise
+    is that a lock leaves nothing opened behind); count the time spent for
+    the evaluation."""
     current_app.config["KEYRING"].remove(session.get("key"))
+    current_app.config.pop("SERVED_LAYOUTS", None)
     if "since" in session:
         from appliance.intervention import InterventionRecord
         store = current_app.config["STORE"]
