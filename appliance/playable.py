@@ -57,14 +57,18 @@ class Piece:
 
 def segment_index(index: FragmentIndex) -> bytes | None:
     """The ``sidx`` boxes for a recording's fragments: one on the video's
-    clock, then one on the sound's (when the index kept its times); None
-    if they cannot be described (no fragments, no video track, gaps
-    between fragments, or more than a box can count).
+    clock, a subsegment from each keyframe, then one on the sound's (when
+    the index kept its times), a subsegment per fragment; None if they
+    cannot be described (no fragments, no video track, gaps between
+    fragments, or more than a box can count).
 
-    Why both: ffmpeg, which Chromium plays MP4 with, seeks each track by
-    its own index. With only the video's, a seek found the picture's
-    fragment at once, but the sound's in the fragments already read, and
-    read on from there: 3 to 4 s for any seek at 20 Mbit/s."""
+    Why so, measured in Chromium (whose demuxer is ffmpeg's, seeking each
+    track by its own index): a video subsegment that does not open on a
+    keyframe sent a seek back to the last keyframe already read, and read
+    on from there (30 s for a seek in a 30-minute film); without the
+    sound's own index, or with it a keyframe apart, the sound was sought
+    in the fragments already read, or a second before the picture, since
+    each fragment's sound begins a few milliseconds after its picture."""
     fragments = index.fragments
     video = next((t for t in index.tracks if t.handler == "vide" and t.timescale), None)
     sound = next((t for t in index.tracks if t.handler == "soun" and t.timescale), None)
@@ -73,24 +77,21 @@ def segment_index(index: FragmentIndex) -> bytes | None:
     for before, after in zip(fragments, fragments[1:]):
         if after.offset != before.offset + before.size:
             return None  # something between fragments: the sizes would not add up
-    # a subsegment from each keyframe to the next: a seek lands where the
-    # picture can be decoded, not on a fragment it must step back from
-    groups = [n for n, f in enumerate(fragments) if f.keyframe or n == 0]
-    heads = [fragments[n] for n in groups]
-    tails = [fragments[end - 1] for end in groups[1:] + [len(fragments)]]
-    sizes = [t.offset + t.size - h.offset for h, t in zip(heads, tails)]
-    if any(size > MAX_REFERENCED_SIZE for size in sizes):
-        return None
-    end = tails[-1]
-    timed = [(video, [h.time for h in heads], (end.time, end.duration),
-              [h.keyframe for h in heads])]
+    heads = [n for n, f in enumerate(fragments) if f.keyframe or n == 0]
+    keyframes = [fragments[first:end] for first, end in zip(heads, heads[1:] + [None])]
+    timed = [(video, [(run[0].time, run[0].keyframe) for run in keyframes],
+              (fragments[-1].time, fragments[-1].duration),
+              [run[-1].offset + run[-1].size - run[0].offset for run in keyframes])]
     if sound is not None and all(f.sound_time is not None for f in fragments):
         # every AAC frame can start a decode
-        timed.append((sound, [h.sound_time for h in heads], (end.sound_time, end.sound_duration),
-                      [True] * len(heads)))
+        timed.append((sound, [(f.sound_time, True) for f in fragments],
+                      (fragments[-1].sound_time, fragments[-1].sound_duration),
+                      [f.size for f in fragments]))
     boxes, following = [], fragments[0].offset - index.init_size
-    for track, times, last, saps in reversed(timed):  # first_offset skips the boxes after
-        box = _sidx(track, times, last, saps, sizes, following)
+    for track, starts, last, sizes in reversed(timed):  # first_offset skips the boxes after
+        if any(size > MAX_REFERENCED_SIZE for size in sizes):
+            return None
+        box = _sidx(track, starts, last, sizes, following)
         if box is None:
             return None
         boxes.insert(0, box)
@@ -98,15 +99,16 @@ def segment_index(index: FragmentIndex) -> bytes | None:
     return b"".join(boxes)
 
 
-def _sidx(track, times: list[float], last: tuple[float, float | None], saps: list[bool],
+def _sidx(track, starts: list[tuple[float, bool]], last: tuple[float, float | None],
           sizes: list[int], first_offset: int) -> bytes | None:
-    """One ``sidx`` (version 1) on ``track``'s clock; a subsegment lasts
+    """One ``sidx`` (version 1) on ``track``'s clock: each subsegment's
+    start time and whether it opens on a keyframe, and its size; it lasts
     until the next one begins, so the times add up even across a gap.
     ``last`` is the final fragment's time and duration."""
-    ticks = [round(time * track.timescale) for time in times]
+    ticks = [round(time * track.timescale) for time, _ in starts]
     ticks.append(round((last[0] + (last[1] or 0)) * track.timescale))
     references = []
-    for n, (size, sap) in enumerate(zip(sizes, saps)):
+    for n, (size, (_, sap)) in enumerate(zip(sizes, starts)):
         duration = ticks[n + 1] - ticks[n]
         if not 0 <= duration < 2 ** 32:
             return None

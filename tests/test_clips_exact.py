@@ -108,6 +108,34 @@ def test_in_chromium_an_exact_clip_starts_on_the_frame_the_guider_stepped_to(
     cut_where_the_guider_stepped(half_hour, url, recording, tmp_path, n)
 
 
+def test_in_chromium_a_seek_far_into_the_film_asks_only_near_it(
+        half_hour, half_hour_page, tmp_path):
+    """With the segment index Chromium seeks straight to the keyframe
+    before the point: every byte it asks for after the seek lies from a
+    few seconds before it. Before the index was right it read the film
+    through from its start (a video subsegment not opening on a keyframe,
+    or no index for the sound), at 30 minutes never reaching the point."""
+    from media import served_view
+    store, identity, *_ = half_hour
+    url, recording = half_hour_page
+    _, layout = served_view(store, recording, identity)
+    fragments = load_index(store, recording, identity).fragments
+    with chromium(tmp_path / "profile") as page:
+        asked: list[int] = []
+        page.on("request", lambda r: asked.append(int(r.headers["range"][6:].split("-")[0]))
+                if "/media/" in r.url and "range" in r.headers else None)
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{recording}")
+        until(page, "() => document.getElementById('video').readyState >= 1")
+        for at in (900.0, 1740.2, 333.7, 1799.0):
+            asked.clear()
+            page.evaluate(f"document.getElementById('video').currentTime = {at}")
+            until(page, "() => { const v = document.getElementById('video');"
+                        " return !v.seeking && v.readyState >= 2; }")
+            near = max(f.offset for f in fragments if f.time <= at - 2)
+            assert asked and min(asked) >= layout.served_offset(near), (at, near, asked)
+
+
 def test_over_the_hotspot_s_air_the_clip_starts_on_the_frame_shown(
         half_hour, half_hour_page, tmp_path):
     """The same, played as the editor plays it over the hotspot: one
