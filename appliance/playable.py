@@ -57,10 +57,10 @@ class Piece:
 
 def segment_index(index: FragmentIndex) -> bytes | None:
     """The ``sidx`` boxes for a recording's fragments: one on the video's
-    clock, a subsegment from each keyframe, then one on the sound's (when
-    the index kept its times), a subsegment per fragment; None if they
-    cannot be described (no fragments, no video track, gaps between
-    fragments, or more than a box can count).
+    clock, a subsegment from each keyframe, then one on the sound's, a
+    subsegment per fragment; None if they cannot be described (no
+    fragments, no video track, gaps between fragments, more than a box
+    can count, or sound whose times the index did not keep).
 
     Why so, measured in Chromium (whose demuxer is ffmpeg's, seeking each
     track by its own index): a video subsegment that does not open on a
@@ -82,7 +82,9 @@ def segment_index(index: FragmentIndex) -> bytes | None:
     timed = [(video, [(run[0].time, run[0].keyframe) for run in keyframes],
               (fragments[-1].time, fragments[-1].duration),
               [run[-1].offset + run[-1].size - run[0].offset for run in keyframes])]
-    if sound is not None and all(f.sound_time is not None for f in fragments):
+    if sound is not None:
+        if any(f.sound_time is None for f in fragments):
+            return None  # sealed before sound times were kept: its mfra serves better
         # every AAC frame can start a decode
         timed.append((sound, [(f.sound_time, True) for f in fragments],
                       (fragments[-1].sound_time, fragments[-1].sound_duration),

@@ -111,3 +111,11 @@ def served_view(store, recording_id, identity):
     return b"".join(piece.data if piece.stored is None else
                     plain[piece.stored:piece.stored + piece.length]
                     for piece in layout.pieces), layout
+
+
+def packets(data: bytes) -> str:
+    """Every packet ffprobe reads from an MP4 on stdin: track, times, size, flags."""
+    return subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries",
+         "packet=stream_index,pts_time,dts_time,size,flags", "-of", "csv", "-i", "pipe:0"],
+        input=data, capture_output=True, check=True).stdout.decode()

@@ -18,7 +18,7 @@ from appliance.capture.recovery import (RECOVERED, SALVAGED, UNRECOVERABLE, find
                                         finish_interrupted, recover_interrupted)
 from appliance.damage import AUTH_FAILED
 from conftest import PASSPHRASE, csrf_of
-from media import decrypted, probe, served_view, synthetic_film
+from media import decrypted, packets, probe, served_view, synthetic_film
 
 
 def cut_off(store, identity, seconds: float = 6, *, sealed: bool = False) -> tuple[str, bytes]:
@@ -338,3 +338,20 @@ def test_a_sealed_film_whose_header_is_damaged_is_a_409_and_listed(unlocked, int
     break_header(store.object_path(film))
     response = unlocked.get(f"/media/{film}")
     assert response.status_code == 409 and "header is damaged" in response.get_json()["error"]
+
+
+def test_a_recording_recovered_after_a_power_cut_is_served_with_its_segment_index(
+        intervention, unlocked):
+    """Recovery cuts the film back to its last whole fragment and indexes
+    it: the player gets the same index as for any film, and every packet
+    of what was recovered."""
+    from appliance.capture.fmp4 import iter_boxes
+    store, identity = intervention
+    film, plain = cut_off(store, identity, 4)
+    assert [o.result for o in recover_interrupted(store, identity, MemoryAudit())] == [RECOVERED]
+    response = unlocked.get(f"/media/{film}")
+    kinds = [kind for kind, _, _ in iter_boxes(response.data)]
+    assert response.headers["ETag"] == f'"{film}.sidx1"'
+    assert kinds[:4] == [b"ftyp", b"moov", b"sidx", b"sidx"] and kinds[-1] == b"mdat"
+    recovered = decrypted(store, film, identity)
+    assert packets(response.data) == packets(recovered)
