@@ -47,10 +47,10 @@ class Footage:
     seconds: float  # the catalogued duration
 
 
-def record(store: Store, seconds: int) -> str:
+def record(store: Store, seconds: int, profile=PROFILE) -> str:
     """Encode ``seconds`` of the synthetic source as fast as ffmpeg can,
     through the real recorder (sealed, indexed, catalogued); return its id."""
-    source = SyntheticSource(PROFILE, realtime=False, seconds=seconds)
+    source = SyntheticSource(profile, realtime=False, seconds=seconds)
     # max_seconds is wall clock: leave room for an encoder slower than real time
     rec = Recorder(store, source, max_seconds=4 * seconds + 60)
     started = time.monotonic()

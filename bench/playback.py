@@ -13,7 +13,7 @@ share, 20 or 10 Mbit/s, 5 ms), and the page's own clock says:
 
 The film is the recorder figure's 1080p30 at 12 Mbit/s, 60 s, sealed and
 indexed by the real recorder. ``python -m bench.playback [--quick]`` runs
-this figure alone.
+this figure alone; ``--stream 1280x720@2.5e6`` plays another stream.
 """
 
 import sys
@@ -25,6 +25,7 @@ from appliance.store import Store
 from .air import Air
 from .common import Figure, Summary, load_config, progress, scratch_dir
 from .editor_cut import record
+from .recorder import PROFILE
 from .editor_http import PASSPHRASE, WORK_FACTOR, served
 from .https import NAME, behind_the_front
 from .playback_page import Laptop, chromium
@@ -64,13 +65,13 @@ def first_frame(browser, url: str, film: str, air) -> dict:
         laptop.close()
 
 
-def measure(seconds: int, play: int, opens: int) -> dict:
+def measure(seconds: int, play: int, opens: int, profile=PROFILE) -> dict:
     with scratch_dir() as scratch, ExitStack() as stack:
         store = Store(scratch / "store")
         try:
             intervention(store)
-            progress(f"figure 11: recording {seconds} s at 1080p30, 12 Mbit/s")
-            film = record(store, seconds)
+            progress(f"figure 11: recording {seconds} s of {described(profile)}")
+            film = record(store, seconds, profile)
             floor = {rate: floors(store, film, rate) for rate in (FAST, SLOW)}
         finally:
             store.catalog.close()
@@ -102,13 +103,17 @@ def measure(seconds: int, play: int, opens: int) -> dict:
         return found
 
 
-def figures_playback(cfg) -> list[Figure]:
+def described(profile) -> str:
+    return f"{profile.height}p{profile.fps} at {profile.video_bitrate / 1e6:g} Mbit/s"
+
+
+def figures_playback(cfg, profile=PROFILE) -> list[Figure]:
     seconds, play = (30, 20) if cfg.quick else (60, 60)
-    found = measure(seconds, play, 2 if cfg.quick else 3)
+    found = measure(seconds, play, 2 if cfg.quick else 3, profile)
     first_fast, one_fast = found["floor"][FAST]
     first_slow, _ = found["floor"][SLOW]
     opens = found["fast opens"]
-    where = (f"{seconds} s film, 1080p30 at 12 Mbit/s; Debian's Chromium through the HTTPS "
+    where = (f"{seconds} s film, {described(profile)}; Debian's Chromium through the HTTPS "
              f"front, over one link all laptops share ({LATENCY * 1000:.0f} ms)")
 
     def stalls(name: str, runs: list[dict], rate: float) -> Figure:
@@ -139,8 +144,16 @@ def figures_playback(cfg) -> list[Figure]:
 
 
 def main(argv: list[str]) -> int:
+    """``[--quick] [--stream WIDTHxHEIGHT@BITRATE]``: the stream is the
+    recorder's (1080p30, 12 Mbit/s) unless asked, to weigh another."""
+    from dataclasses import replace
     from . import report
-    figures = figures_playback(load_config("--quick" in argv))
+    profile = PROFILE
+    if "--stream" in argv:
+        size, _, rate = argv[argv.index("--stream") + 1].partition("@")
+        width, height = (int(n) for n in size.split("x"))
+        profile = replace(PROFILE, width=width, height=height, video_bitrate=int(float(rate)))
+    figures = figures_playback(load_config("--quick" in argv), profile)
     print(report.render_table(figures))
     print("\n".join(f"- {figure.name}: {note}" for figure in figures for note in figure.notes))
     return 0
