@@ -355,3 +355,26 @@ def test_a_recording_recovered_after_a_power_cut_is_served_with_its_segment_inde
     assert kinds[:4] == [b"ftyp", b"moov", b"sidx", b"sidx"] and kinds[-1] == b"mdat"
     recovered = decrypted(store, film, identity)
     assert packets(response.data) == packets(recovered)
+
+
+def test_damage_where_the_index_ends_serves_the_film_as_stored(unlocked, intervention):
+    """Serving the index reads the box after the last fragment; damage
+    there made every request for the film a 409, though all before it
+    plays. Now the film is served as stored, and the damage is noted when
+    a range reaches it."""
+    import json
+    from hostile import sealed
+    store, _ = intervention
+    film = os.urandom(6 * CHUNK_SIZE)
+    recording = sealed(store, "recording", film, duration=4.0)
+    index = {"init_size": 1000, "tracks": [{"track_id": 1, "handler": "vide",
+                                            "timescale": 90000}],
+             "fragments": [{"offset": 1000, "size": 3 * CHUNK_SIZE + 10, "time": 0.0,
+                            "duration": 1.0, "keyframe": True}]}
+    sealed(store, "index", json.dumps(index).encode(), parent=recording)
+    damage(store.object_path(recording), 3)  # where the index says the fragments end
+    response = unlocked.get(f"/media/{recording}", headers={"Range": "bytes=0-99"})
+    assert response.status_code == 206 and response.data == film[:100]
+    assert response.headers["ETag"] == f'"{recording}"'
+    assert unlocked.get(f"/media/{recording}",
+                        headers={"Range": f"bytes={3 * CHUNK_SIZE}-"}).status_code == 409

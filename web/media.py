@@ -140,7 +140,10 @@ def _layout(entry, reader, size: int) -> ServedLayout:
         except (ObjectNotFoundError, AgeError, ValueError) as error:
             log.info("%s: served as stored (%s)", entry.id, error)
             index = None
-        known[key] = served_layout(reader, index, size)
+        try:
+            known[key] = served_layout(reader, index, size)
+        except PayloadError:  # the box after the fragments is damaged: noted when played
+            known[key] = ServedLayout.stored(size)
     return known[key]
 
 
@@ -191,11 +194,7 @@ def media(object_id: str):
         return _damaged(object_id, error, notes)
     if reader.end_error is not None:
         notes.chunk_failed(object_id, size // CHUNK_SIZE, reading="playback")
-    try:
-        layout = _layout(entry, reader, size)
-    except PayloadError as error:
-        reader.close()
-        return _damaged(object_id, error, notes)
+    layout = _layout(entry, reader, size)
     etag = f'"{object_id}.{layout.tag}"' if layout.tag else f'"{object_id}"'
     asked = request.headers.get("Range")
     wanted = parse_range(asked if range_applies(request.headers.get("If-Range"), etag)
