@@ -154,3 +154,20 @@ def test_a_range_maps_onto_stored_and_made_bytes(stored):
     init = layout.pieces[0].length
     assert layout.served_offset(init) == init + layout.pieces[1].length
     assert layout.served_offset(5) == 5
+
+
+def test_a_gap_in_a_salvaged_film_stays_in_the_times():
+    """Salvage keeps whole fragments around damage: the picture jumps from
+    1.0 s to 5.0 s. Each subsegment lasts until the next begins, so the
+    index's running times stay the fragments' own."""
+    tracks = [Track(1, "vide", 90000), Track(2, "soun", 48000)]
+    times = [(0.0, True), (0.5, False), (5.0, True), (5.5, False)]
+    fragments = [Fragment(100 + 10 * n, 10, t, 0.5, key, t + 0.01, 0.5)
+                 for n, (t, key) in enumerate(times)]
+    boxes = segment_index(FragmentIndex(100, tracks, fragments))
+    video = read_sidx(boxes)
+    sound = read_sidx(boxes[video["size"]:])
+    assert [d / 90000 for d in video["durations"]] == [5.0, 1.0]
+    assert video["sizes"] == [20, 20] and video["first_offset"] == sound["size"]
+    assert [d / 48000 for d in sound["durations"]] == [0.5, 4.5, 0.5, 0.5]
+    assert sound["earliest"] == 480 and sound["first_offset"] == 0
