@@ -35,6 +35,14 @@ log = logging.getLogger("vigbox.camera_audio")
 # the most aresample may stretch or squeeze, per second: 2 %, which no
 # working microphone needs (100 ppm is 5 samples a second)
 MAX_CORRECTION = 0.02
+# sound lost (ALSA's buffer overran: the box was too busy to read it)
+# shows as the blocks' stamps stepping ahead of the samples counted, for
+# good; a late read that catches up is only jitter. The step is measured
+# between the earliest stamps of successive half seconds, so a stall
+# shorter than that is never taken for a loss, and a microphone's drift
+# (3 ms a second at 0.3 %) never adds up to one. One AAC frame is 21.3 ms.
+LOST_SOUND_US = 20_000
+LOST_SOUND_WINDOW_US = 500_000
 
 
 def resample_filter(rate: int) -> str:
@@ -73,6 +81,7 @@ class SensorClockAudio:
         frames = self._audio_input_container.decode(self._audio_input_stream)
         first_video = self._first_frame_time(frames)
         report = self.audio_report = {"first_sound_ms": None, "blocks": 0}
+        gaps = SoundGaps()
         for frame in frames:
             if not self._running:
                 break
@@ -80,6 +89,7 @@ class SensorClockAudio:
             if report["first_sound_ms"] is None:
                 report["first_sound_ms"] = round(after_video_us / 1000, 1)
             report["blocks"] += 1
+            gaps.block(after_video_us, frame.samples * 1_000_000 // frame.sample_rate)
             frame.pts = after_video_us * rate // 1_000_000
             frame.time_base = Fraction(1, rate)
             graph.push(frame)
@@ -87,6 +97,11 @@ class SensorClockAudio:
         self._send_sound(None, rate)
         log.info("sound: first block %s ms after the first frame, %d blocks",
                  report["first_sound_ms"], report["blocks"])
+        gaps.end()
+        report.update(gaps=len(gaps.lost), lost_ms=round(sum(gaps.lost) / 1000, 1))
+        if gaps.lost:
+            log.warning("sound: %d gaps, %.0f ms lost in all (silence in the film there)",
+                        report["gaps"], report["lost_ms"])
 
     def _sound_failed(self, why: str) -> None:
         """A take without its sound is not what the guider filmed: end it,
@@ -135,3 +150,45 @@ class SensorClockAudio:
             # would start the sound 21 ms early
             if packet.pts is not None and packet.pts >= 0:
                 self.outputframe(None, True, packet.pts * 1_000_000 // rate, packet, True)
+
+
+class SoundGaps:
+    """Finds sound lost between blocks from their stamps (µs) and lengths.
+
+    >>> gaps = SoundGaps()
+    >>> for n in range(100):  # 21.3 ms blocks; 0.4 s of them never arrive
+    ...     gaps.block(n * 21_333 + (400_000 if n >= 50 else 0), 21_333)
+    >>> gaps.end(); [round(lost / 1000) for lost in gaps.lost]
+    [400]
+    """
+
+    def __init__(self):
+        self.lost: list[int] = []   # µs, one entry per gap
+        self._counted = 0           # µs of sound received so far
+        self._start = None          # the first block's stamp
+        self._window: list[int] = []  # how far ahead of the count each stamp is
+        self._window_began = 0
+        self._floor = None          # the earliest of the last window
+
+    def block(self, stamp_us: int, length_us: int) -> None:
+        if self._start is None:
+            self._start = self._window_began = stamp_us
+        self._window.append(stamp_us - self._start - self._counted)
+        self._counted += length_us
+        if stamp_us - self._window_began >= LOST_SOUND_WINDOW_US:
+            self._close_window()
+            self._window_began = stamp_us
+
+    def end(self) -> None:
+        if self._window:
+            self._close_window()
+
+    def _close_window(self) -> None:
+        earliest, self._window = min(self._window), []
+        if self._floor is not None and earliest - self._floor > LOST_SOUND_US:
+            self.lost.append(earliest - self._floor)
+            if len(self.lost) <= 10:
+                log.warning("sound: %.0f ms lost about %.1f s into the take (the "
+                            "microphone's buffer overran: the box was too busy to read it)",
+                            (earliest - self._floor) / 1000, self._counted / 1_000_000)
+        self._floor = earliest
