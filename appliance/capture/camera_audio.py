@@ -28,6 +28,7 @@ helper refuses to while one is under way).
 """
 
 import logging
+import statistics
 import time
 from fractions import Fraction
 
@@ -37,10 +38,11 @@ log = logging.getLogger("vigbox.camera_audio")
 MAX_CORRECTION = 0.02
 # sound lost (ALSA's buffer overran: the box was too busy to read it)
 # shows as the blocks' stamps stepping ahead of the samples counted, for
-# good; a late read that catches up is only jitter. The step is measured
-# between the earliest stamps of successive half seconds, so a stall
-# shorter than that is never taken for a loss, and a microphone's drift
-# (3 ms a second at 0.3 %) never adds up to one. One AAC frame is 21.3 ms.
+# good. Each half second's median stamp is compared with the last
+# steady one, and a rise counts only if the next half second keeps it:
+# a read late or early (a stall, a delay misreported by dsnoop) moves a
+# few stamps for a moment, and a microphone's drift (1.5 ms a half second
+# at 0.3 %) never adds up to a loss. One AAC frame is 21.3 ms.
 LOST_SOUND_US = 20_000
 LOST_SOUND_WINDOW_US = 500_000
 
@@ -156,7 +158,7 @@ class SoundGaps:
     """Finds sound lost between blocks from their stamps (µs) and lengths.
 
     >>> gaps = SoundGaps()
-    >>> for n in range(100):  # 21.3 ms blocks; 0.4 s of them never arrive
+    >>> for n in range(150):  # 21.3 ms blocks; 0.4 s of them never arrive
     ...     gaps.block(n * 21_333 + (400_000 if n >= 50 else 0), 21_333)
     >>> gaps.end(); [round(lost / 1000) for lost in gaps.lost]
     [400]
@@ -168,7 +170,8 @@ class SoundGaps:
         self._start = None          # the first block's stamp
         self._window: list[int] = []  # how far ahead of the count each stamp is
         self._window_began = 0
-        self._floor = None          # the earliest of the last window
+        self._steady = None         # the last half second's level that held
+        self._raised = None         # a rise seen once, not yet kept
 
     def block(self, stamp_us: int, length_us: int) -> None:
         if self._start is None:
@@ -180,15 +183,25 @@ class SoundGaps:
             self._window_began = stamp_us
 
     def end(self) -> None:
+        """A rise in the take's last half second is never confirmed: a
+        loss there is not told."""
         if self._window:
             self._close_window()
 
     def _close_window(self) -> None:
-        earliest, self._window = min(self._window), []
-        if self._floor is not None and earliest - self._floor > LOST_SOUND_US:
-            self.lost.append(earliest - self._floor)
-            if len(self.lost) <= 10:
-                log.warning("sound: %.0f ms lost about %.1f s into the take (the "
-                            "microphone's buffer overran: the box was too busy to read it)",
-                            (earliest - self._floor) / 1000, self._counted / 1_000_000)
-        self._floor = earliest
+        level, self._window = int(statistics.median(self._window)), []
+        rise = level - self._steady if self._steady is not None else 0
+        if rise <= LOST_SOUND_US:
+            self._steady, self._raised = level, None
+        elif self._raised is None:
+            self._raised = rise
+        else:  # kept for a second half second: the sound between was lost
+            self._lost(min(rise, self._raised))
+            self._steady, self._raised = level, None
+
+    def _lost(self, lost_us: int) -> None:
+        self.lost.append(lost_us)
+        if len(self.lost) <= 10:
+            log.warning("sound: %.0f ms lost about %.1f s into the take (the microphone's "
+                        "buffer overran: the box was too busy to read it)", lost_us / 1000,
+                        self._counted / 1_000_000)
