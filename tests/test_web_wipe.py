@@ -103,10 +103,14 @@ def test_a_wipe_from_the_command_line_locks_the_page(filmed, app, settings):
     from appliance.wipe import WipeRequest, wipe_for
     client, store = filmed
     assert client.get("/").status_code == 200
+    [recording] = store.list("recording")
+    assert client.get(f"/media/{recording.entry.id}").status_code == 200
+    assert app.config.get("SERVED_LAYOUTS"), "a film was served"
     elsewhere = Store(store.root)
     wipe_for(settings, elsewhere, AuditLog(settings.audit_dir)).run(WipeRequest("Ann", "DPO"))
     assert client.get("/").location.startswith("/unlock")
     assert len(app.config["KEYRING"]) == 0 and app.config["STORE"].list() == []
+    assert "SERVED_LAYOUTS" not in app.config
 
 
 class PowerCut(Exception):

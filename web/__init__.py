@@ -108,6 +108,7 @@ def _follow_the_store(config) -> None:
     wiping = wipe_pending(config["SETTINGS"].wipe_dir)
     if (store.follow() and not store.keys.exists()) or wiping:
         config["KEYRING"].clear()
+        config.pop("SERVED_LAYOUTS", None)  # what was read with those identities
         config["JOBS"].cancel_all()
 
 
