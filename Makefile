@@ -5,6 +5,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 VIGBOX_HOME ?= $(CURDIR)/var
+# make test-sync-long TAKES=3: fewer 29-minute takes (five take over three hours)
+TAKES ?= 5
 
 .PHONY: demo test test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
 
@@ -56,7 +58,7 @@ test-hotspot: $(VENV)/.installed
 # the camera boot's five takes at 29 minutes each, on Debian 13 (2.5 hours;
 # not in CI, whose takes are 60 s with a microphone clock 0.3 % fast)
 test-sync-long: $(VENV)/.installed
-	VIGBOX_SYSTEM=1 VIGBOX_TAKE_SECONDS=1740 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s \
+	VIGBOX_SYSTEM=1 VIGBOX_TAKE_SECONDS=1740 VIGBOX_TAKES=$(TAKES) PYTHON=$(abspath $(PY)) $(PY) -m pytest -s \
 	  -p no:cacheprovider -k "trixie and (provision_use or real_stack)" tests/system
 
 bench: $(VENV)/.installed

@@ -268,7 +268,8 @@ set_setting() {  # set_setting NAME TOML-VALUE: in the box's config, replacing i
 }
 TAKE_SECONDS=$(sed -n 's/.*vigbox\.take_seconds=\([0-9]*\).*/\1/p' /proc/cmdline)
 TAKE_SECONDS=${TAKE_SECONDS:-60}
-TAKES=5
+TAKES=$(sed -n 's/.*vigbox\.takes=\([0-9]*\).*/\1/p' /proc/cmdline)
+TAKES=${TAKES:-5}
 STORE=/var/lib/vigbox/store
 
 recorder_up_without_gpio() {  # the real lgpio, the unit's sandbox, no GPIO chip
@@ -341,7 +342,7 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
     /opt/vigbox/venv/bin/python /opt/systemtest/sync_check.py "$1" 40 2>&1)
   echo "$sync"
   journalctl -q -u vigbox-recorder --since "-$((TAKE_SECONDS + 30)) s" |
-    grep -E "camera_audio|sealed:|WARNING|ERROR" | tail -n 5
+    grep -E "camera_audio|sealed:|WARNING|ERROR" | tail -n 14
   # a take as long as asked (the box's limit once cut 29-minute takes at
   # 5 minutes, and every take still "passed" on its first 5 minutes), and
   # every offset at both ends within one frame at 25 fps
