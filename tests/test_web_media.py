@@ -1,11 +1,14 @@
 """Sealed media over HTTP Range (RFC 9110 §14), decrypted on the fly."""
 
 import random
+import time
 
 import pytest
 
-from conftest import csrf_of
+from conftest import PASSPHRASE, csrf_of
 from media import served, synthetic_film
+from web import create_app
+from web.keyring import Keyring
 from web.media import parse_range
 
 
@@ -140,6 +143,30 @@ def test_if_range_that_does_not_match_gets_the_whole_film(film, validator, honou
         assert response.status_code == 206 and response.data == plain[100:200]
     else:
         assert response.status_code == 200 and response.data == plain
+
+
+def test_an_idle_lock_forgets_what_was_read_when_nobody_comes_back(
+        intervention, settings, audit):
+    """The laptop closed mid-review: no request ever finds the session
+    idle. The identity, the layouts and the session's cuts go anyway,
+    within a sweep of the idle time, and the lock is audited once."""
+    store, identity = intervention
+    recording_id = synthetic_film(store, 2, (320, 180))
+    keyring = Keyring(idle_seconds=2.0, sweep_every=0.1)
+    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
+                      "KEYRING": keyring})
+    client = app.test_client()
+    client.get("/unlock")
+    client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
+    assert client.get(f"/media/{recording_id}", headers={"Range": "bytes=0-99"}).status_code == 206
+    assert app.config.get("SERVED_LAYOUTS") and len(keyring) == 1
+    deadline = time.monotonic() + 15
+    while (len(keyring) or "SERVED_LAYOUTS" in app.config) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(keyring) == 0 and "SERVED_LAYOUTS" not in app.config
+    assert [f["reason"] for e, f in audit.events if e == "lock"] == ["idle"]
+    assert client.get(f"/media/{recording_id}").status_code == 401
+    assert [f["reason"] for e, f in audit.events if e == "lock"] == ["idle"], "audited once"
 
 
 def test_a_lock_forgets_what_was_read_to_serve_a_film(film, app):

@@ -161,6 +161,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.before_request(hosts.refuse_other_hosts)
     app.before_request(lambda: _follow_the_store(app.config))
     app.before_request(auth.guard)
+    auth.follow_idle_locks(app.config)
     _errors(app)
 
     @app.after_request

@@ -55,9 +55,9 @@ def start_session(identity) -> None:
     The browser stays known to the unlock limiter (see web/limiter.py)."""
     known = session.get("known") or secrets.token_urlsafe(16)
     session.clear()
-    session["key"] = current_app.config["KEYRING"].add(identity)
-    session["csrf"] = secrets.token_urlsafe(32)
     session["ref"] = secrets.token_hex(4)
+    session["key"] = current_app.config["KEYRING"].add(identity, ref=session["ref"])
+    session["csrf"] = secrets.token_urlsafe(32)
     session["since"] = time.time()
     session["known"] = known
 
@@ -77,6 +77,17 @@ def end_session() -> None:
     session.clear()
     if known:
         session["known"] = known
+
+
+def follow_idle_locks(config) -> None:
+    """What a lock forgets, forgotten when an identity idles out too, from
+    the keyring's sweeper if nobody comes back: the session's cuts, and
+    what was read to serve films (shared by sessions: read again if needed)."""
+    def forget(key: str, ref: str | None) -> None:
+        config["AUDIT"].record("lock", actor="guider", session=ref or "none", reason="idle")
+        config["JOBS"].cancel_session(key)
+        config.pop("SERVED_LAYOUTS", None)
+    config["KEYRING"].when_idle(forget)
 
 
 def _handed_over() -> bool:
@@ -100,12 +111,9 @@ def guard():
         return None
     if request.endpoint in HANDOVER_ENDPOINTS and _handed_over():
         return None
-    keyring = current_app.config["KEYRING"]
-    key = session.get("key")
-    if keyring.expired(key):
-        _audit("lock", session=_session_ref(), reason="idle")
-        current_app.config["JOBS"].cancel_session(key)
-    # a page's own polling (X-Vigbox-Background) is not someone at the laptop
+    keyring, key = current_app.config["KEYRING"], session.get("key")
+    # a page's own polling (X-Vigbox-Background) is not someone at the laptop;
+    # an identity idle too long is forgotten here or by the keyring's sweeper
     g.identity = keyring.get(key, touch=request.headers.get(BACKGROUND) != "1")
     if g.identity is None:
         session.pop("key", None)

@@ -1,0 +1,82 @@
+"""The keyring forgets an idle identity even when its browser never comes
+back (a laptop closed mid-review), and says so once."""
+
+import gc
+import threading
+import time
+
+from web.keyring import Keyring
+
+
+def until(condition, seconds=10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def sweepers() -> list:
+    return [t for t in threading.enumerate() if t.name == "keyring-sweeper"]
+
+
+def test_an_identity_left_idle_is_forgotten_with_no_request():
+    ring, told = Keyring(idle_seconds=0.3, sweep_every=0.05), []
+    ring.when_idle(lambda key, ref: told.append((key, ref)))
+    key = ring.add("identity", ref="a1b2c3d4")
+    assert until(lambda: len(ring) == 0)
+    assert told == [(key, "a1b2c3d4")]
+    assert ring.get(key) is None and told == [(key, "a1b2c3d4")], "told once"
+
+
+def test_an_identity_in_use_is_kept():
+    ring = Keyring(idle_seconds=0.5, sweep_every=0.05)
+    key = ring.add("identity")
+    for _ in range(15):  # 0.75 s in all, used every 0.05 s
+        time.sleep(0.05)
+        assert ring.get(key) == "identity"
+
+
+def test_noticed_at_a_request_it_is_told_once():
+    now = [0.0]
+    ring, told = Keyring(idle_seconds=900, clock=lambda: now[0]), []
+    ring.when_idle(lambda key, ref: told.append(ref))
+    key, kept = ring.add("gone", ref="r1"), ring.add("kept", ref="r2")
+    now[0] = 600
+    assert ring.get(kept) == "kept"
+    now[0] = 901
+    assert ring.get(key) is None and told == ["r1"]
+    assert ring.sweep() == 0 and told == ["r1"]
+    assert ring.get(kept) == "kept"
+
+
+def test_a_failing_listener_stops_nothing():
+    ring, told = Keyring(idle_seconds=0.2, sweep_every=0.05), []
+
+    def listener(key, ref):
+        told.append(ref)
+        raise RuntimeError("the audit disk is full")
+    ring.when_idle(listener)
+    ring.add("one", ref="r1"), ring.add("two", ref="r2")
+    assert until(lambda: len(ring) == 0) and sorted(told) == ["r1", "r2"]
+    ring.add("three", ref="r3")
+    assert until(lambda: len(ring) == 0) and sorted(told) == ["r1", "r2", "r3"]
+
+
+def test_the_sweeper_runs_only_while_something_is_held():
+    before = len(sweepers())
+    ring = Keyring(idle_seconds=0.1, sweep_every=0.02)
+    ring.add("identity")
+    assert len(sweepers()) == before + 1
+    assert until(lambda: len(ring) == 0) and until(lambda: len(sweepers()) == before)
+    ring.add("again")
+    assert len(sweepers()) == before + 1 and until(lambda: len(ring) == 0)
+
+
+def test_a_keyring_dropped_takes_its_sweeper_with_it():
+    before = len(sweepers())
+    ring = Keyring(idle_seconds=900, sweep_every=0.02)
+    ring.add("identity")
+    assert len(sweepers()) == before + 1
+    del ring
+    gc.collect()
+    assert until(lambda: len(sweepers()) == before)
