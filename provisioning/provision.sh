@@ -173,6 +173,15 @@ step_gpio_rule() {  # the gpio group may use the GPIO chips (Raspberry Pi OS has
   say gpio "wrote $rule: the recorder (group gpio) may open /dev/gpiochip*"
 }
 
+step_microphone_device() {  # the ALSA device the recorder opens (a bigger buffer than dsnoop's)
+  local conf=/etc/alsa/conf.d/60-vigbox-microphone.conf
+  if cmp -s "$SRC/provisioning/alsa/60-vigbox-microphone.conf" $conf; then
+    say alsa "skipped: $conf is there"; return
+  fi
+  install -D -m 0644 "$SRC/provisioning/alsa/60-vigbox-microphone.conf" $conf
+  say alsa "wrote $conf: vigbox_microphone, dsnoop with 1.37 s of buffer"
+}
+
 step_config() {
   install -d -m 0755 "$ETC"
   if [ -f "$ETC/config.toml" ]; then say config "skipped: $ETC/config.toml exists"; return; fi
@@ -444,6 +453,7 @@ step_app
 step_state
 step_user
 step_gpio_rule
+step_microphone_device
 step_config
 step_store
 step_https

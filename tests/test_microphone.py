@@ -1,6 +1,12 @@
 """Finding the USB microphone by its ALSA card (a /proc/asound tree of
 the test's own, as the kernel lays it out)."""
 
+import errno
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from appliance.capture.microphone import (capture_device, find_microphone, list_cards,
@@ -39,7 +45,7 @@ def test_cards_are_read_with_the_devices_they_record_from(tmp_path):
 
 def test_auto_finds_the_usb_microphone_not_default(tmp_path):
     root = asound(tmp_path, PI_WITH_MICROPHONE, {2: [0]})
-    assert resolve_audio_device("auto", root) == "plug:'dsnoop:CARD=Device,DEV=0'"
+    assert resolve_audio_device("auto", root) == "vigbox_microphone:CARD=Device,DEV=0"
 
 
 def test_a_pi_without_a_microphone_says_so_and_lists_its_cards(tmp_path):
@@ -85,3 +91,33 @@ def test_the_command_provisioning_asks_says_when_there_is_none(tmp_path):
     if Path("/proc/asound/cards").exists():
         pytest.skip("this machine has sound cards: the answer depends on them")
     assert done.returncode == 1 and "no USB microphone is plugged in" in done.stderr
+
+
+ALSA_DEFAULTS = Path("/usr/share/alsa/alsa.conf")  # Debian's libasound2-data
+ALSA_CONF = Path(__file__).parents[1] / "provisioning" / "alsa" / "60-vigbox-microphone.conf"
+OPEN_PCM = """
+import ctypes, sys
+asound = ctypes.CDLL("libasound.so.2")
+pcm = ctypes.c_void_p()
+print(asound.snd_pcm_open(ctypes.byref(pcm), sys.argv[1].encode(), 1, 0))  # 1: capture
+"""
+
+
+def alsa_open(folder: Path, device: str, *configs: Path) -> int:
+    """snd_pcm_open's answer from the real alsa-lib reading only ``configs``
+    (its own first): no card is needed to tell an unknown name (-ENOENT)
+    from a known one whose card is missing (-ENODEV)."""
+    path = folder / "asound.conf"
+    path.write_text("".join(f"<{c}>\n" for c in configs))
+    out = subprocess.run([sys.executable, "-c", OPEN_PCM, device], capture_output=True,
+                         text=True, check=True, env={**os.environ, "ALSA_CONFIG_PATH": str(path)})
+    return int(out.stdout)
+
+
+def test_the_device_named_is_the_one_provisioning_defines_for_alsa(tmp_path):
+    device = capture_device("NoSuchCard")
+    assert alsa_open(tmp_path, device, ALSA_DEFAULTS) == -errno.ENOENT, "unknown to ALSA alone"
+    assert alsa_open(tmp_path, device, ALSA_DEFAULTS, ALSA_CONF) == -errno.ENODEV, \
+        "known: only the card is missing"
+    assert alsa_open(tmp_path, "vigbox_microphone:CARD=NoSuchCard", ALSA_DEFAULTS,
+                     ALSA_CONF) == -errno.ENODEV, "the device defaults to 0"

@@ -2,16 +2,20 @@
 on Raspberry Pi OS Lite is the HDMI output or nothing at all).
 
 ALSA lists its cards in ``/proc/asound/cards``; a card that can record
-has a ``pcm<N>c`` folder. The microphone is opened through ``dsnoop``
-(shareable, and a 1024-frame period instead of the USB minimum of about
-one millisecond: a thousand wake-ups a second become 47) under ``plug``
-(any rate and channel count the card offers becomes 48 kHz mono).
+has a ``pcm<N>c`` folder. The microphone is opened through ALSA's
+``dsnoop`` (shareable, and a 1024-frame period instead of the USB minimum
+of about one millisecond: a thousand wake-ups a second become 47) under
+``plug`` (any rate and channel count the card offers becomes 48 kHz mono),
+as ``vigbox_microphone``, which provisioning defines in ALSA's
+configuration (``provisioning/alsa/60-vigbox-microphone.conf``): the
+same, with 1.37 s of buffer instead of dsnoop's 0.34 s, so that a reader
+held up for a moment loses no sound.
 
 >>> cards = parse_cards(EXAMPLE)
 >>> [(c.index, c.id, c.driver) for c in cards]
 [(0, 'vc4hdmi0', 'vc4-hdmi'), (2, 'Device', 'USB-Audio')]
 >>> capture_device("Device")
-"plug:'dsnoop:CARD=Device,DEV=0'"
+'vigbox_microphone:CARD=Device,DEV=0'
 """
 
 import re
@@ -22,6 +26,8 @@ from ..errors import MicrophoneError
 
 ASOUND = Path("/proc/asound")
 AUTO = "auto"
+# the ALSA device provisioning defines (provisioning/alsa/60-vigbox-microphone.conf)
+MICROPHONE_PCM = "vigbox_microphone"
 USB_DRIVER = "USB-Audio"
 EXAMPLE = """\
  0 [vc4hdmi0       ]: vc4-hdmi - vc4-hdmi-0
@@ -62,7 +68,7 @@ def list_cards(asound: Path = ASOUND) -> list[SoundCard]:
 
 def capture_device(card_id: str, device: int = 0) -> str:
     """The ALSA name vigbox records from for a card (see the module's note)."""
-    return f"plug:'dsnoop:CARD={card_id},DEV={device}'"
+    return f"{MICROPHONE_PCM}:CARD={card_id},DEV={device}"
 
 
 def find_microphone(cards: list[SoundCard]) -> SoundCard:

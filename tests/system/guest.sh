@@ -271,6 +271,8 @@ TAKE_SECONDS=${TAKE_SECONDS:-60}
 TAKES=$(sed -n 's/.*vigbox\.takes=\([0-9]*\).*/\1/p' /proc/cmdline)
 TAKES=${TAKES:-5}
 STORE=/var/lib/vigbox/store
+# the loopback's capture side, as provisioning's ALSA device names a microphone
+MICROPHONE=vigbox_microphone:CARD=Loopback,DEV=1
 
 recorder_up_without_gpio() {  # the real lgpio, the unit's sandbox, no GPIO chip
   local status
@@ -301,8 +303,7 @@ loopback_runs_fast() {  # a microphone whose crystal is far off (100 ppm is comm
   # so until 2026-11-30 this clock ran exactly right and the rate read
   # "fast" only by counting what was queued before the first read.
   amixer -q -c Loopback cset iface=PCM,name='PCM Rate Shift 100000',device=1,subdevice=0 99700
-  rate=$(/opt/vigbox/venv/bin/python /opt/systemtest/capture_rate.py \
-    "plug:'dsnoop:CARD=Loopback,DEV=1'" 20) || return 1
+  rate=$(/opt/vigbox/venv/bin/python /opt/systemtest/capture_rate.py "$MICROPHONE" 20) || return 1
   echo "$rate"
   echo "$rate" | awk '{ exit !($4 >= 2500 && $4 <= 3500) }'
 }
@@ -335,6 +336,8 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
   # vigbox) took the emulated guest's two CPUs for its last seconds, the
   # recorder read its sound late, and one of the last three marks of some
   # takes came 37-125 ms late.
+  # the buffer the recorder's dsnoop set up, read from the card during the first take
+  [ "$1" = 1 ] && (sleep 10; cat /proc/asound/Loopback/pcm1c/sub*/hw_params > /run/mic-hw-params) &
   id=$(a_take "$TAKE_SECONDS") || return 1
   # the measurement is shown whatever it says: a take out of sync must say by how much
   sync=$("$VIGBOX" unseal -i "$STORE/keys/identity.age" --passphrase-fd 3 \
@@ -348,6 +351,10 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
   # every offset at both ends within one frame at 25 fps
   [ "$(echo "$sync" | sed -n 's/.* marks=\([0-9]*\).*/\1/p')" -ge $((TAKE_SECONDS - 5)) ] &&
     case $sync in *"within 40 ms: yes"*) return 0 ;; *) return 1 ;; esac
+}
+
+microphone_buffer() {  # vigbox_microphone's 64 periods of 1024 frames, not dsnoop's 16
+  cat /run/mic-hw-params && grep -qx "buffer_size: 65536" /run/mic-hw-params
 }
 
 make_intervention() { as_vigbox intervention new --generate > /run/vigbox-passphrase; }
@@ -383,7 +390,7 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
     step "ALSA loopback card" modprobe snd-aloop index=5 id=Loopback pcm_substreams=2
     set_setting source '"picamera"'
     set_setting camera '"virtual"'
-    set_setting audio_device "\"plug:'dsnoop:CARD=Loopback,DEV=1'\""
+    set_setting audio_device "\"$MICROPHONE\""
     # the provisioned VM's limit is 300 s: room for the takes asked for
     set_setting max_recording_seconds $((TAKE_SECONDS + 60))
     step "recorder up on picamera2" recorder_up_on_picamera2
@@ -396,6 +403,7 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
     for take in $(seq 1 $TAKES); do
       step "take $take of $TAKE_SECONDS s in sync" take_in_sync "$take"
     done
+    step "the microphone's buffer holds 1.37 s (vigbox_microphone)" microphone_buffer
     if [ -e /opt/systemtest/gpio-sim-vm.ko ]; then
       step "the button starts, marks and stops a take" python3 /opt/systemtest/button_walk.py take
     fi
