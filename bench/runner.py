@@ -12,7 +12,8 @@ scratch; a few minutes). The camera's (8, :mod:`bench.camera`) follow,
 in the camera tests' Debian 13 root where picamera2 runs; then the audit
 log's (9), HTTPS's (10, :mod:`bench.https`) and playing a film in
 Chromium over the hotspot's shared air (11, :mod:`bench.playback`; about
-five minutes).
+five minutes), and the stream that figure plays weighed on picture, card
+and CPU (12, :mod:`bench.stream_choice`; a few minutes).
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -35,7 +36,7 @@ from pathlib import Path
 from appliance import age
 
 from . import audit, camera_host, editor, https, playback, random_reads, recorder, report, \
-    throughput, tools, vs_age, wipe
+    stream_choice, throughput, tools, vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -69,7 +70,7 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
 
 
 PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit", "https",
-         "playback")  # in the order a run takes them
+         "playback", "stream")  # in the order a run takes them
 
 
 def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
@@ -95,6 +96,8 @@ def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
         figures += https.figures_https(cfg)
     if "playback" in parts:
         figures += playback.figures_playback(cfg)
+    if "stream" in parts:
+        figures += stream_choice.figures_stream_choice(cfg)
     return figures
 
 
