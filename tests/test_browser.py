@@ -277,13 +277,27 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
             unlock(page, url, PASSPHRASE)
             until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
             assert "GB free" in page.inner_text(".statusbar")
+            # only what makes sense: nothing to mark or stop yet, no REC
+            assert page.is_disabled("#record-mark") and page.is_disabled("#record-stop")
+            assert page.locator("#rec").is_hidden()
             page.click("#preview-toggle")
             until(page, "() => document.getElementById('preview').naturalWidth > 0")
             page.click("#record-start")
             until(page, "() => document.getElementById('recorder-state').textContent"
                         " === 'recording'")
+            assert page.is_visible("#rec") and page.is_disabled("#record-start")
+            until(page, "() => !document.getElementById('record-mark').disabled")
             time.sleep(1.5)
             page.click("#record-mark")
+            # the take's time runs on the screen, and the mark made is listed
+            until(page, "() => document.getElementById('rec-elapsed').textContent >= '0:02'")
+            until(page, "() => document.querySelectorAll('#take-marks li').length === 1")
+            [(at, _)] = recorder.status()["mark_times"]
+            shown = f"{int(at) // 60}:{int(at) % 60:02d}"
+            assert page.inner_text("#take-marks li") == f"Mark 1 at {shown} (this page)"
+            assert page.inner_text("#recorder-message") == f"Marked at {shown}."
+            assert page.locator("#take-warning").is_hidden()
+            screenshot(page, "recording")
             page.click("#record-stop")  # the page reloads with the new film listed
             page.wait_for_selector("li[data-id] img.thumb")
             until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
@@ -301,6 +315,32 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
     assert recording.entry.state == "sealed"
     assert_no_plaintext(tmp_path, started)
     assert_no_plaintext(settings.home, started)
+
+
+def test_the_record_screen_warns_before_the_limit_and_says_the_box_stopped(
+        app, intervention, settings, tmp_path):
+    """A take under a minute from the box's limit (here 4 s): the page says
+    so in red, and once the box has stopped it, says the box did."""
+    from appliance.capture.control import ControlServer
+    store, _ = intervention
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)), max_seconds=4)
+    server = ControlServer(settings.control_socket, recorder).start()
+    try:
+        with live_server(app) as url, chromium(tmp_path / "profile") as page:
+            unlock(page, url, PASSPHRASE)
+            until(page, "() => document.getElementById('recorder-state').textContent === 'idle'")
+            page.click("#record-start")
+            page.wait_for_selector("#take-warning.ending")
+            assert page.inner_text("#take-warning") == \
+                "Under a minute left: the box stops this take at 0:04."
+            page.wait_for_selector("#take-stopped:not([hidden])", timeout=30_000)
+            assert page.inner_text("#take-stopped") == \
+                "The last take stopped by itself at the box's 0:04 limit."
+            assert page.locator("#take-warning").is_hidden() and page.locator("#rec").is_hidden()
+            assert not page.is_disabled("#record-start") and page.is_disabled("#record-stop")
+    finally:
+        recorder.stop()
+        server.close()
 
 
 def test_a_missing_button_or_microphone_is_said_on_the_page(app, intervention, settings,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from appliance.capture.fmp4 import FragmentIndex
-from appliance.capture.recorder import Recorder, State
+from appliance.capture.recorder import DEFAULT_MAX_SECONDS, Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.errors import RecorderBusyError, SourceError, StoreFullError
@@ -116,23 +116,46 @@ def test_marks_and_a_second_start_while_recording(intervention):
         recorder.start()
     first = recorder.mark()
     time.sleep(0.5)
-    second = recorder.mark()
-    assert recorder.status()["marks"] == 2 and recorder.status()["state"] == "recording"
+    second = recorder.mark(source="page")
+    status = recorder.status()
+    assert status["marks"] == 2 and status["state"] == "recording"
+    # what the record screen lists: each mark's time in the film, and whose
+    assert status["mark_times"] == [(first, "button"), (second, "page")]
+    assert status["limit"] == DEFAULT_MAX_SECONDS and status["time_left"] is None
     assert recorder.stop() == recording_id
+    assert recorder.status()["mark_times"] == [] and recorder.status()["last_stop_reason"] is None
     entry = store.catalog.get(recording_id)
     assert entry.meta["marks"] == [first, second] and 0.5 < first < second
     assert entry.meta["stopped"] == "stopped"
     assert float(probe(decrypted(store, recording_id, identity))["video"]["duration"]) >= 1.5
 
 
+def test_the_record_screen_is_warned_at_25_and_29_minutes(intervention):
+    store, _ = intervention
+    now = [1000.0]
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360), realtime=True),
+                        clock=lambda: now[0])
+    recorder.start()
+    seen = {}
+    for minute in (24, 25, 28, 29):
+        now[0] = 1000.0 + minute * 60
+        seen[minute] = recorder.status()["time_left"]
+    recorder.stop()
+    assert seen == {24: None, 25: "soon", 28: "soon", 29: "ending"}
+
+
 def test_recording_stops_at_the_maximum_duration(intervention):
     store, identity = intervention
     recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)), max_seconds=2)
     recording_id = recorder.start()
+    # two seconds of two: under a minute left from the start
+    assert recorder.status()["time_left"] == "ending"
     recorder.wait(timeout=30)
     entry = store.catalog.get(recording_id)
     assert entry.meta["stopped"] == "maximum duration" and recorder.state == State.IDLE
     assert 2.0 <= entry.duration <= 3.5
+    # the record screen says the box stopped it, not the guider
+    assert recorder.status()["last_stop_reason"] == "maximum duration"
 
 
 def test_a_source_that_dies_keeps_what_was_recorded(intervention):
@@ -208,6 +231,7 @@ def test_a_nearly_full_store_stops_the_recording_cleanly(tmpfs):
     recorder.wait(timeout=30)
     entry = store.catalog.get(recording_id)
     assert recorder.state == State.IDLE and entry.meta["stopped"] == "store nearly full"
+    assert recorder.status()["last_stop_reason"] == "store nearly full"
     assert entry.state == "sealed" and entry.duration < 4
     assert probe(decrypted(store, recording_id, identity))["video"]["codec_name"] == "h264"
     assert decrypted(store, still, identity) == b"a still taken earlier"

@@ -39,6 +39,7 @@ from ..store import Store, utc_now
 from .durability import SyncTimer
 from .fmp4 import FragmentIndexer, MP4Error
 from .preview import PreviewSession, PreviewTap, frame_jpeg
+from .time_left import time_left
 
 log = logging.getLogger("vigbox.recorder")
 READ_SIZE = 256 * 1024
@@ -58,6 +59,11 @@ class State(str, enum.Enum):
     RECORDING = "recording"
     STOPPING = "stopping"
     ERROR = "error"
+
+
+# the reasons the box stops a take by itself (the guider did not press Stop)
+MAXIMUM_DURATION, NEARLY_FULL = "maximum duration", "store nearly full"
+BOX_STOPS = (MAXIMUM_DURATION, NEARLY_FULL)
 
 
 @dataclass
@@ -98,6 +104,7 @@ class Recorder:
         self._thread: threading.Thread | None = None
         self._process = None
         self.last_recording: str | None = None
+        self.last_stop_reason: str | None = None  # one of BOX_STOPS, if the box stopped it
         # bytes the source has delivered, ever: the watchdog's sign of life
         self.bytes_in = 0
         self._tap: PreviewTap | None = None
@@ -197,17 +204,27 @@ class Recorder:
             self._preview = None
 
     def status(self) -> dict:
+        """The state, and for the record screen the take under way: its
+        seconds, its marks (seconds into the film, and whose), the box's
+        limit and how near it is (:func:`time_left`); and why the last
+        take stopped, if the box stopped it."""
         with self._lock:
             take = self._take
-            live = self.state in (State.STARTING, State.RECORDING, State.STOPPING)
+            live = take is not None and self.state in (
+                State.STARTING, State.RECORDING, State.STOPPING)
+            elapsed = round(self._clock() - take.started, 1) if live else 0.0
             return {
                 "state": self.state.value,
-                "recording": take.id if take and live else None,
-                "elapsed": round(self._clock() - take.started, 1) if take and live else 0.0,
-                "marks": len(take.marks) if take and live else 0,
+                "recording": take.id if live else None,
+                "elapsed": elapsed,
+                "marks": len(take.marks) if live else 0,
+                "mark_times": list(zip(take.marks, take.mark_sources)) if live else [],
+                "limit": self.max_seconds,
+                "time_left": time_left(elapsed, self.max_seconds) if live else None,
                 "free_bytes": shutil.disk_usage(self.store.root).free,
                 "error": self.error,
                 "last_recording": self.last_recording,
+                "last_stop_reason": self.last_stop_reason,
                 "preview": self._preview is not None and self._preview.alive,
             }
 
@@ -259,9 +276,9 @@ class Recorder:
                                        f"recording {take.id} (unmounted?)")
         reason = None
         if now - take.started >= self.max_seconds:
-            reason = "maximum duration"
+            reason = MAXIMUM_DURATION
         elif shutil.disk_usage(self.store.root).free < self.reserve_bytes:
-            reason = "store nearly full"
+            reason = NEARLY_FULL
         if reason and take.stop_reason is None:
             log.warning("recording %s stops: %s", take.id, reason)
             take.stop_reason = reason
@@ -290,6 +307,7 @@ class Recorder:
             self._fail(e)
             return
         self.last_recording = take.id
+        self.last_stop_reason = take.stop_reason if take.stop_reason in BOX_STOPS else None
         if failure is not None:
             self._fail(failure)
         else:

@@ -7,12 +7,62 @@ import { BACKGROUND, csrf, unlockInPlace } from "./session.js";
 const state = document.getElementById("recorder-state");
 const message = document.getElementById("recorder-message");
 
+const LIVE = ["starting", "recording", "stopping"];
+const STOPPED_BY_THE_BOX = {
+  "maximum duration": (limit) => `The last take stopped by itself at the box's ${clock(limit)} limit.`,
+  "store nearly full": () => "The last take stopped by itself: the box's store was nearly full.",
+};
+let take = null;  // the take under way: its seconds when last polled, and when that was
+
+function clock(seconds) {  // 754 -> "12:34"
+  const whole = Math.max(0, Math.floor(seconds));
+  return `${Math.floor(whole / 60)}:${String(whole % 60).padStart(2, "0")}`;
+}
+
+function tick() {
+  if (!take) return;
+  document.getElementById("rec-elapsed").textContent =
+    clock(take.elapsed + (performance.now() - take.polled) / 1000);
+}
+
+// The record screen: a clear REC with the take's time, the marks made so
+// far, warnings before the box's limit, and only the buttons that make sense.
+function showTake(status) {
+  const live = LIVE.includes(status.state);
+  take = live ? { elapsed: status.elapsed, polled: performance.now() } : null;
+  document.getElementById("rec").hidden = !live;
+  tick();
+  const start = document.getElementById("record-start");
+  start.disabled = live || start.dataset.ended === "yes";
+  document.getElementById("record-mark").disabled = status.state !== "recording";
+  document.getElementById("record-stop").disabled = !["starting", "recording"].includes(status.state);
+  const warning = document.getElementById("take-warning");
+  const left = Math.max(0, status.limit - status.elapsed);
+  warning.hidden = !status.time_left;
+  warning.classList.toggle("ending", status.time_left === "ending");
+  warning.textContent = status.time_left === "ending"
+    ? `Under a minute left: the box stops this take at ${clock(status.limit)}.`
+    : `${Math.ceil(left / 60)} minutes left: the box stops this take at ${clock(status.limit)}.`;
+  const stopped = document.getElementById("take-stopped");
+  const why = !live && STOPPED_BY_THE_BOX[status.last_stop_reason];
+  stopped.hidden = !why;
+  stopped.textContent = why ? why(status.limit) : "";
+  const marks = document.getElementById("take-marks");
+  marks.hidden = !live || status.mark_times.length === 0;
+  marks.replaceChildren(...status.mark_times.map(([at, source], i) => {
+    const item = document.createElement("li");
+    item.textContent = `Mark ${i + 1} at ${clock(at)} (${source === "page" ? "this page" : "the box's button"})`;
+    return item;
+  }));
+}
+
 async function refresh() {
   // the page's own polling: it does not keep the session unlocked
   const response = await fetch("/api/recorder", { headers: BACKGROUND });
   if (response.status === 401) { await unlockInPlace(); return; }
   const status = await response.json();
   state.textContent = status.error ? `${status.state}: ${status.error}` : status.state;
+  if (status.limit !== undefined) showTake(status);
   document.getElementById("free-space").textContent = `${(status.free_bytes / 1e9).toFixed(1)} GB free`;
   document.getElementById("clock").textContent = status.clock_set
     ? `clock ${status.clock}` : `clock not set (${status.clock})`;
@@ -44,7 +94,9 @@ async function act(action) {
     method: "POST", headers: { "X-CSRF-Token": csrf() },
   });
   const body = await response.json();
-  message.textContent = response.ok ? `${action}: ok` : body.error;
+  const done = { start: "Recording started.", mark: `Marked at ${clock(body.result)}.`,
+                 stop: "Stopped." };
+  message.textContent = response.ok ? done[action] : body.error;
   if (response.ok && action === "stop") { window.location.reload(); return; }
   await refresh();
 }
@@ -93,6 +145,7 @@ document.getElementById("set-clock").addEventListener("click", async (event) => 
 refresh();
 checkClock();
 setInterval(refresh, 2000);
+setInterval(tick, 250);
 
 // Deleting one film (with what was cut from it), asked and confirmed.
 for (const button of document.querySelectorAll(".delete-recording")) {
