@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from conftest import PASSPHRASE, csrf_of
+from conftest import PASSPHRASE, begin_intervention, csrf_of
 from web import create_app
 
 from web.auth import PUBLIC_ENDPOINTS
@@ -133,6 +133,26 @@ def test_idle_sessions_lock_themselves(idle_clock, audit):
     assert client.get("/api/recordings").status_code == 401
     assert ("lock", {"actor": "guider", "session": audit.events[-1][1]["session"],
                      "reason": "idle"}) == audit.events[-1]
+
+
+def test_an_idle_lock_counts_the_editing_time_up_to_the_last_use(idle_clock, store):
+    """Most guiders never press Lock: the idle lock must count their time
+    in the editor too, up to their last request, not the idle time after."""
+    record = begin_intervention(store)
+    client = idle_clock.client
+    idle_clock.now = 420
+    assert client.get("/api/recordings").status_code == 200
+    idle_clock.now = 420 + 901
+    assert client.get("/api/recordings").status_code == 401
+    assert record.seconds_by_kind() == {"editing": 420}
+
+
+def test_a_lock_counts_the_editing_time_up_to_the_lock(idle_clock, store):
+    record = begin_intervention(store)
+    client = idle_clock.client
+    idle_clock.now = 250
+    assert client.post("/lock", data={"csrf_token": csrf_of(client)}).status_code == 302
+    assert record.seconds_by_kind() == {"editing": 250}
 
 
 def test_oversized_bodies_are_refused(unlocked):

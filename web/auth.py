@@ -11,7 +11,6 @@ import hmac
 import logging
 import re
 import secrets
-import time
 
 from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template,
                    request, session, url_for)
@@ -58,7 +57,6 @@ def start_session(identity) -> None:
     session["ref"] = secrets.token_hex(4)
     session["key"] = current_app.config["KEYRING"].add(identity, ref=session["ref"])
     session["csrf"] = secrets.token_urlsafe(32)
-    session["since"] = time.time()
     session["known"] = known
 
 
@@ -67,12 +65,11 @@ def end_session() -> None:
     fragments' sizes and times: no picture or sound, but the box's promise
     is that a lock leaves nothing opened behind); count the time spent for
     the evaluation."""
-    current_app.config["KEYRING"].remove(session.get("key"))
+    keyring, key = current_app.config["KEYRING"], session.get("key")
+    used = keyring.in_use(key)
+    keyring.remove(key)
     current_app.config.pop("SERVED_LAYOUTS", None)
-    if "since" in session:
-        from appliance.intervention import InterventionRecord
-        store = current_app.config["STORE"]
-        InterventionRecord(store.catalog).time_spent("editing", time.time() - session["since"])
+    _editing_time(current_app.config, used)
     known = session.get("known")
     session.clear()
     if known:
@@ -83,11 +80,21 @@ def follow_idle_locks(config) -> None:
     """What a lock forgets, forgotten when an identity idles out too, from
     the keyring's sweeper if nobody comes back: the session's cuts, and
     what was read to serve films (shared by sessions: read again if needed)."""
-    def forget(key: str, ref: str | None) -> None:
+    def forget(key: str, ref: str | None, used: float) -> None:
         config["AUDIT"].record("lock", actor="guider", session=ref or "none", reason="idle")
         config["JOBS"].cancel_session(key)
         config.pop("SERVED_LAYOUTS", None)
+        _editing_time(config, used)
     config["KEYRING"].when_idle(forget)
+
+
+def _editing_time(config, seconds: float) -> None:
+    """The guider's time in the editor, for the evaluation: from the unlock
+    to the last request (a page's own polling is not use), however the
+    session ended. Until 2026-12-01 only a Lock pressed counted it, and
+    from the unlock to the press, idle time included."""
+    from appliance.intervention import InterventionRecord
+    InterventionRecord(config["STORE"].catalog).time_spent("editing", seconds)
 
 
 def _handed_over() -> bool:

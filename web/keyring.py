@@ -14,7 +14,9 @@ An identity left idle is forgotten even if its browser never comes back
 (a laptop closed mid-review): while any is held, a sweeper thread looks
 every ``sweep_every`` seconds, and each listener given to
 :meth:`Keyring.when_idle` hears of each one forgotten that way
-(``listener(key, ref)``), wherever it was noticed.
+(``listener(key, ref, used)``, ``used`` the seconds from the unlock to its
+last use: the guider's time, not the idle time after it), wherever it
+was noticed.
 """
 
 import logging
@@ -35,19 +37,20 @@ class Keyring:
                  sweep_every: float | None = None):
         self.idle_seconds, self._clock = idle_seconds, clock
         self.sweep_every = sweep_every or min(MAX_SWEEP_SECONDS, idle_seconds / 10)
-        self._entries: dict[str, list] = {}  # key: [identity, last used, ref]
+        self._entries: dict[str, list] = {}  # key: [identity, last used, ref, added]
         self._lock = threading.Lock()
         self._listeners: list = []
         self._sweeper: threading.Thread | None = None
 
     def when_idle(self, listener) -> None:
-        """Call ``listener(key, ref)`` for each identity forgotten for idling."""
+        """Call ``listener(key, ref, used)`` for each identity forgotten for idling."""
         self._listeners.append(listener)
 
     def add(self, identity, ref: str | None = None) -> str:
         key = secrets.token_urlsafe(32)
         with self._lock:
-            self._entries[key] = [identity, self._clock(), ref]
+            now = self._clock()
+            self._entries[key] = [identity, now, ref, now]
             if self._sweeper is None:
                 self._sweeper = threading.Thread(
                     target=_sweep_while_held, args=(weakref.ref(self), self.sweep_every),
@@ -67,7 +70,7 @@ class Keyring:
             elif entry is not None and touch:
                 entry[1] = self._clock()
         if idle:
-            self._tell([(key, entry[2])])
+            self._tell([(key, entry)])
             return None
         return None if entry is None else entry[0]
 
@@ -78,10 +81,16 @@ class Keyring:
             return 0.0 if entry is None else max(
                 0.0, self.idle_seconds - (self._clock() - entry[1]))
 
+    def in_use(self, key: str | None) -> float:
+        """Seconds from ``key``'s unlock to its last use (0 if not held)."""
+        with self._lock:
+            entry = self._entries.get(key) if key else None
+            return 0.0 if entry is None else entry[1] - entry[3]
+
     def sweep(self) -> int:
         """Forget every identity idle too long; how many were."""
         with self._lock:
-            gone = [(key, entry[2]) for key, entry in self._entries.items() if self._idle(entry)]
+            gone = [(key, entry) for key, entry in self._entries.items() if self._idle(entry)]
             for key, _ in gone:
                 del self._entries[key]
         self._tell(gone)
@@ -116,10 +125,10 @@ class Keyring:
             return True
 
     def _tell(self, gone) -> None:
-        for key, ref in gone:
+        for key, (_, last_used, ref, added) in gone:
             for listener in self._listeners:
                 try:
-                    listener(key, ref)
+                    listener(key, ref, last_used - added)
                 except Exception:  # the sweeper must live on to forget the next
                     log.exception("after an idle lock")
 
