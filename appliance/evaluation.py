@@ -8,6 +8,8 @@ store (``HOME/evaluations/``), as JSON and as a printable page.
 True
 """
 
+import csv
+import io
 import json
 from html import escape
 from pathlib import Path
@@ -60,7 +62,9 @@ def summarise(store: Store, occasion: str) -> dict:
             "cycles": cycles, "goals": goals,
             "guider_time": {"filming_seconds": sum(c["film_seconds"] for c in cycles),
                             "editing_seconds": spent.get("editing", 0),
-                            "review_seconds": spent.get("review", 0)},
+                            "review_seconds": spent.get("review", 0),
+                            "preparation_seconds": spent.get("preparation", 0),
+                            "travel_seconds": spent.get("travel", 0)},
             "made": utc_now(), "occasion": occasion}
 
 
@@ -79,13 +83,24 @@ def _cells(values) -> str:
     return "".join(f"<td>{escape(str(v))}</td>" for v in values)
 
 
-def _minutes(seconds: int) -> str:
-    return f"{round(seconds / 60)} min"
+def duration(seconds: float) -> str:
+    """Minutes and seconds, for a commissioner who adds them up.
+
+    >>> duration(0), duration(59), duration(754), duration(4000)
+    ('0 min 00 s', '0 min 59 s', '12 min 34 s', '66 min 40 s')
+    """
+    whole = int(round(seconds))
+    return f"{whole // 60} min {whole % 60:02d} s"
+
+
+GUIDER_TIME = (("filming", "filming_seconds"), ("editing", "editing_seconds"),
+               ("shared reviews", "review_seconds"), ("preparation", "preparation_seconds"),
+               ("travel", "travel_seconds"))
 
 
 def _cycle_row(c: dict) -> str:
     review = c["review"] or {}
-    return "<tr>" + _cells([c["cycle"], c["films"], _minutes(c["film_seconds"]), c["clips"],
+    return "<tr>" + _cells([c["cycle"], c["films"], duration(c["film_seconds"]), c["clips"],
                             c["stills"], review.get("held", "—"),
                             review.get("clips_shown", "—")]) + "</tr>"
 
@@ -100,6 +115,8 @@ def render_summary_html(summary: dict) -> str:
     cycles = "".join(_cycle_row(c) for c in summary["cycles"])
     goals = "".join(_goal_row(g) for g in summary["goals"])
     time = summary["guider_time"]
+    times = "".join(f"<tr><th>{name}</th><td>{duration(time.get(key, 0))}</td></tr>"
+                    for name, key in GUIDER_TIME)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Evaluation summary</title>
 <style>{STYLE}</style></head><body>
@@ -114,8 +131,30 @@ Made {escape(str(summary['made']))} ({escape(summary['occasion'])}).</p>
 <table><tr><th>cycle</th><th>films</th><th>filmed</th><th>clips</th><th>stills</th>
 <th>shared review</th><th>clips shown</th></tr>{cycles}</table>
 <h2>Guider time</h2>
-<table><tr><th>filming</th><td>{_minutes(time.get('filming_seconds', 0))}</td></tr>
-<tr><th>editing</th><td>{_minutes(time.get('editing_seconds', 0))}</td></tr>
-<tr><th>shared reviews</th><td>{_minutes(time.get('review_seconds', 0))}</td></tr></table>
+<table>{times}
+<tr><th>in all</th><td>{duration(sum(time.get(k, 0) for _, k in GUIDER_TIME))}</td></tr></table>
+<p class=note>Filming, editing and shared reviews as the box counted them (editing:
+from each unlock to the last use); preparation and travel as the guider entered them.</p>
 </body></html>
 """
+
+
+def summary_csv(summary: dict) -> str:
+    """The summary as rows a spreadsheet opens: what, cycle (if any), value, unit."""
+    out = io.StringIO()
+    rows = csv.writer(out, lineterminator="\r\n")
+    rows.writerow(["measure", "cycle", "value", "unit"])
+    for name, key in GUIDER_TIME:
+        rows.writerow([f"guider time: {name}", "", summary["guider_time"].get(key, 0), "s"])
+    for c in summary["cycles"]:
+        review = c["review"] or {}
+        for measure, value, unit in (("films", c["films"], ""), ("filmed", c["film_seconds"], "s"),
+                                     ("clips", c["clips"], ""), ("stills", c["stills"], ""),
+                                     ("shared review held", review.get("held", ""), "date"),
+                                     ("clips shown", review.get("clips_shown", ""), "")):
+            rows.writerow([measure, c["cycle"], value, unit])
+    for g in summary["goals"]:
+        for point in g["scalings"]:
+            rows.writerow([f"goal {g['goal']}: now", point["cycle"], point["now"], "1-10"])
+            rows.writerow([f"goal {g['goal']}: wanted", point["cycle"], point["want"], "1-10"])
+    return out.getvalue()

@@ -25,6 +25,9 @@ ROLES = ("teacher", "teaching assistant", "learning mentor", "parent", "carer",
          "early years practitioner", "other")
 DEFAULT_RETENTION_DAYS = 61     # "erase within two months of the end"
 MAX_GOALS, SCALE = 3, range(1, 11)
+# guider time the box cannot see, entered by hand for the evaluation
+HAND_KINDS = ("preparation", "travel")
+MAX_HAND_MINUTES = 12 * 60  # one entry: at most a working day
 WARN_DAYS = 14
 # why an ended intervention may be opened again (codes: the audit log is not sealed)
 REOPEN_REASONS = {"mistake": "it was ended by mistake",
@@ -60,6 +63,15 @@ CREATE TABLE IF NOT EXISTS sessions (
     kind TEXT NOT NULL CHECK (kind IN ('editing', 'review')),
     cycle INTEGER NOT NULL,
     seconds INTEGER NOT NULL CHECK (seconds >= 0)
+);
+-- what the guider says they spent, apart from what the box counted (a
+-- table of its own: a box made before it gains it, and an auditor can
+-- tell the two apart)
+CREATE TABLE IF NOT EXISTS hand_time (
+    entered TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('preparation', 'travel')),
+    cycle INTEGER NOT NULL,
+    seconds INTEGER NOT NULL CHECK (seconds > 0)
 );
 """
 OWNER = "intervention"   # the sealed_text owner of the intervention's free text
@@ -199,9 +211,31 @@ class InterventionRecord:
                             (datetime.now(timezone.utc).isoformat(), kind, cycle,
                              int(seconds)))
 
+    def hand_time(self, kind: str, minutes: str) -> int:
+        """Preparation or travel time the guider says they spent, in whole
+        minutes, counted in the current cycle; the minutes counted."""
+        if kind not in HAND_KINDS:
+            raise InterventionError(f"{kind!r} is not time entered by hand "
+                                    f"({', '.join(HAND_KINDS)})")
+        try:
+            whole = int(str(minutes).strip())
+        except ValueError:
+            raise InterventionError(f"minutes are a whole number, not {minutes!r}") from None
+        if not 1 <= whole <= MAX_HAND_MINUTES:
+            raise InterventionError(f"{whole} minutes: from 1 to {MAX_HAND_MINUTES} at a time")
+        cycle = self.current_cycle()
+        if cycle is None:
+            raise InterventionError("no intervention is set up to count the time for")
+        # after the end too: the last visit's travel
+        self.db.execute("INSERT INTO hand_time VALUES (?, ?, ?, ?)",
+                        (datetime.now(timezone.utc).isoformat(), kind, cycle, whole * 60))
+        return whole
+
     def seconds_by_kind(self) -> dict[str, int]:
+        """Guider time by activity: what the box counted, and what was entered."""
         return {r[0]: r[1] for r in self.db.execute(
-            "SELECT kind, SUM(seconds) FROM sessions GROUP BY kind")}
+            "SELECT kind, SUM(seconds) FROM (SELECT kind, seconds FROM sessions "
+            "UNION ALL SELECT kind, seconds FROM hand_time) GROUP BY kind")}
 
     # --- the end and the retention deadline -----------------------------------
 

@@ -1,8 +1,10 @@
 """The intervention's record, its evaluation summary, the supervision
 export (opened with stock age) and the clock helper."""
 
+import csv
 import io
 import json
+import re
 import subprocess
 import tarfile
 from datetime import date, timedelta
@@ -13,7 +15,7 @@ from appliance import age
 from appliance.catalog import Catalog
 from appliance.clock_helper import answer
 from appliance.errors import ExportError, InterventionError
-from appliance.evaluation import render_summary_html, summarise, write_summary
+from appliance.evaluation import render_summary_html, summarise, summary_csv, write_summary
 from appliance.export import check_clips, export_clips, export_names, parse_recipient
 from appliance.intervention import Consent, InterventionRecord
 from media import probe, synthetic_film
@@ -92,7 +94,8 @@ def test_the_evaluation_summary_has_numbers_and_no_words(intervention, tmp_path)
     assert summary["cycles"][0]["films"] == 1 and summary["cycles"][0]["film_seconds"] == 2
     assert summary["goals"][0]["change"] == 3 and summary["goals"][1]["change"] == 0
     assert summary["guider_time"] == {"filming_seconds": 2, "editing_seconds": 600,
-                                      "review_seconds": 0}
+                                      "review_seconds": 0, "preparation_seconds": 0,
+                                      "travel_seconds": 0}
     path = write_summary(summary, tmp_path, "latest")
     text = path.read_text() + path.with_suffix(".html").read_text()
     for secret in ("Sam", "wait for", film):
@@ -171,3 +174,60 @@ def test_the_clock_helper_sets_only_a_plausible_time():
     for line in (b'{"set": 1000}', b'{"set": "soon"}', b"nonsense", b'{"set": 9e12}'):
         assert answer(line, settime=asked.append)["ok"] is False
     assert asked == [1_800_000_000.0]
+
+
+def test_preparation_and_travel_are_entered_by_hand_and_summed(intervention):
+    store, _ = intervention
+    record = InterventionRecord(store.catalog)
+    begin(record, store)
+    assert record.hand_time("preparation", "45") == 45
+    record.hand_time("travel", " 20 ")
+    record.hand_time("travel", "15")
+    record.end()
+    assert record.hand_time("travel", "30") == 30, "the last visit's travel, after the end"
+    time = summarise(store, "test")["guider_time"]
+    assert (time["preparation_seconds"], time["travel_seconds"]) == (2700, 3900)
+    html = render_summary_html(summarise(store, "test"))
+    assert "<th>travel</th><td>65 min 00 s</td>" in html
+    assert "<th>in all</th><td>110 min 00 s</td>" in html
+
+
+@pytest.mark.parametrize("kind, minutes, said", [
+    ("editing", "10", "'editing' is not time entered by hand"),
+    ("lunch", "10", "'lunch' is not"),
+    ("travel", "ten", "whole number, not 'ten'"),
+    ("travel", "1.5", "whole number, not '1.5'"),
+    ("travel", "0", "0 minutes: from 1 to 720"),
+    ("travel", "-5", "-5 minutes"),
+    ("travel", "721", "721 minutes"),
+])
+def test_hand_time_that_makes_no_sense_is_refused_and_counts_nothing(
+        intervention, kind, minutes, said):
+    store, _ = intervention
+    record = InterventionRecord(store.catalog)
+    begin(record, store)
+    with pytest.raises(InterventionError, match=re.escape(said)):
+        record.hand_time(kind, minutes)
+    assert record.seconds_by_kind() == {}
+
+
+def test_no_intervention_no_hand_time(store):
+    with pytest.raises(InterventionError, match="no intervention"):
+        InterventionRecord(store.catalog).hand_time("travel", "10")
+
+
+def test_the_summary_as_a_spreadsheet_has_numbers_only(intervention):
+    store, _ = intervention
+    record = InterventionRecord(store.catalog)
+    begin(record, store)
+    synthetic_film(store, 2, (320, 180))
+    record.scale(1, 1, 6, 8)
+    record.hand_time("travel", "20")
+    rows = list(csv.reader(io.StringIO(summary_csv(summarise(store, "test")))))
+    assert rows[0] == ["measure", "cycle", "value", "unit"]
+    assert ["guider time: travel", "", "1200", "s"] in rows
+    assert ["filmed", "1", "2", "s"] in rows
+    assert [r[2] for r in rows if r[0] == "goal 1: now"] == ["3", "6"]
+    # nothing a spreadsheet could take for a formula, and no words of the guider's
+    assert not any(cell[:1] in "=+-@" and cell for row in rows for cell in row)
+    assert "Sam" not in summary_csv(summarise(store, "test"))

@@ -127,6 +127,24 @@ def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
     assert bad.status_code == 400
 
 
+def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
+    token = csrf_of(guider)
+    assert guider.post("/intervention/time", data={"csrf_token": token, "kind": "travel",
+                                                   "minutes": "35"}).status_code == 302
+    bad = guider.post("/intervention/time", data={"csrf_token": token, "kind": "travel",
+                                                  "minutes": "thirty"})
+    assert bad.status_code == 400 and b"whole number, not 'thirty'" in bad.data
+    page = guider.get("/intervention").get_data(as_text=True)
+    assert "<th>travel</th><td>35 min 00 s</td>" in page
+    csv_download = guider.get("/intervention/summary.csv")
+    assert csv_download.mimetype == "text/csv"
+    assert "attachment" in csv_download.headers["Content-Disposition"]
+    assert "guider time: travel,,2100,s" in csv_download.get_data(as_text=True)
+    assert InterventionRecord(store.catalog).seconds_by_kind()["travel"] == 2100
+    entered = [e for e in read_entries(settings.audit_dir) if b"guider time entered" in e]
+    assert len(entered) == 1 and b'"kind":"travel","minutes":35' in entered[0]
+
+
 @pytest.fixture
 def reviewed(guider, store):
     """Two clips of a cycle-1 film, the second tagged with a principle."""

@@ -5,10 +5,12 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 
-from appliance.evaluation import render_summary_html, summarise, write_summary
+from appliance.evaluation import (GUIDER_TIME, duration, render_summary_html, summarise,
+                                  summary_csv, write_summary)
 from appliance.errors import InterventionError
 from appliance.consent import name_of
-from appliance.intervention import REOPEN_REASONS, InterventionRecord
+from appliance.intervention import (HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS,
+                                    InterventionRecord)
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token
@@ -62,7 +64,9 @@ def overview():
         "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record),
         texts=_texts(record), summary=summarise(current_app.config["STORE"], "page"),
         retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
-        consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS)
+        consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS,
+        guider_time=GUIDER_TIME, duration=duration, hand_kinds=HAND_KINDS,
+        max_hand_minutes=MAX_HAND_MINUTES)
 
 
 @bp.post("/intervention/scale")
@@ -101,6 +105,25 @@ def end():
     ended = _record().end()
     _audit("intervention ended", on=ended.isoformat())
     return redirect(url_for("intervention.overview"))
+
+
+@bp.post("/intervention/time")
+def hand_time():
+    """Preparation or travel, which the box cannot see, entered by the guider."""
+    kind = request.form.get("kind", "")
+    minutes = _record().hand_time(kind, request.form.get("minutes", ""))
+    _audit("guider time entered", kind=kind, minutes=minutes)
+    return redirect(url_for("intervention.overview"))
+
+
+@bp.get("/intervention/summary.csv")
+def summary_csv_download():
+    """The evaluation summary for a spreadsheet: numbers only, no free text
+    (so no cell a spreadsheet could take for a formula)."""
+    made = summarise(current_app.config["STORE"], "asked for on the page")
+    _audit("evaluation summary", cycles=len(made["cycles"]), format="csv")
+    return current_app.response_class(summary_csv(made), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="evaluation-summary.csv"'})
 
 
 @bp.get("/intervention/summary")
