@@ -1,6 +1,8 @@
 """The wipe from the page: typed confirmation, the certificate shown to
 the session that wiped, and to nobody else without an unlock."""
 
+import csv
+import io
 import json
 
 import pytest
@@ -197,3 +199,39 @@ def test_on_the_device_the_page_begins_the_wipe_and_root_finishes_it(filmed, app
     assert store.follow() and store.list() == [] and not store.keys.exists()
     again = vigbox("wipe", "--resume-only", home=settings.home)
     assert again.returncode == 0 and b"nothing to resume" in again.stderr
+
+
+def test_every_handover_is_listed_for_anyone_once_the_box_is_empty(filmed, app, settings):
+    """A commissioner weighs several interventions: each wipe's certificate
+    and the summary it kept, in a list and in one spreadsheet."""
+    client, store = filmed
+    begin_intervention(store)
+    stranger = app.test_client()
+    assert stranger.get("/handovers").location.startswith("/unlock"), "not while it holds one"
+    assert client.get("/handovers").get_data(as_text=True).count("<tr data-id") == 0
+    cert_id = wipe(client, store).location.rsplit("/", 1)[1]
+    (settings.certificates_dir / "2020-01-01-0badf00d.json").write_text("{not json")
+    real = (settings.certificates_dir / f"{cert_id}.json").read_text()
+    (settings.certificates_dir / "2020-01-02-0badf00e.json").write_text(
+        real.replace("consent withdrawn", "end of the interv"))  # changed after signing
+    page = stranger.get("/handovers")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert f'<tr data-id="{cert_id}">' in text and "Robin class" in text
+    assert "0badf00d" not in text, "an unreadable certificate is left out, not a 500"
+    assert "0badf00e" not in text, "nor one changed after it was signed"
+    assert f'href="/evaluations/{cert_id}"' in text
+    rows = list(csv.DictReader(io.StringIO(stranger.get("/handovers.csv").get_data(as_text=True))))
+    assert [(r["certificate"], r["label"], r["reason"]) for r in rows] == [
+        (cert_id, "Robin class", "consent withdrawn")]
+    assert rows[0]["cycles"] == "1" and rows[0]["goals_changed"] == "goal 1: +0"
+    # the session that wiped sees the list too (it sees its certificate)
+    assert client.get("/handovers").status_code == 200
+
+
+def test_a_label_a_spreadsheet_would_run_is_kept_as_text():
+    from appliance.handovers import Handover, handovers_csv
+    found = [Handover("2026-01-01-00000000", "2026-01-01T00:00:00Z", "end", 3, "ab:cd",
+                      {"label": "=HYPERLINK(\"x\")", "cycles": [], "goals": []})]
+    [row] = list(csv.DictReader(io.StringIO(handovers_csv(found))))
+    assert row["label"] == "'=HYPERLINK(\"x\")"

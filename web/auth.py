@@ -25,7 +25,8 @@ PUBLIC_ENDPOINTS = {"auth.unlock", "auth.unlock_submit", "static", "presence.sta
                     "setup.setup_form", "setup.setup_submit",  # only while no intervention
                     "wipe.resume"}                             # only while a wipe is pending
 # the session that ran a wipe may fetch its own certificate, and nothing else
-HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json", "wipe.evaluation"}
+HANDOVER_ENDPOINTS = {"wipe.certificate", "wipe.certificate_json", "wipe.evaluation",
+                      "handovers.history", "handovers.history_csv"}
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 BACKGROUND = "X-Vigbox-Background"
 IN_PLACE = "X-Vigbox-In-Place"
@@ -98,11 +99,13 @@ def _editing_time(config, seconds: float) -> None:
 
 
 def _handed_over() -> bool:
-    """Certificates are open to the session that wiped, and to anyone once
-    the box holds no intervention (they are what is handed over)."""
+    """Certificates (and the list of them) are open to the session that
+    wiped, and to anyone once the box holds no intervention (they are what
+    is handed over)."""
     config = current_app.config
-    if "certificate" in session:
-        return session["certificate"] == (request.view_args or {}).get("cert_id")
+    if "certificate" in session and \
+            session["certificate"] == (request.view_args or {}).get("cert_id"):
+        return True
     return not config["STORE"].keys.exists() and not wipe_pending(config["SETTINGS"].wipe_dir)
 
 
