@@ -46,7 +46,8 @@ CREATE TABLE IF NOT EXISTS marks (
     end REAL CHECK (end IS NULL OR end > start),
     source TEXT NOT NULL CHECK (source IN ('button', 'page')),
     tags TEXT NOT NULL DEFAULT '[]',
-    created TEXT NOT NULL
+    created TEXT NOT NULL,
+    goals TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS marks_recording ON marks (recording, start);
 CREATE TABLE IF NOT EXISTS sealed_text (
@@ -56,6 +57,17 @@ CREATE TABLE IF NOT EXISTS sealed_text (
     PRIMARY KEY (owner, name)
 );
 """
+# columns added since the schema's version 1, to a catalog made before
+# them. Added, never changed: a vigbox rolled back to before them still
+# reads and writes the catalog (it names its columns), so the version
+# stays 1; a change that older code could not read would raise it.
+ADDED_COLUMNS = {
+    ("marks", "goals"): "TEXT NOT NULL DEFAULT '[]'",  # 2026-12: marks linked to goals
+}
+
+
+def _mark(row) -> dict:
+    return {**dict(row), "tags": json.loads(row["tags"]), "goals": json.loads(row["goals"])}
 
 
 @dataclass
@@ -129,7 +141,14 @@ class Catalog:
             raise StoreError(f"catalog schema version {version} is newer than "
                              f"this vigbox understands ({SCHEMA_VERSION})")
         self._db.executescript(SCHEMA)
+        self._add_columns()
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+
+    def _add_columns(self) -> None:
+        for (table, column), kind in ADDED_COLUMNS.items():
+            have = {r["name"] for r in self._db.execute(f"PRAGMA table_info({table})")}
+            if column not in have:
+                self._db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def close(self) -> None:
         self._db.close()
@@ -216,33 +235,35 @@ class Catalog:
     @_typed
     @_typed
     def add_mark(self, mark_id: str, recording: str, *, start: float, end: float | None,
-                 source: str, tags: list[str], created: str) -> None:
+                 source: str, tags: list[str], created: str, goals: list[int] = ()) -> None:
         """A moment (``end`` None) or a range of a recording, tagged by
-        principle codes. Its note, if any, is sealed text owned by the mark."""
+        principle codes and linked to goals by number. Its note, if any,
+        is sealed text owned by the mark."""
         self._db.execute(
-            "INSERT INTO marks (id, recording, start, end, source, tags, created) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (mark_id, recording, start, end, source, json.dumps(tags), created))
+            "INSERT INTO marks (id, recording, start, end, source, tags, created, goals) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (mark_id, recording, start, end, source, json.dumps(tags), created,
+             json.dumps(list(goals))))
 
     @_typed
     def update_mark(self, mark_id: str, **fields) -> None:
-        allowed = {"start", "end", "tags"}
+        allowed = {"start", "end", "tags", "goals"}
         if set(fields) - allowed:
             raise StoreError(f"marks have no fields {sorted(set(fields) - allowed)}")
         for name, value in fields.items():
-            value = json.dumps(value) if name == "tags" else value
+            value = json.dumps(value) if name in ("tags", "goals") else value
             self._db.execute(f"UPDATE marks SET {name}=? WHERE id=?", (value, mark_id))
 
     def marks(self, recording: str) -> list[dict]:
         rows = self._db.execute("SELECT * FROM marks WHERE recording=? ORDER BY start, id",
                                 (recording,))
-        return [{**dict(r), "tags": json.loads(r["tags"])} for r in rows]
+        return [_mark(r) for r in rows]
 
     def mark(self, mark_id: str) -> dict:
         row = self._db.execute("SELECT * FROM marks WHERE id=?", (mark_id,)).fetchone()
         if row is None:
             raise ObjectNotFoundError(f"no mark {mark_id!r}")
-        return {**dict(row), "tags": json.loads(row["tags"])}
+        return _mark(row)
 
     @_typed
     def remove_mark(self, mark_id: str) -> None:

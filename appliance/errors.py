@@ -143,6 +143,11 @@ class ConsentError(InterventionError):
     message names the missing consent."""
 
 
+class MarkError(InterventionError):
+    """A mark refused: outside its recording, a tag that is no principle,
+    a goal the intervention does not have, a note too long."""
+
+
 class InterventionEndedError(NoInterventionError, InterventionError):
     """The intervention was ended: nothing more is recorded for it until
     it is reopened (with a reason) or wiped. For the LED it is as if

@@ -176,6 +176,17 @@ class InterventionRecord:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT goal FROM scalings ORDER BY goal")]
 
+    def check_goals(self, goals) -> list[int]:
+        """Goals a mark, clip or still is linked to: numbers of this
+        intervention's goals, each once (InterventionError otherwise)."""
+        if not isinstance(goals, list) or not all(
+                isinstance(n, int) and not isinstance(n, bool) for n in goals):
+            raise InterventionError(f"goals are a list of goal numbers, not {goals!r}")
+        unknown = sorted(set(goals) - set(self.goals()))
+        if unknown:
+            raise InterventionError(f"no goal {unknown[0]!r} in this intervention")
+        return sorted(set(goals))
+
     def scale(self, goal: int, cycle: int, now: int, want: int) -> None:
         """Where the practitioner is now on a goal, after ``cycle``."""
         check_scale(now, want)

@@ -102,6 +102,11 @@ def tag_two_clips(page, url, recording) -> None:
         until(page, f"() => document.querySelectorAll('#clips li').length === {n + 1}", 60)
         page.locator("#clips li .clip-principle").nth(n).select_option(principle)
         page.wait_for_timeout(300)
+    # the first clip is for the first goal: it says so in the shared review
+    picker = page.locator("#clips li .goal-picker").first
+    picker.locator("summary").click()
+    with page.expect_response(lambda r: "/api/clips/" in r.url and r.request.method == "PATCH"):
+        picker.get_by_label("Goal 1: To wait for Sam's initiatives").check()
 
 
 def shared_review(page, url) -> None:
@@ -118,6 +123,10 @@ def shared_review(page, url) -> None:
     page.keyboard.press("f")
     until(page, "() => !document.getElementById('caption').hidden")
     assert page.inner_text("#caption").startswith("Being attentive")
+    # what the review is for, and what this clip is for
+    assert "How can I help Sam join in at circle time?" in page.inner_text("#helping-question")
+    assert page.inner_text("#clip-about li.goal") == "Goal 1: To wait for Sam's initiatives"
+    assert page.inner_text("#clip-about li.principle").startswith("Being attentive")
     assert page.evaluate("() => document.getElementById('review-video').paused")
     page.click("#next")
     page.fill("#reflections", "I waited, and Sam came to me")

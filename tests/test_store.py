@@ -16,6 +16,7 @@ from appliance.errors import (
     StoreFullError,
     TruncatedError,
 )
+from appliance.catalog import Catalog
 from appliance.store import OBJECT_ID, Store
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 
@@ -352,3 +353,25 @@ def test_reconcile_survives_a_published_file_with_a_damaged_header(intervention,
     store.reconcile()
     entry = store.catalog.get(obj.id)
     assert entry.state in ("recovered", "sealed") and "header" in entry.meta["recovery_failed"]
+
+
+def test_a_catalog_made_before_goals_gains_them_and_keeps_its_marks(tmp_path):
+    """A box updated between takes: its marks table has no goals column."""
+    path = tmp_path / "catalog.sqlite"
+    old = sqlite3.connect(path)
+    old.executescript("""
+        CREATE TABLE marks (id TEXT PRIMARY KEY, recording TEXT NOT NULL,
+            start REAL NOT NULL CHECK (start >= 0), end REAL CHECK (end IS NULL OR end > start),
+            source TEXT NOT NULL CHECK (source IN ('button', 'page')),
+            tags TEXT NOT NULL DEFAULT '[]', created TEXT NOT NULL);
+        INSERT INTO marks VALUES ('a' , 'r', 1.5, NULL, 'button', '["1.2"]', 'then');
+        PRAGMA user_version=1;""")
+    old.close()
+    catalog = Catalog(path)
+    assert catalog.mark("a")["goals"] == [] and catalog.mark("a")["tags"] == ["1.2"]
+    catalog.update_mark("a", goals=[2])
+    catalog.add_mark("b", "r", start=3, end=None, source="page", tags=[], created="now",
+                     goals=[1, 3])
+    assert [(m["id"], m["goals"]) for m in catalog.marks("r")] == [("a", [2]), ("b", [1, 3])]
+    catalog.close()
+    assert Catalog(path).mark("b")["goals"] == [1, 3], "opened again: nothing added twice"

@@ -107,3 +107,29 @@ def test_a_still_shows_the_frame_on_screen(film, intervention, at, lit):
     still = send(client, "POST", f"/api/recordings/{recording_id}/stills", {"at": at}).get_json()
     jpeg = client.get(f"/media/{still['id']}").data
     assert bool(lit_frames(jpeg)) is lit
+
+
+def test_clips_and_stills_are_linked_to_goals(film, intervention):
+    """The consented intervention has one goal: a clip and a still link to
+    it; a goal it does not have is refused and changes nothing."""
+    client, recording_id = film
+    job = send(client, "POST", f"/api/recordings/{recording_id}/clips",
+               {"start": 1.0, "end": 2.0, "mode": "fast"}).get_json()
+    assert finished(client, job["id"])["state"] == "done"
+    [clip] = client.get(f"/api/recordings/{recording_id}/clips").get_json()
+    assert clip["goals"] == []
+    linked = send(client, "PATCH", f"/api/clips/{clip['id']}", {"goals": [1]})
+    assert linked.status_code == 200 and linked.get_json()["goals"] == [1]
+    refused = send(client, "PATCH", f"/api/clips/{clip['id']}", {"goals": [3], "order": 5})
+    assert refused.status_code == 400 and "no goal 3" in refused.get_json()["error"]
+    [clip] = client.get(f"/api/recordings/{recording_id}/clips").get_json()
+    assert clip["goals"] == [1] and clip["order"] == 0
+    still = send(client, "POST", f"/api/recordings/{recording_id}/stills",
+                 {"at": 3.0, "goals": [1]})
+    assert still.status_code == 201 and still.get_json()["goals"] == [1]
+    assert send(client, "POST", f"/api/recordings/{recording_id}/stills",
+                {"at": 3.0, "goals": [2]}).status_code == 400
+    assert len(client.get(f"/api/recordings/{recording_id}/stills").get_json()) == 1
+    unlinked = send(client, "PATCH", f"/api/stills/{still.get_json()['id']}", {"goals": []})
+    assert unlinked.get_json()["goals"] == []
+    assert send(client, "PATCH", f"/api/stills/{clip['id']}", {"goals": []}).status_code == 400

@@ -161,9 +161,16 @@ def reviewed(guider, store):
 
 def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed, store):
     guider, clips = reviewed
+    guider.patch(f"/api/clips/{clips[1]}", json={"goals": [2]},
+                 headers={"X-CSRF-Token": csrf_of(guider)})
     playlist = guider.get("/api/review/1").get_json()
     assert [c["id"] for c in playlist["clips"]] == [clips[1], clips[0]]
     assert playlist["clips"][0]["caption"].startswith("Receiving initiatives")
+    # the helping question, and each clip's goal in the goal's own words
+    assert playlist["question"] == SETUP["question"]
+    assert playlist["clips"][0]["goals"] == [2] and playlist["clips"][1]["goals"] == []
+    assert playlist["goals"] == {"1": SETUP["goal1"], "2": SETUP["goal2"]}
+    assert SETUP["question"] in guider.get("/review/1").get_data(as_text=True)
     headers = {"X-CSRF-Token": csrf_of(guider)}
     words = "I waited and she came to me"
     saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 840,

@@ -8,7 +8,7 @@ from media import synthetic_film
 
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from conftest import csrf_of
+from conftest import begin_intervention, csrf_of
 
 
 @pytest.fixture
@@ -58,6 +58,7 @@ def test_tag_a_range_with_a_sealed_note(film, settings, audit):
 @pytest.mark.parametrize("body", [
     {"start": -1}, {"start": 99}, {"start": 2, "end": 1}, {"start": 1, "tags": ["7"]},
     {"start": 1, "tags": "1"}, {"start": 1, "note": "x" * 5000}, {}, {"start": "soon"},
+    [{"start": 1}], "1.5", {"start": 1, "goals": [1]},  # keys alone: no goals to link
 ])
 def test_bad_marks_are_refused(film, body):
     client, recording_id, _ = film
@@ -83,3 +84,20 @@ def test_the_buttons_live_marks_arrive_ready_to_tag(intervention):
     recorder.stop()
     [mark] = store.catalog.marks(recording_id)
     assert (mark["start"], mark["end"], mark["source"], mark["tags"]) == (at, None, "button", [])
+
+
+def test_a_mark_is_linked_to_the_intervention_s_goals(film):
+    client, recording_id, store = film
+    begin_intervention(store)  # one goal: "To wait for Sam"
+    created = send(client, "POST", f"/api/recordings/{recording_id}/marks",
+                   {"start": 1.0, "tags": ["3.1"], "goals": [1, 1]})
+    assert created.status_code == 201 and created.get_json()["goals"] == [1]
+    mark_id = created.get_json()["id"]
+    for goals, said in (([2], "no goal 2"), (["1"], "goal numbers"), ([True], "goal numbers"),
+                        ("1", "goal numbers")):
+        refused = send(client, "PATCH", f"/api/marks/{mark_id}", {"goals": goals,
+                                                                   "tags": ["1"]})
+        assert refused.status_code == 400 and said in refused.get_json()["error"]
+    [listed] = client.get(f"/api/recordings/{recording_id}/marks").get_json()
+    assert listed["goals"] == [1] and listed["tags"] == ["3.1"], "nothing changed by a refusal"
+    assert send(client, "PATCH", f"/api/marks/{mark_id}", {"goals": []}).get_json()["goals"] == []

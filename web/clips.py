@@ -3,6 +3,7 @@ is sealed), put in review order, played, deleted."""
 
 from flask import Blueprint, current_app, g, jsonify, request, session
 
+from appliance.intervention import InterventionRecord
 from appliance.principles import CODES, name_of
 from appliance.store import check_object_id
 
@@ -24,6 +25,7 @@ def clip_view(entry) -> dict:
             "duration": entry.duration, "order": entry.meta.get("order", 0),
             "principle": entry.meta.get("principle"),
             "caption": name_of(entry.meta["principle"]) if entry.meta.get("principle") else "",
+            "goals": entry.meta.get("goals", []),
             "name": _store().unseal_text(sealed, g.identity) if sealed else ""}
 
 
@@ -73,6 +75,9 @@ def update(clip_id: str):
             or (principle is not None and principle not in CODES | {""}):
         return jsonify(error=f"a clip name is text of at most {MAX_NAME} characters, "
                              "its order a whole number, its principle a code like 1.2"), 400
+    if "goals" in body:  # InterventionError (400) for a goal it does not have
+        goals = InterventionRecord(_store().catalog).check_goals(body["goals"])
+        _store().catalog.set_meta(clip_id, goals=goals)
     if principle is not None:  # "" takes the principle off
         _store().catalog.set_meta(clip_id, principle=principle or None)
     if name is not None:

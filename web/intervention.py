@@ -3,7 +3,7 @@
 retention deadline, and the actions that move it on: rescale, next
 cycle, end, the evaluation summary."""
 
-from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from appliance.evaluation import (GUIDER_TIME, duration, render_summary_html, summarise,
                                   summary_csv, write_summary)
@@ -52,6 +52,14 @@ def _texts(record: InterventionRecord) -> dict:
     store = current_app.config["STORE"]
     return {name: store.unseal_text(record.text(name), g.identity) if record.text(name) else ""
             for name in ("guider", "question", "consent_by")}
+
+
+@bp.get("/api/goals")
+def goal_list():
+    """The goals a mark, clip or still may be linked to, with their words."""
+    record = _record()
+    return jsonify([{"number": goal["goal"], "words": goal["text"]}
+                    for goal in _goals(record)] if record.exists() else [])
 
 
 @bp.get("/intervention")

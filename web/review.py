@@ -41,17 +41,35 @@ def _consented():
     ConsentRecord(_store().catalog).require("review")
 
 
+def _unsealed(sealed: bytes | None) -> str:
+    return _store().unseal_text(sealed, g.identity) if sealed else ""
+
+
+def _words() -> tuple[str, dict[int, str]]:
+    """The helping question and each goal's words (sealed: shown unlocked)."""
+    record, catalog = InterventionRecord(_store().catalog), _store().catalog
+    question = _unsealed(record.text("question")) if record.exists() else ""
+    return question, {n: _unsealed(catalog.get_sealed_text(f"goal-{n}", "text"))
+                      for n in record.goals()}
+
+
 @bp.get("/review/<int:cycle>")
 def presenter(cycle: int):
-    return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS)
+    question, _ = _words()
+    return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS,
+                           question=question)
 
 
 @bp.get("/api/review/<int:cycle>")
 def review_json(cycle: int):
+    """The cycle's clips in order, each with its principle and goals; the
+    goals' words and the helping question, to show beside them."""
     sealed = _store().catalog.get_sealed_text(_owner(cycle), "reflections")
     held = {r["cycle"]: r for r in InterventionRecord(_store().catalog).reviews()}
+    question, goals = _words()
     return jsonify(cycle=cycle, clips=playlist(cycle), review=held.get(cycle),
-                   reflections=_store().unseal_text(sealed, g.identity) if sealed else "")
+                   question=question, goals={str(n): words for n, words in goals.items()},
+                   reflections=_unsealed(sealed))
 
 
 @bp.post("/api/review/<int:cycle>")

@@ -6,6 +6,8 @@ from flask import Blueprint, current_app, g, jsonify, request
 from appliance import principles
 from appliance.clips import Still
 from appliance.consent import ConsentRecord
+from appliance.intervention import InterventionRecord
+from appliance.store import check_object_id
 
 from .library import recording_entry
 
@@ -19,7 +21,13 @@ def _store():
 def _still(entry) -> dict:
     caption = entry.meta.get("caption")
     return {"id": entry.id, "at": entry.meta.get("at"), "caption": caption,
-            "caption_name": principles.name_of(caption) if caption else ""}
+            "caption_name": principles.name_of(caption) if caption else "",
+            "goals": entry.meta.get("goals", [])}
+
+
+def _goals(body: dict) -> list[int]:
+    """InterventionError (400) for a goal the intervention does not have."""
+    return InterventionRecord(_store().catalog).check_goals(body.get("goals", []))
 
 
 @bp.post("/api/recordings/<recording>/stills")
@@ -27,6 +35,7 @@ def take(recording: str):
     recording_entry(recording)
     ConsentRecord(_store().catalog).require("stills")  # ConsentError: 403, naming it
     body = request.get_json(silent=True) or {}
+    goals = _goals(body) if isinstance(body, dict) else []
     try:
         caption = body.get("caption") or None
         if caption is not None:
@@ -36,9 +45,22 @@ def take(recording: str):
     except (KeyError, TypeError, ValueError) as e:
         return jsonify(error=f"a still needs a time in the recording: {e}"), 400
     still_id = still.run()
+    if goals:
+        _store().catalog.set_meta(still_id, goals=goals)
     current_app.config["AUDIT"].record("still taken", actor="guider", object=still_id,
                                        recording=recording)
     return jsonify(_still(_store().catalog.get(still_id))), 201
+
+
+@bp.patch("/api/stills/<still_id>")
+def link(still_id: str):
+    """A still linked to goals after it was taken."""
+    entry = _store().catalog.get(check_object_id(still_id))
+    body = request.get_json(silent=True)
+    if entry.kind != "still" or not isinstance(body, dict) or "goals" not in body:
+        return jsonify(error="a still's goals are {\"goals\": [goal numbers]}"), 400
+    _store().catalog.set_meta(still_id, goals=_goals(body))
+    return jsonify(_still(_store().catalog.get(still_id)))
 
 
 @bp.get("/api/recordings/<recording>/stills")

@@ -2,6 +2,7 @@
 // progress, then name, reorder, play or delete the clips in review order.
 import { api as request } from "./api.js";
 import { confirmDelete } from "./confirm.js";
+import { goalPicker, loadGoals } from "./goals.js";
 import { drawMarks, player } from "./player.js";
 import { saveAsTyped } from "./session.js";
 
@@ -80,7 +81,10 @@ function item(clip, index) {
       const reason = await confirmDelete(`the clip ${clip.name || player.clock(clip.start)}`);
       if (reason && await api("DELETE", `/api/clips/${clip.id}`, { reason })) await load();
     }]];
-  li.append(name, principle, span, video, ...buttons.map(([text, action]) => {
+  // the goals it is for: shown beside it in the shared review
+  const goals = goalPicker(clip.goals, (numbers) => api("PATCH", `/api/clips/${clip.id}`,
+    { goals: numbers }));
+  li.append(name, principle, goals, span, video, ...buttons.map(([text, action]) => {
     const button = document.createElement("button");
     button.textContent = text;
     button.addEventListener("click", action);
@@ -113,7 +117,9 @@ async function loadStills() {
       const reason = await confirmDelete(`the still at ${player.clock(still.at)}`);
       if (reason && await api("DELETE", `/api/stills/${still.id}`, { reason })) await loadStills();
     });
-    li.append(img, text, remove);
+    const goals = goalPicker(still.goals, (numbers) => api("PATCH", `/api/stills/${still.id}`,
+      { goals: numbers }));
+    li.append(img, text, goals, remove);
     return li;
   }));
 }
@@ -134,6 +140,7 @@ for (const principle of (await api("GET", "/api/principles")) || []) {
   }
 }
 document.getElementById("take-still").addEventListener("click", takeStill);
+await loadGoals();
 loadStills();
 document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
 document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));

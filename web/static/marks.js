@@ -2,6 +2,7 @@
 // with the Principles of Attuned Interaction and Guidance and given a note
 // (sealed on the box). Clicking a mark's time jumps there.
 import { api as request } from "./api.js";
+import { goalChips, goalPicker, loadGoals } from "./goals.js";
 import { drawMarks, player } from "./player.js";
 import { saveAsTyped } from "./session.js";
 
@@ -86,22 +87,32 @@ function item(mark) {
   chips.textContent = mark.tags.map(tagName).join(" · ") || (mark.source === "button"
     ? "marked with the box's button" : "untagged");
   chips.title = mark.tags.join(" · ");
+  const goals = document.createElement("span");
+  goals.className = "goals";
+  goals.textContent = goalChips(mark.goals || []);
+  const picker = goalPicker(mark.goals || [], async (numbers) => {
+    const saved = await api("PATCH", `/api/marks/${mark.id}`, { goals: numbers });
+    if (saved) { mark.goals = saved.goals; goals.textContent = goalChips(mark.goals); }
+  });
   const note = noteBox(mark);
   const remove = document.createElement("button");
   remove.textContent = "Delete";
   remove.addEventListener("click", async () => {
     if (await api("DELETE", `/api/marks/${mark.id}`)) await load();
   });
-  li.append(when, chips, tagPicker(mark), note, remove);
+  li.append(when, chips, goals, tagPicker(mark), picker, note, remove);
   return li;
 }
 
 function render() {
-  const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.closest("li").dataset.id));
+  const open = new Set([...list.querySelectorAll("details[open]")]
+    .map((d) => `${d.closest("li").dataset.id} ${d.className}`));
   const typing = document.activeElement?.closest("#marks li textarea");
   const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart];
   list.replaceChildren(...marks.map(item));
-  for (const li of list.children) if (open.has(li.dataset.id)) li.querySelector("details").open = true;
+  for (const details of list.querySelectorAll("details")) {
+    if (open.has(`${details.closest("li").dataset.id} ${details.className}`)) details.open = true;
+  }
   if (caret) {  // the guider was typing a note: carry on where they were
     const box = list.querySelector(`li[data-id="${caret[0]}"] textarea`);
     if (box) { box.focus(); box.setSelectionRange(caret[1], caret[1]); }
@@ -138,4 +149,5 @@ document.getElementById("add-range").addEventListener("click", addRange);
 player.addKey("m", addMoment);
 player.addKey("M", addMoment);
 principles = (await api("GET", "/api/principles")) || [];
+await loadGoals();
 await load();

@@ -15,6 +15,7 @@ const prompts = [...document.getElementById("prompts").content.querySelectorAll(
 let since = Date.now();  // the review's time is sent as what passed since the last save
 const shown = new Set();
 let clips = [];
+let goalWords = {};  // goal number: its words (sealed on the box, shown unlocked)
 let at = 0;
 let promptAt = 0;
 
@@ -30,6 +31,16 @@ function load(n) {
   caption.textContent = clip.caption || clip.name || "";
   document.getElementById("clip-number").textContent = `${at + 1} / ${clips.length}`;
   document.getElementById("clip-name").textContent = clip.name || "";
+  // what the clip is for: its principle, and the goals it was linked to
+  const about = [];
+  if (clip.caption) about.push(["principle", clip.caption]);
+  for (const n of clip.goals || []) about.push(["goal", `Goal ${n}: ${goalWords[n] || ""}`]);
+  document.getElementById("clip-about").replaceChildren(...about.map(([kind, text]) => {
+    const item = document.createElement("li");
+    item.className = kind;
+    item.textContent = text;
+    return item;
+  }));
   shown.add(clip.id);
 }
 
@@ -124,6 +135,7 @@ document.addEventListener("keydown", (event) => {
 const data = await api("GET", `/api/review/${cycle}`, undefined, message);
 if (data) {
   clips = data.clips;
+  goalWords = data.goals || {};
   reflections.value = savedWords = data.reflections;
   if (clips.length) load(0); else message("No clips in this cycle yet: cut some in the player.");
 }
