@@ -105,15 +105,52 @@ def _cycle_row(c: dict) -> str:
                             review.get("clips_shown", "—")]) + "</tr>"
 
 
-def _goal_row(g: dict) -> str:
+CHART_W, CHART_H, PAD = 320, 160, 20
+
+
+def chart_points(points: list[dict], cycles: int, key: str) -> str:
+    """SVG polyline points of one goal's scaling: x by cycle, y by 1-10.
+
+    >>> chart_points([{"cycle": 0, "now": 1}, {"cycle": 2, "now": 10}], 2, "now")
+    '20,140 300,20'
+    """
+    step = (CHART_W - 2 * PAD) / max(cycles, 1)
+    return " ".join(f"{PAD + p['cycle'] * step:.0f},"
+                    f"{CHART_H - PAD - (p[key] - 1) * (CHART_H - 2 * PAD) / 9:.0f}"
+                    for p in points)
+
+
+def scaling_chart(goal: dict, cycles: int) -> str:
+    """The goal's scaling over the cycles as an SVG (no script, no style:
+    the printed summary's CSP allows neither), "now" solid, "wanted" dashed."""
+    points = goal["scalings"]
+    labels = "".join(
+        f'<text x="{PAD + p["cycle"] * (CHART_W - 2 * PAD) / max(cycles, 1):.0f}" '
+        f'y="{CHART_H - 4}" font-size="10">{"start" if p["cycle"] == 0 else p["cycle"]}</text>'
+        for p in points)
+    said = ", ".join(f"cycle {p['cycle']} {p['now']}" for p in points)
+    return (f'<svg viewBox="0 0 {CHART_W} {CHART_H}" width="{CHART_W}" height="{CHART_H}" '
+            f'role="img" aria-label="Goal {goal["goal"]}: {escape(said)}">'
+            f'<rect x="{PAD}" y="{PAD}" width="{CHART_W - 2 * PAD}" '
+            f'height="{CHART_H - 2 * PAD}" fill="none" stroke="#999"/>'
+            f'<polyline points="{chart_points(points, cycles, "want")}" fill="none" '
+            f'stroke="#777" stroke-dasharray="4 3"/>'
+            f'<polyline points="{chart_points(points, cycles, "now")}" fill="none" '
+            f'stroke="#1f5f5f" stroke-width="2"/>{labels}</svg>')
+
+
+def _goal_row(g: dict, words: dict[int, str], cycles: int) -> str:
     path = " → ".join(str(p["now"]) for p in g["scalings"])
-    return "<tr>" + _cells([g["goal"], path, g["scalings"][0]["want"],
-                            f"{g['change']:+d}"]) + "</tr>"
+    goal = f"{g['goal']}. {words[g['goal']]}" if g["goal"] in words else g["goal"]
+    return ("<tr>" + _cells([goal, path, g["scalings"][0]["want"], f"{g['change']:+d}"])
+            + f"<td>{scaling_chart(g, cycles)}</td></tr>")
 
 
-def render_summary_html(summary: dict) -> str:
+def render_summary_html(summary: dict, words: dict[int, str] | None = None) -> str:
+    """The printable summary. ``words``: each goal's words, for the page an
+    unlocked guider prints; the copy kept on the box has numbers only."""
     cycles = "".join(_cycle_row(c) for c in summary["cycles"])
-    goals = "".join(_goal_row(g) for g in summary["goals"])
+    goals = "".join(_goal_row(g, words or {}, len(summary["cycles"])) for g in summary["goals"])
     time = summary["guider_time"]
     times = "".join(f"<tr><th>{name}</th><td>{duration(time.get(key, 0))}</td></tr>"
                     for name, key in GUIDER_TIME)
@@ -126,7 +163,7 @@ Practitioner: {escape(summary['practitioner_role'])}.
 Started {escape(str(summary['started']))}; ended {escape(str(summary['ended'] or 'not yet'))}.
 Made {escape(str(summary['made']))} ({escape(summary['occasion'])}).</p>
 <h2>Goals (scaling 1–10: at the start, then after each cycle)</h2>
-<table><tr><th>goal</th><th>scaling</th><th>wanted</th><th>change</th></tr>{goals}</table>
+<table><tr><th>goal</th><th>scaling</th><th>wanted</th><th>change</th><th>over the cycles</th></tr>{goals}</table>
 <h2>Cycles</h2>
 <table><tr><th>cycle</th><th>films</th><th>filmed</th><th>clips</th><th>stills</th>
 <th>shared review</th><th>clips shown</th></tr>{cycles}</table>

@@ -8,6 +8,8 @@ import tarfile
 from dataclasses import replace
 from datetime import date, timedelta
 
+from html import escape
+
 import pytest
 
 from appliance import age
@@ -385,3 +387,15 @@ def test_a_refused_set_up_keeps_the_consent_exactly_as_ticked(client, store, win
     again = client.post("/setup", data={**SETUP, "scope": shown, "csrf_token": csrf_of(client)})
     assert again.status_code == 302
     assert InterventionRecord(store.catalog).row()["consent_scope"] == ticked
+
+
+def test_the_printed_summary_has_the_goals_words_and_charts_the_kept_one_numbers(
+        guider, settings):
+    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7"}
+    guider.post("/intervention/scale", data=form)
+    printed = guider.get("/intervention/summary").get_data(as_text=True)
+    assert f"1. {escape(SETUP['goal1'])}" in printed and f"2. {escape(SETUP['goal2'])}" in printed
+    assert printed.count("<svg") == 2 and 'aria-label="Goal 1: cycle 0 3, cycle 1 6"' in printed
+    kept = (settings.evaluations_dir / "latest.html").read_text()
+    assert kept.count("<svg") == 2
+    assert escape(SETUP["goal1"]) not in kept and SETUP["goal2"] not in kept, "no words kept"

@@ -5,8 +5,8 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.evaluation import (GUIDER_TIME, duration, render_summary_html, summarise,
-                                  summary_csv, write_summary)
+from appliance.evaluation import (CHART_H, CHART_W, GUIDER_TIME, PAD, chart_points, duration,
+                                  render_summary_html, summarise, summary_csv, write_summary)
 from appliance.errors import InterventionError
 from appliance.consent import name_of
 from appliance.intervention import (HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS,
@@ -16,7 +16,6 @@ from appliance.wipe.html import STYLE_HASH
 from .auth import csrf_token
 
 bp = Blueprint("intervention", __name__)
-CHART_W, CHART_H, PAD = 320, 160, 20
 
 
 def _record() -> InterventionRecord:
@@ -25,14 +24,6 @@ def _record() -> InterventionRecord:
 
 def _audit(event: str, **fields) -> None:
     current_app.config["AUDIT"].record(event, actor="guider", **fields)
-
-
-def chart_points(points: list[dict], cycles: int, key: str) -> str:
-    """SVG polyline points of one goal's scaling: x by cycle, y by 1-10."""
-    step = (CHART_W - 2 * PAD) / max(cycles, 1)
-    return " ".join(f"{PAD + p['cycle'] * step:.0f},"
-                    f"{CHART_H - PAD - (p[key] - 1) * (CHART_H - 2 * PAD) / 9:.0f}"
-                    for p in points)
 
 
 def _goals(record: InterventionRecord) -> list[dict]:
@@ -140,7 +131,10 @@ def summary():
     made = summarise(current_app.config["STORE"], "asked for on the page")
     write_summary(made, current_app.config["SETTINGS"].evaluations_dir, "latest")
     _audit("evaluation summary", cycles=len(made["cycles"]))
-    response = current_app.response_class(render_summary_html(made), mimetype="text/html")
+    # printed by the unlocked guider: with the goals' words (the copy kept has none)
+    words = {goal["goal"]: goal["text"] for goal in _goals(_record())}
+    response = current_app.response_class(render_summary_html(made, words),
+                                          mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
         f"default-src 'none'; style-src '{STYLE_HASH}'; frame-ancestors 'none'")
     return response
