@@ -7,7 +7,6 @@ import subprocess
 import tarfile
 from dataclasses import replace
 from datetime import date, timedelta
-
 from html import escape
 
 import pytest
