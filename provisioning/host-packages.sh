@@ -18,6 +18,10 @@ declare -A NEEDED=(
   [nginx]=nginx
   # a Chromium whose NSS database trusts the tests' service CA
   [certutil]=libnss3-tools
+  # the practitioner's handout, printed to PDF by Chromium, read back as
+  # page images and text
+  [pdftoppm]=poppler-utils
+  [pdftotext]=poppler-utils
 )
 
 # file -> Debian package (the synthetic camera burns its frame counter

@@ -9,6 +9,7 @@ from dataclasses import replace
 from datetime import date, timedelta
 from html import escape
 
+import markupsafe
 import pytest
 
 from appliance import age
@@ -398,3 +399,32 @@ def test_the_printed_summary_has_the_goals_words_and_charts_the_kept_one_numbers
     kept = (settings.evaluations_dir / "latest.html").read_text()
     assert kept.count("<svg") == 2
     assert escape(SETUP["goal1"]) not in kept and SETUP["goal2"] not in kept, "no words kept"
+
+
+def test_the_handout_has_the_question_goals_chosen_stills_and_own_words(reviewed, store):
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    film = store.catalog.get(clips[0]).parent
+    stills = [guider.post(f"/api/recordings/{film}/stills", json={"at": at, "caption": cap},
+                          headers=headers).get_json()["id"]
+              for at, cap in ((0.5, "3.4"), (2.5, "1.3"))]
+    guider.post("/api/review/1", json={"clips": [], "seconds": 0,
+                                       "reflections": "I waited and she came to me"},
+                headers=headers)
+    page = guider.get("/handout/1").get_data(as_text=True)
+    assert str(markupsafe.escape(SETUP["question"])) in page
+    assert str(markupsafe.escape(SETUP["goal1"])) in page
+    assert "I waited and she came to me" in page and page.count("<svg") == 2
+    shown = page.split('id="handout"')[1]
+    assert all(f"/media/{s}" in shown for s in stills), "none chosen: the cycle's first six"
+    assert "Receiving initiatives: returning eye contact" in shown
+    chosen = guider.get(f"/handout/1?still={stills[1]}&still={'f' * 32}").get_data(as_text=True)
+    shown = chosen.split('id="handout"')[1]
+    assert f"/media/{stills[1]}" in shown and f"/media/{stills[0]}" not in shown
+    # consent to stills taken back: words only, and it says why
+    form = {"csrf_token": csrf_of(guider), "scope": ["filming", "review"],
+            "given": date.today().isoformat(), "by": "Sam's mother"}
+    assert guider.post("/intervention/consent", data=form).status_code == 302
+    words_only = guider.get("/handout/1").get_data(as_text=True)
+    assert "/media/" not in words_only.split('id="handout"')[1]
+    assert "does not include still pictures" in words_only

@@ -152,11 +152,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
                           and not settings.simulate)
 
-    from . import (auth, clips, clock, consent, deletion, export, handovers, intervention,
-                   library, marks, media, player, presence, review, setup, status, stills, wipe)
-    for blueprint in (auth, clips, clock, consent, deletion, export, handovers, intervention,
-                      library, marks, media, player, presence, review, setup, status, stills,
-                      wipe):
+    from . import (auth, clips, clock, consent, deletion, export, handout, handovers,
+                   intervention, library, marks, media, player, presence, review, setup, status,
+                   stills, wipe)
+    for blueprint in (auth, clips, clock, consent, deletion, export, handout, handovers,
+                      intervention, library, marks, media, player, presence, review, setup,
+                      status, stills, wipe):
         app.register_blueprint(blueprint.bp)
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)
