@@ -22,11 +22,17 @@ $(VENV)/.installed: pyproject.toml constraints.txt .stamp-host
 
 host-packages: .stamp-host
 
+# axe-core from the npm registry, as its lock file pins it (the browser
+# tests' accessibility checks), with the machine's Node.js and npm
+A11Y := tests/a11y/node_modules/.package-lock.json
+$(A11Y): tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund
+
 demo: $(VENV)/.installed
 	VIGBOX_HOME=$(VIGBOX_HOME) $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(A11Y)
 	$(PY) -m pytest
 	PYTHON=$(abspath $(PY)) bash tests/camera/run.sh
 

@@ -22,6 +22,9 @@ declare -A NEEDED=(
   # page images and text
   [pdftoppm]=poppler-utils
   [pdftotext]=poppler-utils
+  # axe-core for the accessibility checks, from the npm registry (make test)
+  [node]=nodejs
+  [npm]=npm
 )
 
 # file -> Debian package (the synthetic camera burns its frame counter

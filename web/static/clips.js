@@ -70,6 +70,8 @@ function item(clip, index) {
   principle.value = clip.principle || "";
   principle.addEventListener("change", () => api("PATCH", `/api/clips/${clip.id}`,
     { principle: principle.value }));
+  const principleLabel = document.createElement("label");
+  principleLabel.append("Principle ", principle);
   const span = document.createElement("span");
   span.textContent = `${player.clock(clip.start)}–${player.clock(clip.end)} (${clip.mode})`;
   const video = document.createElement("video");
@@ -84,7 +86,7 @@ function item(clip, index) {
   // the goals it is for: shown beside it in the shared review
   const goals = goalPicker(clip.goals, (numbers) => api("PATCH", `/api/clips/${clip.id}`,
     { goals: numbers }));
-  li.append(name, principle, goals, span, video, ...buttons.map(([text, action]) => {
+  li.append(name, principleLabel, goals, span, video, ...buttons.map(([text, action]) => {
     const button = document.createElement("button");
     button.textContent = text;
     button.addEventListener("click", action);

@@ -40,6 +40,10 @@ function show() {
   out.frame.textContent = `frame ${frameAt(t)}`;
   out.play.textContent = video.paused && !reverseTimer ? "Play" : "Pause";
   out.playhead.style.left = `${(100 * t) / (duration() || 1)}%`;
+  // what a screen reader says of the timeline (a slider: where in the film)
+  out.timeline.setAttribute("aria-valuemax", String(Math.round(duration() || 0)));
+  out.timeline.setAttribute("aria-valuenow", String(Math.round(t)));
+  out.timeline.setAttribute("aria-valuetext", `${clock(t)} of ${clock(duration() || 0)}`);
   const fmt = (v) => (v === null ? "–" : clock(v));
   out.inout.textContent = `in ${fmt(range.in)} · out ${fmt(range.out)}`;
   if (range.in !== null && range.out !== null) {
