@@ -28,7 +28,9 @@ helper refuses to while one is under way).
 """
 
 import logging
+import queue
 import statistics
+import threading
 import time
 from fractions import Fraction
 
@@ -45,6 +47,15 @@ MAX_CORRECTION = 0.02
 # at 0.3 %) never adds up to a loss. One AAC frame is 21.3 ms.
 LOST_SOUND_US = 20_000
 LOST_SOUND_WINDOW_US = 500_000
+# The microphone is read by a thread that does nothing else: encoding and
+# output (picamera2 muxes sound and picture under one lock, into the
+# recorder's pipe) can be held up by the store (an SD card's fsync can
+# take seconds), and ALSA's buffer (1.37 s, vigbox_microphone) must never
+# wait for them. What waits is queued, up to this much sound; beyond it a
+# block is dropped, and counted lost like an overrun.
+MAX_QUEUED_SECONDS = 30
+# an output call this long held the sound up: said, as the store's doing
+SLOW_OUTPUT_SECONDS = 0.5
 
 
 def resample_filter(rate: int) -> str:
@@ -78,23 +89,19 @@ class SensorClockAudio:
 
     def _record_sound(self, av) -> None:
         rate = self.audio_rate
-        offset = wall_to_monotonic_us()
         graph = self._sound_graph(av, rate)
         frames = self._audio_input_container.decode(self._audio_input_stream)
         first_video = self._first_frame_time(frames)
-        report = self.audio_report = {"first_sound_ms": None, "blocks": 0}
-        gaps = SoundGaps()
-        for frame in frames:
-            if not self._running:
-                break
-            after_video_us = int(frame.pts * frame.time_base * 1_000_000) - offset - first_video
-            if report["first_sound_ms"] is None:
-                report["first_sound_ms"] = round(after_video_us / 1000, 1)
-            report["blocks"] += 1
-            gaps.block(after_video_us, frame.samples * 1_000_000 // frame.sample_rate)
-            frame.pts = after_video_us * rate // 1_000_000
-            frame.time_base = Fraction(1, rate)
-            graph.push(frame)
+        report = self.audio_report = {"first_sound_ms": None, "blocks": 0, "dropped": 0}
+        gaps, blocks, queued = SoundGaps(), queue.SimpleQueue(), _Counter()
+        reader = threading.Thread(target=self._read_sound, name="vigbox-microphone", daemon=True,
+                                  args=(frames, blocks, queued, first_video, gaps, report))
+        reader.start()
+        while (block := blocks.get()) is not None:
+            if isinstance(block, Exception):  # the microphone failed: the take ends
+                raise block
+            queued.add(-1)
+            graph.push(block)
             self._encode_sound(av, graph, rate)
         self._send_sound(None, rate)
         log.info("sound: first block %s ms after the first frame, %d blocks",
@@ -104,6 +111,36 @@ class SensorClockAudio:
         if gaps.lost:
             log.warning("sound: %d gaps, %.0f ms lost in all (silence in the film there)",
                         report["gaps"], report["lost_ms"])
+        if report["dropped"]:
+            log.warning("sound: %d blocks dropped: the encoding fell %d s behind",
+                        report["dropped"], MAX_QUEUED_SECONDS)
+
+    def _read_sound(self, frames, blocks, queued, first_video: int, gaps, report) -> None:
+        """The microphone thread: read, stamp on the sensor's clock, queue;
+        nothing that can wait for the store. Ends the queue with None (or
+        the exception that ended it)."""
+        rate, offset = self.audio_rate, wall_to_monotonic_us()
+        try:
+            for frame in frames:
+                if not self._running:
+                    break
+                after_video_us = int(frame.pts * frame.time_base * 1_000_000) - offset - first_video
+                if report["first_sound_ms"] is None:
+                    report["first_sound_ms"] = round(after_video_us / 1000, 1)
+                report["blocks"] += 1
+                length_us = frame.samples * 1_000_000 // frame.sample_rate
+                if queued.value * length_us >= MAX_QUEUED_SECONDS * 1_000_000:
+                    report["dropped"] += 1  # the next block's stamp shows the gap
+                    continue
+                gaps.block(after_video_us, length_us)
+                frame.pts = after_video_us * rate // 1_000_000
+                frame.time_base = Fraction(1, rate)
+                queued.add(1)
+                blocks.put(frame)
+        except Exception as e:  # a microphone pulled out: ALSA fails the read
+            blocks.put(e)
+        finally:
+            blocks.put(None)
 
     def _sound_failed(self, why: str) -> None:
         """A take without its sound is not what the guider filmed: end it,
@@ -151,7 +188,12 @@ class SensorClockAudio:
             # the encoder's priming packet comes before time 0: a player
             # would start the sound 21 ms early
             if packet.pts is not None and packet.pts >= 0:
+                started = time.monotonic()
                 self.outputframe(None, True, packet.pts * 1_000_000 // rate, packet, True)
+                held = time.monotonic() - started
+                if held >= SLOW_OUTPUT_SECONDS:
+                    log.warning("sound: the output held the sound up %.1f s (the store slow "
+                                "to write); the microphone was read meanwhile", held)
 
 
 class SoundGaps:
@@ -205,3 +247,14 @@ class SoundGaps:
             log.warning("sound: %.0f ms lost about %.1f s into the take (the microphone's "
                         "buffer overran: the box was too busy to read it)", lost_us / 1000,
                         self._counted / 1_000_000)
+
+
+class _Counter:
+    """Blocks queued between the microphone's thread and the encoder's."""
+
+    def __init__(self):
+        self.value, self._lock = 0, threading.Lock()
+
+    def add(self, n: int) -> None:
+        with self._lock:
+            self.value += n
