@@ -123,6 +123,10 @@ class SealedObjectWriter:
                 f"store full while writing {self._kind} {self.id} "
                 f"after {self._writer.plaintext_written} bytes") from None
 
+    def leave_syncs_to_caller(self) -> None:
+        """``write`` never fsyncs from now on: the caller's thread calls sync."""
+        self._writer.leave_syncs_to_caller()
+
     def sync(self, force: bool = False) -> None:
         """fsync the sealed chunks if the store's sync interval has passed."""
         with self._disk_full_is_typed():

@@ -120,6 +120,9 @@ class StreamWriter:
     ``sync_interval`` is how many seconds at least pass between fsyncs: a
     ``write`` that seals chunks, or a call to :meth:`sync`, fsyncs once
     the interval has passed (0: every time; None: only at close).
+    :meth:`leave_syncs_to_caller` stops ``write`` from ever fsyncing: a
+    thread of the caller's calls :meth:`sync` instead, so that a slow
+    fsync (an SD card's can take seconds) never holds up the writer.
     """
 
     def __init__(self, dest, key: bytes, *, sync_interval: float | None = None):
@@ -132,6 +135,7 @@ class StreamWriter:
         self._index = 0
         self._written = 0
         self._sync_interval = sync_interval
+        self._write_syncs = True  # write() may fsync (see leave_syncs_to_caller)
         self._last_sync = time.monotonic()
         self._synced = 0  # chunks made durable
         self._waiting_since: float | None = None  # the oldest chunk not yet fsynced
@@ -176,9 +180,14 @@ class StreamWriter:
             self._batched = 0
             if self._waiting_since is None:
                 self._waiting_since = time.monotonic()
-            self._maybe_sync(force=final)
+            if self._write_syncs or final:
+                self._maybe_sync(force=final)
         elif final:
             self._maybe_sync(force=True)
+
+    def leave_syncs_to_caller(self) -> None:
+        """From now on ``write`` never fsyncs; :meth:`sync` (and the close) do."""
+        self._write_syncs = False
 
     def _maybe_sync(self, force: bool) -> None:
         if self._sync_interval is None and not force:

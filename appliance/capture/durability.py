@@ -30,12 +30,21 @@ SYNC_PERIOD = 0.5
 
 
 class SyncTimer:
+    """The only fsyncs of a take while it runs (the writer is told to leave
+    them to it, where it can): the recorder's loop then never waits for
+    one, and the camera's pipe, which carries sound and picture, never
+    fills behind a slow card. A failed fsync is kept in ``failure`` for
+    the loop to raise."""
+
     def __init__(self, writer, period: float = SYNC_PERIOD):
         self.writer, self.period = writer, period
+        self.failure: Exception | None = None
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="sync-timer", daemon=True)
 
     def start(self) -> "SyncTimer":
+        if hasattr(self.writer, "leave_syncs_to_caller"):
+            self.writer.leave_syncs_to_caller()
         self._thread.start()
         return self
 
@@ -49,6 +58,7 @@ class SyncTimer:
                 continue
             try:
                 self.writer.sync(force=True)
-            except (OSError, VigboxError) as e:  # the recorder's own write meets it too
+            except (OSError, VigboxError) as e:
                 log.warning("timed fsync failed: %s", e)
+                self.failure = e
                 return

@@ -6,8 +6,10 @@ the control socket) the web all drive.
                           error  (start again from here)
 
 The fMP4 stream goes from ffmpeg's stdout pipe straight into the sealed
-writer: no plaintext byte reaches a file. Whole chunks are fsynced at
-most ``sync_interval`` seconds apart, so a power cut loses seconds.
+writer: no plaintext byte reaches a file. Whole chunks are fsynced every
+half second by the take's :class:`SyncTimer`, in a thread of its own (a
+slow card's fsync must not hold up the camera's pipe), so a power cut
+loses about a second.
 
 >>> Recorder.__init__.__doc__.split(".")[0]
 '``source`` makes the fMP4 stream'
@@ -249,7 +251,8 @@ class Recorder:
                     self._set(State.RECORDING, only_from=State.STARTING)
                 if take.first_sealed_after is None and writer.plaintext_sealed:
                     take.first_sealed_after = round(now - take.started, 3)
-                writer.sync()
+                if timer.failure is not None:  # the card refused an fsync
+                    raise timer.failure
                 if now >= next_space_check or self.bytes_in >= next_space_bytes:
                     next_space_check = now + SPACE_CHECK_SECONDS
                     next_space_bytes = self.bytes_in + SPACE_CHECK_BYTES
