@@ -14,7 +14,6 @@ import threading
 import time
 
 import av
-import pytest
 
 from appliance.capture.camera_audio import SLOW_OUTPUT_SECONDS, SensorClockAudio
 from camera_profile import BEEPS
