@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from . import principles
 from .consent import ConsentRecord
 from .evaluation import scaling_chart
-from .intervention import InterventionRecord
+from .intervention import InterventionRecord, review_owner
 from .store import Store
 
 MAX_STILLS = 6  # a page or two: the moments, not the film
@@ -43,7 +43,7 @@ def chosen_stills(available: list[str], wanted: list[str]) -> list[str]:
 
 def make_handout(store: Store, identity, cycle: int, wanted: list[str]) -> Handout:
     record = InterventionRecord(store.catalog)
-    row = record.row()  # NoInterventionError for keys alone
+    row = record.row()  # InterventionError (400) for keys alone
 
     def unsealed(sealed):
         return store.unseal_text(sealed, identity) if sealed else ""
@@ -57,13 +57,13 @@ def make_handout(store: Store, identity, cycle: int, wanted: list[str]) -> Hando
     allowed = "stills" in ConsentRecord(store.catalog).scope()
     chosen = chosen_stills([s["id"] for s in offered], wanted) if allowed else []
     cycles = max(record.current_cycle() or 1, 1)
-    goals = [{"number": n, "words": unsealed(store.catalog.get_sealed_text(f"goal-{n}", "text")),
+    goals = [{"number": n, "words": unsealed(record.goal_text(n)),
               "scalings": points,
               "chart": scaling_chart({"goal": n, "scalings": points}, cycles)}
              for n, points in record.scalings().items()]
     return Handout(label=row["label"], cycle=cycle, question=unsealed(record.text("question")),
                    goals=goals, stills=[s for c in chosen for s in offered if s["id"] == c],
                    offered=offered if allowed else [],
-                   words=unsealed(store.catalog.get_sealed_text(f"review-{cycle}",
+                   words=unsealed(store.catalog.get_sealed_text(review_owner(cycle),
                                                                 "reflections")),
                    stills_allowed=allowed)

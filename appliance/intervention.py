@@ -77,6 +77,15 @@ CREATE TABLE IF NOT EXISTS hand_time (
 OWNER = "intervention"   # the sealed_text owner of the intervention's free text
 
 
+def _goal_owner(goal: int) -> str:
+    return f"goal-{goal}"
+
+
+def review_owner(cycle: int) -> str:
+    """The sealed_text owner of a cycle's review (the practitioner's words)."""
+    return f"review-{cycle}"
+
+
 def today() -> date:
     return datetime.now(timezone.utc).date()
 
@@ -150,7 +159,7 @@ class InterventionRecord:
                 (label, role, stamp, consent.given.isoformat(),
                  json.dumps(sorted(consent.scope)), consent.retention_days))
             for n, (text, now, want) in enumerate(goals, 1):
-                self.catalog.put_sealed_text(f"goal-{n}", "text", seal(text.strip()))
+                self.catalog.put_sealed_text(_goal_owner(n), "text", seal(text.strip()))
                 self.db.execute("INSERT INTO scalings VALUES (?, 0, ?, ?, ?)",
                                 (n, now, want, stamp))
 
@@ -159,6 +168,10 @@ class InterventionRecord:
 
     def text(self, name: str) -> bytes | None:
         return self.catalog.get_sealed_text(OWNER, name)
+
+    def goal_text(self, goal: int) -> bytes | None:
+        """A goal's words, sealed."""
+        return self.catalog.get_sealed_text(_goal_owner(goal), "text")
 
     # --- cycles ---------------------------------------------------------------
 

@@ -30,7 +30,7 @@ def _goals(record: InterventionRecord) -> list[dict]:
     store, cycles = current_app.config["STORE"], record.current_cycle()
     goals = []
     for goal, points in record.scalings().items():
-        sealed = store.catalog.get_sealed_text(f"goal-{goal}", "text")
+        sealed = record.goal_text(goal)
         goals.append({"goal": goal, "points": points,
                       "text": store.unseal_text(sealed, g.identity) if sealed else "",
                       "now_line": chart_points(points, cycles, "now"),

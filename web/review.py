@@ -7,7 +7,7 @@ from datetime import date
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from appliance.consent import ConsentRecord
-from appliance.intervention import InterventionRecord
+from appliance.intervention import InterventionRecord, review_owner
 
 from .auth import csrf_token
 from .clips import clip_view
@@ -20,10 +20,6 @@ PROMPTS = ("What do you notice?", "What were you doing that helped?",
 
 def _store():
     return current_app.config["STORE"]
-
-
-def _owner(cycle: int) -> str:
-    return f"review-{cycle}"
 
 
 def playlist(cycle: int) -> list[dict]:
@@ -47,10 +43,9 @@ def _unsealed(sealed: bytes | None) -> str:
 
 def _words() -> tuple[str, dict[int, str]]:
     """The helping question and each goal's words (sealed: shown unlocked)."""
-    record, catalog = InterventionRecord(_store().catalog), _store().catalog
+    record = InterventionRecord(_store().catalog)
     question = _unsealed(record.text("question")) if record.exists() else ""
-    return question, {n: _unsealed(catalog.get_sealed_text(f"goal-{n}", "text"))
-                      for n in record.goals()}
+    return question, {n: _unsealed(record.goal_text(n)) for n in record.goals()}
 
 
 @bp.get("/review/<int:cycle>")
@@ -64,7 +59,7 @@ def presenter(cycle: int):
 def review_json(cycle: int):
     """The cycle's clips in order, each with its principle and goals; the
     goals' words and the helping question, to show beside them."""
-    sealed = _store().catalog.get_sealed_text(_owner(cycle), "reflections")
+    sealed = _store().catalog.get_sealed_text(review_owner(cycle), "reflections")
     held = {r["cycle"]: r for r in InterventionRecord(_store().catalog).reviews()}
     question, goals = _words()
     return jsonify(cycle=cycle, clips=playlist(cycle), review=held.get(cycle),
@@ -91,7 +86,7 @@ def save(cycle: int):
     before = {r["cycle"]: r["seconds"] for r in record.reviews()}.get(cycle, 0)
     record.review(cycle, held=date.today(), clips=shown, seconds=before + seconds)
     record.time_spent("review", seconds)
-    _store().catalog.put_sealed_text(_owner(cycle), "reflections",
+    _store().catalog.put_sealed_text(review_owner(cycle), "reflections",
                                      _store().seal_text(reflections))
     current_app.config["AUDIT"].record("shared review", actor="guider", cycle=cycle,
                                        clips=len(shown), seconds=seconds)
