@@ -134,7 +134,7 @@ def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention)
         page.click("#add-range")
         until(page, "() => document.querySelectorAll('#marks li').length === 2")
         first = page.locator("#marks li").first
-        first.locator("summary").click()
+        first.locator(".tag-picker summary").click()
         first.locator("input[value='1.3']").check()
         # the principle by its name (it was the code, "1.3"), the code as a hint
         until(page, "() => document.querySelector('#marks li .tags').textContent"
@@ -199,7 +199,7 @@ def test_a_note_stays_when_another_mark_is_tagged_and_is_saved_as_typed(
         page.locator("#marks li").first.locator("textarea").fill(words)
         page.locator("#marks li").first.locator("textarea").blur()
         second = page.locator("#marks li").nth(1)
-        second.locator("summary").click()
+        second.locator(".tag-picker summary").click()
         second.locator("input[value='2.1']").check()
         until(page, "() => document.querySelectorAll('#marks li .tags')[1].title === '2.1'")
         assert page.locator("#marks li").first.locator("textarea").input_value() == words

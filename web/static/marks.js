@@ -26,6 +26,7 @@ function tagName(code) {
 
 function tagPicker(mark) {
   const details = document.createElement("details");
+  details.className = "tag-picker";
   details.innerHTML = "<summary>Tags</summary>";
   for (const principle of principles) {
     const group = document.createElement("fieldset");
