@@ -55,7 +55,7 @@ class Settings:
     video_width: int = 1920
     video_height: int = 1080
     fps: int = 30
-    video_bitrate: int = 12_000_000
+    video_bitrate: int = 6_000_000     # the stream for the hotspot (VideoProfile)
     camera_device: str = "/dev/video0"
     # picamera2 (the camera module) | virtual (a simulated sensor below
     # picamera2's encoders: the test VM, which has no camera)

@@ -39,7 +39,7 @@ from appliance.capture.picamera import encoder_settings
 from appliance.capture.virtual_sensor import VirtualSensor
 from appliance.store import Store
 
-PROFILE = VideoProfile(width=1920, height=1080, fps=30, video_bitrate=12_000_000)
+PROFILE = VideoProfile(width=1920, height=1080, fps=30)  # the recorder's own bitrate
 FRAMES_MADE = 150
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
 

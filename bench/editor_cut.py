@@ -30,7 +30,7 @@ from appliance.clips import Cut, cut_command
 from appliance.store import Store
 
 from .common import MIB, BenchError, progress
-from .recorder import PROFILE, count_frames  # the recorder figure's 1080p30, 12 Mbit/s
+from .recorder import PROFILE, count_frames  # the recorder figure's 1080p30 stream
 
 CLIP_SECONDS = 20.0
 WARM_UP_SECONDS = 2.0

@@ -11,7 +11,7 @@ share, 20 or 10 Mbit/s, 5 ms), and the page's own clock says:
 - how long playback stalls (``waiting`` until ``playing``) while one
   player plays at 1x or 2x, or two laptops play at once.
 
-The film is the recorder figure's 1080p30 at 12 Mbit/s, 60 s, sealed and
+The film is the recorder figure's 1080p30 stream (6 Mbit/s), 60 s, sealed and
 indexed by the real recorder. ``python -m bench.playback [--quick]`` runs
 this figure alone; ``--stream 1280x720@2.5e6`` plays another stream.
 """
@@ -145,7 +145,7 @@ def figures_playback(cfg, profile=PROFILE) -> list[Figure]:
 
 def main(argv: list[str]) -> int:
     """``[--quick] [--stream WIDTHxHEIGHT@BITRATE]``: the stream is the
-    recorder's (1080p30, 12 Mbit/s) unless asked, to weigh another."""
+    recorder's (1080p30, 6 Mbit/s) unless asked, to weigh another."""
     from dataclasses import replace
     from . import report
     profile = PROFILE

@@ -32,7 +32,7 @@ from . import procstat
 from .common import MIB, BenchError, Config, Figure, Summary, progress, scratch_dir
 from .throughput import NullSink
 
-PROFILE = VideoProfile(width=1920, height=1080, fps=30, video_bitrate=12_000_000)
+PROFILE = VideoProfile(width=1920, height=1080, fps=30)  # the recorder's own bitrate
 # a throwaway intervention: the keys only have to exist, they are not measured
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
 WORK_FACTOR = 18

@@ -104,7 +104,7 @@ def build_store(store: Store, objects: int, object_size: int) -> float:
         with store.create("recording") as obj:
             for _ in range(object_size // MIB):
                 obj.write(block)
-            obj.commit(duration=object_size / 1.5e6)  # about a camera's 12 Mbit/s
+            obj.commit(duration=object_size / 1.5e6)  # 12 Mbit/s: the longest a store might hold
     seconds = perf_counter() - start
     os.sync()  # the catalog's writeback must not land in the timed wipe either
     for path in store.objects_dir.iterdir():

@@ -41,7 +41,10 @@ class VideoProfile:
     width: int = 1920
     height: int = 1080
     fps: int = 30
-    video_bitrate: int = 12_000_000
+    # 6 Mbit/s at 1080p30 (picamera2's Quality.MEDIUM for the Pi 4's encoder):
+    # two laptops, or one at 2x, play it over the hotspot without a stall,
+    # where 12 Mbit/s did not fit (docs/performance.md, figures 11 and 12)
+    video_bitrate: int = 6_000_000
     audio_bitrate: int = 128_000
 
     @property
