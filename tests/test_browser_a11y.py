@@ -75,3 +75,54 @@ def test_an_empty_box_s_pages_too(app, tmp_path):
         found["/setup (consent)"] = violations(page)
     bad = {path: v for path, v in found.items() if v}
     assert not bad, "\n".join(f"{path}: {v}" for path, vs in bad.items() for v in vs)
+
+
+FOCUSABLE = ("a[href], button, input:not([type=hidden]), select, textarea, summary, "
+             "[tabindex]:not([tabindex='-1'])")
+# every control a Tab can reach as the page stands (not in a closed
+# <details>, not hidden, not disabled), numbered: {number: a description}
+CONTROLS = f"""() => Object.fromEntries([...document.querySelectorAll("{FOCUSABLE}")]
+  .filter((e) => !e.disabled && e.getClientRects().length
+          && !(e.closest("details:not([open])") && e.tagName !== "SUMMARY"))
+  .map((e, n) => {{ e.dataset.a11yN = n; return [n, e.outerHTML.slice(0, 80)]; }}))"""
+# the focused control's number (null: the page itself), and whether its ring shows
+FOCUSED = """() => { const e = document.activeElement; const s = getComputedStyle(e);
+  return [e.dataset ? e.dataset.a11yN ?? null : null,
+          s.outlineStyle !== "none" && parseFloat(s.outlineWidth) > 0, e.tagName]; }"""
+
+
+def tab_through(page) -> tuple[list, list]:
+    """Tab from the top of the page until focus comes round again: the
+    controls never reached, and those reached without a visible ring."""
+    controls = page.evaluate(CONTROLS)
+    reached, unseen = set(), []
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    for _ in range(2 * len(controls) + 10):
+        page.keyboard.press("Tab")
+        number, visible, tag = page.evaluate(FOCUSED)
+        if tag == "BODY" or number in reached:  # round again
+            break
+        if number is None:  # inside a control of the browser's own (a video's)
+            continue
+        reached.add(number)
+        if not visible:
+            unseen.append(controls.get(number, number))
+    return [html for n, html in controls.items() if n not in reached], unseen
+
+
+def test_every_control_is_reached_by_the_keyboard_with_its_focus_seen(app, walked, tmp_path):
+    store, film = walked
+    found = {}
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        page.goto(f"{url}/unlock")
+        page.fill("input[name=passphrase]", PASSPHRASE)
+        page.keyboard.press("Enter")  # the unlock itself, by keyboard
+        page.wait_for_url(f"{url}/")
+        for path in ("/", f"/recordings/{film}", "/intervention", "/review/1", "/handout/1"):
+            page.goto(url + path)
+            page.wait_for_load_state("networkidle")
+            missed, unseen = tab_through(page)
+            if missed or unseen:
+                found[path] = {"never reached": sorted(missed), "focus not seen": unseen}
+    assert not found, "\n".join(f"{path} {what}: {e}" for path, kinds in found.items()
+                                 for what, elements in kinds.items() for e in elements)
