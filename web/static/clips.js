@@ -13,6 +13,11 @@ const progress = document.getElementById("cut-progress");
 let clips = [];
 
 const api = (method, path, body) => request(method, path, body, (text) => { message.textContent = text; });
+// what the page loads by itself says only what went wrong: a list that
+// arrived after a refused click had wiped the refusal's words
+const fetched = (path) => request("GET", path, undefined, (text) => {
+  if (text) message.textContent = text;
+});
 
 async function cut(mode) {
   const range = player.range();
@@ -96,7 +101,7 @@ function item(clip, index) {
 }
 
 async function load() {
-  clips = (await api("GET", `/api/recordings/${recording}/clips`)) || [];
+  clips = (await fetched(`/api/recordings/${recording}/clips`)) || [];
   list.replaceChildren(...clips.map(item));
   drawMarks(clips, "clip");
 }
@@ -105,7 +110,7 @@ const stills = document.getElementById("stills");
 const caption = document.getElementById("still-caption");
 
 async function loadStills() {
-  const found = (await api("GET", `/api/recordings/${recording}/stills`)) || [];
+  const found = (await fetched(`/api/recordings/${recording}/stills`)) || [];
   stills.replaceChildren(...found.map((still) => {
     const li = document.createElement("li");
     const img = document.createElement("img");
@@ -132,7 +137,7 @@ async function takeStill() {
   if (await api("POST", `/api/recordings/${recording}/stills`, body)) await loadStills();
 }
 
-for (const principle of (await api("GET", "/api/principles")) || []) {
+for (const principle of (await fetched("/api/principles")) || []) {
   for (const tag of [{ code: principle.code, name: principle.name }, ...principle.items]) {
     const option = document.createElement("option");
     option.value = tag.code;
@@ -147,4 +152,4 @@ loadStills();
 document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
 document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
 await load();
-for (const job of (await api("GET", `/api/recordings/${recording}/jobs`)) || []) await follow(job);
+for (const job of (await fetched(`/api/recordings/${recording}/jobs`)) || []) await follow(job);
