@@ -1,6 +1,7 @@
 """Recording for real: ffmpeg's synthetic source, the sealed store, and
 nothing in plaintext on any filesystem."""
 
+import errno
 import os
 import shutil
 import signal
@@ -203,12 +204,19 @@ def test_refuses_to_start_without_room_for_the_longest_recording(intervention):
 
 
 def fill(path: Path, leave_bytes: int) -> None:
-    """Write a ballast file until only ``leave_bytes`` stay free."""
+    """Write a ballast file until only ``leave_bytes`` stay free (or none:
+    the take writes meanwhile, and on a loaded machine filled the last
+    bytes first, failing the ballast's write instead of the take's)."""
     free = shutil.disk_usage(path).free - leave_bytes
     with open(path / "ballast", "wb") as f:
         while free > 0:
             n = min(free, 1 << 20)
-            f.write(bytes(n))
+            try:
+                f.write(bytes(n))
+            except OSError as e:
+                if e.errno != errno.ENOSPC:
+                    raise
+                return
             free -= n
 
 

@@ -94,6 +94,7 @@ EXPECTS = {
     ("/api/recordings/<recording>", "DELETE"): {"recording"},
     ("/api/recordings/<recording>/jobs", "GET"): {"recording"},
     ("/api/stills/<still_id>", "DELETE"): {"still"},
+    ("/api/stills/<still_id>", "PATCH"): {"still"},
     ("/api/marks/<mark_id>", "PATCH"): {"mark"},
     ("/api/marks/<mark_id>", "DELETE"): {"mark"},
 }
