@@ -63,10 +63,13 @@ def test_one_laptop_gets_the_link_s_rate_and_two_share_it():
     finally:
         box.close()
     [(got, seconds)] = alone
-    assert got == SIZE and 0.95 <= seconds <= 1.2, seconds  # 20 Mbit/s, less the gaps
+    # 20 Mbit/s: never faster; slower only as far as a loaded machine makes
+    # it (1.64 s was seen beside a system test; half the rate would be 2 s)
+    assert got == SIZE and 0.95 <= seconds <= 1.8, seconds
     assert [got for got, _ in shared] == [SIZE, SIZE]
-    # two at once take twice as long as one: the rate is the link's, not each laptop's
-    assert all(1.9 <= seconds <= 2.4 for _, seconds in shared), shared
+    # two at once take twice as long as one: the rate is the link's, not
+    # each laptop's (each on its own would take 1 s)
+    assert all(1.9 <= seconds <= 3.0 for _, seconds in shared), shared
     assert sent == 3 * SIZE
 
 
@@ -97,4 +100,5 @@ def test_a_laptop_that_hangs_up_stops_taking_the_air():
     finally:
         box.close()
     [(got, seconds)] = after
-    assert got >= SIZE and seconds <= 1.6, seconds  # not the 3.6 s the first one had left
+    # about 1 s; charged for what the first one had left, it would be 4.6 s
+    assert got >= SIZE and seconds <= 3.0, seconds
