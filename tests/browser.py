@@ -25,6 +25,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",
                  "--disable-quic", "--autoplay-policy=no-user-gesture-required"]
+TABLET = {"width": 1024, "height": 768}  # an iPad's CSS pixels, landscape
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
@@ -72,16 +73,19 @@ def _waitress(app, **where):
 
 
 @contextmanager
-def chromium(profile: Path, timezone: str | None = None, *, home: Path | None = None):
+def chromium(profile: Path, timezone: str | None = None, *, home: Path | None = None,
+             tablet: bool = False):
     """A fresh Chromium profile in ``profile`` (scanned afterwards for
     plaintext); ``timezone`` as the laptop's (an IANA name); ``home`` holds
-    the NSS database of the CAs it trusts (by default the tests' service CA)."""
+    the NSS database of the CAs it trusts (by default the tests' service CA);
+    ``tablet``: a 10-inch tablet's screen, held landscape, with touch."""
     resolve = [f"--host-resolver-rules=MAP {BOX_NAME} 127.0.0.1"]
     env = {**os.environ, "HOME": str(home or trusting_home())}
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS + resolve,
-            viewport={"width": 1280, "height": 900}, timezone_id=timezone, env=env)
+            viewport=TABLET if tablet else {"width": 1280, "height": 900},
+            has_touch=tablet, is_mobile=tablet, timezone_id=timezone, env=env)
         try:
             yield context.pages[0] if context.pages else context.new_page()
         finally:

@@ -2,7 +2,9 @@
 // with the Principles of Attuned Interaction and Guidance and given a note
 // (sealed on the box). Clicking a mark's time jumps there.
 import { api as request } from "./api.js";
+import { finder } from "./finder.js";
 import { goalChips, goalPicker, loadGoals } from "./goals.js";
+import { pictureAt } from "./overview.js";
 import { drawMarks, player } from "./player.js";
 import { saveAsTyped } from "./session.js";
 
@@ -82,6 +84,11 @@ function item(mark) {
   when.textContent = mark.end === null ? player.clock(mark.start)
     : `${player.clock(mark.start)}–${player.clock(mark.end)}`;
   when.addEventListener("click", () => player.seek(mark.start));
+  // what was on screen then (the filmstrip's picture): found again at a glance
+  const thumb = Object.assign(document.createElement("img"),
+    { className: "mark-thumb", alt: "" });  // the button's words say when
+  pictureAt(mark.start).then((src) => { if (src) thumb.src = src; else thumb.remove(); });
+  when.prepend(thumb);
   const chips = document.createElement("span");
   chips.className = "tags";
   // the principles by their names; the codes only as a hint
@@ -111,6 +118,7 @@ function render() {
   const typing = document.activeElement?.closest("#marks li textarea");
   const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart];
   list.replaceChildren(...marks.map(item));
+  marks.forEach((mark, k) => { list.children[k].hidden = !finder.shows(mark); });
   for (const details of list.querySelectorAll("details")) {
     if (open.has(`${details.closest("li").dataset.id} ${details.className}`)) details.open = true;
   }
@@ -128,6 +136,7 @@ async function load() {
     mark.saved = mark.note;
     if (typed.has(mark.id)) mark.note = typed.get(mark.id);  // not yet saved: keep it
   }
+  finder.setMarks(marks);
   render();
 }
 
@@ -150,5 +159,6 @@ document.getElementById("add-range").addEventListener("click", addRange);
 player.addKey("m", addMoment);
 player.addKey("M", addMoment);
 principles = (await api("GET", "/api/principles")) || [];
-await loadGoals();
+finder.fill(principles, await loadGoals());
+finder.onChange(render);
 await load();

@@ -1,7 +1,10 @@
 // The player: keyboard like the editors people know. J/L shuttle backwards
 // and forwards (press again to go faster), K or Space stops or plays,
 // , and . step one frame, arrows jump 1 s (5 s with Shift), I and O set
-// the in and out points of a range.
+// the in and out points of a range; + and - zoom the timeline, 0 shows the
+// whole film. Every key has a button too, large enough for a finger.
+import { createTimeline } from "./timeline.js";
+
 const root = document.getElementById("player");
 const video = document.getElementById("video");
 const fps = Number(root.dataset.fps) || 30;
@@ -11,7 +14,6 @@ const out = {
   time: document.getElementById("time"), frame: document.getElementById("frame"),
   inout: document.getElementById("inout"), play: document.getElementById("play"),
   speed: document.getElementById("speed"), timeline: document.getElementById("timeline"),
-  playhead: document.getElementById("playhead"), range: document.getElementById("range"),
 };
 const SHUTTLE = [1, 2, 4, 8];
 let shuttle = 0;          // index into SHUTTLE; sign gives the direction
@@ -23,10 +25,15 @@ let range = JSON.parse(sessionStorage.getItem(RANGE_KEY) || "null") || { in: nul
 function setRange(end) {
   range[end] = video.currentTime;
   sessionStorage.setItem(RANGE_KEY, JSON.stringify(range));
+  timeline.setRange({ ...range });
   show();
 }
 
 const duration = () => (Number.isFinite(video.duration) ? video.duration : Number(root.dataset.duration));
+const timeline = createTimeline(out.timeline, {
+  duration, fps, seek: (t) => seek(t), now: () => video.currentTime,
+  playing: () => !video.paused || reverseTimer !== null,
+});
 // the frame on screen at time t, and the middle of frame n: seeking to a
 // frame's middle lands on it whatever the rounding of the decoder's clock
 const frameAt = (t) => Math.min(Math.max(0, Math.floor((t - lag) * fps + 1e-3)),
@@ -39,21 +46,21 @@ function show() {
   out.time.textContent = clock(t);
   out.frame.textContent = `frame ${frameAt(t)}`;
   out.play.textContent = video.paused && !reverseTimer ? "Play" : "Pause";
-  out.playhead.style.left = `${(100 * t) / (duration() || 1)}%`;
+  timeline.place();
   // what a screen reader says of the timeline (a slider: where in the film)
   out.timeline.setAttribute("aria-valuemax", String(Math.round(duration() || 0)));
   out.timeline.setAttribute("aria-valuenow", String(Math.round(t)));
   out.timeline.setAttribute("aria-valuetext", `${clock(t)} of ${clock(duration() || 0)}`);
   const fmt = (v) => (v === null ? "–" : clock(v));
   out.inout.textContent = `in ${fmt(range.in)} · out ${fmt(range.out)}`;
-  if (range.in !== null && range.out !== null) {
-    out.range.style.left = `${(100 * range.in) / duration()}%`;
-    out.range.style.width = `${(100 * (range.out - range.in)) / duration()}%`;
-  }
 }
 
 function stopReverse() { clearInterval(reverseTimer); reverseTimer = null; }
-function seek(t) { video.currentTime = Math.min(Math.max(0, t), duration()); show(); }
+function seek(t) {
+  video.currentTime = Math.min(Math.max(0, t), duration());
+  timeline.reveal(video.currentTime);
+  show();
+}
 function step(frames) { stopReverse(); video.pause(); seek(middleOf(frameAt(video.currentTime) + frames)); }
 function setSpeed(rate) { video.playbackRate = rate; out.speed.value = String(rate); }
 
@@ -82,12 +89,20 @@ const KEYS = {
   ",": () => step(-1), ".": () => step(1),
   i: () => setRange("in"), I: () => setRange("in"),
   o: () => setRange("out"), O: () => setRange("out"),
+  "+": () => timeline.zoomBy(2), "=": () => timeline.zoomBy(2), "-": () => timeline.zoomBy(0.5),
+  0: () => timeline.whole(),
+};
+// the same, by touch: a tablet has no keyboard
+const BUTTONS = {
+  "step-back": () => step(-1), "step-forward": () => step(1),
+  "set-in": KEYS.i, "set-out": KEYS.o,
+  "zoom-in": KEYS["+"], "zoom-out": KEYS["-"], "zoom-whole": KEYS[0],
 };
 
 // for the marks panel (marks.js): the video, seeking, the I/O range, and
 // a way to add keys
 export const player = {
-  video, seek, clock, fps,
+  video, seek, clock, fps, timeline,
   range: () => ({ ...range }),
   addKey: (key, action) => { KEYS[key] = action; },
 };
@@ -104,23 +119,16 @@ document.addEventListener("keydown", (event) => {
 
 out.play.addEventListener("click", playPause);
 out.speed.addEventListener("change", () => setSpeed(Number(out.speed.value)));
-out.timeline.addEventListener("click", (event) => {
-  const box = out.timeline.getBoundingClientRect();
-  seek(((event.clientX - box.left) / box.width) * duration());
-});
-// marks (moments and ranges) and clips as ticks and bands on the timeline
-export function drawMarks(list, kind = "mark") {
-  for (const old of out.timeline.querySelectorAll(`.${kind}`)) old.remove();
-  for (const mark of list) {
-    const tick = document.createElement("div");
-    tick.className = mark.end === null ? kind : `${kind} span`;
-    tick.style.left = `${(100 * mark.start) / (duration() || 1)}%`;
-    if (mark.end !== null) tick.style.width = `${(100 * (mark.end - mark.start)) / (duration() || 1)}%`;
-    tick.title = `${kind} at ${clock(mark.start)}`;
-    out.timeline.appendChild(tick);
-  }
+for (const [id, action] of Object.entries(BUTTONS)) {
+  document.getElementById(id).addEventListener("click", action);
 }
-drawMarks(marks.map((at) => ({ start: at, end: null })));
+// marks (moments and ranges) and clips as ticks and bands on the timeline
+export function drawMarks(list, kind = "mark") { timeline.setItems(kind, list); }
+drawMarks(marks.map((at) => ({ start: at, end: null, tags: [] })));
+timeline.setRange({ ...range });
+// the film's own length, once known, is the timeline's whole
+video.addEventListener("loadedmetadata", () => timeline.whole());
+if (video.readyState >= 1) timeline.whole();
 for (const name of ["timeupdate", "seeked", "play", "pause", "loadedmetadata"]) {
   video.addEventListener(name, show);
 }
