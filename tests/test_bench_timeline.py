@@ -1,0 +1,18 @@
+"""Figure 13's measurements (bench/timeline.py) on two short films: the
+player opened in Chromium and zoomed from the whole film to frames, every
+step timed by the page's own clock."""
+
+from bench import timeline
+
+
+def test_the_player_is_opened_and_zoomed_and_each_is_timed():
+    found = timeline.measure(1, lengths=(24, 6))
+    for entry in found.values():
+        assert 0 < entry["first"] < 60 and 0 < entry["opens"][0] < 60
+        assert len(entry["steps"]) == entry["presses"] and all(0 < s < 5 for s in entry["steps"])
+    # halving from 24 s (6 s) down to a dozen frames at 30 fps: 6 (4) presses
+    assert (found[24]["presses"], found[6]["presses"]) == (6, 4)
+    opening, zooming = timeline.figures_from(found[24], found[6])
+    assert opening.vigbox.samples == tuple(found[24]["opens"])
+    assert zooming.reference.samples == tuple(found[6]["steps"])
+    assert opening.status in ("PASS", "MISS") and zooming.status in ("PASS", "MISS")
