@@ -19,6 +19,9 @@ stills, showing the clips to the adult in the shared review, and
 showing chosen clips beyond the box for the guider's supervision, to a
 group of guiders (intervision) or at training events. AVIGuk's code of
 ethics asks for each of the last three separately; training always so.
+Filming the shared review itself (for the guider's own supervision, which
+looks at video of the guider's reviews) is a scope of its own: it films
+the adult talking about the child, not the child.
 """
 
 import json
@@ -40,6 +43,8 @@ SCOPES = (
     Scope("stills", "still pictures from the films", "taking a still"),
     Scope("review", "looking at the clips together in the shared review",
           "the shared review"),
+    Scope("review-filming", "filming the shared review itself (the adult and the guider "
+          "talking), for the guider's supervision", "filming the shared review"),
     Scope("supervision", "showing chosen clips to the guider's VIG supervisor",
           "an export for supervision"),
     Scope("intervision", "showing chosen clips to a group of VIG guiders (intervision)",
@@ -53,6 +58,8 @@ BY_CODE = {s.code: s for s in SCOPES}
 EXPORT_PURPOSES = ("supervision", "intervision", "training")
 # the set-up form ticks these first; the guider unticks what was not given
 USUAL = frozenset({"filming", "review"})
+# what the box films (a recording's subject), and the consent each needs
+FILMED = {"film": "filming", "review": "review-filming"}
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS consent_changes (
@@ -142,13 +149,46 @@ class ConsentRecord:
 
 def withdraw_dependents(store, removed) -> dict:
     """What a withdrawn scope takes with it, at once: every still when
-    stills go (each deletion listed for the certificate). Exports already
-    made have left the box; one prepared and not yet downloaded is refused
-    at its download (the page checks the consent again)."""
+    stills go; every film of a shared review (with its clips and stills)
+    when filming the review goes (each deletion listed for the
+    certificate). Exports already made have left the box; one prepared and
+    not yet downloaded is refused at its download (the page checks the
+    consent again). A review being filmed is refused by the recorder's
+    next check, and deleted by the next change or the wipe."""
     from .deletion import delete  # deletion -> wipe -> intervention -> here
-    done = {"stills_deleted": 0}
+    done = {"stills_deleted": 0, "review_films_deleted": 0}
     if "stills" in removed:
         for still in store.catalog.list("still"):
             if still.state != "writing":
                 done["stills_deleted"] += len(delete(store, still.id, "consent-withdrawn"))
+    if "review-filming" in removed:
+        for film in store.catalog.list("recording"):
+            if film.state != "writing" and subject_of(film) == "review":
+                delete(store, film.id, "consent-withdrawn")
+                done["review_films_deleted"] += 1
     return done
+
+
+def subject_of(entry) -> str:
+    """What a recording films: "film" (the adult and the child) or "review"."""
+    return entry.meta.get("subject", "film")
+
+
+def check_subject(subject) -> str:
+    """``subject`` if the box films it; InterventionError quoting it if not."""
+    if not isinstance(subject, str) or subject not in FILMED:
+        raise InterventionError(f"the box films {sorted(FILMED)}, not {str(subject)[:60]!r}")
+    return subject
+
+
+def require_filming(catalog, subject: str) -> None:
+    """Before a take of ``subject``: InterventionError for a subject the box
+    does not film, ConsentError without its consent (an intervention made
+    on the console without a record has no consent to ask)."""
+    check_subject(subject)
+    consent = ConsentRecord(catalog)
+    if consent.exists():
+        consent.require(FILMED[subject])
+    elif subject != "film":
+        raise ConsentError(f"no consent for {name_of(FILMED[subject])}: no intervention "
+                           "is set up on the page")

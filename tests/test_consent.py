@@ -87,6 +87,31 @@ def test_after_the_end_the_recorder_records_nothing_until_reopened(intervention,
     assert [o.entry.kind for o in store.list("recording")] == ["recording"]
 
 
+def test_the_shared_review_is_filmed_only_with_its_own_consent(intervention, audit):
+    """Filming the review is refused without its consent (a refusal: the
+    box stays ready, no error light), and an unknown subject is refused
+    quoting it; with the consent the take is a film of the review, of the
+    current cycle, marked and cut like any film."""
+    store, _ = intervention
+    begin(store, {"filming", "review"})
+    recorder = Recorder(store, SyntheticSource(realtime=False, seconds=1), audit=audit)
+    with pytest.raises(ConsentError, match="filming the shared review"):
+        recorder.start("review")
+    with pytest.raises(InterventionError, match="'party'"):
+        recorder.start("party")
+    assert recorder.state == State.IDLE and store.list() == []
+    ConsentRecord(store.catalog).change({"filming", "review", "review-filming"},
+                                        given=date.today())
+    recording = recorder.start("review")
+    recorder.wait(timeout=60)
+    entry = store.catalog.get(recording)
+    assert entry.state == "sealed" and entry.meta["subject"] == "review"
+    assert entry.meta["cycle"] == InterventionRecord(store.catalog).current_cycle()
+    recorder.start()  # a film of the adult and the child, as ever
+    recorder.wait(timeout=60)
+    assert sorted(o.entry.meta["subject"] for o in store.list("recording")) == ["film", "review"]
+
+
 # --- the page: each action refused without its consent, naming it -------------
 
 @pytest.fixture
@@ -131,7 +156,7 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     stills = [sealed(store, "still", parent=recording, duration=0) for _ in range(2)]
     page = unlocked.get("/intervention/consent").get_data(as_text=True)
     assert page.count("Yes: ") == len(CODES)
-    kept = ["review", "supervision"]  # stills, intervision and training withdrawn
+    kept = ["review", "supervision"]  # stills, review filming, intervision, training withdrawn
     response = unlocked.post("/intervention/consent", data={
         "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
         "given": date.today().isoformat()})
@@ -139,7 +164,7 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     assert ConsentRecord(store.catalog).scope() == {"filming", *kept}
     assert store.list("still") == [] and {d["id"] for d in deletions(store)} == set(stills)
     [event] = [f for e, f in audit.events if e == "consent changed"]
-    assert event["removed"] == "intervision,stills,training" and event["added"] == ""
+    assert event["removed"] == "intervision,review-filming,stills,training" and event["added"] == ""
     assert event["stills_deleted"] == 2 and "Sam" not in str(event)
     after = unlocked.get("/intervention/consent").get_data(as_text=True)
     assert "2 stills deleted" in after and "Sam&#39;s mother" in after
@@ -175,3 +200,25 @@ def test_end_then_reopen_for_a_reason_on_the_page(unlocked, consented, audit):
                          data={**token, "reason": "mistake"}).status_code == 302
     assert InterventionRecord(store.catalog).row()["ended"] is None
     assert ("intervention reopened", "mistake") in [(e, f.get("reason")) for e, f in audit.events]
+
+
+def test_withdrawing_the_filming_of_reviews_deletes_those_films_and_no_other(
+        unlocked, consented, audit):
+    from conftest import csrf_of
+    from appliance.deletion import deletions
+    from hostile import sealed
+    store, _ = consented
+    film = sealed(store, "recording", duration=4.0, meta={"subject": "film"})
+    older = sealed(store, "recording", duration=4.0)  # before films had a subject
+    review = sealed(store, "recording", duration=4.0, meta={"subject": "review", "cycle": 1})
+    clip = sealed(store, "clip", parent=review, duration=1.0)
+    kept = [c for c in CODES if c not in ("filming", "review-filming")]
+    response = unlocked.post("/intervention/consent", data={
+        "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
+        "given": date.today().isoformat()}, follow_redirects=True)
+    assert "1 films of the shared review deleted" in response.get_data(as_text=True)
+    assert {o.entry.id for o in store.list("recording")} == {film, older}
+    assert {(d["id"], d["reason"]) for d in deletions(store)} == \
+        {(review, "consent-withdrawn"), (clip, "consent-withdrawn")}
+    [event] = [f for e, f in audit.events if e == "consent changed"]
+    assert event["review_films_deleted"] == 1 and event["removed"] == "review-filming"

@@ -133,3 +133,22 @@ def test_an_idle_preview_stops_by_itself(intervention):
     while session.alive and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not session.alive
+
+
+def test_what_is_filmed_goes_through_the_socket_and_comes_back_refused_typed(served):
+    """A take's subject reaches the recorder; its refusals come back typed:
+    no consent for filming the review (no intervention set up on the page),
+    and a subject the box does not film, quoted."""
+    from appliance.errors import ConsentError, InterventionError
+    from conftest import begin_intervention
+    recorder, client, store, _ = served
+    with pytest.raises(ConsentError, match="filming the shared review"):
+        client.start("review")
+    with pytest.raises(InterventionError, match="'everything'"):
+        client.start("everything")
+    assert client.status()["state"] == "idle"
+    begin_intervention(store)  # consent to every use
+    recording = client.start("review")
+    time.sleep(1.0)
+    assert client.stop() == recording
+    assert store.catalog.get(recording).meta["subject"] == "review"

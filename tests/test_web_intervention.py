@@ -15,6 +15,7 @@ import pytest
 from appliance import age
 from appliance.auditlog import AuditLog, read_entries
 from appliance.clips import Cut
+from appliance.consent import ConsentRecord
 from appliance.intervention import InterventionRecord
 from conftest import csrf_of
 from media import synthetic_film
@@ -428,3 +429,30 @@ def test_the_handout_has_the_question_goals_chosen_stills_and_own_words(reviewed
     words_only = guider.get("/handout/1").get_data(as_text=True)
     assert "/media/" not in words_only.split('id="handout"')[1]
     assert "does not include still pictures" in words_only
+
+
+def test_a_filmed_review_is_offered_with_its_consent_and_kept_out_of_the_review(
+        reviewed, store):
+    """The review page offers to film the review only with that consent;
+    the page's start asks the recorder for a film of the review (refused,
+    403 naming the consent, without it); clips cut from a film of a review
+    are for supervision, not shown in the shared review; the library says
+    which film is which."""
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    assert 'id="film-review"' not in guider.get("/review/1").get_data(as_text=True)
+    refused = guider.post("/api/recorder/start", json={"subject": "review"}, headers=headers)
+    assert refused.status_code == 403 and "filming the shared review" in refused.get_json()["error"]
+    ConsentRecord(store.catalog).change(
+        ConsentRecord(store.catalog).scope() | {"review-filming"}, given=date.today())
+    assert 'id="film-review"' in guider.get("/review/1").get_data(as_text=True)
+    identity = store.keys.unlock(PHRASE)
+    review_film = synthetic_film(store, 3, (320, 180))
+    store.catalog.set_meta(review_film, subject="review", cycle=1)
+    from_review = Cut(store, review_film, identity, start=0.5, end=1.5, mode="fast").run()
+    assert [c["id"] for c in guider.get("/api/review/1").get_json()["clips"]] == \
+        [clips[1], clips[0]]
+    assert from_review not in str(guider.get("/api/review/1").get_json())
+    listed = {r["id"]: r["subject"] for r in guider.get("/api/recordings").get_json()}
+    assert listed[review_film] == "review" and list(listed.values()).count("film") == 1
+    assert "shared review, filmed" in guider.get("/").get_data(as_text=True)

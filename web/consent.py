@@ -65,6 +65,9 @@ def change():
         added=",".join(changed["added"]), removed=",".join(changed["removed"]), **done)
     if done["stills_deleted"]:
         flash(f"{done['stills_deleted']} stills deleted, as the consent for them was withdrawn")
+    if done["review_films_deleted"]:
+        flash(f"{done['review_films_deleted']} films of the shared review deleted (with their "
+              "clips and stills), as the consent for them was withdrawn")
     return redirect(url_for("consent.consent_page"))
 
 

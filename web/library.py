@@ -4,11 +4,12 @@ recorder's controls. Pages and JSON for the page's script."""
 import shutil
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from appliance.clock import clock_is_set
+from appliance.consent import require_filming, subject_of
 from appliance.damage import describe
-from appliance.errors import ObjectNotFoundError, VigboxError
+from appliance.errors import ConsentError, ObjectNotFoundError, VigboxError
 from appliance.store import check_object_id
 
 from appliance.intervention import InterventionRecord
@@ -28,6 +29,7 @@ def recordings() -> list[dict]:
     return [{
         "id": o.entry.id, "created": o.entry.meta.get("created_corrected", o.entry.created),
         "clock_flag": "clock_offset" in o.entry.meta, "cycle": o.entry.meta.get("cycle", 1),
+        "subject": subject_of(o.entry),
         "state": o.entry.state,
         "duration": o.entry.duration, "marks": len(store.catalog.marks(o.entry.id)),
         "clips": children.get(o.entry.id, []).count("clip"),
@@ -79,12 +81,19 @@ def recorder_action(action: str):
     if action not in ("start", "mark", "stop"):
         return jsonify(error=f"unknown recorder action {action!r}"), 404
     recorder = current_app.config["RECORDER"]
+    # a take films the adult and the child, or the shared review (its own consent)
+    subject = (request.get_json(silent=True) or {}).get("subject", "film")
+    if action == "start":  # refused here too, whether or not the recorder answers
+        require_filming(current_app.config["STORE"].catalog, subject)  # 403, or 409 unknown
     try:
-        result = getattr(recorder, action)()
+        result = recorder.start(subject) if action == "start" else getattr(recorder, action)()
+    except ConsentError:
+        raise  # 403, naming the consent
     except VigboxError as e:
         return jsonify(error=str(e)), 409
     current_app.config["AUDIT"].record(f"recorder {action}", actor="guider",
-                                       object=result if action != "mark" else None)
+                                       object=result if action != "mark" else None,
+                                       **({"subject": subject} if action == "start" else {}))
     return jsonify(result=result)
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from flask import Blueprint, current_app, g, jsonify, render_template, request
 
-from appliance.consent import ConsentRecord
+from appliance.consent import FILMED, ConsentRecord, subject_of
 from appliance.intervention import InterventionRecord, review_owner
 
 from .auth import csrf_token
@@ -23,8 +23,11 @@ def _store():
 
 
 def playlist(cycle: int) -> list[dict]:
-    """The clips cut from this cycle's films, in review order."""
-    films = {e.id for e in _store().catalog.list("recording") if e.meta.get("cycle", 1) == cycle}
+    """The clips cut from this cycle's films of the adult and the child, in
+    review order (not those cut from a film of a shared review: they are
+    for the guider's supervision)."""
+    films = {e.id for e in _store().catalog.list("recording")
+             if e.meta.get("cycle", 1) == cycle and subject_of(e) == "film"}
     clips = [clip_view(o.entry) for o in _store().list("clip")
              if o.entry.parent in films and o.entry.state == "sealed"]
     return sorted(clips, key=lambda c: (c["order"], c["recording"] or "", c["start"] or 0))
@@ -51,8 +54,9 @@ def _words() -> tuple[str, dict[int, str]]:
 @bp.get("/review/<int:cycle>")
 def presenter(cycle: int):
     question, _ = _words()
+    filming = FILMED["review"] in ConsentRecord(_store().catalog).scope()
     return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS,
-                           question=question)
+                           question=question, filming=filming)
 
 
 @bp.get("/api/review/<int:cycle>")

@@ -70,15 +70,15 @@ class ControlServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
             return {"ok": False, "type": "CaptureError",
                     "error": f"unknown request {line[:60]!r}; commands: {', '.join(COMMANDS)}"}
         try:
-            return {"ok": True, "result": self._run(command)}
+            return {"ok": True, "result": self._run(command, request)}
         except VigboxError as e:
             return {"ok": False, "type": type(e).__name__, "error": str(e)}
 
-    def _run(self, command: str):
+    def _run(self, command: str, request: dict):
         if command == "status":
             return {**self.recorder.status(), **self._extra_status()}
-        if command == "start":
-            return {"recording": self.recorder.start()}
+        if command == "start":  # the recorder refuses a subject it does not know
+            return {"recording": self.recorder.start(str(request.get("subject", "film")))}
         if command == "mark":  # the socket is the page's (or the console's): not the button
             return {"at": self.recorder.mark(source="page")}
         if command == "preview":
@@ -94,12 +94,12 @@ class RecorderClient:
     def __init__(self, path: Path, timeout: float = 35.0):
         self.path, self.timeout = Path(path), timeout
 
-    def _call(self, command: str):
+    def _call(self, command: str, **arguments):
         try:
             with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
                 sock.settimeout(self.timeout)
                 sock.connect(str(self.path))
-                sock.sendall(encode({"command": command}))
+                sock.sendall(encode({"command": command, **arguments}))
                 reply = json.loads(sock.makefile("rb").readline(1 << 20))
         except (OSError, ValueError) as e:
             raise CaptureError(f"the recorder is not answering ({e.__class__.__name__})") from None
@@ -113,8 +113,9 @@ class RecorderClient:
     def status(self) -> dict:
         return self._call("status")
 
-    def start(self) -> str:
-        return self._call("start")["recording"]
+    def start(self, subject: str = "film") -> str:
+        """A take of ``subject``: "film", or "review" (the shared review)."""
+        return self._call("start", subject=subject)["recording"]
 
     def mark(self) -> float:
         return self._call("mark")["at"]

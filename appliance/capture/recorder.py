@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from ..errors import (
     CaptureError,
+    ConsentError,
     RecorderBusyError,
     SourceError,
     StoreFullError,
@@ -36,6 +37,7 @@ from ..errors import (
 )
 from ..audit import NullAudit
 from ..clock import clock_is_set
+from ..consent import check_subject, require_filming
 from ..intervention import InterventionRecord
 from ..store import Store, utc_now
 from .durability import SyncTimer
@@ -114,13 +116,17 @@ class Recorder:
 
     # --- commands -------------------------------------------------------------
 
-    def start(self) -> str:
-        """Start recording; return the new recording's id."""
+    def start(self, subject: str = "film") -> str:
+        """Start recording ``subject`` (the adult and the child, or the
+        shared review: appliance.consent.FILMED); return the new
+        recording's id."""
         with self._lock:
             if self.state in (State.STARTING, State.RECORDING, State.STOPPING):
                 raise RecorderBusyError(f"recorder is {self.state.value}")
+            check_subject(subject)  # InterventionError: a refusal, not a fault
             try:
                 self.store.follow()  # a wipe since the last recording made it anew
+                require_filming(self.store.catalog, subject)  # ConsentError
                 self._check_store()
                 record = InterventionRecord(self.store.catalog)
                 if record.exists():  # keys made by `vigbox intervention new` have none
@@ -128,8 +134,10 @@ class Recorder:
                 cycle = record.current_cycle()
                 writer = self.store.create("recording", keep_partial=True,
                                            meta={"source": self.source.name,
-                                                 "cycle": cycle or 1,
+                                                 "cycle": cycle or 1, "subject": subject,
                                                  "clock_set": clock_is_set()})
+            except ConsentError:
+                raise  # a refusal, not a fault: the box stays ready to film what it may
             except VigboxError as e:
                 self._fail(e)
                 raise
