@@ -317,6 +317,40 @@ def test_record_and_frame_the_shot_from_the_page(app, intervention, settings, tm
     assert_no_plaintext(settings.home, started)
 
 
+def test_the_shared_review_is_filmed_from_its_page(app, intervention, settings, tmp_path):
+    """With consent for it, the review page films the review: REC with its
+    time, Stop; the film is in the library as the review's, and plays."""
+    from appliance.capture.control import ControlServer
+    from conftest import begin_intervention
+    store, _ = intervention
+    begin_intervention(store)  # consent to every use, filming the review too
+    recorder = Recorder(store, SyntheticSource(VideoProfile(640, 360)))
+    server = ControlServer(settings.control_socket, recorder).start()
+    try:
+        with live_server(app) as url, chromium(tmp_path / "profile") as page:
+            unlock(page, url, PASSPHRASE)
+            page.goto(f"{url}/review/1")
+            until(page, "() => !document.getElementById('film-review').disabled")
+            assert page.locator("#review-rec").is_hidden()
+            page.click("#film-review")
+            until(page, "() => /^REC 0:0[1-9]/.test(document.getElementById('review-rec')"
+                        ".textContent)")
+            assert page.is_disabled("#film-review")
+            page.click("#stop-filming")
+            until(page, "() => document.getElementById('filming-message').textContent"
+                        ".includes('in the library')")
+            until(page, "() => document.getElementById('review-rec').hidden")
+            page.goto(f"{url}/")
+            assert "shared review, filmed" in page.inner_text("li[data-id]")
+            page.click("li[data-id] a.play")
+            until(page, "() => document.getElementById('video').readyState >= 2")
+    finally:
+        recorder.stop()
+        server.close()
+    [film] = store.list("recording")
+    assert film.entry.state == "sealed" and film.entry.meta["subject"] == "review"
+
+
 def test_the_record_screen_warns_before_the_limit_and_says_the_box_stopped(
         app, intervention, settings, tmp_path):
     """A take under a minute from the box's limit (here 4 s): the page says
