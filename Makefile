@@ -28,11 +28,19 @@ A11Y := tests/a11y/node_modules/.package-lock.json
 $(A11Y): tests/a11y/package.json tests/a11y/package-lock.json
 	npm ci --prefix tests/a11y --no-audit --no-fund
 
-demo: $(VENV)/.installed
+# the supervision export's page: its script bundled with age-encryption (the
+# TypeScript age by age's author), as its lock file pins them, by esbuild
+SUPERVISION := web/supervision/page.bundle.js
+$(SUPERVISION): web/supervision/page.js web/supervision/package.json web/supervision/package-lock.json
+	npm ci --prefix web/supervision --no-audit --no-fund
+	web/supervision/node_modules/.bin/esbuild web/supervision/page.js --bundle --minify \
+	  --format=iife --target=es2022 --log-level=warning --outfile=$@
+
+demo: $(VENV)/.installed $(SUPERVISION)
 	VIGBOX_HOME=$(VIGBOX_HOME) $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
-test: $(VENV)/.installed $(A11Y)
+test: $(VENV)/.installed $(A11Y) $(SUPERVISION)
 	$(PY) -m pytest
 	PYTHON=$(abspath $(PY)) bash tests/camera/run.sh
 
@@ -42,7 +50,7 @@ test-camera: $(VENV)/.installed
 
 # power cuts, faults, load and the plaintext canary over the whole
 # appliance in simulation (needs root for cryptsetup; minutes)
-campaign: $(VENV)/.installed
+campaign: $(VENV)/.installed $(SUPERVISION)
 	VIGBOX_CAMPAIGN=1 $(PY) -m pytest -p no:cacheprovider tests/campaign
 
 # libFuzzer (atheris) on the age reader: FUZZ_RUNS inputs per target
@@ -52,7 +60,7 @@ fuzz: $(VENV)/.installed
 	  $(PY) -m bench.fuzz_age --target $$target --runs $(FUZZ_RUNS) || exit 1; done
 
 # the appliance provisioned and used in a qemu VM (needs root; minutes)
-test-system: $(VENV)/.installed
+test-system: $(VENV)/.installed $(SUPERVISION)
 	VIGBOX_SYSTEM=1 PYTHON=$(abspath $(PY)) $(PY) -m pytest -s -p no:cacheprovider \
 	  tests/system
 
@@ -63,7 +71,7 @@ test-hotspot: $(VENV)/.installed
 
 # the camera boot's five takes at 29 minutes each, on Debian 13 (2.5 hours;
 # not in CI, whose takes are 60 s with a microphone clock 0.3 % fast)
-test-sync-long: $(VENV)/.installed
+test-sync-long: $(VENV)/.installed $(SUPERVISION)
 	VIGBOX_SYSTEM=1 VIGBOX_TAKE_SECONDS=1740 VIGBOX_TAKES=$(TAKES) PYTHON=$(abspath $(PY)) $(PY) -m pytest -s \
 	  -p no:cacheprovider -k "trixie and (provision_use or real_stack)" tests/system
 
@@ -71,4 +79,4 @@ bench: $(VENV)/.installed
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .stamp-host .pytest_cache .hypothesis
+	rm -rf $(VENV) .stamp-host .pytest_cache .hypothesis web/supervision/node_modules $(SUPERVISION)

@@ -10,6 +10,7 @@ override, and only when the consent covers supervision; the caller audits.
 ['cycle2-01-Waiting-turn.mp4']
 """
 
+import io
 import queue
 import re
 import tarfile
@@ -86,10 +87,16 @@ def open_clips(store: Store, identity, entries: list) -> list:
     return readers
 
 
-def write_archive(entries: list, names: list[str], sources: list, dest) -> int:
-    """A tar stream of the clips' plaintext into ``dest``; return its bytes."""
+def write_archive(entries: list, names: list[str], sources: list, dest,
+                  extra: tuple = ()) -> int:
+    """A tar stream into ``dest``: first the ``extra`` files, (name, bytes),
+    then the clips' plaintext; return the clips' bytes."""
     written = 0
     with tarfile.open(fileobj=dest, mode="w|", format=tarfile.PAX_FORMAT) as archive:
+        for name, data in extra:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.mode = len(data), int(time.time()), 0o600
+            archive.addfile(info, io.BytesIO(data))
         for entry, name, reader in zip(entries, names, sources):
             info = tarfile.TarInfo(name)
             info.size, info.mtime, info.mode = entry.plaintext_size, int(time.time()), 0o600
@@ -99,19 +106,21 @@ def write_archive(entries: list, names: list[str], sources: list, dest) -> int:
 
 
 def export_clips(store: Store, identity, entries: list, names: list[str], dest, *,
-                 recipient=None, sources: list | None = None) -> int:
+                 recipient=None, sources: list | None = None, extra: tuple = ()) -> int:
     """The archive sealed to ``recipient`` (an X25519 or scrypt recipient),
     or in the clear when ``recipient`` is None (the audited override).
     ``sources``: the clips' readers from :func:`open_clips` (opened here
     if not given; closed here either way). If a clip fails midway, the
     sealed archive is left without its final chunk, so that ``age -d``
-    refuses it as truncated instead of opening a short archive."""
+    refuses it as truncated instead of opening a short archive.
+    ``extra``: files put first, (name, bytes): the manifest.
+    """
     sources = open_clips(store, identity, entries) if sources is None else sources
     try:
         if recipient is None:
-            return write_archive(entries, names, sources, dest)
+            return write_archive(entries, names, sources, dest, extra)
         writer = age.encrypt(dest, [recipient])
-        written = write_archive(entries, names, sources, writer)
+        written = write_archive(entries, names, sources, writer, extra)
         writer.close()  # only a whole archive gets its final chunk
         return written
     finally:

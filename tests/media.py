@@ -119,3 +119,10 @@ def packets(data: bytes) -> str:
         ["ffprobe", "-v", "error", "-show_entries",
          "packet=stream_index,pts_time,dts_time,size,flags", "-of", "csv", "-i", "pipe:0"],
         input=data, capture_output=True, check=True).stdout.decode()
+
+
+def sealed_in_page(page: bytes) -> bytes:
+    """The age file a page export holds (base64 in its data block)."""
+    import base64
+    block = page.split(b'<script type="application/octet-stream" id="sealed">')[1]
+    return base64.b64decode(b"".join(block.split(b"</script>")[0].split()))

@@ -3,6 +3,7 @@ review, export for supervision, the clock, the retention deadline, and
 consent withdrawal that keeps the evaluation summary."""
 
 import io
+import json
 import subprocess
 import tarfile
 from dataclasses import replace
@@ -18,7 +19,7 @@ from appliance.clips import Cut
 from appliance.consent import ConsentRecord
 from appliance.intervention import InterventionRecord
 from conftest import csrf_of
-from media import synthetic_film
+from media import sealed_in_page, synthetic_film
 from web import create_app
 
 PHRASE = "tuesday lantern orbit mango quietly fern"
@@ -194,18 +195,33 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
                        headers=headers).status_code == 400
 
 
-def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
+def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings, store):
+    """The export is a page by default: it holds the age file (opened here
+    by vigbox's reader: a scrypt passphrase) with the clips and a manifest
+    of what the supervisor sees beside them."""
     guider, clips = reviewed
+    store.catalog.put_sealed_text("review-1", "reflections",
+                                  store.seal_text("I waited and she came"))
     page = guider.post("/export", data={"csrf_token": csrf_of(guider), "clip": clips,
                                         "purpose": "supervision",
                                         "mode": "passphrase"}).get_data(as_text=True)
     phrase = page.split('id="export-passphrase">')[1].split("<")[0]
     link = page.split('id="download-export" href="')[1].split('"')[0]
-    sealed = guider.get(link).get_data()
+    download = guider.get(link)
+    assert download.headers["Content-Disposition"].endswith('.html"')
     assert guider.get(link).status_code == 404, "one download"
-    opened = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
+    html = download.get_data()
+    assert html.startswith(b"<!doctype html>") and b"Decrypter" not in html[:2000]
+    opened = age.decrypt(io.BytesIO(sealed_in_page(html)), [age.ScryptIdentity(phrase)]).read()
     with tarfile.open(fileobj=io.BytesIO(opened)) as archive:
-        assert len(archive.getnames()) == 2
+        assert archive.getnames()[0] == "manifest.json" and len(archive.getnames()) == 3
+        manifest = json.loads(archive.extractfile("manifest.json").read())
+    assert [c["id"] for c in manifest["clips"]] == clips
+    assert manifest["clips"][1]["caption"].startswith("Receiving initiatives")
+    assert manifest["question"] == SETUP["question"]
+    assert manifest["reflections"] == {"1": "I waited and she came"}
+    for words in ("I waited", SETUP["question"]):
+        assert words.encode() not in html, "the words are inside the sealed file only"
     exported = [e for e in read_entries(settings.audit_dir) if b'"exported"' in e]
     assert len(exported) == 1 and b"one-off passphrase" in exported[0]
     assert b'"purpose":"supervision"' in exported[0].replace(b" ", b"")
@@ -213,17 +229,21 @@ def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings):
 
 
 def test_export_to_the_supervisor_and_plain_only_by_override(reviewed, tmp_path):
+    """Stock age opens the archive, and the very bytes a page holds."""
     guider, clips = reviewed
     supervisor = age.X25519Identity.generate()
     form = {"csrf_token": csrf_of(guider), "clip": clips[:1], "mode": "recipient",
             "purpose": "supervision", "recipient": str(supervisor.recipient())}
-    page = guider.post("/export", data=form).get_data(as_text=True)
-    link = page.split('id="download-export" href="')[1].split('"')[0]
     key = tmp_path / "supervisor.txt"
     key.write_text(f"{supervisor}\n")
-    opened = subprocess.run(["age", "-d", "-i", str(key)], input=guider.get(link).get_data(),
-                            capture_output=True, check=True).stdout
-    assert tarfile.open(fileobj=io.BytesIO(opened)).getnames()[0].endswith(".mp4")
+    for shape, sealed_of in (("archive", lambda data: data), ("page", sealed_in_page)):
+        page = guider.post("/export", data={**form, "as": shape}).get_data(as_text=True)
+        link = page.split('id="download-export" href="')[1].split('"')[0]
+        opened = subprocess.run(["age", "-d", "-i", str(key)],
+                                input=sealed_of(guider.get(link).get_data()),
+                                capture_output=True, check=True).stdout
+        names = tarfile.open(fileobj=io.BytesIO(opened)).getnames()
+        assert names[0] == "manifest.json" and names[1].endswith(".mp4"), shape
     refused = guider.post("/export", data={**form, "mode": "plain"})
     assert refused.status_code == 400
     allowed = guider.post("/export", data={**form, "mode": "plain", "override": "yes"})

@@ -154,10 +154,10 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import (auth, clips, clock, consent, deletion, export, handout, handovers,
                    intervention, library, marks, media, player, presence, review, setup, status,
-                   stills, wipe)
+                   stills, supervision, wipe)
     for blueprint in (auth, clips, clock, consent, deletion, export, handout, handovers,
                       intervention, library, marks, media, player, presence, review, setup,
-                      status, stills, wipe):
+                      status, stills, supervision, wipe):
         app.register_blueprint(blueprint.bp)
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)

@@ -22,6 +22,9 @@ from appliance.errors import ConsentError, ExportError, VigboxError
 from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, QueueWriter, check_clips,
                               export_clips, export_names, open_clips, parse_recipient)
 
+from appliance import supervision
+
+from . import supervision as supervision_comments
 from .auth import csrf_token
 from .clips import clip_view
 
@@ -48,7 +51,8 @@ def export_form(error: str | None = None, status: int = 200):
     purposes = [(BY_CODE[p], p in scope) for p in EXPORT_PURPOSES]
     return render_template("export.html", csrf=csrf_token(), clips=_clips(), error=error,
                            purposes=purposes, chosen=request.form.get("purpose"),
-                           ticked=request.form.getlist("clip")), status
+                           ticked=request.form.getlist("clip"),
+                           comments=supervision_comments.held()), status
 
 
 def _purpose(form) -> str:
@@ -94,11 +98,15 @@ def prepare():
     pending = current_app.config.setdefault("EXPORTS", {})
     while len(pending) >= MAX_PENDING:
         pending.pop(next(iter(pending)))
+    # a page for the browser unless asked for the bare archive; in the clear, only that
+    shape = "page" if request.form.get("as", "page") == "page" and recipient else "archive"
     pending[token] = {"entries": entries, "names": export_names(described), "purpose": purpose,
-                      "recipient": recipient, "label": label, "session": session.get("key")}
+                      "recipient": recipient, "label": label, "session": session.get("key"),
+                      "as": shape}
     return render_template("export_ready.html", csrf=csrf_token(), token=token,
                            passphrase=phrase, label=label, clips=described,
-                           plain=recipient is None, purpose=BY_CODE[purpose])
+                           plain=recipient is None, purpose=BY_CODE[purpose],
+                           page=shape == "page")
 
 
 @bp.get("/export/<token>")
@@ -113,15 +121,31 @@ def download(token: str):
     _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
     store, identity, pipe = current_app.config["STORE"], g.identity, QueueWriter()
     audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
+    name = f"vigbox-{job['purpose']}-{date.today().isoformat()}"
+    # what the supervisor reads beside the clips, and the page around them
+    manifest = supervision.manifest(store, identity, job["entries"], job["names"],
+                                    BY_CODE[job["purpose"]].name)
     try:
+        head, tail = supervision.page_parts(
+            purpose=BY_CODE[job["purpose"]].name, name=name, export_id=token[:12],
+            box_recipient=str(store.keys.recipient())) if job["as"] == "page" else (b"", b"")
         sources = open_clips(store, identity, job["entries"])
     except ExportError as e:
         return export_form(str(e), 409)
 
     def produce():
         try:
-            export_clips(store, identity, job["entries"], job["names"], pipe,
-                         recipient=job["recipient"], sources=sources)
+            if job["as"] == "page":
+                pipe.write(head)
+                sealed = supervision.Base64Writer(pipe)
+            else:
+                sealed = pipe
+            export_clips(store, identity, job["entries"], job["names"], sealed,
+                         recipient=job["recipient"], sources=sources,
+                         extra=(("manifest.json", manifest),))
+            if job["as"] == "page":
+                sealed.close()
+                pipe.write(tail)
         except (VigboxError, queue.Full, OSError) as e:
             log.warning("export stopped: %s", e)
             audit.record("export failed", actor="guider", objects=objects,
@@ -140,8 +164,8 @@ def download(token: str):
         while (block := pipe.queue.get()) is not None:
             yield block
 
-    suffix = ".tar" if job["recipient"] is None else ARCHIVE_SUFFIX
-    name = f"vigbox-{job['purpose']}-{date.today().isoformat()}{suffix}"
+    suffix = {"page": ".html", "archive": ARCHIVE_SUFFIX}[job["as"]] if job["recipient"] \
+        else ".tar"
     return current_app.response_class(
         stream_with_context(chunks()), mimetype="application/octet-stream",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        headers={"Content-Disposition": f'attachment; filename="{name}{suffix}"'})

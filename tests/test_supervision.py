@@ -1,0 +1,106 @@
+"""The supervisor's comments coming back: sealed by the export's page to
+the box's own recipient, imported by the guider, checked, kept sealed,
+shown beside the clips; anything else refused, quoting why, storing
+nothing. And the base64 the page holds the export in."""
+
+import base64
+import io
+import json
+
+import pytest
+from hypothesis import given, strategies as st
+
+from appliance import age
+from appliance.supervision import LINE, Base64Writer
+from conftest import csrf_of
+from hostile import sealed
+
+WORDS = "Lovely waiting at 0:04: ask her what she noticed"
+
+
+@pytest.fixture
+def clip_box(unlocked, consented):
+    store, _ = consented
+    film = sealed(store, "recording", duration=4.0)
+    return unlocked, store, sealed(store, "clip", parent=film, duration=1.0)
+
+
+def comments_file(recipient, **body) -> bytes:
+    out = io.BytesIO()
+    with age.encrypt(out, [recipient]) as writer:
+        writer.write(json.dumps({"kind": "vigbox supervision comments", "export": "abc",
+                                 "general": "", **body}).encode())
+    return out.getvalue()
+
+
+def send(client, data: bytes):
+    return client.post("/export/comments", data={
+        "csrf_token": csrf_of(client), "comments": (io.BytesIO(data), "comments.age")},
+        content_type="multipart/form-data", follow_redirects=True)
+
+
+def test_comments_sealed_to_the_box_are_kept_sealed_and_shown(clip_box, audit):
+    client, store, clip = clip_box
+    data = comments_file(store.keys.recipient(), comments=[{"clip": clip, "words": WORDS}],
+                         general="A good first cycle")
+    page = send(client, data).get_data(as_text=True)
+    assert "comments on 1 clips are on the box" in page
+    assert WORDS in page and "A good first cycle" in page
+    raw = (store.root / "catalog.sqlite").read_bytes() + \
+        (store.root / "catalog.sqlite-wal").read_bytes()
+    assert WORDS.encode() not in raw, "kept sealed"
+    [event] = [f for e, f in audit.events if e == "supervision comments imported"]
+    assert (event["export"], event["clips"]) == ("abc", 1)
+    # the same export's comments again: replaced, not doubled
+    send(client, comments_file(store.keys.recipient(), comments=[{"clip": clip, "words": "2nd"}]))
+    page = client.get("/export").get_data(as_text=True)
+    assert "2nd" in page and WORDS not in page
+
+
+@pytest.mark.parametrize("case, words", [
+    ("another box's", "not comments sealed to this box"),
+    ("not age", "not comments sealed to this box"),
+    ("another kind", "not a vigbox comments file"),
+    ("an unknown clip", "a clip this box does not hold: &#39;ffff"),
+    ("words not text", "not in the page&#39;s form"),
+    ("too many words", "more than 20000 characters"),
+    ("too big", "a comments file is words"),
+])
+def test_anything_else_is_refused_quoting_why_and_nothing_is_kept(clip_box, case, words):
+    client, store, clip = clip_box
+    mine = store.keys.recipient()
+    data = {
+        "another box's": lambda: comments_file(age.X25519Identity.generate().recipient(),
+                                               comments=[{"clip": clip, "words": "x"}]),
+        "not age": lambda: b"<html>comments</html>",
+        "another kind": lambda: comments_file(mine, kind="a letter", comments=[]),
+        "an unknown clip": lambda: comments_file(mine, comments=[{"clip": "f" * 32, "words": "x"}]),
+        "words not text": lambda: comments_file(mine, comments=[{"clip": clip, "words": 7}]),
+        "too many words": lambda: comments_file(mine, comments=[{"clip": clip,
+                                                                 "words": "x" * 20_001}]),
+        "too big": lambda: b"x" * (600 << 10),
+    }[case]()
+    page = send(client, data).get_data(as_text=True)
+    assert "were not imported" in page and words in page
+    assert store.catalog.get_sealed_text("supervision", "comments") is None
+
+
+def test_a_file_past_the_page_s_body_limit_is_refused_whole(clip_box):
+    client, store, _ = clip_box
+    assert send(client, b"x" * ((1 << 20) + 1)).status_code == 413
+    assert store.catalog.get_sealed_text("supervision", "comments") is None
+
+
+@given(st.binary(max_size=1000), st.lists(st.integers(1, 97), max_size=20))
+def test_the_page_s_base64_is_the_file_s_whatever_the_writes(data, cuts):
+    out = io.BytesIO()
+    writer = Base64Writer(out)
+    at = 0
+    for cut in cuts:
+        assert writer.write(data[at:at + cut]) == len(data[at:at + cut])
+        at += cut
+    writer.write(data[at:])
+    writer.close()
+    text = out.getvalue()
+    assert base64.b64decode(b"".join(text.split())) == data
+    assert all(len(line) <= LINE for line in text.split(b"\n"))
