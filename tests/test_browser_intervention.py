@@ -12,20 +12,25 @@ from appliance.intervention import InterventionRecord
 from browser import chromium, live_server, screenshot, until
 from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
                          film_with_the_button, set_up, shared_review, tag_two_clips)
+from media import sealed_in_page
 from terminal import run_with_terminal
 from test_browser import assert_no_plaintext
 
 
 def export_for_supervision(page, url, tmp_path) -> list[str]:
+    """The page export, and the age file inside it opened by stock age."""
     download, phrase = export_all_clips(page, url)
+    assert download.suggested_filename.endswith(".html")
     sealed = tmp_path / "export.tar.age"
-    download.save_as(sealed)
+    sealed.write_bytes(sealed_in_page(download.path().read_bytes()))
     code, screen = run_with_terminal(["age", "-d", "-o", str(tmp_path / "export.tar"),
                                       str(sealed)], [(b"passphrase", phrase.encode())])
     assert code == 0, screen
     data = (tmp_path / "export.tar").read_bytes()
     (tmp_path / "export.tar").unlink()  # plaintext: gone before the scan below
-    return tarfile.open(fileobj=io.BytesIO(data)).getnames()
+    names = tarfile.open(fileobj=io.BytesIO(data)).getnames()
+    assert names[0] == "manifest.json"
+    return names[1:]
 
 
 def test_a_whole_intervention(box, store, settings, tmp_path):  # noqa: F811

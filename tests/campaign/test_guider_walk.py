@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from appliance import age
 from appliance.certificate import verify_certificate
 from browser import chromium, connection, live_server, until
+from media import sealed_in_page
 from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
                          film_with_the_button, set_up, shared_review, tag_two_clips)
 
@@ -52,9 +53,9 @@ def take_a_still(page) -> None:
 
 def export_in_memory(page, url) -> list[str]:
     download, phrase = export_all_clips(page, url)
-    sealed = open(download.path(), "rb").read()
+    sealed = sealed_in_page(open(download.path(), "rb").read())  # the page export's age file
     tar = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
-    return tarfile.open(fileobj=io.BytesIO(tar)).getnames()
+    return [n for n in tarfile.open(fileobj=io.BytesIO(tar)).getnames() if n != "manifest.json"]
 
 
 def wipe(page, url) -> dict:
