@@ -9,6 +9,7 @@ from appliance.marks import Marks
 from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE, begin_intervention
 from media import sealed_in_page, synthetic_film
+from test_browser_a11y import violations
 
 NOTE = "She points; he waits, then names it"
 COMMENT = "Notice how long you waited here: say so to her"
@@ -41,6 +42,7 @@ def test_a_supervisor_opens_the_export_page_offline_and_comments_come_back(
             requests = []
             theirs.on("request", lambda r: requests.append(r.url))
             theirs.goto(exported.as_uri())
+            found = {"locked": violations(theirs)}
             theirs.fill("#key", "not the passphrase")
             theirs.click("button[type=submit]")
             until(theirs, "() => document.getElementById('message').textContent"
@@ -57,6 +59,8 @@ def test_a_supervisor_opens_the_export_page_offline_and_comments_come_back(
             until(theirs, "() => document.querySelector('article.clip video').currentTime > 0.3")
             article.locator("textarea").fill(COMMENT)
             screenshot(theirs, "supervision-page")
+            found["open"] = violations(theirs)
+            assert found == {"locked": [], "open": []}, found
             with theirs.expect_download() as sealed:
                 theirs.click("#seal-comments")
             comments = tmp_path / "comments.age"
