@@ -32,6 +32,7 @@ bp = Blueprint("export", __name__)
 log = logging.getLogger("vigbox.web.export")
 BLOCK = 1 << 16
 MAX_PENDING = 4
+_TAKING = threading.Lock()
 
 
 def _clips() -> list[dict]:
@@ -109,15 +110,26 @@ def prepare():
                            page=shape == "page")
 
 
+def _take(token: str) -> dict | None:
+    """The prepared export ``token`` names, taken: by this session only, and
+    once, even when two requests for it arrive at the same instant (a get
+    then a delete had served it twice, or failed the second with a 500)."""
+    with _TAKING:
+        pending = current_app.config.get("EXPORTS", {})
+        job = pending.get(token)
+        if job is None or job["session"] != session.get("key"):
+            return None
+        return pending.pop(token)
+
+
 @bp.get("/export/<token>")
 def download(token: str):
     """The archive, once: streamed as it is sealed, never stored. Every
     clip is opened first, so the audit names exactly what it holds; a clip
     that fails midway leaves an archive age refuses, and is audited."""
-    job = current_app.config.get("EXPORTS", {}).get(token)
-    if job is None or job["session"] != session.get("key"):
+    job = _take(token)
+    if job is None:
         abort(404)
-    del current_app.config["EXPORTS"][token]
     _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
     store, identity, pipe = current_app.config["STORE"], g.identity, QueueWriter()
     audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
