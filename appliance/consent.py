@@ -147,25 +147,29 @@ class ConsentRecord:
                 for r in self.db.execute("SELECT * FROM consent_changes ORDER BY n")]
 
 
-def withdraw_dependents(store, removed) -> dict:
-    """What a withdrawn scope takes with it, at once: every still when
-    stills go; every film of a shared review (with its clips and stills)
-    when filming the review goes (each deletion listed for the
-    certificate). Exports already made have left the box; one prepared and
-    not yet downloaded is refused at its download (the page checks the
-    consent again). A review being filmed is refused by the recorder's
-    next check, and deleted by the next change or the wipe."""
+def withdraw_dependents(store) -> dict:
+    """Delete at once what the consent now on record no longer allows
+    (each deletion listed for the certificate): every still without
+    consent for stills; every film of a shared review (with its clips,
+    stills and overview) without consent for filming it. Judged on the
+    scope now, not on what one change removed, so that a take still being
+    made when its consent went is deleted once it is sealed (the recorder
+    calls this then) or by any later change. Exports already made have
+    left the box; one prepared and not yet downloaded is refused at its
+    download (the page checks the consent again)."""
     from .deletion import delete  # deletion -> wipe -> intervention -> here
     done = {"stills_deleted": 0, "review_films_deleted": 0}
-    if "stills" in removed:
-        for still in store.catalog.list("still"):
-            if still.state != "writing":
-                done["stills_deleted"] += len(delete(store, still.id, "consent-withdrawn"))
-    if "review-filming" in removed:
-        for film in store.catalog.list("recording"):
-            if film.state != "writing" and subject_of(film) == "review":
-                delete(store, film.id, "consent-withdrawn")
-                done["review_films_deleted"] += 1
+    scope = ConsentRecord(store.catalog).scope()
+    if not scope:  # no intervention record (made on the console): nothing was consented
+        return done
+    for entry in store.catalog.list():
+        if entry.state == "writing":
+            continue
+        if entry.kind == "still" and "stills" not in scope:
+            done["stills_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
+        elif entry.kind == "recording" and FILMED[subject_of(entry)] not in scope:
+            delete(store, entry.id, "consent-withdrawn")
+            done["review_films_deleted"] += 1
     return done
 
 

@@ -31,7 +31,9 @@ REASONS = {
     "mistake": "made by mistake",
 }
 DELETABLE = ("recording", "clip", "still")
-CHILDREN = ("clip", "still", "index")  # made from a recording: they go with it
+# made from a recording: they go with it (the filmstrip and the sound's peaks
+# show the child and when someone spoke: they had stayed, sealed, after it)
+CHILDREN = ("clip", "still", "index", "thumbnail", "peaks")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deletions (

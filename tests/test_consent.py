@@ -222,3 +222,53 @@ def test_withdrawing_the_filming_of_reviews_deletes_those_films_and_no_other(
         {(review, "consent-withdrawn"), (clip, "consent-withdrawn")}
     [event] = [f for e, f in audit.events if e == "consent changed"]
     assert event["review_films_deleted"] == 1 and event["removed"] == "review-filming"
+
+
+def test_a_review_being_filmed_when_its_consent_goes_is_stopped_and_then_deleted(
+        unlocked, consented, settings, audit):
+    """Withdrawn on the page while the review is being filmed: the page
+    stops the take, and the recorder deletes it once sealed (before, it
+    was skipped as still being written and kept for ever, playable)."""
+    import time
+    from conftest import csrf_of
+    from appliance.capture.control import ControlServer
+    from appliance.capture.sources import VideoProfile
+    from appliance.deletion import deletions
+    store, _ = consented
+    recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)), audit=audit)
+    server = ControlServer(settings.control_socket, recorder).start()
+    try:
+        take = recorder.start("review")
+        deadline = time.monotonic() + 20
+        while recorder.status()["state"] != "recording":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        kept = [c for c in CODES if c not in ("filming", "review-filming")]
+        response = unlocked.post("/intervention/consent", data={
+            "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
+            "given": date.today().isoformat()})
+        assert response.status_code == 302
+        recorder.wait(timeout=30)
+    finally:
+        recorder.stop()
+        server.close()
+    assert recorder.state == State.IDLE and store.list("recording") == []
+    assert [(d["id"], d["reason"]) for d in deletions(store) if d["kind"] == "recording"] == \
+        [(take, "consent-withdrawn")]
+    [event] = [f for e, f in audit.events if e == "consent withdrawn while filming"]
+    assert event["object"] == take and event["review_films_deleted"] == 1
+
+
+def test_a_film_of_the_review_sealed_after_its_consent_went_is_deleted_by_the_next_change(
+        intervention):
+    """One that slipped through (a power cut, a recorder that did not
+    answer) goes at any later change: the sweep is judged on the scope now."""
+    from appliance.consent import withdraw_dependents
+    from hostile import sealed
+    store, _ = intervention
+    begin(store, {"filming", "stills"})
+    film = sealed(store, "recording", duration=4.0, meta={"subject": "film"})
+    review = sealed(store, "recording", duration=4.0, meta={"subject": "review"})
+    assert withdraw_dependents(store) == {"stills_deleted": 0, "review_films_deleted": 1}
+    assert [o.entry.id for o in store.list("recording")] == [film]
+    assert review not in {o.entry.id for o in store.list()}

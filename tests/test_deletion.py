@@ -17,11 +17,12 @@ from hostile import sealed
 
 @pytest.fixture
 def filmed(unlocked, consented):
-    """Two recordings; the first has a clip, a still, an index and a mark."""
+    """Two recordings; the first has a clip, a still, an index, its
+    filmstrip and sound peaks, and a mark."""
     store, _ = consented
     wrong, kept = (sealed(store, "recording", bytes([n]) * 5000, duration=4.0) for n in (1, 2))
     made = {kind: sealed(store, kind, parent=wrong, duration=1.0)
-            for kind in ("clip", "still", "index")}
+            for kind in ("clip", "still", "index", "thumbnail", "peaks")}
     store.catalog.add_mark("5" * 32, wrong, start=1.0, end=None, source="page", tags=[],
                            created=utc_now())
     return unlocked, store, wrong, kept, made
@@ -41,11 +42,11 @@ def test_a_recording_goes_with_everything_made_from_it(filmed, audit):
     assert [o.entry.id for o in store.list()] == [kept]
     assert store.catalog.marks(wrong) == []
     recorded = deletions(store)
-    assert [d["id"] for d in recorded][-1] == wrong and len(recorded) == 4
+    assert [d["id"] for d in recorded][-1] == wrong and len(recorded) == 6
     assert all(d["reason"] == "wrong-person" and len(d["header_sha256"]) == 64
                for d in recorded)
     [event] = [f for e, f in audit.events if e == "deleted"]
-    assert event["object"] == wrong and event["made_from_it"] == 3
+    assert event["object"] == wrong and event["made_from_it"] == 5
 
 
 @pytest.mark.parametrize("body", [{}, {"reason": "because"}, {"reason": ["mistake"]}, []])

@@ -10,7 +10,8 @@ from datetime import date
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    url_for)
 
-from appliance.consent import SCOPES, ConsentRecord, name_of, withdraw_dependents
+from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
+from appliance.errors import VigboxError
 from appliance.errors import InterventionError
 from appliance.intervention import REOPEN_REASONS, InterventionRecord
 
@@ -59,7 +60,9 @@ def change():
     except InterventionError as e:
         return consent_page(str(e), 400)
     _store().catalog.put_sealed_text(f"consent-{changed['n']}", "by", _store().seal_text(by))
-    done = withdraw_dependents(_store(), changed["removed"])
+    if FILMED["review"] in changed["removed"]:
+        _stop_filming_the_review()
+    done = withdraw_dependents(_store())
     current_app.config["AUDIT"].record(
         "consent changed", actor="guider", given=given.isoformat(),
         added=",".join(changed["added"]), removed=",".join(changed["removed"]), **done)
@@ -69,6 +72,18 @@ def change():
         flash(f"{done['review_films_deleted']} films of the shared review deleted (with their "
               "clips and stills), as the consent for them was withdrawn")
     return redirect(url_for("consent.consent_page"))
+
+
+def _stop_filming_the_review() -> None:
+    """A review being filmed when that consent is withdrawn stops now; the
+    recorder deletes the take once it is sealed. A recorder that does not
+    answer is not filming."""
+    recorder = current_app.config["RECORDER"]
+    try:
+        if recorder.status().get("subject") == "review":
+            recorder.stop()
+    except VigboxError:
+        pass
 
 
 @bp.post("/intervention/reopen")

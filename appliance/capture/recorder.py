@@ -37,7 +37,7 @@ from ..errors import (
 )
 from ..audit import NullAudit
 from ..clock import clock_is_set
-from ..consent import check_subject, require_filming
+from ..consent import check_subject, require_filming, withdraw_dependents
 from ..intervention import InterventionRecord
 from ..store import Store, utc_now
 from .durability import SyncTimer
@@ -83,6 +83,7 @@ class Take:
     stop_reason: str | None = None
     store_at: tuple[int, int] | None = None  # the objects folder's device and inode
     sync: dict | None = None  # fsyncs of its sealed chunks, the longest gap
+    subject: str = "film"  # what it films: appliance.consent.FILMED
 
 
 class Recorder:
@@ -141,7 +142,8 @@ class Recorder:
             except VigboxError as e:
                 self._fail(e)
                 raise
-            self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store))
+            self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store),
+                              subject=subject)
             self._set(State.STARTING)
             self._stop_preview()  # the camera can be opened only once
             try:
@@ -226,6 +228,7 @@ class Recorder:
             return {
                 "state": self.state.value,
                 "recording": take.id if live else None,
+                "subject": take.subject if live else None,
                 "elapsed": elapsed,
                 "marks": len(take.marks) if live else 0,
                 "mark_times": list(zip(take.marks, take.mark_sources)) if live else [],
@@ -342,6 +345,11 @@ class Recorder:
         self._audit.record("recording stopped", actor="recorder", object=take.id,
                            seconds=round(duration, 1), marks=len(take.marks),
                            reason=take.stop_reason)
+        if take.subject != "film":  # its consent may have gone while it was filmed
+            done = withdraw_dependents(self.store)
+            if done["review_films_deleted"]:
+                self._audit.record("consent withdrawn while filming", actor="recorder",
+                                   object=take.id, **done)
 
     # --- state ----------------------------------------------------------------
 
