@@ -68,6 +68,17 @@ def check_clips(store: Store, clip_ids: list[str]) -> list:
     return entries
 
 
+def check_purpose(store: Store, entries: list, purpose: str) -> None:
+    """Clips of a filmed shared review go to the guider's supervision only:
+    that is what its consent says (ExportError naming them)."""
+    from .consent import subject_of  # consent -> intervention -> ... -> here
+    reviews = [n for n, e in enumerate(entries, 1)
+               if e.parent and subject_of(store.catalog.get(e.parent)) == "review"]
+    if reviews and purpose != "supervision":
+        raise ExportError(f"clips {reviews} are from a filmed shared review: those go to "
+                          f"the guider's supervision only, not to {purpose}")
+
+
 def open_clips(store: Store, identity, entries: list) -> list:
     """Every chosen clip's reader, opened before a byte of the archive is
     written: a clip deleted after this still reads whole (its open file

@@ -8,8 +8,8 @@ it on request). Inside the archive, ``manifest.json`` says what each clip
 is: its name, principle, goals in their words, the guider's notes on the
 moments it spans, and the review's reflections for its cycle.
 
-The supervisor's comments come back sealed to the box's own recipient:
-only an unlocked box reads them, and they are kept sealed beside the clip.
+The supervisor's comments come back sealed to the box's own recipient
+(:mod:`appliance.comments`).
 
 >>> writer = Base64Writer(out := io.BytesIO())
 >>> writer.write(b"ab"); writer.write(b"cd"); writer.close()
@@ -25,16 +25,12 @@ import io
 import json
 from pathlib import Path
 
-from . import age
-from .errors import AgeError, ExportError
+from .errors import ExportError
 from .intervention import InterventionRecord, review_owner
 from .principles import name_of
 from .store import Store
 
 PAGE = Path(__file__).resolve().parents[1] / "web" / "supervision"
-COMMENTS_KIND = "vigbox supervision comments"
-MAX_COMMENTS_BYTES = 1 << 19  # a comments file is words: half a megabyte is plenty
-MAX_WORDS = 20_000
 LINE = 76  # base64 characters a line in the page (encodebytes' own)
 LINE_BYTES = LINE // 4 * 3  # the bytes a line holds
 
@@ -125,32 +121,3 @@ def record_goal(store: Store, identity, record: InterventionRecord, number: int)
 def _clock(seconds: float) -> str:
     whole = max(0, int(seconds))
     return f"{whole // 60}:{whole % 60:02d} into the clip"
-
-
-def read_comments(store: Store, identity, data: bytes, known: set[str]) -> dict:
-    """A comments file from the page, opened with the box's identity and
-    checked: ExportError quoting what is wrong."""
-    if len(data) > MAX_COMMENTS_BYTES:
-        raise ExportError(f"a comments file is words, not {len(data)} bytes")
-    try:
-        with age.decrypt(io.BytesIO(data), [identity]) as reader:
-            body = json.loads(reader.read())
-    except (AgeError, ValueError) as e:
-        raise ExportError(f"not comments sealed to this box ({e})") from None
-    if not isinstance(body, dict) or body.get("kind") != COMMENTS_KIND:
-        raise ExportError("not a vigbox comments file")
-    comments = body.get("comments", [])
-    if not isinstance(comments, list) or not all(
-            isinstance(c, dict) and isinstance(c.get("words"), str) for c in comments):
-        raise ExportError("the comments are not in the page's form")
-    general = body.get("general", "")
-    if not isinstance(general, str) or any(len(c["words"]) > MAX_WORDS for c in comments) \
-            or len(general) > MAX_WORDS:
-        raise ExportError(f"a comment of more than {MAX_WORDS} characters")
-    by_clip = {}
-    for comment in comments:
-        clip = str(comment.get("clip", ""))
-        if clip not in known:
-            raise ExportError(f"a comment on a clip this box does not hold: {clip[:40]!r}")
-        by_clip[clip] = comment["words"]
-    return {"export": str(body.get("export", ""))[:40], "clips": by_clip, "general": general}

@@ -20,9 +20,10 @@ from appliance import passphrase as passphrases
 from appliance.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
 from appliance.errors import ConsentError, ExportError, VigboxError
 from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, QueueWriter, check_clips,
-                              export_clips, export_names, open_clips, parse_recipient)
+                              check_purpose, export_clips, export_names, open_clips,
+                              parse_recipient)
 
-from appliance import supervision
+from appliance import comments, supervision
 
 from . import supervision as supervision_comments
 from .auth import csrf_token
@@ -33,6 +34,9 @@ log = logging.getLogger("vigbox.web.export")
 BLOCK = 1 << 16
 MAX_PENDING = 4
 _TAKING = threading.Lock()
+FAILED = object()  # on the pipe: the export failed midway
+CUT_SHORT = (b"</script><p><strong>This export was cut short on the box: ask the guider "
+             b"for it again.</strong></p>")
 
 
 def _clips() -> list[dict]:
@@ -50,10 +54,11 @@ def _consent() -> ConsentRecord:
 def export_form(error: str | None = None, status: int = 200):
     scope = _consent().scope()
     purposes = [(BY_CODE[p], p in scope) for p in EXPORT_PURPOSES]
-    return render_template("export.html", csrf=csrf_token(), clips=_clips(), error=error,
+    clips = _clips()
+    return render_template("export.html", csrf=csrf_token(), clips=clips, error=error,
                            purposes=purposes, chosen=request.form.get("purpose"),
                            ticked=request.form.getlist("clip"),
-                           comments=supervision_comments.held()), status
+                           comments=supervision_comments.held([c["id"] for c in clips])), status
 
 
 def _purpose(form) -> str:
@@ -88,6 +93,7 @@ def prepare():
     try:
         purpose = _purpose(request.form)
         entries = check_clips(current_app.config["STORE"], request.form.getlist("clip"))
+        check_purpose(current_app.config["STORE"], entries, purpose)
         recipient, phrase, label = _recipient(request.form)
     except ConsentError as e:
         return export_form(str(e), 403)
@@ -96,14 +102,16 @@ def prepare():
     chosen = {c["id"]: c for c in _clips()}
     described = [{**chosen[e.id], "n": n} for n, e in enumerate(entries, 1)]
     token = secrets.token_urlsafe(16)
-    pending = current_app.config.setdefault("EXPORTS", {})
-    while len(pending) >= MAX_PENDING:
-        pending.pop(next(iter(pending)))
-    # a page for the browser unless asked for the bare archive; in the clear, only that
-    shape = "page" if request.form.get("as", "page") == "page" and recipient else "archive"
-    pending[token] = {"entries": entries, "names": export_names(described), "purpose": purpose,
-                      "recipient": recipient, "label": label, "session": session.get("key"),
-                      "as": shape}
+    # a page for the browser when it opens with a one-off passphrase: a page
+    # that asked for a receiver's own key could, altered on its way, take it
+    shape = "page" if request.form.get("as", "page") == "page" and phrase else "archive"
+    with _TAKING:
+        pending = current_app.config.setdefault("EXPORTS", {})
+        while len(pending) >= MAX_PENDING:
+            pending.pop(next(iter(pending)), None)
+        pending[token] = {"entries": entries, "names": export_names(described),
+                          "purpose": purpose, "recipient": recipient, "label": label,
+                          "session": session.get("key"), "as": shape}
     return render_template("export_ready.html", csrf=csrf_token(), token=token,
                            passphrase=phrase, label=label, clips=described,
                            plain=recipient is None, purpose=BY_CODE[purpose],
@@ -133,19 +141,21 @@ def download(token: str):
     _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
     store, identity, pipe = current_app.config["STORE"], g.identity, QueueWriter()
     audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
-    name = f"vigbox-{job['purpose']}-{date.today().isoformat()}"
-    # what the supervisor reads beside the clips, and the page around them
-    manifest = supervision.manifest(store, identity, job["entries"], job["names"],
-                                    BY_CODE[job["purpose"]].name)
+    name, export_id = f"vigbox-{job['purpose']}-{date.today().isoformat()}", token[:12]
+    # what the supervisor reads beside the clips (words: only ever sealed),
+    # and the page around them
+    extra = () if job["recipient"] is None else (("manifest.json", supervision.manifest(
+        store, identity, job["entries"], job["names"], BY_CODE[job["purpose"]].name)),)
     try:
         head, tail = supervision.page_parts(
-            purpose=BY_CODE[job["purpose"]].name, name=name, export_id=token[:12],
+            purpose=BY_CODE[job["purpose"]].name, name=name, export_id=export_id,
             box_recipient=str(store.keys.recipient())) if job["as"] == "page" else (b"", b"")
         sources = open_clips(store, identity, job["entries"])
     except ExportError as e:
         return export_form(str(e), 409)
 
     def produce():
+        end = FAILED  # unless it all went out: the response ends without its last chunk
         try:
             if job["as"] == "page":
                 pipe.write(head)
@@ -153,27 +163,33 @@ def download(token: str):
             else:
                 sealed = pipe
             export_clips(store, identity, job["entries"], job["names"], sealed,
-                         recipient=job["recipient"], sources=sources,
-                         extra=(("manifest.json", manifest),))
+                         recipient=job["recipient"], sources=sources, extra=extra)
             if job["as"] == "page":
                 sealed.close()
                 pipe.write(tail)
+            end = None
         except (VigboxError, queue.Full, OSError) as e:
             log.warning("export stopped: %s", e)
             audit.record("export failed", actor="guider", objects=objects,
                          reason=f"{type(e).__name__}: {e}"[:200])
+            if job["as"] == "page" and not isinstance(e, queue.Full):
+                pipe.write(CUT_SHORT)  # what the supervisor sees if the browser keeps it
         finally:
             try:
-                pipe.queue.put(None, timeout=120)
+                pipe.queue.put(end, timeout=120)
             except queue.Full:
                 pass
 
+    if job["as"] == "page":  # what its comments may speak of, when they come back
+        comments.remember_export(store, identity, export_id, [e.id for e in job["entries"]])
     audit.record("exported", actor="guider", clips=len(job["entries"]), objects=objects,
-                 to=job["label"], purpose=job["purpose"])
+                 to=job["label"], purpose=job["purpose"], export=export_id)
     threading.Thread(target=produce, name="export", daemon=True).start()
 
     def chunks():
         while (block := pipe.queue.get()) is not None:
+            if block is FAILED:  # the server drops the connection: the download fails
+                raise ExportError(f"export {export_id} was cut short (audited)")
             yield block
 
     suffix = {"page": ".html", "archive": ARCHIVE_SUFFIX}[job["as"]] if job["recipient"] \

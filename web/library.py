@@ -82,7 +82,8 @@ def recorder_action(action: str):
         return jsonify(error=f"unknown recorder action {action!r}"), 404
     recorder = current_app.config["RECORDER"]
     # a take films the adult and the child, or the shared review (its own consent)
-    subject = (request.get_json(silent=True) or {}).get("subject", "film")
+    body = request.get_json(silent=True)
+    subject = body.get("subject", "film") if isinstance(body, dict) else "film"
     if action == "start":  # refused here too, whether or not the recorder answers
         require_filming(current_app.config["STORE"].catalog, subject)  # 403, or 409 unknown
     try:

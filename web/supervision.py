@@ -1,52 +1,37 @@
 """The supervisor's comments, back on the box: the file the export's page
-sealed to this box's recipient, imported by the guider, opened with the
-session's identity, checked, and kept sealed (the words name the child's
-adult and what they did). Shown on the export page beside each clip."""
-
-import json
-from datetime import datetime, timezone
+sealed to this box's recipient, imported by the guider, checked and kept
+sealed (:mod:`appliance.comments`); shown on the export page."""
 
 from flask import Blueprint, current_app, flash, g, redirect, request, url_for
 
+from appliance import comments
 from appliance.errors import ExportError
-from appliance.supervision import MAX_COMMENTS_BYTES, read_comments
 
 bp = Blueprint("supervision", __name__)
-OWNER, NAME = "supervision", "comments"
 
 
 def _store():
     return current_app.config["STORE"]
 
 
-def held() -> dict:
-    """Every import so far, by the export it answers: {"general", "clips",
-    "imported"}, unsealed with the session's identity."""
-    sealed = _store().catalog.get_sealed_text(OWNER, NAME)
-    return json.loads(_store().unseal_text(sealed, g.identity)) if sealed else {}
+def held(clips: list[str]) -> dict:
+    return comments.held(_store(), g.identity, clips)
 
 
 @bp.post("/export/comments")
 def import_comments():
-    """A comments file from the page: refused, quoting why, unless it was
-    sealed to this box, names only clips it holds and holds only words.
-    A second import of the same export's comments replaces the first."""
+    """Refused, quoting why, unless sealed to this box, answering an export
+    made here, about that export's clips, and only words. A second import
+    for the same export replaces the first."""
     upload = request.files.get("comments")
-    data = upload.read(MAX_COMMENTS_BYTES + 1) if upload else b""
-    known = {o.entry.id for o in _store().list("clip")}
+    data = upload.read(comments.MAX_BYTES + 1) if upload else b""
     try:
-        comments = read_comments(_store(), g.identity, data, known)
+        found = comments.read(_store(), g.identity, data)
     except ExportError as e:
         flash(f"Those comments were not imported: {e}")
         return redirect(url_for("export.export_form") + "#comments"), 303
-    with _store().catalog.transaction():
-        kept = held()
-        kept[comments["export"]] = {
-            "general": comments["general"], "clips": comments["clips"],
-            "imported": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-        _store().catalog.put_sealed_text(OWNER, NAME, _store().seal_text(json.dumps(kept)))
+    comments.keep(_store(), g.identity, found)
     current_app.config["AUDIT"].record("supervision comments imported", actor="guider",
-                                       export=comments["export"],
-                                       clips=len(comments["clips"]))
-    flash(f"The supervisor's comments on {len(comments['clips'])} clips are on the box.")
+                                       export=found["export"], clips=len(found["clips"]))
+    flash(f"The supervisor's comments on {len(found['clips'])} clips are on the box.")
     return redirect(url_for("export.export_form") + "#comments"), 303

@@ -2,8 +2,8 @@
 // browser, offline (a file:// page is a secure context, so WebCrypto is
 // there). It holds the sealed export (an age file, base64, byte for byte
 // what `age -d` opens) and this script, bundled with age-encryption at
-// build time. Asked for the one-off passphrase (or the supervisor's own
-// AGE-SECRET-KEY-1…), it decrypts in memory, plays the clips with their
+// build time. Asked for the one-off passphrase (never a receiver's own
+// key: a page altered on its way could take it), it decrypts in memory, plays the clips with their
 // captions, the guider's notes and the review's reflections, and seals the
 // supervisor's comments to the box's own key for the guider to import.
 import { Decrypter, Encrypter } from "age-encryption";
@@ -95,12 +95,12 @@ async function open(event) {
   if (!key) { say("Type the passphrase you were given."); return; }
   say("Opening… (checking a passphrase takes a few seconds)");
   const decrypter = new Decrypter();
-  if (key.startsWith("AGE-SECRET-KEY-")) decrypter.addIdentity(key); else decrypter.addPassphrase(key);
+  decrypter.addPassphrase(key);
   let files;
   try {
     files = untar(await decrypter.decrypt(sealedBytes()));
   } catch (error) {
-    say(`It does not open: ${error.message}. Check the passphrase (or key) and type it again.`);
+    say(`It does not open: ${error.message}. Check the passphrase and type it again.`);
     return;
   }
   const manifest = JSON.parse(new TextDecoder().decode(files.get("manifest.json")));
