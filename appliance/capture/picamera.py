@@ -85,6 +85,10 @@ def _with_sensor_clock_audio(base):
     return _SENSOR_CLOCK_ENCODERS[base]
 
 
+MICROPHONE_TRIES = 2
+MICROPHONE_RETRY_SECONDS = 1.0
+
+
 class PicameraSource:
     """``camera``: a made camera to use (the system test's
     :class:`~.virtual_sensor.VirtualSensor`); by default a ``Picamera2()``
@@ -120,13 +124,21 @@ class PicameraSource:
         device = sound["file"]
         with self._lock:
             camera = self._running_camera()
-            encoder = self._encoder(sound)
-            try:
-                stream = CameraStream(camera, encoder, self._output).start()
-            except Exception as e:
-                if "alsa" in str(e).lower() or isinstance(e, OSError):
-                    raise MicrophoneError(f"microphone {device!r} did not open: {e}") from e
-                raise SourceError(f"camera did not start recording: {e}") from e
+            for attempt in range(MICROPHONE_TRIES):
+                encoder = self._encoder(sound)
+                try:
+                    stream = CameraStream(camera, encoder, self._output).start()
+                    break
+                except Exception as e:
+                    if not ("alsa" in str(e).lower() or isinstance(e, OSError)):
+                        raise SourceError(f"camera did not start recording: {e}") from e
+                    if attempt + 1 == MICROPHONE_TRIES:
+                        raise MicrophoneError(f"microphone {device!r} did not open: {e}") from e
+                    # seen in the VM: the first open after a recorder killed mid-take
+                    # (the watchdog) failed in ALSA's dsnoop ("unable to open
+                    # slave", EIO), and the next, a second later, worked
+                    log.warning("the microphone %s did not open (%s): trying again", device, e)
+                    time.sleep(MICROPHONE_RETRY_SECONDS)
             self._taking = True
             log.info("take: %s, sound from %s", type(encoder).__name__, device)
             return stream

@@ -353,6 +353,31 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
     case $sync in *"within 40 ms: yes"*) return 0 ;; *) return 1 ;; esac
 }
 
+restarted_since() {  # restarted_since N: the recorder restarted after N restarts, and is up
+  [ "$(systemctl show -p NRestarts --value vigbox-recorder)" -gt "$1" ] &&
+    systemctl is-active -q vigbox-recorder
+}
+
+killed_mid_take() {  # the watchdog's SIGABRT in a take, then a take at the first asking
+  # Seen in a 29-minute run on a starved host: the watchdog killed the
+  # recorder 13 s into a take, and the first take after it failed to open
+  # the microphone (ALSA's dsnoop: "unable to open slave", EIO); the next,
+  # a second later, opened it. The recorder now tries twice, and says so.
+  local restarts id
+  restarts=$(systemctl show -p NRestarts --value vigbox-recorder)
+  as_vigbox control start > /dev/null || return 1
+  sleep 8
+  systemctl kill -s ABRT vigbox-recorder
+  until_true 90 restarted_since "$restarts" || return 1
+  id=$(a_take 10) || return 1
+  echo "take after the kill: $id"
+  journalctl -q -u vigbox-recorder --since "-120 s" |
+    grep -E "did not open|dsnoop|Watchdog|interrupted|sealed:" | tail -n 8
+  "$VIGBOX" unseal -i "$STORE/keys/identity.age" --passphrase-fd 3 \
+    "$STORE/objects/$id.age" 3</run/vigbox-passphrase | ffprobe -v error -show_entries \
+    stream=codec_type -of csv=p=0 -i pipe:0 | sort | tr '\n' ' ' | grep -q "audio video"
+}
+
 microphone_buffer() {  # vigbox_microphone's 64 periods of 1024 frames, not dsnoop's 16
   cat /run/mic-hw-params && grep -qx "buffer_size: 65536" /run/mic-hw-params
 }
@@ -404,6 +429,7 @@ camera() {  # the recorder on its real stack (docs/hardware-checklist.md says wh
       step "take $take of $TAKE_SECONDS s in sync" take_in_sync "$take"
     done
     step "the microphone's buffer holds 1.37 s (vigbox_microphone)" microphone_buffer
+    step "killed mid-take, the recorder takes again at the first asking" killed_mid_take
     if [ -e /opt/systemtest/gpio-sim-vm.ko ]; then
       step "the button starts, marks and stops a take" python3 /opt/systemtest/button_walk.py take
     fi
