@@ -5,6 +5,7 @@ so that both test modules get the ``stocked_box`` fixture."""
 
 import random
 import re
+import threading
 
 import pytest
 
@@ -77,3 +78,47 @@ def snapshot(app, store, settings):
                    if not p.name.endswith(("-wal", "-shm")))
     return ("\n".join(store.catalog.db.iterdump()), files, list(app.config["AUDIT"].events),
             len(app.config["KEYRING"]), sorted(app.config.get("EXPORTS", {})))
+
+
+class Racing(dict):
+    """The app's pending exports, made to race: two requests meet at each
+    lookup and each take (a barrier of two; one alone goes on after a second)."""
+
+    def __init__(self, *args, meet=("get", "pop")):
+        super().__init__(*args)
+        self.meet, self.barrier = meet, threading.Barrier(2, timeout=1)
+
+    def _meet(self, method: str) -> None:
+        if method in self.meet:
+            try:
+                self.barrier.wait()
+            except threading.BrokenBarrierError:
+                pass
+
+    def get(self, key, default=None):
+        found = super().get(key, default)
+        self._meet("get")
+        return found
+
+    def pop(self, key, *default):
+        self._meet("pop")
+        return super().pop(key, *default)
+
+
+def at_once(app, client, request, times: int = 2) -> list:
+    """``request(other_client)`` from ``times`` clients sharing ``client``'s
+    session, each in its own thread, started together; their results."""
+    results = []
+
+    def run():
+        with app.test_client() as other:
+            with client.session_transaction() as theirs, other.session_transaction() as mine:
+                mine.update(theirs)
+            results.append(request(other))
+
+    threads = [threading.Thread(target=run) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return results

@@ -6,13 +6,12 @@ routes. Each found by a hostile review of the page export."""
 
 import io
 import tarfile
-import threading
 
 import pytest
 
 from appliance.errors import ExportError
 from conftest import csrf_of
-from hostile import sealed
+from hostile import Racing, at_once, sealed
 
 
 @pytest.fixture
@@ -79,30 +78,8 @@ def test_two_prepares_at_once_while_four_wait(clip_box, app):
             "mode": "passphrase", "as": "archive"}
     for _ in range(4):
         assert client.post("/export", data=form).status_code == 200
-    both = threading.Barrier(2, timeout=1)
-
-    class Racing(dict):
-        def pop(self, key, *default):
-            try:
-                both.wait()
-            except threading.BrokenBarrierError:
-                pass
-            return super().pop(key, *default)
-
-    app.config["EXPORTS"] = Racing(app.config["EXPORTS"])
-    codes = []
-
-    def post():
-        with app.test_client() as other:
-            with client.session_transaction() as theirs, other.session_transaction() as mine:
-                mine.update(theirs)
-            codes.append(other.post("/export", data=form).status_code)
-
-    threads = [threading.Thread(target=post) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    app.config["EXPORTS"] = Racing(app.config["EXPORTS"], meet=("pop",))
+    codes = at_once(app, client, lambda other: other.post("/export", data=form).status_code)
     assert codes == [200, 200] and len(app.config["EXPORTS"]) == 4
 
 

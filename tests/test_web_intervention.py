@@ -483,45 +483,18 @@ def test_an_export_link_is_taken_once_even_by_two_requests_at_the_same_instant(
     """Two requests for the same one-time link, both past the lookup before
     either took it: before, the second's delete failed (a 500) or both were
     served; now exactly one is served and the other is not found."""
-    import threading
-
+    from hostile import Racing, at_once
     guider, clips = reviewed
     page = guider.post("/export", data={"csrf_token": csrf_of(guider), "clip": clips,
                                         "purpose": "supervision", "mode": "passphrase",
                                         "as": "archive"}).get_data(as_text=True)
     link = page.split('id="download-export" href="')[1].split('"')[0]
-    both_looked = threading.Barrier(2, timeout=1)
-
-    class Racing(dict):
-        def get(self, key, default=None):
-            found = super().get(key, default)
-            try:
-                both_looked.wait()
-            except threading.BrokenBarrierError:
-                pass
-            return found
-
-        def pop(self, key, *default):
-            try:
-                both_looked.wait()
-            except threading.BrokenBarrierError:
-                pass
-            return super().pop(key, *default)
-
     app.config["EXPORTS"] = Racing(app.config["EXPORTS"])
-    codes = []
 
-    def download():
-        with app.test_client() as other:
-            with guider.session_transaction() as theirs, other.session_transaction() as mine:
-                mine.update(theirs)
-            response = other.get(link)
-            codes.append(response.status_code)
-            response.get_data()
+    def download(other):
+        response = other.get(link)
+        response.get_data()
+        return response.status_code
 
-    threads = [threading.Thread(target=download) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    codes = at_once(app, guider, download)
     assert sorted(codes) == [200, 404]
