@@ -272,3 +272,20 @@ def test_a_film_of_the_review_sealed_after_its_consent_went_is_deleted_by_the_ne
     assert withdraw_dependents(store) == {"stills_deleted": 0, "review_films_deleted": 1}
     assert [o.entry.id for o in store.list("recording")] == [film]
     assert review not in {o.entry.id for o in store.list()}
+
+
+def test_stills_and_the_filming_of_reviews_withdrawn_at_once(intervention):
+    """A still of a review's film goes with the film, once (the sweep had
+    met it again, already gone, and failed)."""
+    from appliance.consent import withdraw_dependents
+    from appliance.deletion import deletions
+    from hostile import sealed
+    store, _ = intervention
+    begin(store, {"filming", "review"})
+    film = sealed(store, "recording", duration=4.0, meta={"subject": "film"})
+    review = sealed(store, "recording", duration=4.0, meta={"subject": "review"})
+    still = sealed(store, "still", parent=review, duration=0)
+    other = sealed(store, "still", parent=film, duration=0)
+    assert withdraw_dependents(store) == {"stills_deleted": 1, "review_films_deleted": 1}
+    assert [o.entry.id for o in store.list()] == [film]
+    assert sorted(d["id"] for d in deletions(store)) == sorted([review, still, other])
