@@ -14,7 +14,7 @@ from array import array
 
 from .capture.runner import FfmpegProcess
 from .clips import load_index
-from .errors import CaptureError, ObjectNotFoundError
+from .errors import CaptureError
 from .store import Store
 
 THUMB_WIDTH = 160
@@ -80,22 +80,6 @@ def _through_ffmpeg(store: Store, recording: str, identity, command: list[str]) 
 def _existing(store: Store, recording: str, kind: str):
     return next((o.entry for o in store.list(kind) if o.entry.parent == recording
                  and o.entry.state == "sealed"), None)
-
-
-def made(store: Store, recording: str) -> bool:
-    """Whether ``recording``'s filmstrip and peaks are both made."""
-    return all(_existing(store, recording, kind) is not None for kind in ("thumbnail", "peaks"))
-
-
-def drop_orphans(store: Store, recording: str) -> None:
-    """An overview made while its recording was deleted goes too."""
-    try:
-        store.catalog.get(recording)
-    except ObjectNotFoundError:
-        with _lock:
-            for kind in ("thumbnail", "peaks"):
-                if (entry := _existing(store, recording, kind)) is not None:
-                    store.delete(entry.id)
 
 
 def filmstrip(store: Store, recording: str, identity):

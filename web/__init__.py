@@ -32,7 +32,6 @@ from appliance.wipe import wipe_pending
 
 from . import hosts
 from .jobs import ClipJobs
-from .overviews import Overviews
 from .keyring import Keyring
 from .limiter import UnlockLimiter
 
@@ -61,7 +60,6 @@ def _services(app: Flask) -> None:
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
         "JOBS": lambda: ClipJobs(config["AUDIT"]),
-        "OVERVIEWS": lambda: Overviews(lambda: config["RECORDER"]),
         "SETUP_WINDOW": lambda: SetupWindow(settings.setup_window_file),
         "CLOCK": lambda: (SimulatedClockSetter() if settings.simulate
                           else HelperClockSetter(settings.clock_socket)),
@@ -112,7 +110,6 @@ def _follow_the_store(config) -> None:
         config["KEYRING"].clear()
         config.pop("SERVED_LAYOUTS", None)  # what was read with those identities
         config["JOBS"].cancel_all()
-        config["OVERVIEWS"].stop()
 
 
 class PageRequest(Request):

@@ -4,7 +4,7 @@ recorder's controls. Pages and JSON for the page's script."""
 import shutil
 from datetime import datetime, timezone
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request, session
+from flask import Blueprint, current_app, jsonify, render_template, request
 
 from appliance.clock import clock_is_set
 from appliance.consent import require_filming, subject_of
@@ -53,12 +53,7 @@ def recording_entry(object_id: str):
 def index():
     record = InterventionRecord(current_app.config["STORE"].catalog)
     ended = record.row()["ended"] if record.exists() else None
-    listed = recordings()
-    # the films' overviews made while the guider chooses one (not on opening it)
-    current_app.config["OVERVIEWS"].ahead(
-        current_app.config["STORE"], g.identity, [r["id"] for r in listed if r["playable"]],
-        session=session.get("key", ""))
-    return render_template("library.html", recordings=listed, csrf=csrf_token(),
+    return render_template("library.html", recordings=recordings(), csrf=csrf_token(),
                            retention=record.retention() if record.exists() else None,
                            ended=ended)
 
