@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
-from .errors import ConsentError, InterventionError, ObjectNotFoundError
+from .errors import ConsentError, InterventionError
 
 
 @dataclass(frozen=True)
@@ -164,7 +164,7 @@ def withdraw_dependents(store) -> dict:
         return done
     # the films first: a still of a review's film goes with it, not twice
     for entry in sorted(store.catalog.list(), key=lambda e: e.kind != "recording"):
-        if entry.state == "writing" or (entry.parent and not _held(store, entry.parent)):
+        if entry.state == "writing" or (entry.parent and not store.catalogued(entry.parent)):
             continue
         if entry.kind == "still" and "stills" not in scope:
             done["stills_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
@@ -172,14 +172,6 @@ def withdraw_dependents(store) -> dict:
             delete(store, entry.id, "consent-withdrawn")
             done["review_films_deleted"] += 1
     return done
-
-
-def _held(store, object_id: str) -> bool:
-    try:
-        store.catalog.get(object_id)
-    except ObjectNotFoundError:
-        return False
-    return True
 
 
 def subject_of(entry) -> str:

@@ -259,7 +259,7 @@ class Store:
         for path in self.objects_dir.glob(f"*{OBJECT_SUFFIX}"):
             object_id = path.name[:-len(OBJECT_SUFFIX)]
             if OBJECT_ID.fullmatch(object_id) and object_id not in known \
-                    and not self._catalogued(object_id):  # made while we looked: not lost
+                    and not self.catalogued(object_id):  # made while we looked: not lost
                 self.catalog.add(object_id, "unknown", created=utc_now())
                 self._catalog_sealed_file(object_id, path, "recovered")
                 counts["adopted"] += 1
@@ -267,7 +267,8 @@ class Store:
             log.warning("catalog reconciled with the files: %s", counts)
         return counts
 
-    def _catalogued(self, object_id: str) -> bool:
+    def catalogued(self, object_id: str) -> bool:
+        """Whether the catalog has ``object_id``."""
         try:
             self.catalog.get(object_id)
         except ObjectNotFoundError:
