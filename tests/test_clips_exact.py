@@ -127,13 +127,25 @@ def test_in_chromium_a_seek_far_into_the_film_asks_only_near_it(
         unlock(page, url, PASSPHRASE)
         page.goto(f"{url}/recordings/{recording}")
         until(page, "() => document.getElementById('video').readyState >= 1")
+        def served_before(at: float) -> int:
+            return layout.served_offset(max(f.offset for f in fragments if f.time <= at))
+
+        was = 0.0
         for at in (900.0, 1740.2, 333.7, 1799.0):
             asked.clear()
             page.evaluate(f"document.getElementById('video').currentTime = {at}")
             until(page, "() => { const v = document.getElementById('video');"
                         " return !v.seeking && v.readyState >= 2; }")
-            near = max(f.offset for f in fragments if f.time <= at - 2)
-            assert asked and min(asked) >= layout.served_offset(near), (at, near, asked)
+            # Chromium may still be reading on from where it stood when the
+            # seek came (CI saw one such read, at minute 15, after the seek
+            # to minute 29): that is not a read from the start, so it is let
+            # through; anything else must lie from a few seconds before the
+            # point.
+            going_on = range(served_before(was), served_before(was + 60) + 1)
+            elsewhere = [a for a in asked if a not in going_on]
+            assert asked and all(a >= served_before(at - 2) for a in elsewhere), \
+                (at, served_before(at - 2), asked)
+            was = at
 
 
 def test_over_the_hotspot_s_air_the_clip_starts_on_the_frame_shown(
