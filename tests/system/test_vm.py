@@ -35,13 +35,6 @@ ARTIFACTS = REPO / "test-artifacts" / "system"
 BOOT_TIMEOUT = 900
 # how far ahead of the host's other work qemu runs (nice; _before_other_work)
 QEMU_NICE = -10
-# KVM where the host lets us have it, else TCG (qemu tries them in order).
-# Under TCG a host busy with anything else starved the guest's recorder
-# (sound lost, the watchdog firing 13 s into a take); under KVM the guest
-# runs at the host's speed. qemu64 keeps the CPU a Pi 4's kind either way:
-# no AES instructions, so the store is Adiantum, as on the Pi.
-ACCELERATORS = ("-accel", "kvm", "-accel", "tcg") if os.access("/dev/kvm", os.R_OK | os.W_OK) \
-    else ("-accel", "tcg")
 
 
 @pytest.fixture(scope="module", params=["bookworm", "trixie"])
@@ -109,7 +102,7 @@ def _boot_once(vm, phase: str, read_only: bool, timeout: float, options: str) ->
     # no AES instructions either, as a Pi 4 has none: the store is Adiantum,
     # as on a Pi 4 (which is how the store unit's missing AF_ALG was found)
     subprocess.run(
-        ["qemu-system-x86_64", "-machine", "q35", *ACCELERATORS, "-cpu", "qemu64", "-smp", "2",
+        ["qemu-system-x86_64", "-machine", "q35", "-accel", "tcg", "-cpu", "qemu64", "-smp", "2",
          "-m", "2048", "-nic", "none", "-display", "none", "-monitor", "none", "-no-reboot",
          "-kernel", str(work / "vmlinuz"), "-initrd", str(initrd),
          "-append", f"root=/dev/vda console=ttyS0,115200 panic=-1 net.ifnames=0 "
