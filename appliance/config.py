@@ -57,6 +57,9 @@ class Settings:
     fps: int = 30
     video_bitrate: int = 6_000_000     # the stream for the hotspot (VideoProfile)
     camera_device: str = "/dev/video0"
+    # the synthetic camera's sound: its beeping tone, or this sound file
+    # played over and over (a synthesised dialogue: the demo's interaction map)
+    synthetic_sound: str = ""
     # picamera2 (the camera module) | virtual (a simulated sensor below
     # picamera2's encoders: the test VM, which has no camera)
     camera: str = "picamera2"

@@ -42,7 +42,8 @@ def make_source(settings: Settings, name: str | None = None, *,
     profile = profile_of(settings)
     if name == "synthetic":
         from .sources import SyntheticSource
-        return SyntheticSource(profile, realtime=fast_seconds is None, seconds=fast_seconds)
+        return SyntheticSource(profile, realtime=fast_seconds is None, seconds=fast_seconds,
+                               sound=settings.synthetic_sound or None)
     if fast_seconds is not None:
         raise ConfigError("--fast works only with the synthetic source")
     if name == "v4l2":

@@ -79,9 +79,15 @@ def _compile(stream) -> list[str]:
 
 
 def synthetic_command(profile: VideoProfile, *, seconds: float | None = None,
-                      realtime: bool = True) -> list[str]:
+                      realtime: bool = True, sound: str | None = None) -> list[str]:
     """The lavfi test pattern with a burned-in frame counter and timecode,
-    and a tone that beeps while a white square flashes on known frames."""
+    and a tone that beeps while a white square flashes on known frames
+    (or ``sound``, a file, from its start and over again).
+
+    >>> cmd = synthetic_command(VideoProfile(), sound="talk.wav", seconds=5)
+    >>> cmd[cmd.index("talk.wav") - 3:cmd.index("talk.wav") + 1]
+    ['-stream_loop', '-1', '-i', 'talk.wav']
+    """
     size = f"{profile.width}x{profile.height}"
     flash = f"lt(mod(n,{profile.fps}),{BEEP_FRAMES})"
     pace = {"re": None} if realtime else {}
@@ -98,7 +104,8 @@ def synthetic_command(profile: VideoProfile, *, seconds: float | None = None,
                            fontcolor="yellow", box=1, boxcolor="black", **text)
     beep_seconds = BEEP_FRAMES / profile.fps
     tone = f"if(lt(mod(t\\,1)\\,{beep_seconds:.6f})\\,0.5*sin(2*PI*{BEEP_HZ}*t)\\,0)"
-    audio = ffmpeg.input(f"aevalsrc={tone}:s={AUDIO_RATE}:c=mono", f="lavfi", **pace)
+    audio = (ffmpeg.input(sound, stream_loop=-1, **pace) if sound else
+             ffmpeg.input(f"aevalsrc={tone}:s={AUDIO_RATE}:c=mono", f="lavfi", **pace))
     return _compile(ffmpeg.output(video, audio, OUTPUT, **_encode(profile, preset="ultrafast"),
                                   **_mux(seconds)))
 

@@ -41,16 +41,19 @@ class SyntheticSource:
     name = "synthetic"
 
     def __init__(self, profile: VideoProfile = VideoProfile(), *, realtime: bool = True,
-                 seconds: float | None = None):
+                 seconds: float | None = None, sound: str | None = None):
         self.profile, self.realtime, self.seconds = profile, realtime, seconds
+        self.sound = sound  # a sound file in place of the tone, looped
 
     def failure(self, code: int, stderr: str) -> SourceError:
         return source_failure(self.name, "", code, stderr)
 
     def open(self) -> FfmpegProcess:
         _require_ffmpeg()
+        if self.sound and not os.path.isfile(self.sound):
+            raise SourceError(f"no sound file {self.sound!r} for the synthetic camera")
         return FfmpegProcess(synthetic_command(self.profile, seconds=self.seconds,
-                                               realtime=self.realtime)).start()
+                                               realtime=self.realtime, sound=self.sound)).start()
 
     def close(self) -> None:
         pass
