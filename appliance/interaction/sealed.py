@@ -1,0 +1,99 @@
+"""A sealed film's interaction map: its sound decoded through pipes
+(nothing in the clear on any disk), analysed, and the map sealed beside
+the film as an ``interaction`` object, which goes when the film goes.
+A damaged or cut-off film, or one without sound, ends in AnalysisError
+and leaves nothing behind.
+"""
+
+import json
+import os
+import subprocess
+import threading
+
+from ..capture.runner import FfmpegProcess
+from ..errors import AgeError, AnalysisCancelled, AnalysisError, ObjectNotFoundError
+from ..store import Store
+from .analysis import VERSION, InteractionMap, analyse
+from .frames import RATE, pcm_blocks
+
+KIND = "interaction"
+LOW = 19                     # nice of the decoder: the box's other work comes first
+
+
+def decode_command() -> list[str]:
+    """The film's sound as 16 kHz mono samples on stdout."""
+    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
+            "-map", "0:a:0", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "pipe:1"]
+
+
+def stored_map(store: Store, recording: str, identity) -> InteractionMap | None:
+    """The map sealed for ``recording``, or None if it has none yet."""
+    entry = next((o.entry for o in store.list(KIND) if o.entry.parent == recording
+                  and o.entry.state == "sealed" and o.entry.meta.get("version") == VERSION), None)
+    if entry is None:
+        return None
+    with store.open(entry.id, identity) as reader:
+        return InteractionMap.from_document(json.loads(reader.read()))
+
+
+def analyse_recording(store: Store, recording: str, identity, *,
+                      heard=lambda seconds: None,
+                      cancelled: threading.Event | None = None) -> InteractionMap:
+    """Decode and analyse; raise AnalysisError if any byte of the film
+    failed its check or ffmpeg did not finish cleanly."""
+    entry = store.catalog.get(recording)
+    process = FfmpegProcess(decode_command(), stdin=subprocess.PIPE).start()
+    try:
+        os.setpriority(os.PRIO_PROCESS, process.pid, LOW)
+    except OSError:
+        pass  # it ended already; finish() says how
+    failed: list[BaseException] = []
+    feeder = threading.Thread(target=_feed, args=(store, recording, identity, process, failed),
+                              name="interaction-feed", daemon=True)
+    feeder.start()
+
+    def told(seconds: float) -> None:
+        if cancelled is not None and cancelled.is_set():
+            raise AnalysisCancelled(f"the analysis of {recording} was stopped")
+        heard(min(seconds / entry.duration, 1.0) if entry.duration else 0.0)
+
+    try:
+        found = analyse(pcm_blocks(process.read), heard=told)
+    except BaseException:
+        process.finish(timeout=1)  # ends ffmpeg, so the feeder's write fails and it stops
+        feeder.join(5)
+        raise
+    code = process.finish(timeout=30)
+    feeder.join(30)
+    if failed:
+        raise AnalysisError(f"{recording} could not be read whole: {failed[0]}") from failed[0]
+    if code != 0:
+        raise AnalysisError(f"{recording}: the sound could not be decoded ({code}): "
+                            f"{process.stderr_tail() or 'no sound?'}")
+    return found
+
+
+def _feed(store, recording, identity, process, failed) -> None:
+    try:
+        with store.open(recording, identity) as reader:
+            while block := reader.read(1 << 20):
+                process.stdin.write(block)
+    except (AgeError, ObjectNotFoundError) as e:
+        failed.append(e)
+    except OSError:
+        pass  # ffmpeg stopped reading: its exit status says why
+    finally:
+        try:
+            process.stdin.close()
+        except OSError:
+            pass
+
+
+def seal_map(store: Store, recording: str, found: InteractionMap) -> str:
+    """Seal the map beside its film; any older map of it goes."""
+    with store.create(KIND, parent=recording, meta={"version": VERSION}) as sealed:
+        sealed.write(json.dumps(found.document()).encode())
+    for old in store.list(KIND):
+        if old.entry.parent == recording and old.entry.id != sealed.id:
+            store.delete(old.entry.id)
+    return sealed.id

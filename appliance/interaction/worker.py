@@ -1,0 +1,140 @@
+"""The box's analyst: one thread that maps films one at a time, at the
+lowest priority, never while the box is recording, and only while a
+guider's session holds the key (the map needs the film decrypted).
+
+>>> worker = MapWorker(recording_now=lambda: False)
+>>> worker.state("0" * 32)
+{'state': 'none'}
+"""
+
+import logging
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..errors import AnalysisCancelled, VigboxError
+from .sealed import analyse_recording, seal_map
+
+log = logging.getLogger("vigbox.interaction")
+LOWEST = 19                  # the thread's nice: cuts, pages and the recorder come first
+WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder
+IDLE = 30.0                  # seconds without work before the thread ends
+
+
+@dataclass
+class Analysis:
+    recording: str
+    session: str
+    identity: object = field(repr=False)
+    state: str = "queued"    # queued, waiting (a take is on), analysing, done, failed, stopped
+    progress: float = 0.0
+    error: str | None = None
+    cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+
+    def public(self) -> dict:
+        return {"state": self.state, "progress": round(self.progress, 3), "error": self.error}
+
+
+class MapWorker:
+    def __init__(self, *, recording_now: Callable[[], bool], audit=None):
+        self._recording_now = recording_now
+        self._audit = audit
+        self._work: dict[str, Analysis] = {}
+        self._queue: queue.Queue = queue.Queue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._running: Analysis | None = None
+
+    def request(self, store, recording: str, identity, *, session: str) -> dict:
+        """Queue ``recording`` unless it is queued, under way or done."""
+        with self._lock:
+            known = self._work.get(recording)
+            if known is not None and known.state not in ("failed", "stopped"):
+                return known.public()
+            job = self._work[recording] = Analysis(recording, session, identity)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="interaction-map",
+                                                daemon=True)
+                self._thread.start()
+        self._queue.put((store, job))
+        return job.public()
+
+    def state(self, recording: str) -> dict:
+        job = self._work.get(recording)
+        return {"state": "none"} if job is None else job.public()
+
+    def cancel_session(self, session: str) -> int:
+        return self._cancel(lambda job: job.session == session)
+
+    def cancel_recording(self, recording: str) -> int:
+        return self._cancel(lambda job: job.recording == recording)
+
+    def cancel_all(self) -> int:
+        return self._cancel(lambda job: True)
+
+    def _cancel(self, which) -> int:
+        with self._lock:
+            chosen = [job for job in self._work.values() if which(job)
+                      and job.state in ("queued", "waiting", "analysing")]
+            for job in chosen:
+                job.cancelled.set()
+                job.state = "stopped"
+                job.identity = None
+            for job in [j for j in self._work.values() if which(j)]:
+                del self._work[job.recording]
+        return len(chosen)
+
+    def wait_idle(self, timeout: float = 30.0) -> bool:
+        """Wait for the analysis under way to end (after a cancel)."""
+        deadline = time.monotonic() + timeout
+        while self._running is not None:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    def _run(self) -> None:
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST)
+        except OSError:
+            pass
+        while True:
+            try:
+                store, job = self._queue.get(timeout=IDLE)
+            except queue.Empty:
+                return  # the next request starts a new thread
+            if job.cancelled.is_set():
+                continue
+            self._running = job
+            try:
+                while self._recording_now() and not job.cancelled.is_set():
+                    job.state = "waiting"
+                    time.sleep(WAIT_WHILE_RECORDING)
+                if not job.cancelled.is_set():
+                    self._analyse(store, job)
+            finally:
+                self._running = None
+
+    def _analyse(self, store, job: Analysis) -> None:
+        job.state = "analysing"
+
+        def heard(share: float) -> None:
+            job.progress = share
+
+        try:
+            found = analyse_recording(store, job.recording, job.identity, heard=heard,
+                                      cancelled=job.cancelled)
+            if job.cancelled.is_set():
+                raise AnalysisCancelled(f"the analysis of {job.recording} was stopped")
+            seal_map(store, job.recording, found)
+            job.state, job.progress = "done", 1.0
+        except AnalysisCancelled:
+            job.state = "stopped"
+        except VigboxError as e:
+            log.warning("interaction map of %s failed: %s", job.recording, e)
+            job.state, job.error = "failed", str(e)
+        finally:
+            job.identity = None
