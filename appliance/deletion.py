@@ -33,7 +33,7 @@ REASONS = {
 DELETABLE = ("recording", "clip", "still")
 # made from a recording: they go with it (the filmstrip and the sound's peaks
 # show the child and when someone spoke: they had stayed, sealed, after it)
-CHILDREN = ("clip", "still", "index", "thumbnail", "peaks")
+CHILDREN = ("clip", "still", "index", "thumbnail", "peaks", "interaction")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deletions (

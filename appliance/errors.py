@@ -154,6 +154,15 @@ class InterventionEndedError(NoInterventionError, InterventionError):
     there were none (five blinks: see the page)."""
 
 
+class AnalysisError(VigboxError):
+    """A film's sound could not be analysed (damaged, no sound, cut off):
+    nothing of the analysis is kept."""
+
+
+class AnalysisCancelled(AnalysisError):
+    """The analysis was stopped (the page locked, the film deleted)."""
+
+
 class ExportError(VigboxError):
     """An export asked for clips, a recipient or a mode it cannot have."""
 

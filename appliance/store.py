@@ -45,7 +45,8 @@ GENERATION_FILE = "generation"
 OBJECT_SUFFIX = ".age"
 PARTIAL_SUFFIX = ".partial"
 log = logging.getLogger("vigbox.store")
-KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", "export"})
+KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", "export",
+                   "interaction"})
 # "unknown": a sealed file found without its catalog row (see reconcile)
 
 

@@ -25,6 +25,9 @@ declare -A NEEDED=(
   # axe-core for the accessibility checks, from the npm registry (make test)
   [node]=nodejs
   [npm]=npm
+  # the interaction map's labelled dialogues (bench/dialogue.py): speech
+  # synthesised in adult-like and child-like voices
+  [espeak-ng]=espeak-ng
 )
 
 # file -> Debian package (the synthetic camera burns its frame counter

@@ -53,8 +53,9 @@ if [ "$READ_ONLY" = 1 ] && { [ -z "${VIGBOX_STORE_DEVICE:-}" ] || [ -z "${VIGBOX
 fi
 
 step_packages() {
+  # numpy from apt: the one picamera2 was built against (the venv sees it)
   local wanted=(python3-venv ffmpeg cryptsetup e2fsprogs network-manager iw wireless-regdb
-                util-linux nginx)
+                util-linux nginx python3-numpy)
   if is_pi; then wanted+=(python3-picamera2 python3-lgpio); fi
   # overlayroot's initramfs script needs busybox's grep, and does not say so
   if [ "$READ_ONLY" = 1 ]; then wanted+=(overlayroot busybox); fi

@@ -23,6 +23,7 @@ from appliance.auditlog import AuditLog
 from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
+from appliance.interaction.worker import MapWorker, recording_now
 from appliance.errors import (ConsentError, InterventionEndedError, InterventionError,
                              ObjectNotFoundError, VigboxError)
 from appliance.setup_window import SetupWindow
@@ -60,6 +61,7 @@ def _services(app: Flask) -> None:
         "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
         "LIMITER": UnlockLimiter,
         "JOBS": lambda: ClipJobs(config["AUDIT"]),
+        "MAPS": lambda: MapWorker(recording_now=lambda: recording_now(config["RECORDER"])),
         "SETUP_WINDOW": lambda: SetupWindow(settings.setup_window_file),
         "CLOCK": lambda: (SimulatedClockSetter() if settings.simulate
                           else HelperClockSetter(settings.clock_socket)),
@@ -110,6 +112,7 @@ def _follow_the_store(config) -> None:
         config["KEYRING"].clear()
         config.pop("SERVED_LAYOUTS", None)  # what was read with those identities
         config["JOBS"].cancel_all()
+        config["MAPS"].cancel_all()
 
 
 class PageRequest(Request):
@@ -153,11 +156,11 @@ def create_app(config: dict | None = None) -> Flask:
                           and not settings.simulate)
 
     from . import (auth, clips, clock, consent, deletion, export, handout, handovers,
-                   intervention, library, marks, media, player, presence, review, setup, status,
-                   stills, supervision, wipe)
+                   interaction, intervention, library, marks, media, player, presence, review,
+                   setup, status, stills, supervision, wipe)
     for blueprint in (auth, clips, clock, consent, deletion, export, handout, handovers,
-                      intervention, library, marks, media, player, presence, review, setup,
-                      status, stills, supervision, wipe):
+                      interaction, intervention, library, marks, media, player, presence, review,
+                      setup, status, stills, supervision, wipe):
         app.register_blueprint(blueprint.bp)
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)

@@ -84,6 +84,7 @@ def follow_idle_locks(config) -> None:
     def forget(key: str, ref: str | None, used: float) -> None:
         config["AUDIT"].record("lock", actor="guider", session=ref or "none", reason="idle")
         config["JOBS"].cancel_session(key)
+        config["MAPS"].cancel_session(key)
         config.pop("SERVED_LAYOUTS", None)
         _editing_time(config, used)
     config["KEYRING"].when_idle(forget)
@@ -249,6 +250,7 @@ def unlock_submit():
 @bp.post("/lock")
 def lock():
     cancelled = current_app.config["JOBS"].cancel_session(session.get("key", ""))
+    current_app.config["MAPS"].cancel_session(session.get("key", ""))
     _audit("lock", session=_session_ref(), reason="asked", cuts_cancelled=cancelled)
     end_session()
     return redirect(url_for("auth.unlock"))

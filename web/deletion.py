@@ -21,6 +21,8 @@ def delete(kind: str, object_id: str, *, default_reason: str | None = None) -> l
         jobs = current_app.config["JOBS"]
         jobs.cancel_recording(object_id)
         jobs.wait_idle()
+        current_app.config["MAPS"].cancel_recording(object_id)
+        current_app.config["MAPS"].wait_idle()
     deleted = deletion.delete(current_app.config["STORE"], object_id, reason, kind=kind)
     current_app.config["AUDIT"].record("deleted", actor="guider", object=object_id, kind=kind,
                                        reason=reason, made_from_it=len(deleted) - 1)

@@ -51,8 +51,11 @@ def _run(wipe_request: WipeRequest | None):
     """Stop the cuts, wipe (or resume), and keep only the certificate."""
     config = current_app.config
     config["JOBS"].cancel_all()
+    config["MAPS"].cancel_all()
     if not config["JOBS"].wait_idle(timeout=30):
         raise WipeError("a clip cut did not stop: try the wipe again")
+    if not config["MAPS"].wait_idle(timeout=30):
+        raise WipeError("an analysis of a film's sound did not stop: try the wipe again")
     wipe = wipe_for(config["SETTINGS"], config["STORE"], config["AUDIT"],
                     recorder=config.get("RECORDER"), keyring=config["KEYRING"])
     if config.get("WIPE_HANDOFF") and wipe_request is not None:

@@ -11,7 +11,7 @@ import subprocess
 import threading
 
 from ..capture.runner import FfmpegProcess
-from ..errors import AgeError, AnalysisCancelled, AnalysisError, ObjectNotFoundError
+from ..errors import AgeError, AnalysisCancelled, AnalysisError, MarkError, ObjectNotFoundError
 from ..store import Store
 from .analysis import VERSION, InteractionMap, analyse
 from .frames import RATE, pcm_blocks
@@ -26,14 +26,40 @@ def decode_command() -> list[str]:
             "-map", "0:a:0", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "pipe:1"]
 
 
+def map_entry(store: Store, recording: str):
+    """The catalog entry of the map sealed for ``recording``, or None."""
+    return next((o.entry for o in store.list(KIND) if o.entry.parent == recording
+                 and o.entry.state == "sealed" and o.entry.meta.get("version") == VERSION), None)
+
+
 def stored_map(store: Store, recording: str, identity) -> InteractionMap | None:
     """The map sealed for ``recording``, or None if it has none yet."""
-    entry = next((o.entry for o in store.list(KIND) if o.entry.parent == recording
-                  and o.entry.state == "sealed" and o.entry.meta.get("version") == VERSION), None)
+    entry = map_entry(store, recording)
     if entry is None:
         return None
     with store.open(entry.id, identity) as reader:
         return InteractionMap.from_document(json.loads(reader.read()))
+
+
+def dismissed(store: Store, recording: str) -> list[float]:
+    """The starts of the moments the guider set aside (times only: kept
+    in the catalog, beside the sealed map)."""
+    entry = map_entry(store, recording)
+    return [] if entry is None else entry.meta.get("dismissed", [])
+
+
+def dismiss(store: Store, recording: str, identity, start) -> list[float]:
+    """Set aside the suggested moment starting at ``start``; a start that
+    is no moment of the map is refused (MarkError) and changes nothing."""
+    found, entry = stored_map(store, recording, identity), map_entry(store, recording)
+    if found is None or entry is None:
+        raise MarkError(f"{recording} has no interaction map yet")
+    if isinstance(start, bool) or not isinstance(start, (int, float)) \
+            or start not in {m.start for m in found.moments}:
+        raise MarkError(f"no suggested moment starts at {str(start)[:40]!r}")
+    kept = sorted({*entry.meta.get("dismissed", []), float(start)})
+    store.catalog.set_meta(entry.id, dismissed=kept)
+    return kept
 
 
 def analyse_recording(store: Store, recording: str, identity, *,
@@ -96,4 +122,9 @@ def seal_map(store: Store, recording: str, found: InteractionMap) -> str:
     for old in store.list(KIND):
         if old.entry.parent == recording and old.entry.id != sealed.id:
             store.delete(old.entry.id)
+    if not store.catalogued(recording):
+        # the film was deleted while its sound was analysed (a consent
+        # withdrawn sweeps review films without asking the worker)
+        store.delete(sealed.id)
+        raise AnalysisCancelled(f"{recording} was deleted while it was analysed")
     return sealed.id

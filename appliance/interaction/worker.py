@@ -24,6 +24,17 @@ WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder
 IDLE = 30.0                  # seconds without work before the thread ends
 
 
+TAKE_STATES = ("starting", "recording", "stopping")
+
+
+def recording_now(recorder) -> bool:
+    """Whether the box is filming (a recorder not running is not)."""
+    try:
+        return recorder is not None and recorder.status()["state"] in TAKE_STATES
+    except VigboxError:
+        return False
+
+
 @dataclass
 class Analysis:
     recording: str

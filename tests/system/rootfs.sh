@@ -23,11 +23,13 @@ PACKAGES=systemd,systemd-sysv,udev,kmod,dbus,cryptsetup,e2fsprogs,util-linux,pro
 PACKAGES+=,python3,python3-venv,ffmpeg,fonts-dejavu-core,linux-image-amd64,curl
 PACKAGES+=,network-manager,wpasupplicant,iw,iproute2,iputils-ping,dnsmasq-base
 PACKAGES+=,wireless-regdb,overlayroot,busybox,python3-pip,nginx,tcpdump
+# provisioning takes numpy from apt, as on a Pi (the interaction map's pitch)
+PACKAGES+=,python3-numpy
 # to build lgpio for the root's Python and CPU (PyPI's x86-64 wheel stops on
 # an illegal instruction on the VM's baseline CPU)
 PACKAGES+=,python3-dev,python3-setuptools,python3-wheel,gcc,libc6-dev,swig
 if [ "$SUITE" = trixie ]; then
-  PACKAGES+=,python3-libcamera,libcamera-ipa,python3-av,python3-numpy,python3-pil
+  PACKAGES+=,python3-libcamera,libcamera-ipa,python3-av,python3-pil
   PACKAGES+=,python3-piexif,python3-prctl,python3-jsonschema,python3-tqdm
   PACKAGES+=,python3-libarchive-c,alsa-utils,make,linux-headers-amd64
 fi

@@ -1,0 +1,93 @@
+"""The interaction map through the page's API, and its worker: made when
+first asked for, never while the box films, stopped by a lock, set-aside
+moments kept beside the sealed map."""
+
+import threading
+import time
+
+import pytest
+
+from appliance.interaction.sealed import KIND
+from appliance.interaction.worker import MapWorker
+from bench.dialogue import dialogue
+from conftest import csrf_of
+from test_interaction import talking_film
+
+
+@pytest.fixture(scope="module")
+def talk():
+    return dialogue(seed=11, seconds=40, snr=20)
+
+
+def until_mapped(client, recording, timeout=60) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        reply = client.get(f"/api/recordings/{recording}/interaction")
+        if reply.status_code == 200:
+            return reply.get_json()
+        assert reply.status_code == 202 and reply.get_json()["state"] != "failed", reply.data
+        time.sleep(0.2)
+    raise AssertionError("the map was not made")
+
+
+def test_the_map_is_made_when_first_asked_for_then_read_back(
+        unlocked, intervention, talk, tmp_path, audit):
+    store, _ = intervention
+    recording = talking_film(store, talk, tmp_path)
+    first = unlocked.get(f"/api/recordings/{recording}/interaction")
+    assert first.status_code == 202 and first.get_json()["state"] in ("queued", "analysing")
+    answer = until_mapped(unlocked, recording)
+    found = answer["map"]
+    assert found["segments"] and found["moments"] and answer["dismissed"] == []
+    assert {s[2] for s in found["segments"]} >= {"adult", "child"}
+    assert len(store.list(KIND)) == 1
+    headers = {"X-CSRF-Token": csrf_of(unlocked)}
+    start = found["moments"][0]["start"]
+    path = f"/api/recordings/{recording}/moments/dismissed"
+    assert unlocked.post(path, json={"start": start}, headers=headers).get_json() == \
+        {"dismissed": [start]}
+    for wrong in ({"start": start + 0.01}, {"start": True}, {"start": "1"}, [], {}):
+        assert unlocked.post(path, json=wrong, headers=headers).status_code == 400, wrong
+    assert until_mapped(unlocked, recording)["dismissed"] == [start]
+    assert [event for event, _ in audit.events].count("suggestion set aside") == 1
+
+
+def test_deleting_the_film_takes_its_map(unlocked, intervention, talk, tmp_path):
+    store, _ = intervention
+    recording = talking_film(store, talk, tmp_path)
+    until_mapped(unlocked, recording)
+    reply = unlocked.delete(f"/api/recordings/{recording}", json={"reason": "not-needed"},
+                            headers={"X-CSRF-Token": csrf_of(unlocked)})
+    assert reply.status_code == 200, reply.data
+    assert store.list(KIND) == []
+
+
+def test_the_worker_waits_while_the_box_films(intervention, talk, tmp_path):
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    filming = threading.Event()
+    filming.set()
+    worker = MapWorker(recording_now=filming.is_set)
+    worker.request(store, recording, identity, session="s1")
+    time.sleep(1.0)
+    assert worker.state(recording)["state"] == "waiting" and store.list(KIND) == []
+    filming.clear()
+    deadline = time.monotonic() + 60
+    while worker.state(recording)["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert worker.state(recording)["state"] == "done" and len(store.list(KIND)) == 1
+
+
+def test_a_lock_stops_the_analysis_and_nothing_is_kept(intervention, talk, tmp_path):
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    filming = threading.Event()
+    filming.set()
+    worker = MapWorker(recording_now=filming.is_set)
+    worker.request(store, recording, identity, session="s1")
+    worker.request(store, recording, identity, session="s1")  # asked twice: one analysis
+    assert worker.cancel_session("s2") == 0
+    assert worker.cancel_session("s1") == 1
+    filming.clear()
+    assert worker.wait_idle(timeout=10)
+    assert worker.state(recording) == {"state": "none"} and store.list(KIND) == []

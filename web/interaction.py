@@ -1,0 +1,43 @@
+"""The interaction map over HTTP. Asked for, it is made on the box by
+the map worker (lowest priority, never during a take, stopped by a
+lock), then read back from its sealed object. The page shows it as
+suggestions; a suggested moment becomes a mark through the marks API
+like any other, or is set aside here."""
+
+from flask import Blueprint, abort, current_app, g, jsonify, request, session
+
+from appliance.interaction.sealed import dismiss, dismissed, stored_map
+
+from .library import recording_entry
+
+bp = Blueprint("interaction", __name__)
+PLAYABLE = ("sealed", "recovered")
+
+
+def _store():
+    return current_app.config["STORE"]
+
+
+@bp.get("/api/recordings/<recording>/interaction")
+def interaction(recording: str):
+    """200 with the map, or 202 with how far the analysis has got."""
+    if recording_entry(recording).state not in PLAYABLE:
+        abort(404)
+    found = stored_map(_store(), recording, g.identity)
+    if found is None:
+        worker = current_app.config["MAPS"]
+        return jsonify(worker.request(_store(), recording, g.identity,
+                                      session=session.get("key", ""))), 202
+    return jsonify(state="done", map=found.document(),
+                   dismissed=dismissed(_store(), recording))
+
+
+@bp.post("/api/recordings/<recording>/moments/dismissed")
+def set_aside(recording: str):
+    recording_entry(recording)
+    body = request.get_json(silent=True)
+    start = body.get("start") if isinstance(body, dict) else None
+    kept = dismiss(_store(), recording, g.identity, start)
+    current_app.config["AUDIT"].record("suggestion set aside", actor="guider",
+                                       object=recording, start=start)
+    return jsonify(dismissed=kept)
