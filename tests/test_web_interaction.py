@@ -91,3 +91,24 @@ def test_a_lock_stops_the_analysis_and_nothing_is_kept(intervention, talk, tmp_p
     filming.clear()
     assert worker.wait_idle(timeout=10)
     assert worker.state(recording) == {"state": "none"} and store.list(KIND) == []
+
+
+def test_a_damaged_film_s_analysis_fails_once_and_stays_failed(
+        unlocked, intervention, talk, tmp_path):
+    """The page polls: a failure must not start the analysis again at every look."""
+    store, _ = intervention
+    recording = talking_film(store, talk, tmp_path)
+    path = store.object_path(recording)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        reply = unlocked.get(f"/api/recordings/{recording}/interaction")
+        if reply.status_code != 202:
+            break
+        time.sleep(0.2)
+    assert reply.status_code == 422 and reply.get_json()["state"] == "failed"
+    assert recording in reply.get_json()["error"]
+    again = unlocked.get(f"/api/recordings/{recording}/interaction")
+    assert again.status_code == 422 and store.list(KIND) == []

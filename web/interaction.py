@@ -26,8 +26,8 @@ def interaction(recording: str):
     found = stored_map(_store(), recording, g.identity)
     if found is None:
         worker = current_app.config["MAPS"]
-        return jsonify(worker.request(_store(), recording, g.identity,
-                                      session=session.get("key", ""))), 202
+        state = worker.request(_store(), recording, g.identity, session=session.get("key", ""))
+        return jsonify(state), 422 if state["state"] == "failed" else 202
     return jsonify(state="done", map=found.document(),
                    dismissed=dismissed(_store(), recording))
 

@@ -92,8 +92,8 @@ def moments(segments: list[Segment]) -> list[Moment]:
         start = max(0.0, child.start - BEFORE)
         end = min(run[-1].end + AFTER, start + LONGEST_MOMENT)
         count = len(pairs) - pairs.index(answer)
-        why = (f"the child speaks; the adult waits {wait:.1f} s, then answers; "
-               f"{count} turn{'s' * (count != 1)} in all")
+        waits = f"waits {wait:.1f} s, then answers" if wait >= 0.1 else "answers at once"
+        why = f"the child speaks; the adult {waits}; {count} turn{'s' * (count != 1)} in all"
         found.append(Moment(round(start, 2), round(end, 2), adult.start, wait, count, why))
     low, high = RECEIVING
     found.sort(key=lambda m: (-(m.turns + (low <= m.wait <= high)), -m.wait, m.start))

@@ -60,10 +60,12 @@ class MapWorker:
         self._running: Analysis | None = None
 
     def request(self, store, recording: str, identity, *, session: str) -> dict:
-        """Queue ``recording`` unless it is queued, under way or done."""
+        """Queue ``recording`` unless it is queued, under way, done or
+        failed (a damaged film stays failed: trying again would not mend
+        it; a stopped analysis is forgotten, so it is asked for afresh)."""
         with self._lock:
             known = self._work.get(recording)
-            if known is not None and known.state not in ("failed", "stopped"):
+            if known is not None:
                 return known.public()
             job = self._work[recording] = Analysis(recording, session, identity)
             if self._thread is None or not self._thread.is_alive():

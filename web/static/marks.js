@@ -161,4 +161,6 @@ player.addKey("M", addMoment);
 principles = (await api("GET", "/api/principles")) || [];
 finder.fill(principles, await loadGoals());
 finder.onChange(render);
+// a suggested moment made a mark (interaction.js)
+document.addEventListener("vigbox:marks-changed", load);
 await load();

@@ -15,7 +15,7 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
   const part = (id) => root.querySelector(`#${id}`);
   const ruler = part("ruler");
   const strip = part("filmstrip");
-  const tracks = { mark: part("marks-track"), clip: part("clips-track") };
+  const tracks = { mark: part("marks-track"), clip: part("clips-track"), talk: part("talk-track") };
   const canvas = part("waveform");
   const playhead = part("playhead");
   const band = part("range");
@@ -24,6 +24,7 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
   let filter = {};
   let film = null;   // { times, url(index) }
   let sound = null;  // { peaks, rate }
+  let talk = null;   // the interaction map: { segments: [[start, end, who]], waits: [[after, at]] }
   let range = { in: null, out: null };
   const changed = [];
 
@@ -73,6 +74,26 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
     }));
   }
 
+  // who spoke when (the box's guess: adult, child or unknown) and the
+  // adult's long waits after a child, on a track of their own
+  function drawTalk() {
+    if (!talk || !tracks.talk) return;
+    const span = (start, end, className, title) => {
+      const bar = document.createElement("div");
+      bar.className = className;
+      bar.style.left = percent(Math.max(start, view.from));
+      bar.style.width = percent(view.from + Math.min(end, view.to) - Math.max(start, view.from));
+      bar.title = title;
+      return bar;
+    };
+    const seen = (start, end) => end >= view.from && start <= view.to;
+    tracks.talk.replaceChildren(
+      ...talk.segments.filter(([start, end]) => seen(start, end)).map(([start, end, who]) =>
+        span(start, end, `talk ${who}`, `${who} speaking at ${clockOf(start)} (a guess)`)),
+      ...talk.waits.filter(([after, at]) => seen(after, at)).map(([after, at]) =>
+        span(after, at, "wait", `the adult waits ${(at - after).toFixed(1)} s`)));
+  }
+
   function drawSound() {
     if (!sound) return;
     canvas.width = width();
@@ -105,7 +126,8 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
   }
 
   function render() {
-    drawRuler(); drawFilmstrip(); drawItems("mark"); drawItems("clip"); drawSound(); place();
+    drawRuler(); drawFilmstrip(); drawItems("mark"); drawItems("clip"); drawTalk(); drawSound();
+    place();
   }
 
   function setView(next) {
@@ -176,6 +198,7 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
     setFilter: (next) => { filter = next; drawItems("mark"); },
     setFilmstrip: (next) => { film = next; drawFilmstrip(); },
     setSound: (next) => { sound = next; drawSound(); },
+    setTalk: (next) => { talk = next; drawTalk(); },
     setRange: (next) => { range = next; place(); },
   };
 }
