@@ -11,6 +11,7 @@ True
 import csv
 import io
 import json
+import statistics
 from html import escape
 from pathlib import Path
 
@@ -35,6 +36,8 @@ def _per_cycle(store: Store, record: InterventionRecord) -> list[dict]:
         made = [e for e in entries if e.kind in ("clip", "still")
                 and recording_cycle.get(e.parent) == cycle]
         review = reviews.get(cycle)
+        mapped = [e.meta["figures"] for e in entries if e.kind == "interaction"
+                  and e.meta.get("figures") and e.parent in {f.id for f in films}]
         cycles.append({
             "cycle": cycle, "films": len(films),
             "film_seconds": round(sum(e.duration or 0 for e in films)),
@@ -42,8 +45,31 @@ def _per_cycle(store: Store, record: InterventionRecord) -> list[dict]:
             "stills": sum(1 for e in made if e.kind == "still"),
             "review": None if review is None else {
                 "held": review["held"], "clips_shown": len(review["clips"]),
-                "seconds": review["seconds"]}})
+                "seconds": review["seconds"]},
+            "talk": talk(mapped)})
     return cycles
+
+
+def talk(figures: list[dict]) -> dict | None:
+    """A cycle's films' interaction maps, added up: turns a minute, the
+    adult's median wait after the child, each one's share of the talk.
+    The box's estimate from the sound, descriptive only.
+
+    >>> talk([{"seconds": 120, "turns": 6, "waits": [0.5, 2.0],
+    ...        "talk_seconds": {"adult": 30, "child": 10, "unknown": 0}}])
+    {'films': 1, 'turns_per_minute': 3.0, 'median_wait': 1.25, 'adult_share': 0.75, 'child_share': 0.25}
+    """
+    if not figures:
+        return None
+    minutes = sum(f["seconds"] for f in figures) / 60 or 1.0
+    waits = sorted(w for f in figures for w in f["waits"])
+    spoken = {who: sum(f["talk_seconds"].get(who, 0) for f in figures) for who in ("adult", "child")}
+    said = sum(spoken.values()) or 1.0
+    return {"films": len(figures),
+            "turns_per_minute": round(sum(f["turns"] for f in figures) / minutes, 2),
+            "median_wait": round(statistics.median(waits), 2) if waits else None,
+            "adult_share": round(spoken["adult"] / said, 3),
+            "child_share": round(spoken["child"] / said, 3)}
 
 
 def summarise(store: Store, occasion: str) -> dict:
@@ -105,6 +131,15 @@ def _cycle_row(c: dict) -> str:
                             review.get("clips_shown", "—")]) + "</tr>"
 
 
+def _talk_row(c: dict) -> str:
+    t = c.get("talk")
+    if not t:
+        return "<tr>" + _cells([c["cycle"], 0, "—", "—", "—", "—"]) + "</tr>"
+    wait = "—" if t["median_wait"] is None else f"{t['median_wait']:.1f} s"
+    return "<tr>" + _cells([c["cycle"], t["films"], f"{t['turns_per_minute']:.1f}", wait,
+                            f"{t['adult_share']:.0%}", f"{t['child_share']:.0%}"]) + "</tr>"
+
+
 CHART_W, CHART_H, PAD = 320, 160, 20
 
 
@@ -151,6 +186,7 @@ def render_summary_html(summary: dict, words: dict[int, str] | None = None) -> s
     unlocked guider prints; the copy kept on the box has numbers only."""
     cycles = "".join(_cycle_row(c) for c in summary["cycles"])
     goals = "".join(_goal_row(g, words or {}, len(summary["cycles"])) for g in summary["goals"])
+    talks = "".join(_talk_row(c) for c in summary["cycles"])
     time = summary["guider_time"]
     times = "".join(f"<tr><th>{name}</th><td>{duration(time.get(key, 0))}</td></tr>"
                     for name, key in GUIDER_TIME)
@@ -167,6 +203,12 @@ Made {escape(str(summary['made']))} ({escape(summary['occasion'])}).</p>
 <h2>Cycles</h2>
 <table><tr><th>cycle</th><th>films</th><th>filmed</th><th>clips</th><th>stills</th>
 <th>shared review</th><th>clips shown</th></tr>{cycles}</table>
+<h2>Talk between adult and child</h2>
+<table><tr><th>cycle</th><th>films analysed</th><th>turns a minute</th>
+<th>adult's median wait after the child</th><th>adult's share of the talk</th>
+<th>child's share</th></tr>{talks}</table>
+<p class=note>The box's estimate from each film's sound (who spoke, adult or child, guessed
+by pitch; turns as LENA counts them): descriptive only, no norm, no score of anyone.</p>
 <h2>Guider time</h2>
 <table>{times}
 <tr><th>in all</th><td>{duration(sum(time.get(k, 0) for _, k in GUIDER_TIME))}</td></tr></table>
@@ -190,6 +232,14 @@ def summary_csv(summary: dict) -> str:
                                      ("shared review held", review.get("held", ""), "date"),
                                      ("clips shown", review.get("clips_shown", ""), "")):
             rows.writerow([measure, c["cycle"], value, unit])
+        spoken = c.get("talk") or {}
+        for measure, key, unit in (("films analysed", "films", ""),
+                                   ("turns a minute", "turns_per_minute", "/min"),
+                                   ("adult's median wait after the child", "median_wait", "s"),
+                                   ("adult's share of the talk", "adult_share", "0-1"),
+                                   ("child's share of the talk", "child_share", "0-1")):
+            value = spoken.get(key)
+            rows.writerow([measure, c["cycle"], "" if value is None else value, unit])
     for g in summary["goals"]:
         for point in g["scalings"]:
             rows.writerow([f"goal {g['goal']}: now", point["cycle"], point["now"], "1-10"])

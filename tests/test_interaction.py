@@ -113,3 +113,26 @@ def test_a_damaged_film_ends_in_a_typed_error_and_leaves_no_map(
         analyse_recording(store, recording, identity)
     assert recording in str(refused.value)
     assert store.list(KIND) == []
+
+
+def test_the_evaluation_adds_up_each_cycle_s_maps_without_the_passphrase(
+        intervention, talk, tmp_path):
+    """Turns a minute, the adult's median wait, talk shares: numbers kept
+    in the catalog beside the sealed map, so the wipe's summary has them."""
+    from appliance.evaluation import render_summary_html, summarise, summary_csv
+    from conftest import begin_intervention
+    store, identity = intervention
+    begin_intervention(store)
+    recording = talking_film(store, talk, tmp_path)
+    assert summarise(store, "test")["cycles"][0]["talk"] is None
+    found = analyse_recording(store, recording, identity)
+    seal_map(store, recording, found)
+    talked = summarise(store, "test")["cycles"][0]["talk"]
+    minutes = found.duration / 60
+    assert talked["films"] == 1
+    assert talked["turns_per_minute"] == round(len(found.turns) / minutes, 2) > 0
+    assert talked["median_wait"] == found.summary()["median_wait"]
+    assert abs(talked["adult_share"] + talked["child_share"] - 1) < 0.05
+    summary = summarise(store, "test")
+    assert "Talk between adult and child" in render_summary_html(summary)
+    assert f"turns a minute,1,{talked['turns_per_minute']}," in summary_csv(summary)

@@ -41,6 +41,16 @@ class InteractionMap:
                 "median_wait": round(statistics.median(waits), 2) if waits else None,
                 "talk_share": talk_share(self.segments)}
 
+    def figures(self) -> dict:
+        """Numbers without times, for the evaluation (kept in the catalog,
+        so that a summary can be made without the passphrase)."""
+        spoken = {speaker: 0.0 for speaker in ("adult", "child", "unknown")}
+        for s in self.segments:
+            spoken[s.speaker] += s.end - s.start
+        return {"seconds": self.duration, "turns": len(self.turns),
+                "waits": sorted(t.wait for t in self.turns if t.way == "child>adult"),
+                "talk_seconds": {k: round(v, 2) for k, v in spoken.items()}}
+
     def document(self) -> dict:
         return {"version": VERSION, "method": METHOD, "duration": self.duration,
                 "segments": [s.row() for s in self.segments],

@@ -117,7 +117,8 @@ def _feed(store, recording, identity, process, failed) -> None:
 
 def seal_map(store: Store, recording: str, found: InteractionMap) -> str:
     """Seal the map beside its film; any older map of it goes."""
-    with store.create(KIND, parent=recording, meta={"version": VERSION}) as sealed:
+    with store.create(KIND, parent=recording,
+                      meta={"version": VERSION, "figures": found.figures()}) as sealed:
         sealed.write(json.dumps(found.document()).encode())
     for old in store.list(KIND):
         if old.entry.parent == recording and old.entry.id != sealed.id:
