@@ -56,18 +56,18 @@ def _scan(path: Path, since: float) -> str | None:
         return None
 
 
-def scan_fd(fd: int) -> str | None:
+def scan_fd(fd: int, needles: re.Pattern = NEEDLES) -> str | None:
     """What plaintext the open file ``fd`` holds, read from its start
     (pread: the file's own position is left alone), or None."""
     offset, tail = 0, b""
     while block := os.pread(fd, BLOCK, offset):
-        if match := NEEDLES.search(tail + block):
+        if match := needles.search(tail + block):
             return repr(match.group(0))
         tail, offset = block[-32:], offset + len(block)
     return None
 
 
-def unlinked_plaintext(pids=None) -> list[tuple[str, str]]:
+def unlinked_plaintext(pids=None, needles: re.Pattern = NEEDLES) -> list[tuple[str, str]]:
     """What no directory walk can see: the open files of ``pids`` (every
     process by default) that are deleted but hold plaintext, as
     ``("PID:path (deleted)", what was found)``. Files in RAM (memfd) are
@@ -84,7 +84,7 @@ def unlinked_plaintext(pids=None) -> list[tuple[str, str]]:
                 if not target.endswith(" (deleted)") or target.startswith("/memfd:"):
                     continue
                 with open(f"/proc/{pid}/fd/{fd}", "rb") as f:
-                    why = scan_fd(f.fileno())
+                    why = scan_fd(f.fileno(), needles)
             except OSError:
                 continue
             if why:

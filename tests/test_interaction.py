@@ -4,6 +4,8 @@ sealed film's sound through pipes, leaving nothing when the film is
 damaged. The figures per SNR are bench/interaction.py's; these tests
 hold the analysis to what it does at 10 dB with room to spare."""
 
+import threading
+import time
 import wave
 
 import numpy as np
@@ -136,3 +138,40 @@ def test_the_evaluation_adds_up_each_cycle_s_maps_without_the_passphrase(
     summary = summarise(store, "test")
     assert "Talk between adult and child" in render_summary_html(summary)
     assert f"turns a minute,1,{talked['turns_per_minute']}," in summary_csv(summary)
+
+
+def test_nothing_of_the_sound_or_its_map_reaches_a_disk_in_the_clear(
+        intervention, talk, tmp_path):
+    """The canary over an analysis: every file written anywhere while it
+    runs (named or not), and every deleted file held open, looked at for
+    the film, for a stretch of its decoded sound, and for the map."""
+    import re
+    import subprocess
+    from canary import NEEDLES, unlinked_plaintext
+    from media import decrypted
+    from write_watch import WriteWatch
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    sound = subprocess.run(["ffmpeg", "-loglevel", "error", "-i", "pipe:0", "-map", "0:a",
+                            "-ac", "1", "-ar", str(RATE), "-f", "s16le", "pipe:1"],
+                           input=decrypted(store, recording, identity), capture_output=True,
+                           check=True).stdout
+    samples = np.frombuffer(sound, "<i2")
+    loudest = int(np.argmax(np.abs(samples))) // 2 * 2
+    stretch = sound[loudest * 2:loudest * 2 + 24]      # 12 samples of someone speaking
+    needles = re.compile(b"|".join([NEEDLES.pattern, re.escape(stretch),
+                                    re.escape(b'"long_waits": [')]))
+    found = []
+    with WriteWatch("/", "/tmp", "/dev/shm", needles=needles) as watch:
+        done = threading.Event()
+        worker = threading.Thread(target=lambda: (seal_map(
+            store, recording, analyse_recording(store, recording, identity)), done.set()))
+        worker.start()
+        while not done.is_set() and worker.is_alive():
+            found += unlinked_plaintext(needles=needles)
+            time.sleep(0.05)
+        worker.join()
+        watch.settle()
+    assert done.is_set() and len(store.list(KIND)) == 1
+    assert watch.files_seen > 0, "the watch saw the machine's writes"
+    assert watch.found == [] and found == [], (watch.found, found)

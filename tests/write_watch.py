@@ -20,7 +20,7 @@ import struct
 import threading
 import time
 
-from canary import SKIPPED_DIRS, scan_fd
+from canary import NEEDLES, SKIPPED_DIRS, scan_fd
 
 # this project's own code names the needles it looks for (tests/canary.py):
 # source, bytecode and the tools' folders are not footage
@@ -49,8 +49,11 @@ def _ours(path: str) -> bool:
 
 
 class WriteWatch:
-    def __init__(self, *paths: str):
-        self.paths = paths
+    """``needles``: what plaintext looks like (canary.NEEDLES: footage;
+    a test may add what else it must not find, a stretch of decoded sound)."""
+
+    def __init__(self, *paths: str, needles=NEEDLES):
+        self.paths, self.needles = paths, needles
         self.found: list[tuple[str, str]] = []
         self.files_seen = 0
         self.overflowed = 0  # events the kernel dropped: files never looked at
@@ -107,7 +110,7 @@ class WriteWatch:
             path = os.readlink(f"/proc/self/fd/{fd}")
             if _ours(path):
                 return
-            why = scan_fd(fd)
+            why = scan_fd(fd, self.needles)
             if why:
                 self.found.append((f"{pid}:{path}", why))
         except OSError:
