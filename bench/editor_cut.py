@@ -47,10 +47,11 @@ class Footage:
     seconds: float  # the catalogued duration
 
 
-def record(store: Store, seconds: int, profile=PROFILE) -> str:
+def record(store: Store, seconds: int, profile=PROFILE, *, sound: str | None = None) -> str:
     """Encode ``seconds`` of the synthetic source as fast as ffmpeg can,
-    through the real recorder (sealed, indexed, catalogued); return its id."""
-    source = SyntheticSource(profile, realtime=False, seconds=seconds)
+    through the real recorder (sealed, indexed, catalogued); return its id.
+    ``sound``: a sound file in place of the synthetic tone."""
+    source = SyntheticSource(profile, realtime=False, seconds=seconds, sound=sound)
     # max_seconds is wall clock: leave room for an encoder slower than real time
     rec = Recorder(store, source, max_seconds=4 * seconds + 60)
     started = time.monotonic()

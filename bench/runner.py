@@ -15,7 +15,10 @@ Chromium over the hotspot's shared air (11, :mod:`bench.playback`; about
 five minutes), and the stream that figure plays weighed on picture, card
 and CPU (12, :mod:`bench.stream_choice`; a few minutes), and the editor's
 timeline on a 30-minute recording against a 1-minute one (13,
-:mod:`bench.timeline`; a few minutes, most of them encoding the film).
+:mod:`bench.timeline`; a few minutes, most of them encoding the film),
+and the interaction map on labelled dialogues and a 30-minute film (14,
+:mod:`bench.interaction`; about ten minutes, most of them synthesising
+speech and encoding the film).
 
 The fixtures are made once and shared: a plaintext file of fresh random
 bytes and its vigbox-sealed copy. Making them also touches as much memory
@@ -37,8 +40,8 @@ from pathlib import Path
 
 from appliance import age
 
-from . import audit, camera_host, editor, https, playback, random_reads, recorder, report, \
-    stream_choice, throughput, timeline, tools, vs_age, wipe
+from . import audit, camera_host, editor, https, interaction, playback, random_reads, recorder, \
+    report, stream_choice, throughput, timeline, tools, vs_age, wipe
 from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
     prefill_output, progress, scratch_dir, write_random_file
 
@@ -72,7 +75,7 @@ def prepare(cfg: Config, scratch: Path) -> Fixture:
 
 
 PARTS = ("store", "recorder", "editor", "wipe", "camera", "audit", "https",
-         "playback", "stream", "timeline")  # in the order a run takes them
+         "playback", "stream", "timeline", "interaction")  # in the order a run takes them
 
 
 def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
@@ -102,6 +105,8 @@ def run_figures(cfg: Config, parts: tuple[str, ...] = PARTS) -> list[Figure]:
         figures += stream_choice.figures_stream_choice(cfg)
     if "timeline" in parts:
         figures += timeline.figures_timeline(cfg)
+    if "interaction" in parts:
+        figures += interaction.figures_interaction(cfg)
     return figures
 
 
