@@ -36,8 +36,17 @@ $(SUPERVISION): web/supervision/page.js web/supervision/package.json web/supervi
 	web/supervision/node_modules/.bin/esbuild web/supervision/page.js --bundle --minify \
 	  --format=iife --target=es2022 --log-level=warning --outfile=$@
 
-demo: $(VENV)/.installed $(SUPERVISION)
-	VIGBOX_HOME=$(VIGBOX_HOME) $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
+# the demo's synthetic camera speaks: a labelled dialogue in place of its
+# tone, so the editor has an interaction map to show
+DEMO_SOUND := $(VIGBOX_HOME)/demo-dialogue.wav
+$(DEMO_SOUND): bench/dialogue.py $(wildcard bench/voices/*) $(VENV)/.installed
+	mkdir -p $(VIGBOX_HOME)
+	$(PY) -m bench.dialogue $@ 180
+	printf 'synthetic_sound = "%s"\n' "$@" > $(VIGBOX_HOME)/demo.toml
+
+demo: $(VENV)/.installed $(SUPERVISION) $(DEMO_SOUND)
+	VIGBOX_HOME=$(VIGBOX_HOME) VIGBOX_CONFIG=$(VIGBOX_HOME)/demo.toml \
+	  $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
 test: $(VENV)/.installed $(A11Y) $(SUPERVISION)

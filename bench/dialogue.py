@@ -252,3 +252,28 @@ def _matched(real, guessed) -> int:
             free.remove(min(near, key=lambda g: abs((g[0] + g[1]) / 2 - switch)))
             count += 1
     return count
+
+
+def write_wav(path, d: Dialogue) -> None:
+    import wave
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1), out.setsampwidth(2), out.setframerate(RATE)
+        out.writeframes(d.pcm())
+
+
+def main(argv: list[str]) -> int:
+    """``python -m bench.dialogue OUT.wav SECONDS``: a dialogue at 20 dB
+    (the demo's synthetic camera plays it as its sound)."""
+    if len(argv) != 2 or not argv[1].isdigit():
+        print("usage: python -m bench.dialogue OUT.wav SECONDS", file=__import__("sys").stderr)
+        return 2
+    path = Path(argv[0])
+    temporary = path.with_name(f".{path.name}.partial")
+    write_wav(temporary, dialogue(seed=2026, seconds=int(argv[1]), snr=20))
+    os.replace(temporary, path)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+    raise SystemExit(main(sys.argv[1:]))

@@ -45,3 +45,19 @@ def test_v4l2_reads_the_camera_and_the_microphone():
 
 def test_bytes_per_second_covers_the_stream():
     assert PROFILE.bytes_per_second > (8_000_000 + 128_000) // 8
+
+
+def test_the_synthetic_camera_plays_the_sound_file_the_settings_name(settings, tmp_path):
+    """The demo's camera speaks a dialogue (make demo); a file that is not
+    there is a clear SourceError at the take, not a silent tone."""
+    from dataclasses import replace
+
+    import pytest
+
+    from appliance.capture import make_source
+    from appliance.errors import SourceError
+    source = make_source(replace(settings, synthetic_sound=str(tmp_path / "talk.wav")))
+    assert source.sound == str(tmp_path / "talk.wav")
+    with pytest.raises(SourceError, match="talk.wav"):
+        source.open()
+    assert make_source(settings).sound is None
