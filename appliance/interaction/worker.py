@@ -137,6 +137,7 @@ class MapWorker:
         def heard(share: float) -> None:
             job.progress = share
 
+        started = time.monotonic()
         try:
             found = analyse_recording(store, job.recording, job.identity, heard=heard,
                                       cancelled=job.cancelled)
@@ -144,6 +145,9 @@ class MapWorker:
                 raise AnalysisCancelled(f"the analysis of {job.recording} was stopped")
             seal_map(store, job.recording, found)
             job.state, job.progress = "done", 1.0
+            log.info("interaction map of %s made in %.1f s: %.0f s of sound, %d segments, "
+                     "%d turns", job.recording, time.monotonic() - started, found.duration,
+                     len(found.segments), len(found.turns))
         except AnalysisCancelled:
             job.state = "stopped"
         except VigboxError as e:
