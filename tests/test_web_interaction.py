@@ -112,3 +112,20 @@ def test_a_damaged_film_s_analysis_fails_once_and_stays_failed(
     assert recording in reply.get_json()["error"]
     again = unlocked.get(f"/api/recordings/{recording}/interaction")
     assert again.status_code == 422 and store.list(KIND) == []
+
+
+def test_the_worker_runs_at_the_lowest_priority(intervention, talk, tmp_path):
+    """Cuts, pages and the recorder come first: the thread is at nice 19
+    (the web unit's system-call filter lets it lower its own priority)."""
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    filming = threading.Event()
+    filming.set()
+    worker = MapWorker(recording_now=filming.is_set)
+    worker.request(store, recording, identity, session="s1")
+    time.sleep(0.5)
+    stat = open(f"/proc/self/task/{worker._thread.native_id}/stat").read()
+    assert int(stat.rsplit(")", 1)[1].split()[16]) == 19
+    worker.cancel_all()
+    filming.clear()
+    assert worker.wait_idle(timeout=10)

@@ -6,6 +6,7 @@ and leaves nothing behind.
 """
 
 import json
+import logging
 import os
 import subprocess
 import threading
@@ -16,6 +17,7 @@ from ..store import Store
 from .analysis import VERSION, InteractionMap, analyse
 from .frames import RATE, pcm_blocks
 
+log = logging.getLogger("vigbox.interaction")
 KIND = "interaction"
 LOW = 19                     # nice of the decoder: the box's other work comes first
 
@@ -71,8 +73,10 @@ def analyse_recording(store: Store, recording: str, identity, *,
     process = FfmpegProcess(decode_command(), stdin=subprocess.PIPE).start()
     try:
         os.setpriority(os.PRIO_PROCESS, process.pid, LOW)
-    except OSError:
+    except ProcessLookupError:
         pass  # it ended already; finish() says how
+    except OSError as e:
+        log.warning("could not lower the sound decoder's priority: %s", e)
     failed: list[BaseException] = []
     feeder = threading.Thread(target=_feed, args=(store, recording, identity, process, failed),
                               name="interaction-feed", daemon=True)

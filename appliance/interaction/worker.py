@@ -112,8 +112,8 @@ class MapWorker:
     def _run(self) -> None:
         try:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST)
-        except OSError:
-            pass
+        except OSError as e:  # a unit's system-call filter, say: it then competes
+            log.warning("could not lower the interaction map's priority: %s", e)
         while True:
             try:
                 store, job = self._queue.get(timeout=IDLE)

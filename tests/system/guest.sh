@@ -213,11 +213,18 @@ on_the_air() {
   local phrase rc
   phrase=$(tail -n 1 "$AIR-phrase")
   ip netns exec laptop python3 /opt/systemtest/air_client.py https://10.42.0.1 "$phrase" \
-    /etc/vigbox/tls/box.pem && plain_page &&
+    /etc/vigbox/tls/box.pem --map && map_made_at_low_priority && plain_page &&
     ip netns exec laptop python3 /opt/systemtest/air_client.py http://10.42.0.1:8080 "$phrase"
   rc=$?
   kill "$(cat /run/plain-web.pid 2>/dev/null)" 2>/dev/null
   return $rc
+}
+
+map_made_at_low_priority() {  # the web unit made it, and could lower its priority
+  local log
+  log=$(journalctl -u vigbox-web --no-pager -o cat)
+  echo "$log" | grep "interaction map of" || return 1
+  ! echo "$log" | grep "could not lower"
 }
 
 hotspot() {  # after a provisioning boot: the hotspot as a laptop meets it
