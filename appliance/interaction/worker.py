@@ -1,25 +1,26 @@
-"""The box's analyst: one thread that maps films one at a time, at the
-lowest priority, never while the box is recording, and only while a
-guider's session holds the key (the map needs the film decrypted).
+"""The box's analyst: one thread that maps films one at a time, each in
+a process of its own at the lowest priority (child.py says why), never
+while the box is recording, and only while a guider's session holds the
+key (the map needs the film decrypted).
 
 >>> worker = MapWorker(recording_now=lambda: False)
 >>> worker.state("0" * 32)
 {'state': 'none'}
 """
 
+import json
 import logging
-import os
 import queue
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..errors import AnalysisCancelled, VigboxError
-from .sealed import analyse_recording, seal_map
+from ..errors import VigboxError
 
 log = logging.getLogger("vigbox.interaction")
-LOWEST = 19                  # the thread's nice: cuts, pages and the recorder come first
 WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder
 IDLE = 30.0                  # seconds without work before the thread ends
 
@@ -44,6 +45,7 @@ class Analysis:
     progress: float = 0.0
     error: str | None = None
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
+    child: subprocess.Popen | None = field(default=None, repr=False)
 
     def public(self) -> dict:
         return {"state": self.state, "progress": round(self.progress, 3), "error": self.error}
@@ -96,6 +98,8 @@ class MapWorker:
                 job.cancelled.set()
                 job.state = "stopped"
                 job.identity = None
+                if job.child is not None and job.child.poll() is None:
+                    job.child.terminate()
             for job in [j for j in self._work.values() if which(j)]:
                 del self._work[job.recording]
         return len(chosen)
@@ -110,10 +114,6 @@ class MapWorker:
         return True
 
     def _run(self) -> None:
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), LOWEST)
-        except OSError as e:  # a unit's system-call filter, say: it then competes
-            log.warning("could not lower the interaction map's priority: %s", e)
         while True:
             try:
                 store, job = self._queue.get(timeout=IDLE)
@@ -132,26 +132,41 @@ class MapWorker:
                 self._running = None
 
     def _analyse(self, store, job: Analysis) -> None:
+        """Run the analysis in its child process (child.py) and follow
+        what it says; a cancel ends the child, which discards its work."""
+        identity, started = job.identity, time.monotonic()
+        if identity is None:
+            return  # cancelled as it was taken up
         job.state = "analysing"
-
-        def heard(share: float) -> None:
-            job.progress = share
-
-        started = time.monotonic()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "appliance.interaction.child", str(store.root), job.recording],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        job.child = child
+        if job.cancelled.is_set():  # cancelled while it started: _cancel did not see it
+            child.terminate()
         try:
-            found = analyse_recording(store, job.recording, job.identity, heard=heard,
-                                      cancelled=job.cancelled)
-            if job.cancelled.is_set():
-                raise AnalysisCancelled(f"the analysis of {job.recording} was stopped")
-            seal_map(store, job.recording, found)
+            child.stdin.write(f"{identity}\n")
+            child.stdin.close()
+        except OSError:
+            pass  # it ended at once: its exit status says why
+        finally:
+            job.identity = identity = None
+        said = {}
+        for line in child.stdout:
+            said = json.loads(line)
+            job.progress = said.get("progress", job.progress)
+        code = child.wait()
+        problems = child.stderr.read().strip()
+        if problems:
+            log.warning("interaction map of %s: %s", job.recording, problems[-2000:])
+        if job.cancelled.is_set():
+            job.state = "stopped"
+        elif "done" in said:
             job.state, job.progress = "done", 1.0
             log.info("interaction map of %s made in %.1f s: %.0f s of sound, %d segments, "
-                     "%d turns", job.recording, time.monotonic() - started, found.duration,
-                     len(found.segments), len(found.turns))
-        except AnalysisCancelled:
-            job.state = "stopped"
-        except VigboxError as e:
-            log.warning("interaction map of %s failed: %s", job.recording, e)
-            job.state, job.error = "failed", str(e)
-        finally:
-            job.identity = None
+                     "%d turns", job.recording, time.monotonic() - started, said["seconds"],
+                     said["segments"], said["turns"])
+        else:
+            job.state = "failed"
+            job.error = said.get("failed") or f"the analysis ended ({code})"
+            log.warning("interaction map of %s failed: %s", job.recording, job.error)
