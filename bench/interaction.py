@@ -48,9 +48,11 @@ MEMORY_BUDGET_MIB = 150
 
 def quality(seconds: int) -> dict:
     out = {}
-    for k, (label, snr, raised) in enumerate(SETS):
+    for label, snr, raised in SETS:
         progress(f"  a {seconds} s dialogue, {label}")
-        talk = dialogue(seed=1000 + k, seconds=seconds, snr=snr, raised=raised)
+        # one seed: the same lines, voices and pauses at every SNR, only the
+        # noise differs (the stress case's voices differ by its nature)
+        talk = dialogue(seed=1000, seconds=seconds, snr=snr, raised=raised)
         out[label] = score(analyse([talk.samples]), talk)
     return out
 

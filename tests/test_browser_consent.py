@@ -106,9 +106,9 @@ def test_consent_is_kept_and_enforced_end_means_end_and_deletes_are_confirmed(
         assert page.locator("li[data-id]").count() == 1
         gone = [(d["kind"], d["reason"]) for d in deletions(store)]
         assert gone[0] == ("still", "mistake") and gone[-1] == ("recording", "wrong-person")
-        # with it its index, and its filmstrip and peaks if they were made yet
+        # with it its index, and its filmstrip, peaks and interaction map if made yet
         assert ("index", "wrong-person") in gone
-        assert {kind for kind, _ in gone[1:-1]} <= {"index", "thumbnail", "peaks"}
+        assert {kind for kind, _ in gone[1:-1]} <= {"index", "thumbnail", "peaks", "interaction"}
         deadline = time.monotonic() + 30  # one made ahead just then goes after it
         while [o for o in store.list() if o.entry.parent == films[1]]:
             assert time.monotonic() < deadline
