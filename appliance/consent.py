@@ -51,6 +51,9 @@ SCOPES = (
           "an export for intervision"),
     Scope("training", "showing chosen clips at training events",
           "an export for training"),
+    Scope("sound-analysis", "the box listening to the films' sound, on the box, to suggest "
+          "moments (when the adult or the child spoke, the turns between them); nothing of it "
+          "leaves the box", "the interaction map"),
 )
 CODES = tuple(s.code for s in SCOPES)
 BY_CODE = {s.code: s for s in SCOPES}
@@ -60,6 +63,10 @@ EXPORT_PURPOSES = ("supervision", "intervision", "training")
 USUAL = frozenset({"filming", "review"})
 # what the box films (a recording's subject), and the consent each needs
 FILMED = {"film": "filming", "review": "review-filming"}
+# the interaction map: the box's own analysis of the children's voices,
+# asked for apart (a data-protection officer would: it is automated
+# processing of a child's speech), never ticked for the guider
+SOUND_ANALYSIS = "sound-analysis"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS consent_changes (
@@ -151,14 +158,15 @@ def withdraw_dependents(store) -> dict:
     """Delete at once what the consent now on record no longer allows
     (each deletion listed for the certificate): every still without
     consent for stills; every film of a shared review (with its clips,
-    stills and overview) without consent for filming it. Judged on the
+    stills and overview) without consent for filming it; every interaction
+    map without consent for analysing the sound. Judged on the
     scope now, not on what one change removed, so that a take still being
     made when its consent went is deleted once it is sealed (the recorder
     calls this then) or by any later change. Exports already made have
     left the box; one prepared and not yet downloaded is refused at its
     download (the page checks the consent again)."""
     from .deletion import delete  # deletion -> wipe -> intervention -> here
-    done = {"stills_deleted": 0, "review_films_deleted": 0}
+    done = {"stills_deleted": 0, "review_films_deleted": 0, "maps_deleted": 0}
     scope = ConsentRecord(store.catalog).scope()
     if not scope:  # no intervention record (made on the console): nothing was consented
         return done
@@ -171,6 +179,8 @@ def withdraw_dependents(store) -> dict:
         elif entry.kind == "recording" and FILMED[subject_of(entry)] not in scope:
             delete(store, entry.id, "consent-withdrawn")
             done["review_films_deleted"] += 1
+        elif entry.kind == "interaction" and SOUND_ANALYSIS not in scope:
+            done["maps_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
     return done
 
 

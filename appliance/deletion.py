@@ -30,7 +30,7 @@ REASONS = {
     "consent-withdrawn": "the consent for it was withdrawn",
     "mistake": "made by mistake",
 }
-DELETABLE = ("recording", "clip", "still")
+DELETABLE = ("recording", "clip", "still", "interaction")  # a map: only by the consent sweep
 # made from a recording: they go with it (the filmstrip and the sound's peaks
 # show the child and when someone spoke: they had stayed, sealed, after it)
 CHILDREN = ("clip", "still", "index", "thumbnail", "peaks", "interaction")

@@ -70,6 +70,12 @@ def _waitress(app, **where):
         yield server
     finally:
         stop(server, thread)
+        # as the web unit's end would: no analysis of this test's films left
+        # running into the next test (the box's page ends only with the box)
+        maps = app.config.get("MAPS")
+        if maps is not None:
+            maps.cancel_all()
+            maps.wait_idle(timeout=30)
 
 
 @contextmanager

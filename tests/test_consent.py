@@ -156,7 +156,8 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     stills = [sealed(store, "still", parent=recording, duration=0) for _ in range(2)]
     page = unlocked.get("/intervention/consent").get_data(as_text=True)
     assert page.count("Yes: ") == len(CODES)
-    kept = ["review", "supervision"]  # stills, review filming, intervision, training withdrawn
+    # stills, review filming, intervision, training and sound analysis withdrawn
+    kept = ["review", "supervision"]
     response = unlocked.post("/intervention/consent", data={
         "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
         "given": date.today().isoformat()})
@@ -164,7 +165,8 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     assert ConsentRecord(store.catalog).scope() == {"filming", *kept}
     assert store.list("still") == [] and {d["id"] for d in deletions(store)} == set(stills)
     [event] = [f for e, f in audit.events if e == "consent changed"]
-    assert event["removed"] == "intervision,review-filming,stills,training" and event["added"] == ""
+    assert event["removed"] == "intervision,review-filming,sound-analysis,stills,training"
+    assert event["added"] == "" and event["maps_deleted"] == 0
     assert event["stills_deleted"] == 2 and "Sam" not in str(event)
     after = unlocked.get("/intervention/consent").get_data(as_text=True)
     assert "2 stills deleted" in after and "Sam&#39;s mother" in after
@@ -269,7 +271,8 @@ def test_a_film_of_the_review_sealed_after_its_consent_went_is_deleted_by_the_ne
     begin(store, {"filming", "stills"})
     film = sealed(store, "recording", duration=4.0, meta={"subject": "film"})
     review = sealed(store, "recording", duration=4.0, meta={"subject": "review"})
-    assert withdraw_dependents(store) == {"stills_deleted": 0, "review_films_deleted": 1}
+    assert withdraw_dependents(store) == {"stills_deleted": 0, "review_films_deleted": 1,
+                                          "maps_deleted": 0}
     assert [o.entry.id for o in store.list("recording")] == [film]
     assert review not in {o.entry.id for o in store.list()}
 
@@ -286,6 +289,7 @@ def test_stills_and_the_filming_of_reviews_withdrawn_at_once(intervention):
     review = sealed(store, "recording", duration=4.0, meta={"subject": "review"})
     still = sealed(store, "still", parent=review, duration=0)
     other = sealed(store, "still", parent=film, duration=0)
-    assert withdraw_dependents(store) == {"stills_deleted": 1, "review_films_deleted": 1}
+    assert withdraw_dependents(store) == {"stills_deleted": 1, "review_films_deleted": 1,
+                                          "maps_deleted": 0}
     assert [o.entry.id for o in store.list()] == [film]
     assert sorted(d["id"] for d in deletions(store)) == sorted([review, still, other])

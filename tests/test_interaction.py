@@ -17,11 +17,20 @@ from appliance.errors import AnalysisError
 from appliance.interaction.analysis import InteractionMap, analyse
 from appliance.interaction.sealed import KIND, analyse_recording, seal_map, stored_map
 from bench.dialogue import RATE, dialogue, pink, score
+from conftest import begin_intervention
 
 
 @pytest.fixture(scope="module")
 def talk():
     return dialogue(seed=5, seconds=90, snr=10)
+
+
+@pytest.fixture
+def intervention(intervention):
+    """With its record and consent to every use: a map is sealed only with
+    consent to analyse the sound."""
+    begin_intervention(intervention[0])
+    return intervention
 
 
 def write_wav(path, d) -> str:
@@ -122,9 +131,7 @@ def test_the_evaluation_adds_up_each_cycle_s_maps_without_the_passphrase(
     """Turns a minute, the adult's median wait, talk shares: numbers kept
     in the catalog beside the sealed map, so the wipe's summary has them."""
     from appliance.evaluation import render_summary_html, summarise, summary_csv
-    from conftest import begin_intervention
     store, identity = intervention
-    begin_intervention(store)
     recording = talking_film(store, talk, tmp_path)
     assert summarise(store, "test")["cycles"][0]["talk"] is None
     found = analyse_recording(store, recording, identity)
@@ -175,3 +182,20 @@ def test_nothing_of_the_sound_or_its_map_reaches_a_disk_in_the_clear(
     assert done.is_set() and len(store.list(KIND)) == 1
     assert watch.files_seen > 0, "the watch saw the machine's writes"
     assert watch.found == [] and found == [], (watch.found, found)
+
+
+def test_a_map_is_not_kept_once_the_consent_to_analyse_the_sound_is_gone(
+        intervention, talk, tmp_path):
+    """Withdrawn while the map was being made: the sweep came before it, so
+    sealing it checks the consent again and keeps nothing."""
+    from datetime import date
+
+    from appliance.consent import CODES, ConsentRecord
+    from appliance.errors import AnalysisCancelled
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    found = analyse_recording(store, recording, identity)
+    ConsentRecord(store.catalog).change(set(CODES) - {"sound-analysis"}, given=date.today())
+    with pytest.raises(AnalysisCancelled, match="consent"):
+        seal_map(store, recording, found)
+    assert store.list(KIND) == []

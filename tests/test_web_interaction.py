@@ -11,13 +11,20 @@ import pytest
 from appliance.interaction.sealed import KIND
 from appliance.interaction.worker import MapWorker
 from bench.dialogue import dialogue
-from conftest import csrf_of
+from conftest import begin_intervention, csrf_of
 from test_interaction import talking_film
 
 
 @pytest.fixture(scope="module")
 def talk():
     return dialogue(seed=11, seconds=40, snr=20)
+
+
+@pytest.fixture
+def intervention(intervention):
+    """With its record and consent to every use, analysing the sound too."""
+    begin_intervention(intervention[0])
+    return intervention
 
 
 def until_mapped(client, recording, timeout=60) -> dict:
@@ -179,3 +186,95 @@ def test_a_stop_in_the_middle_of_the_sound_leaves_nothing(intervention, tmp_path
     worker.cancel_session("s1")
     assert worker.wait_idle(timeout=30)
     assert store.list(KIND) == [] and not list(store.objects_dir.glob(".*"))
+
+
+def test_without_consent_to_analyse_the_sound_there_is_no_map(client, store, tmp_path, talk):
+    """The consent form's eighth scope, never ticked for the guider: the
+    box's own analysis of a child's voice is asked for apart."""
+    from appliance.consent import CODES, USUAL
+    from conftest import PASSPHRASE, TEST_WORK_FACTOR
+    assert "sound-analysis" in CODES and "sound-analysis" not in USUAL
+    store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    begin_intervention(store, set(CODES) - {"sound-analysis"})
+    recording = talking_film(store, talk, tmp_path)
+    client.get("/unlock")
+    client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
+    reply = client.get(f"/api/recordings/{recording}/interaction")
+    assert reply.status_code == 403 and "the interaction map needs it" in reply.get_json()["error"]
+    assert store.list(KIND) == []
+
+
+def test_withdrawing_the_consent_deletes_every_map_for_the_certificate(
+        unlocked, intervention, talk, tmp_path):
+    from datetime import date
+
+    from appliance.consent import CODES
+    from appliance.deletion import deletions
+    store, _ = intervention
+    recording = talking_film(store, talk, tmp_path)
+    until_mapped(unlocked, recording)
+    reply = unlocked.post("/intervention/consent", data={
+        "csrf_token": csrf_of(unlocked), "by": "the child's father",
+        "given": date.today().isoformat(),
+        "scope": [c for c in CODES if c not in ("filming", "sound-analysis")]})
+    assert reply.status_code == 302, reply.data
+    assert store.list(KIND) == [] and store.catalogued(recording)
+    assert [(d["kind"], d["reason"]) for d in deletions(store)] == \
+        [("interaction", "consent-withdrawn")]
+    assert unlocked.get(f"/api/recordings/{recording}/interaction").status_code == 403
+
+
+def state_of(pid: int) -> str:
+    return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+
+
+def test_an_analysis_under_way_when_a_take_starts_is_stopped_until_it_ends(
+        intervention, talk, tmp_path):
+    """Never while the box films: the child (and so the ffmpeg it feeds) is
+    stopped at the take's start, and goes on after it."""
+    store, identity = intervention
+    from appliance.capture.recorder import Recorder
+    from appliance.capture.sources import SyntheticSource, VideoProfile
+    from test_interaction import write_wav
+    source = SyntheticSource(VideoProfile(320, 240, 15), realtime=False, seconds=300,
+                             sound=write_wav(tmp_path / "talk.wav", talk))  # looped
+    recorder = Recorder(store, source)
+    recording = recorder.start()
+    recorder.wait(timeout=120)
+    filming = threading.Event()
+    worker = MapWorker(recording_now=filming.is_set, look_every=0.02)
+    worker.request(store, recording, identity, session="s1")
+    deadline = time.monotonic() + 30
+    while worker.state(recording).get("progress", 0) == 0 and time.monotonic() < deadline:
+        time.sleep(0.005)
+    filming.set()                                     # a take starts
+    child = worker._work[recording].child
+    deadline = time.monotonic() + 10
+    while state_of(child.pid) != "T" and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert state_of(child.pid) == "T" and worker.state(recording)["state"] == "waiting"
+    held = worker.state(recording)["progress"]
+    assert held < 1
+    time.sleep(1.0)
+    assert worker.state(recording)["progress"] == held and store.list(KIND) == []
+    filming.clear()                                   # the take is over
+    assert worker.wait_idle(timeout=60) and worker.state(recording)["state"] == "done"
+    assert len(store.list(KIND)) == 1
+
+
+def test_a_stopped_child_is_still_ended_by_a_lock(intervention, talk, tmp_path):
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    filming = threading.Event()
+    worker = MapWorker(recording_now=filming.is_set, look_every=0.02)
+    worker.request(store, recording, identity, session="s1")
+    deadline = time.monotonic() + 30
+    while worker._work[recording].child is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    filming.set()
+    child = worker._work[recording].child
+    while state_of(child.pid) != "T" and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    worker.cancel_session("s1")
+    assert worker.wait_idle(timeout=10) and child.poll() is not None
+    assert all(o.entry.state == "sealed" for o in store.list())

@@ -10,7 +10,8 @@ from datetime import date
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    url_for)
 
-from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
+from appliance.consent import (FILMED, SCOPES, SOUND_ANALYSIS, ConsentRecord, name_of,
+                               withdraw_dependents)
 from appliance.errors import VigboxError
 from appliance.errors import InterventionError
 from appliance.intervention import REOPEN_REASONS, InterventionRecord
@@ -62,12 +63,18 @@ def change():
     _store().catalog.put_sealed_text(f"consent-{changed['n']}", "by", _store().seal_text(by))
     if FILMED["review"] in changed["removed"]:
         _stop_filming_the_review()
+    if SOUND_ANALYSIS in changed["removed"]:
+        current_app.config["MAPS"].cancel_all()
+        current_app.config["MAPS"].wait_idle()
     done = withdraw_dependents(_store())
     current_app.config["AUDIT"].record(
         "consent changed", actor="guider", given=given.isoformat(),
         added=",".join(changed["added"]), removed=",".join(changed["removed"]), **done)
     if done["stills_deleted"]:
         flash(f"{done['stills_deleted']} stills deleted, as the consent for them was withdrawn")
+    if done["maps_deleted"]:
+        flash(f"{done['maps_deleted']} interaction maps deleted, as the consent to analyse "
+              "the sound was withdrawn")
     if done["review_films_deleted"]:
         flash(f"{done['review_films_deleted']} films of the shared review deleted (with their "
               "clips and stills), as the consent for them was withdrawn")

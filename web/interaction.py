@@ -1,4 +1,5 @@
-"""The interaction map over HTTP. Asked for, it is made on the box by
+"""The interaction map over HTTP, with consent to analyse the sound
+(403 without). Asked for, it is made on the box by
 the map worker (lowest priority, never during a take, stopped by a
 lock), then read back from its sealed object. The page shows it as
 suggestions; a suggested moment becomes a mark through the marks API
@@ -6,6 +7,7 @@ like any other, or is set aside here."""
 
 from flask import Blueprint, abort, current_app, g, jsonify, request, session
 
+from appliance.consent import SOUND_ANALYSIS, ConsentRecord
 from appliance.interaction.sealed import dismiss, dismissed, stored_map
 
 from .library import recording_entry
@@ -23,6 +25,7 @@ def interaction(recording: str):
     """200 with the map, or 202 with how far the analysis has got."""
     if recording_entry(recording).state not in PLAYABLE:
         abort(404)
+    ConsentRecord(_store().catalog).require(SOUND_ANALYSIS)  # ConsentError: 403
     found = stored_map(_store(), recording, g.identity)
     if found is None:
         worker = current_app.config["MAPS"]

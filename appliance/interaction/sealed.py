@@ -12,6 +12,7 @@ import subprocess
 import threading
 
 from ..capture.runner import FfmpegProcess
+from ..consent import SOUND_ANALYSIS, ConsentRecord
 from ..errors import AgeError, AnalysisCancelled, AnalysisError, MarkError, ObjectNotFoundError
 from ..store import Store
 from .analysis import VERSION, InteractionMap, analyse
@@ -132,4 +133,7 @@ def seal_map(store: Store, recording: str, found: InteractionMap) -> str:
         # withdrawn sweeps review films without asking the worker)
         store.delete(sealed.id)
         raise AnalysisCancelled(f"{recording} was deleted while it was analysed")
+    if SOUND_ANALYSIS not in ConsentRecord(store.catalog).scope():
+        store.delete(sealed.id)  # withdrawn while it was made: the sweep came before it
+        raise AnalysisCancelled(f"the consent to analyse {recording}'s sound was withdrawn")
     return sealed.id

@@ -1,7 +1,8 @@
 """The box's analyst: one thread that maps films one at a time, each in
 a process of its own at the lowest priority (child.py says why), never
-while the box is recording, and only while a guider's session holds the
-key (the map needs the film decrypted).
+while the box is recording (one under way when a take starts is stopped
+with SIGSTOP until the take is over), and only while a guider's session
+holds the key (the map needs the film decrypted).
 
 >>> worker = MapWorker(recording_now=lambda: False)
 >>> worker.state("0" * 32)
@@ -10,7 +11,10 @@ key (the map needs the film decrypted).
 
 import json
 import logging
+import os
 import queue
+import select
+import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +25,7 @@ from dataclasses import dataclass, field
 from ..errors import VigboxError
 
 log = logging.getLogger("vigbox.interaction")
-WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder
+WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder (before and during)
 IDLE = 30.0                  # seconds without work before the thread ends
 
 
@@ -52,9 +56,10 @@ class Analysis:
 
 
 class MapWorker:
-    def __init__(self, *, recording_now: Callable[[], bool], audit=None):
+    def __init__(self, *, recording_now: Callable[[], bool],
+                 look_every: float = WAIT_WHILE_RECORDING):
         self._recording_now = recording_now
-        self._audit = audit
+        self._look_every = look_every
         self._work: dict[str, Analysis] = {}
         self._queue: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
@@ -100,6 +105,7 @@ class MapWorker:
                 job.identity = None
                 if job.child is not None and job.child.poll() is None:
                     job.child.terminate()
+                    job.child.send_signal(signal.SIGCONT)  # a stopped child must run to end
             for job in [j for j in self._work.values() if which(j)]:
                 del self._work[job.recording]
         return len(chosen)
@@ -125,11 +131,34 @@ class MapWorker:
             try:
                 while self._recording_now() and not job.cancelled.is_set():
                     job.state = "waiting"
-                    time.sleep(WAIT_WHILE_RECORDING)
+                    time.sleep(self._look_every)
                 if not job.cancelled.is_set():
                     self._analyse(store, job)
             finally:
                 self._running = None
+
+    def _follow(self, child: subprocess.Popen, job: Analysis) -> dict:
+        """What the child says, line by line, until it ends; while the box
+        films, the child is stopped (SIGSTOP: the ffmpeg it feeds waits on
+        it) and let go on when the take is over."""
+        said, pending, paused, looked = {}, b"", False, 0.0
+        out = child.stdout.fileno()
+        while True:
+            if select.select([out], [], [], self._look_every)[0]:
+                chunk = os.read(out, 1 << 16)
+                if not chunk:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    said = json.loads(line)
+                    job.progress = said.get("progress", job.progress)
+            if time.monotonic() - looked >= self._look_every:
+                looked = time.monotonic()
+                filming = self._recording_now() and not job.cancelled.is_set()
+                if filming != paused and child.poll() is None:
+                    child.send_signal(signal.SIGSTOP if filming else signal.SIGCONT)
+                    paused, job.state = filming, "waiting" if filming else "analysing"
+        return said
 
     def _analyse(self, store, job: Analysis) -> None:
         """Run the analysis in its child process (child.py) and follow
@@ -140,23 +169,20 @@ class MapWorker:
         job.state = "analysing"
         child = subprocess.Popen(
             [sys.executable, "-m", "appliance.interaction.child", str(store.root), job.recording],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         job.child = child
         if job.cancelled.is_set():  # cancelled while it started: _cancel did not see it
             child.terminate()
         try:
-            child.stdin.write(f"{identity}\n")
+            child.stdin.write(f"{identity}\n".encode())
             child.stdin.close()
         except OSError:
             pass  # it ended at once: its exit status says why
         finally:
             job.identity = identity = None
-        said = {}
-        for line in child.stdout:
-            said = json.loads(line)
-            job.progress = said.get("progress", job.progress)
+        said = self._follow(child, job)
         code = child.wait()
-        problems = child.stderr.read().strip()
+        problems = child.stderr.read().decode("utf-8", "replace").strip()
         if problems:
             log.warning("interaction map of %s: %s", job.recording, problems[-2000:])
         if job.cancelled.is_set():

@@ -84,6 +84,11 @@ async function poll() {
     return;
   }
   progress.hidden = true;
+  if (response.status === 403) {
+    say("No consent for the box to analyse the films' sound: no suggestions. "
+      + "(Consent is recorded on the Intervention page.)");
+    return;
+  }
   if (!response.ok || data.state === "failed") {
     say(`The sound could not be analysed${data.error ? `: ${data.error}` : ""}.`);
     return;
