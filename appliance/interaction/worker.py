@@ -75,11 +75,11 @@ class MapWorker:
             if known is not None:
                 return known.public()
             job = self._work[recording] = Analysis(recording, session, identity)
-            if self._thread is None or not self._thread.is_alive():
+            self._queue.put((store, job))
+            if self._thread is None:  # it leaves only under this lock, the queue empty
                 self._thread = threading.Thread(target=self._run, name="interaction-map",
                                                 daemon=True)
                 self._thread.start()
-        self._queue.put((store, job))
         return job.public()
 
     def state(self, recording: str) -> dict:
@@ -124,7 +124,11 @@ class MapWorker:
             try:
                 store, job = self._queue.get(timeout=IDLE)
             except queue.Empty:
-                return  # the next request starts a new thread
+                with self._lock:
+                    if self._queue.empty():
+                        self._thread = None  # the next request starts a new one
+                        return
+                continue
             if job.cancelled.is_set():
                 continue
             self._running = job
