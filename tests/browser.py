@@ -72,7 +72,7 @@ def _waitress(app, **where):
         stop(server, thread)
         # as the web unit's end would: no analysis of this test's films left
         # running into the next test (the box's page ends only with the box)
-        maps = app.config.get("MAPS")
+        maps = getattr(app, "config", {}).get("MAPS")  # a bare WSGI app has none
         if maps is not None:
             maps.cancel_all()
             maps.wait_idle(timeout=30)
