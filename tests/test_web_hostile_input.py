@@ -97,6 +97,8 @@ EXPECTS = {
     ("/api/stills/<still_id>", "PATCH"): {"still"},
     ("/api/marks/<mark_id>", "PATCH"): {"mark"},
     ("/api/marks/<mark_id>", "DELETE"): {"mark"},
+    ("/api/recordings/<recording>/interaction", "GET"): {"recording"},
+    ("/api/recordings/<recording>/moments/dismissed", "POST"): {"recording"},
 }
 
 
