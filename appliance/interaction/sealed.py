@@ -66,10 +66,11 @@ def dismiss(store: Store, recording: str, identity, start) -> list[float]:
 
 
 def analyse_recording(store: Store, recording: str, identity, *,
-                      heard=lambda seconds: None,
-                      cancelled: threading.Event | None = None) -> InteractionMap:
+                      heard=lambda share: None) -> InteractionMap:
     """Decode and analyse; raise AnalysisError if any byte of the film
-    failed its check or ffmpeg did not finish cleanly."""
+    failed its check or ffmpeg did not finish cleanly. ``heard`` is told
+    the share of the film analysed so far. (A stop is the child's
+    process ending: child.py.)"""
     entry = store.catalog.get(recording)
     process = FfmpegProcess(decode_command(), stdin=subprocess.PIPE).start()
     try:
@@ -84,8 +85,6 @@ def analyse_recording(store: Store, recording: str, identity, *,
     feeder.start()
 
     def told(seconds: float) -> None:
-        if cancelled is not None and cancelled.is_set():
-            raise AnalysisCancelled(f"the analysis of {recording} was stopped")
         heard(min(seconds / entry.duration, 1.0) if entry.duration else 0.0)
 
     try:
