@@ -12,6 +12,7 @@ import subprocess
 import threading
 from array import array
 
+from .capture.commands import sound_command
 from .capture.runner import FfmpegProcess
 from .clips import load_index
 from .errors import CaptureError
@@ -33,8 +34,7 @@ def filmstrip_command() -> list[str]:
 
 
 def peaks_command() -> list[str]:
-    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
-            "-map", "0:a", "-ac", "1", "-ar", str(PEAK_RATE), "-f", "s16le", "pipe:1"]
+    return sound_command(PEAK_RATE)
 
 
 def peaks_of(samples: array, window: int = PEAK_RATE // PEAKS_PER_SECOND) -> list[int]:

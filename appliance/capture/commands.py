@@ -110,6 +110,18 @@ def synthetic_command(profile: VideoProfile, *, seconds: float | None = None,
                                   **_mux(seconds)))
 
 
+def sound_command(rate: int) -> list[str]:
+    """A film on stdin to its sound on stdout, mono 16-bit samples at
+    ``rate`` (the editor's sound peaks; the interaction map).
+
+    >>> sound_command(8000)[5:]
+    ['-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '8000', '-map', '0:a:0', 'pipe:1']
+    """
+    sound = ffmpeg.input("pipe:0").output("pipe:1", map="0:a:0", ac=1, ar=rate, f="s16le")
+    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error",
+            *sound.compile(cmd=FFMPEG)[1:]]
+
+
 def v4l2_command(profile: VideoProfile, *, device: str = "/dev/video0",
                  audio_device: str = "auto", seconds: float | None = None) -> list[str]:
     """A USB webcam (V4L2) and microphone (ALSA) on any Linux."""

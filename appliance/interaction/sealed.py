@@ -11,6 +11,7 @@ import os
 import subprocess
 import threading
 
+from ..capture.commands import sound_command
 from ..capture.runner import FfmpegProcess
 from ..consent import SOUND_ANALYSIS, ConsentRecord
 from ..errors import AgeError, AnalysisCancelled, AnalysisError, MarkError, ObjectNotFoundError
@@ -25,8 +26,7 @@ LOW = 19                     # nice of the decoder: the box's other work comes f
 
 def decode_command() -> list[str]:
     """The film's sound as 16 kHz mono samples on stdout."""
-    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
-            "-map", "0:a:0", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "pipe:1"]
+    return sound_command(RATE)
 
 
 def map_entry(store: Store, recording: str):
