@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 
 from .errors import InterventionError, ObjectNotFoundError
 from .store import Store
-from .wipe.inventory import sealed_header
+from .age.header import header_of
 
 REASONS = {
     "wrong-person": "someone was filmed who should not have been",
@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS deletions (
 
 
 def _header_sha256(store: Store, object_id: str) -> str | None:
-    header = sealed_header(store.object_path(object_id))
+    header = header_of(store.object_path(object_id))
     return hashlib.sha256(header).hexdigest() if header is not None else None
 
 

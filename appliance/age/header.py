@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from ..errors import HeaderError, HeaderMACError
+from ..errors import AgeError, HeaderError, HeaderMACError
 
 VERSION_LINE = b"age-encryption.org/v1"
 STANZA_PREFIX = b"-> "
@@ -175,3 +175,15 @@ def read_header(f) -> tuple[Header, int]:
             if block and len(data) < MAX_HEADER_SIZE and _header_end(data) is None:
                 continue
             raise
+
+
+def header_of(path) -> bytes | None:
+    """The header alone of the age file at ``path`` (it wraps the file key
+    and shows nothing of the payload), or None if it is torn or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            _, length = read_header(f)
+            f.seek(0)
+            return f.read(length)
+    except (AgeError, OSError):
+        return None

@@ -21,7 +21,7 @@ import re
 from pathlib import Path
 
 from .. import age
-from ..errors import AgeError, KeyFormatError, NoIdentityMatchError
+from ..errors import KeyFormatError, NoIdentityMatchError
 from ..store import CATALOG_FILE, OBJECT_ID, Store
 
 SECRET_KEY = re.compile(rb"AGE-SECRET-KEY-1[023456789ACDEFGHJKLMNPQRSTUVWXYZ]+")
@@ -52,7 +52,7 @@ def take_inventory(store: Store) -> tuple[list[dict], list[dict]]:
     kinds = {entry.id: entry.kind for entry in store.catalog.list()}
     for path in sorted(p for p in store.objects_dir.iterdir() if p.is_file()):
         object_id = _object_id(path.name)
-        header = sealed_header(path)
+        header = age.header.header_of(path)  # torn inside it: None, hashed whole
         named = {"header_sha256": hashlib.sha256(header).hexdigest()} if header is not None \
             else {"sha256": sha256_of(path)}
         listed.append({"id": object_id, "kind": kinds.get(object_id, "unknown"),
@@ -74,17 +74,6 @@ def _whole(root: Path, path: Path, kind: str, *, hashed: bool) -> dict:
     return {"id": path.name, "kind": kind, "file": str(path.relative_to(root)),
             "size": path.stat().st_size,
             **({"sha256": sha256_of(path)} if hashed else {"sha256": None})}
-
-
-def sealed_header(path: Path) -> bytes | None:
-    """The age header alone: it wraps the file key, and shows no footage."""
-    try:
-        with open(path, "rb") as f:
-            _, length = age.header.read_header(f)
-            f.seek(0)
-            return f.read(length)
-    except (AgeError, OSError):
-        return None  # torn inside its header: tiny, hashed whole and deleted all the same
 
 
 def identity_lines(data: bytes) -> list[str]:

@@ -1,0 +1,52 @@
+"""Every module imports alone, in a fresh interpreter: no import cycle
+hides behind the order the rest of the suite happens to import things
+in (``appliance.deletion`` alone did not import until 2026-12-01:
+deletion -> wipe -> procedure -> deletion). And the layout's rule:
+``appliance/`` never imports Flask (the recorder, the wipe and the
+command line run without the web)."""
+
+import os
+import pkgutil
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+# below picamera2, it needs libcamera's Python bindings, which only the
+# camera tests' Debian 13 root has (tests/camera): here it must fail on
+# that import and nothing else
+CAMERA_STACK = {"appliance.capture.virtual_sensor": "No module named 'libcamera'"}
+CHECK = ("import importlib, sys; importlib.import_module(sys.argv[1]); "
+         "print('flask' in sys.modules)")
+
+
+def modules(package: str) -> list[str]:
+    return sorted([package, *(info.name for info in pkgutil.walk_packages(
+        [str(ROOT / package)], prefix=f"{package}."))])
+
+
+@pytest.mark.parametrize("package", ["appliance", "web"])
+def test_every_module_imports_alone(package):
+    names = modules(package)
+    assert len(names) > 10
+    wrong = []
+
+    def alone(name):  # one interpreter each: nothing imported before it
+        return subprocess.run([sys.executable, "-c", CHECK, name], cwd=ROOT,
+                              capture_output=True, text=True, timeout=60)
+
+    with ThreadPoolExecutor(os.cpu_count()) as pool:
+        done_all = list(pool.map(alone, names))
+    for name, done in zip(names, done_all):
+        said = (done.stderr.strip().splitlines() or [""])[-1]
+        if name in CAMERA_STACK:
+            if CAMERA_STACK[name] not in said:
+                wrong.append(f"{name}: {said or 'imported, though libcamera is not here'}")
+        elif done.returncode != 0:
+            wrong.append(f"{name}: {said}")
+        elif package == "appliance" and done.stdout.strip() == "True":
+            wrong.append(f"{name}: imports Flask")
+    assert wrong == []
