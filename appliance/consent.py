@@ -172,15 +172,19 @@ def withdraw_dependents(store) -> dict:
         return done
     # the films first: a still of a review's film goes with it, not twice
     for entry in sorted(store.catalog.list(), key=lambda e: e.kind != "recording"):
-        if entry.state == "writing" or (entry.parent and not store.catalogued(entry.parent)):
+        orphan = entry.parent and not store.catalogued(entry.parent)
+        if entry.kind == "interaction" and entry.state == "sealed" \
+                and (orphan or SOUND_ANALYSIS not in scope):
+            # a map sealed as its film was being deleted outlives it: it goes too
+            done["maps_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
+            continue
+        if entry.state == "writing" or orphan:
             continue
         if entry.kind == "still" and "stills" not in scope:
             done["stills_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
         elif entry.kind == "recording" and FILMED[subject_of(entry)] not in scope:
             delete(store, entry.id, "consent-withdrawn")
             done["review_films_deleted"] += 1
-        elif entry.kind == "interaction" and SOUND_ANALYSIS not in scope:
-            done["maps_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
     return done
 
 

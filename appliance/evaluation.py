@@ -36,8 +36,10 @@ def _per_cycle(store: Store, record: InterventionRecord) -> list[dict]:
         made = [e for e in entries if e.kind in ("clip", "still")
                 and recording_cycle.get(e.parent) == cycle]
         review = reviews.get(cycle)
+        # whole maps only (one being sealed, or about to be discarded, is not)
         mapped = [e.meta["figures"] for e in entries if e.kind == "interaction"
-                  and e.meta.get("figures") and e.parent in {f.id for f in films}]
+                  and e.state == "sealed" and e.meta.get("figures")
+                  and e.parent in {f.id for f in films}]
         cycles.append({
             "cycle": cycle, "films": len(films),
             "film_seconds": round(sum(e.duration or 0 for e in films)),
@@ -63,8 +65,9 @@ def talk(figures: list[dict]) -> dict | None:
         return None
     minutes = sum(f["seconds"] for f in figures) / 60 or 1.0
     waits = sorted(w for f in figures for w in f["waits"])
-    spoken = {who: sum(f["talk_seconds"].get(who, 0) for f in figures) for who in ("adult", "child")}
-    said = sum(spoken.values()) or 1.0
+    spoken = {who: sum(f["talk_seconds"].get(who, 0) for f in figures)
+              for who in ("adult", "child", "unknown")}
+    said = sum(spoken.values()) or 1.0  # of all speech, as the page counts it
     return {"films": len(figures),
             "turns_per_minute": round(sum(f["turns"] for f in figures) / minutes, 2),
             "median_wait": round(statistics.median(waits), 2) if waits else None,

@@ -199,3 +199,26 @@ def test_a_map_is_not_kept_once_the_consent_to_analyse_the_sound_is_gone(
     with pytest.raises(AnalysisCancelled, match="consent"):
         seal_map(store, recording, found)
     assert store.list(KIND) == []
+
+
+def test_a_map_left_by_a_film_deleted_under_it_goes_at_the_next_sweep(
+        intervention, talk, tmp_path):
+    """A map sealed between its film's children being listed and the film
+    going outlived it; the consent sweep takes it, for the certificate."""
+    from appliance.consent import withdraw_dependents
+    from appliance.deletion import deletions
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    seal_map(store, recording, analyse_recording(store, recording, identity))
+    store.delete(recording)                      # the film gone, its map not
+    assert withdraw_dependents(store)["maps_deleted"] == 1
+    assert store.list(KIND) == [] and [d["kind"] for d in deletions(store)] == ["interaction"]
+
+
+def test_a_map_still_being_sealed_is_not_counted_in_the_evaluation(intervention, talk, tmp_path):
+    from appliance.evaluation import summarise
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    found = analyse_recording(store, recording, identity)
+    with store.create(KIND, parent=recording, meta={"version": 1, "figures": found.figures()}):
+        assert summarise(store, "test")["cycles"][0]["talk"] is None

@@ -2,6 +2,7 @@
 first asked for, never while the box films, stopped by a lock, set-aside
 moments kept beside the sealed map."""
 
+import json
 import os
 import threading
 import time
@@ -142,10 +143,13 @@ def test_the_analysis_runs_in_a_process_of_its_own_at_the_lowest_priority(
     worker.request(store, recording, identity, session="s1")
     seen, deadline = {}, time.monotonic() + 60
     while len(seen) < 2 and time.monotonic() < deadline:
-        job = worker._work[recording]
-        if job.child is not None and nice_of(job.child.pid) == 19:
-            seen["analysis"] = job.child.pid
-            kids = open(f"/proc/{job.child.pid}/task/{job.child.pid}/children").read().split()
+        child = worker._work[recording].child
+        if child is not None and nice_of(child.pid) == 19:
+            seen["analysis"] = child.pid
+            try:
+                kids = open(f"/proc/{child.pid}/task/{child.pid}/children").read().split()
+            except OSError:
+                kids = []  # it ended meanwhile
             if kids and nice_of(int(kids[0])) == 19:
                 seen["ffmpeg"] = int(kids[0])
         time.sleep(0.01)
@@ -278,3 +282,58 @@ def test_a_stopped_child_is_still_ended_by_a_lock(intervention, talk, tmp_path):
     worker.cancel_session("s1")
     assert worker.wait_idle(timeout=10) and child.poll() is not None
     assert all(o.entry.state == "sealed" for o in store.list())
+
+
+def test_a_worker_that_fails_on_one_film_goes_on_to_the_next(intervention, talk, tmp_path):
+    store, identity = intervention
+    first = talking_film(store, talk, tmp_path)
+    second = talking_film(store, talk, tmp_path)
+    looks = iter([RuntimeError("the recorder's socket went away")])
+
+    def recording_now():
+        failure = next(looks, None)
+        if failure:
+            raise failure
+        return False
+
+    worker = MapWorker(recording_now=recording_now, look_every=0.02)
+    worker.request(store, first, identity, session="s1")
+    worker.request(store, second, identity, session="s1")
+    deadline = time.monotonic() + 60
+    while worker.state(second)["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    failed = worker.state(first)
+    assert failed["state"] == "failed" and "RuntimeError" in failed["error"]
+    assert worker.state(second)["state"] == "done"
+
+
+class Talker:
+    """A child process as far as the worker sees one: its lines, and the
+    signals it was sent."""
+
+    def __init__(self, lines: list[dict]):
+        read, write = os.pipe()
+        for line in lines:
+            os.write(write, json.dumps(line).encode() + b"\n")
+        os.close(write)
+        self.stdout, self.signals = os.fdopen(read, "rb"), []
+
+    def poll(self):
+        return None
+
+    def send_signal(self, number):
+        self.signals.append(number)
+
+
+def test_a_child_sealing_its_map_is_never_stopped_for_a_take():
+    """Stopped mid-seal it would hold the catalog's write lock, and the
+    take's own catalog rows would wait on it."""
+    import signal
+    from appliance.interaction.worker import Analysis
+    worker = MapWorker(recording_now=lambda: True, look_every=0.001)
+    sealing = Talker([{"progress": 1.0}, {"sealing": True}])
+    assert worker._follow(sealing, Analysis("0" * 32, "s1", None)) == {"sealing": True}
+    assert sealing.signals == []
+    reading = Talker([{"progress": 0.5}])
+    worker._follow(reading, Analysis("0" * 32, "s1", None))
+    assert reading.signals == [signal.SIGSTOP]

@@ -10,8 +10,7 @@ from datetime import date
 from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
                    url_for)
 
-from appliance.consent import (FILMED, SCOPES, SOUND_ANALYSIS, ConsentRecord, name_of,
-                               withdraw_dependents)
+from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
 from appliance.errors import VigboxError
 from appliance.errors import InterventionError
 from appliance.intervention import REOPEN_REASONS, InterventionRecord
@@ -63,7 +62,7 @@ def change():
     _store().catalog.put_sealed_text(f"consent-{changed['n']}", "by", _store().seal_text(by))
     if FILMED["review"] in changed["removed"]:
         _stop_filming_the_review()
-    if SOUND_ANALYSIS in changed["removed"]:
+    if changed["removed"]:  # a map being made may be of a film the sweep deletes
         current_app.config["MAPS"].cancel_all()
         current_app.config["MAPS"].wait_idle()
     done = withdraw_dependents(_store())

@@ -81,7 +81,8 @@ def analyse(blocks: Iterable[np.ndarray], *,
     said = speech(np.concatenate(raw)) if raw else np.zeros(0, bool)
     pitches = np.concatenate(f0) if f0 else np.zeros(0, np.float32)
     found = segments(said, np.where(said, pitches, 0))
-    return InteractionMap(round(samples / RATE, 2), found, turns(found), moments(found))
+    duration = round(samples / RATE, 2)
+    return InteractionMap(duration, found, turns(found), moments(found, duration))
 
 
 def frames_of(found: InteractionMap) -> np.ndarray:

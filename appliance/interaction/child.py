@@ -57,6 +57,7 @@ def main(argv: list[str]) -> int:
         found = analyse_recording(store, recording, identity,
                                   heard=lambda share: say(progress=round(share, 3)))
         sealing["now"] = True
+        say(sealing=True)  # the worker then never stops it (SIGSTOP) mid-transaction
         made = seal_map(store, recording, found)
         sealing["now"] = False
         if sealing["stop"]:

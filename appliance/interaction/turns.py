@@ -15,6 +15,8 @@ turn is only as right as the two segments' classes.
 [(3, 5.1, 'child>adult'), (7, 7.5, 'adult>child')]
 >>> [m.why for m in moments(said)]
 ['the child speaks; the adult waits 2.1 s, then answers; 2 turns in all']
+>>> [(m.start, m.end) for m in moments(said, duration=9.5)]
+[(0.0, 9.5)]
 """
 
 from dataclasses import dataclass
@@ -78,9 +80,11 @@ def exchanges(segments: list[Segment]) -> list[list[Segment]]:
     return [r for r in runs + [run] if len(r) > 1]
 
 
-def moments(segments: list[Segment]) -> list[Moment]:
+def moments(segments: list[Segment], duration: float | None = None) -> list[Moment]:
     """Each exchange in which the adult answers the child, best first:
-    more turns, then a wait that received the child (RECEIVING)."""
+    more turns, then a wait that received the child (RECEIVING). Each
+    lies inside the film (``duration``) and holds the adult's answer, however
+    long the child spoke before it (then it starts nearer the answer)."""
     found = []
     for run in exchanges(segments):
         pairs = list(zip(run, run[1:]))
@@ -89,8 +93,9 @@ def moments(segments: list[Segment]) -> list[Moment]:
             continue
         child, adult = answer
         wait = round(adult.start - child.end, 2)
-        start = max(0.0, child.start - BEFORE)
-        end = min(run[-1].end + AFTER, start + LONGEST_MOMENT)
+        start = max(0.0, child.start - BEFORE, adult.start - LONGEST_MOMENT / 2)
+        end = min(run[-1].end + AFTER, start + LONGEST_MOMENT,
+                  duration if duration is not None else float("inf"))
         count = len(pairs) - pairs.index(answer)
         waits = f"waits {wait:.1f} s, then answers" if wait >= 0.1 else "answers at once"
         why = f"the child speaks; the adult {waits}; {count} turn{'s' * (count != 1)} in all"

@@ -103,9 +103,10 @@ class MapWorker:
                 job.cancelled.set()
                 job.state = "stopped"
                 job.identity = None
-                if job.child is not None and job.child.poll() is None:
-                    job.child.terminate()
-                    job.child.send_signal(signal.SIGCONT)  # a stopped child must run to end
+                child = job.child  # the worker may let go of it meanwhile
+                if child is not None and child.poll() is None:
+                    child.terminate()
+                    child.send_signal(signal.SIGCONT)  # a stopped child must run to its end
             for job in [j for j in self._work.values() if which(j)]:
                 del self._work[job.recording]
         return len(chosen)
@@ -138,6 +139,9 @@ class MapWorker:
                     time.sleep(self._look_every)
                 if not job.cancelled.is_set():
                     self._analyse(store, job)
+            except Exception as e:  # this job fails; the thread goes on to the next
+                log.exception("interaction map of %s: the worker failed", job.recording)
+                job.state, job.error = "failed", f"the box could not analyse it ({type(e).__name__})"
             finally:
                 self._running = None
 
@@ -158,7 +162,10 @@ class MapWorker:
                     job.progress = said.get("progress", job.progress)
             if time.monotonic() - looked >= self._look_every:
                 looked = time.monotonic()
-                filming = self._recording_now() and not job.cancelled.is_set()
+                # never stopped while it seals: it would hold the catalog's
+                # write lock, and the take's own catalog rows would wait on it
+                filming = self._recording_now() and not job.cancelled.is_set() \
+                    and not said.get("sealing")
                 if filming != paused and child.poll() is None:
                     child.send_signal(signal.SIGSTOP if filming else signal.SIGCONT)
                     paused, job.state = filming, "waiting" if filming else "analysing"
@@ -184,9 +191,16 @@ class MapWorker:
             pass  # it ended at once: its exit status says why
         finally:
             job.identity = identity = None
-        said = self._follow(child, job)
-        code = child.wait()
-        problems = child.stderr.read().decode("utf-8", "replace").strip()
+        try:
+            said = self._follow(child, job)
+        finally:
+            if child.poll() is None:  # the worker itself failed: the child goes too
+                child.terminate()
+                child.send_signal(signal.SIGCONT)
+            code = child.wait()
+            problems = child.stderr.read().decode("utf-8", "replace").strip()
+            child.stdout.close(), child.stderr.close()
+            job.child = None
         if problems:
             log.warning("interaction map of %s: %s", job.recording, problems[-2000:])
         if job.cancelled.is_set():
