@@ -6,6 +6,8 @@ long the film (30 minutes as floats would be 115 MB).
 [(1, 3), (4, 5)]
 >>> smooth([True, False, True, True, False, False, False], fill=2, shortest=2).tolist()
 [True, True, True, True, False, False, False]
+>>> smooth([], fill=2, shortest=2, earlier=1).tolist()
+[]
 """
 
 from collections.abc import Iterable, Iterator
@@ -33,7 +35,7 @@ def smooth(mask, *, fill: int, shortest: int, earlier: int = 0) -> np.ndarray:
     late)."""
     out = np.array(mask, bool)
     if earlier:
-        out = np.concatenate([out[earlier:], np.zeros(earlier, bool)])
+        out = np.concatenate([out[earlier:], np.zeros(min(earlier, len(out)), bool)])
     for start, end in runs(~out):
         if start > 0 and end < len(out) and end - start < fill:
             out[start:end] = True
