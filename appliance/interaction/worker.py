@@ -191,6 +191,10 @@ class MapWorker:
             pass  # it ended at once: its exit status says why
         finally:
             job.identity = identity = None
+        complaints: list[bytes] = []  # read as it comes: a full pipe would block the child
+        drain = threading.Thread(target=lambda: complaints.append(child.stderr.read()),
+                                 name="interaction-stderr", daemon=True)
+        drain.start()
         try:
             said = self._follow(child, job)
         finally:
@@ -198,7 +202,8 @@ class MapWorker:
                 child.terminate()
                 child.send_signal(signal.SIGCONT)
             code = child.wait()
-            problems = child.stderr.read().decode("utf-8", "replace").strip()
+            drain.join(10)
+            problems = b"".join(complaints).decode("utf-8", "replace").strip()
             child.stdout.close(), child.stderr.close()
             job.child = None
         if problems:
