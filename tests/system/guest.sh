@@ -189,7 +189,9 @@ read_only_use() {  # a film and a wipe on the read-only root; "after" checks the
 # over plain HTTP (the same page, for the comparison) both.
 AIR=/var/lib/vigbox-state/air
 intervention_for_the_air() {  # its passphrase kept for the host's search (a throwaway's)
-  as_vigbox intervention new --generate > "$AIR-phrase"
+  as_vigbox intervention new --generate > "$AIR-phrase" &&
+    runuser -u vigbox -- env VIGBOX_CONFIG=$VIGBOX_CONFIG /opt/vigbox/venv/bin/python \
+      /opt/systemtest/consent_record.py  # as the page's set-up would: the map needs it
 }
 air_capture() {  # every frame on the simulated medium, from before the laptop joins
   ip link set hwsim0 up || return 1

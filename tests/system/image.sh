@@ -61,7 +61,7 @@ fi
 
 install -m 0755 "$REPO/tests/system/guest.sh" "$R/opt/systemtest/guest.sh"
 # the camera phase's clapper, its measure, and the recordings' inspection
-install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate,button_walk,air_client}.py \
+install -m 0644 "$REPO"/tests/system/{clicks,sync_check,capture_rate,button_walk,air_client,consent_record}.py \
   "$REPO/tests/media.py" \
   "$R/opt/systemtest/"
 cat > "$R/etc/systemd/system/vigbox-systemtest.service" <<'EOF'
