@@ -55,3 +55,21 @@ def test_a_guider_marks_one_suggested_moment_and_sets_another_aside(
         starts = [li.get_attribute("data-start") for li in page.locator("#suggestions li").all()]
         assert second not in starts and first_start in starts
         assert page.locator("#suggestions li.marked").count() == 1
+
+
+def test_without_consent_the_panel_says_why_and_marking_goes_on(
+        app, intervention, tmp_path):
+    from appliance.consent import CODES
+    store, _ = intervention
+    begin_intervention(store, set(CODES) - {"sound-analysis"})
+    recording = talking_film(store, dialogue(seed=22, seconds=12, snr=20), tmp_path)
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{recording}")
+        until(page, "() => document.getElementById('suggestions-message')"
+                    ".textContent.includes('No consent')")
+        page.click("#add-mark")                       # the marks reload, and tell the panel
+        until(page, "() => document.querySelectorAll('#marks li').length === 1")
+        page.wait_for_timeout(500)
+        assert "No consent" in page.inner_text("#suggestions-message")
+        assert page.locator("#suggestions li").count() == 0

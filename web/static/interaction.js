@@ -17,6 +17,9 @@ const message = document.getElementById("suggestions-message");
 const summary = document.getElementById("suggestions-summary");
 const say = (text) => { message.textContent = text || ""; };
 const api = (method, path, body) => request(method, path, body, say);
+// what the panel reads for itself says only what went wrong: a reload of
+// the marks must not wipe the panel's message (no consent, say)
+const look = (path) => request("GET", path, undefined, (text) => { if (text) say(text); });
 let principles = [];
 let marks = [];
 
@@ -105,9 +108,9 @@ function afterFirstFrame(go) {
   video.addEventListener("error", once, { once: true });
 }
 
-principles = (await api("GET", "/api/principles")) || [];
-marks = (await api("GET", `/api/recordings/${recording}/marks`)) || [];
+principles = (await look("/api/principles")) || [];
+marks = (await look(`/api/recordings/${recording}/marks`)) || [];
 document.addEventListener("vigbox:marks-changed", async () => {
-  marks = (await api("GET", `/api/recordings/${recording}/marks`)) || marks;
+  marks = (await look(`/api/recordings/${recording}/marks`)) || marks;
 });
 afterFirstFrame(poll);

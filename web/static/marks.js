@@ -16,6 +16,9 @@ let principles = [];
 let marks = [];
 
 const api = (method, path, body) => request(method, path, body, (text) => { message.textContent = text; });
+// reading the marks says only what went wrong: a load arriving after a
+// refused change (a goal the intervention lacks) must not clear its message
+const look = (path) => request("GET", path, undefined, (text) => { if (text) message.textContent = text; });
 
 function tagName(code) {
   for (const principle of principles) {
@@ -131,7 +134,7 @@ function render() {
 
 async function load() {
   const typed = new Map(marks.filter((m) => m.note !== m.saved).map((m) => [m.id, m.note]));
-  marks = (await api("GET", `/api/recordings/${recording}/marks`)) || [];
+  marks = (await look(`/api/recordings/${recording}/marks`)) || [];
   for (const mark of marks) {
     mark.saved = mark.note;
     if (typed.has(mark.id)) mark.note = typed.get(mark.id);  // not yet saved: keep it
@@ -158,7 +161,7 @@ document.getElementById("add-mark").addEventListener("click", addMoment);
 document.getElementById("add-range").addEventListener("click", addRange);
 player.addKey("m", addMoment);
 player.addKey("M", addMoment);
-principles = (await api("GET", "/api/principles")) || [];
+principles = (await look("/api/principles")) || [];
 finder.fill(principles, await loadGoals());
 finder.onChange(render);
 // a suggested moment made a mark (interaction.js)
