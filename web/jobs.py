@@ -11,11 +11,11 @@ import itertools
 import logging
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 
 from appliance.clips import Cut
 from appliance.errors import VigboxError
+from appliance.one_at_a_time import OneAtATime
 
 log = logging.getLogger("vigbox.jobs")
 
@@ -37,7 +37,7 @@ class Job:
                 "clip": self.clip, "error": self.error, "recording": self.recording}
 
 
-class ClipJobs:
+class ClipJobs(OneAtATime):
     def __init__(self, audit):
         self.audit = audit
         self._jobs: dict[str, Job] = {}
@@ -67,27 +67,6 @@ class ClipJobs:
     def status(self, job_id: str) -> dict | None:
         job = self._jobs.get(job_id)
         return None if job is None else job.public()
-
-    def cancel_session(self, session: str) -> int:
-        """Cancel every queued or running cut of a session (on lock)."""
-        return self._cancel(lambda job: job.session == session)
-
-    def cancel_recording(self, recording: str) -> int:
-        """Cancel every cut from a recording (before it is deleted)."""
-        return self._cancel(lambda job: job.recording == recording)
-
-    def cancel_all(self) -> int:
-        """Cancel every cut of every session (before a wipe)."""
-        return self._cancel(lambda job: True)
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait for the running cut to stop (after a cancel); True if it did."""
-        deadline = time.monotonic() + timeout
-        while self._running is not None:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
 
     def _cancel(self, chosen) -> int:
         cancelled = 0

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ..errors import VigboxError
+from ..one_at_a_time import OneAtATime
 
 log = logging.getLogger("vigbox.interaction")
 WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder (before and during)
@@ -55,7 +56,7 @@ class Analysis:
         return {"state": self.state, "progress": round(self.progress, 3), "error": self.error}
 
 
-class MapWorker:
+class MapWorker(OneAtATime):
     def __init__(self, *, recording_now: Callable[[], bool],
                  look_every: float = WAIT_WHILE_RECORDING):
         self._recording_now = recording_now
@@ -86,15 +87,6 @@ class MapWorker:
         job = self._work.get(recording)
         return {"state": "none"} if job is None else job.public()
 
-    def cancel_session(self, session: str) -> int:
-        return self._cancel(lambda job: job.session == session)
-
-    def cancel_recording(self, recording: str) -> int:
-        return self._cancel(lambda job: job.recording == recording)
-
-    def cancel_all(self) -> int:
-        return self._cancel(lambda job: True)
-
     def _cancel(self, which) -> int:
         with self._lock:
             chosen = [job for job in self._work.values() if which(job)
@@ -110,15 +102,6 @@ class MapWorker:
             for job in [j for j in self._work.values() if which(j)]:
                 del self._work[job.recording]
         return len(chosen)
-
-    def wait_idle(self, timeout: float = 30.0) -> bool:
-        """Wait for the analysis under way to end (after a cancel)."""
-        deadline = time.monotonic() + timeout
-        while self._running is not None:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        return True
 
     def _run(self) -> None:
         while True:
