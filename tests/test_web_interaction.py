@@ -337,3 +337,35 @@ def test_a_child_sealing_its_map_is_never_stopped_for_a_take():
     reading = Talker([{"progress": 0.5}])
     worker._follow(reading, Analysis("0" * 32, "s1", None))
     assert reading.signals == [signal.SIGSTOP]
+
+
+def test_a_child_killed_midway_is_tried_once_more_and_a_damaged_film_never(
+        intervention, talk, tmp_path):
+    """Out of memory, say: the next look at the film tries again, once;
+    the child's own verdict on a damaged film stands."""
+    import signal
+    store, identity = intervention
+    recording = talking_film(store, dialogue(seed=12, seconds=240, snr=20), tmp_path)
+    worker = MapWorker(recording_now=lambda: False, look_every=0.02)
+    worker.request(store, recording, identity, session="s1")
+    deadline = time.monotonic() + 30
+    while not 0 < worker.state(recording).get("progress", 0) < 0.9 \
+            and time.monotonic() < deadline:
+        time.sleep(0.005)
+    child = worker._work[recording].child
+    child.send_signal(signal.SIGKILL)
+    assert worker.wait_idle(timeout=30) and worker.state(recording)["state"] == "failed"
+    assert worker.request(store, recording, identity, session="s1")["state"] == "queued"
+    deadline = time.monotonic() + 60
+    while worker.state(recording)["state"] != "done" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.state(recording)["state"] == "done" and len(store.list(KIND)) == 1
+    damaged = talking_film(store, talk, tmp_path)
+    path = store.object_path(damaged)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x40
+    path.write_bytes(bytes(data))
+    worker.request(store, damaged, identity, session="s1")
+    while worker.state(damaged)["state"] != "failed" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert worker.request(store, damaged, identity, session="s1")["state"] == "failed"

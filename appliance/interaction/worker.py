@@ -28,6 +28,7 @@ from ..one_at_a_time import OneAtATime
 log = logging.getLogger("vigbox.interaction")
 WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder (before and during)
 IDLE = 30.0                  # seconds without work before the thread ends
+TRIES = 2                    # analyses of one film that ended unexplained, at most
 
 
 TAKE_STATES = ("starting", "recording", "stopping")
@@ -51,6 +52,8 @@ class Analysis:
     error: str | None = None
     cancelled: threading.Event = field(default_factory=threading.Event, repr=False)
     child: subprocess.Popen | None = field(default=None, repr=False)
+    tries: int = 1
+    for_good: bool = True    # a failure the worker did not see the child explain is not
 
     def public(self) -> dict:
         return {"state": self.state, "progress": round(self.progress, 3), "error": self.error}
@@ -69,13 +72,17 @@ class MapWorker(OneAtATime):
 
     def request(self, store, recording: str, identity, *, session: str) -> dict:
         """Queue ``recording`` unless it is queued, under way, done or
-        failed (a damaged film stays failed: trying again would not mend
-        it; a stopped analysis is forgotten, so it is asked for afresh)."""
+        failed for good (a damaged film: trying again would not mend it).
+        A child that ended otherwise (killed, out of memory, the store
+        full) is tried once more; a stopped analysis is forgotten, so it
+        is asked for afresh."""
         with self._lock:
             known = self._work.get(recording)
-            if known is not None:
+            if known is not None and not (known.state == "failed" and not known.for_good
+                                          and known.tries < TRIES):
                 return known.public()
             job = self._work[recording] = Analysis(recording, session, identity)
+            job.tries = known.tries + 1 if known is not None else 1
             self._queue.put((store, job))
             if self._thread is None:  # it leaves only under this lock, the queue empty
                 self._thread = threading.Thread(target=self._run, name="interaction-map",
@@ -124,7 +131,8 @@ class MapWorker(OneAtATime):
                     self._analyse(store, job)
             except Exception as e:  # this job fails; the thread goes on to the next
                 log.exception("interaction map of %s: the worker failed", job.recording)
-                job.state, job.error = "failed", f"the box could not analyse it ({type(e).__name__})"
+                job.state, job.for_good = "failed", False
+                job.error = f"the box could not analyse it ({type(e).__name__})"
             finally:
                 self._running = None
 
@@ -199,6 +207,7 @@ class MapWorker(OneAtATime):
                      "%d turns", job.recording, time.monotonic() - started, said["seconds"],
                      said["segments"], said["turns"])
         else:
-            job.state = "failed"
+            # the child's own verdict (a damaged film, no sound) stands for good
+            job.state, job.for_good = "failed", "failed" in said
             job.error = said.get("failed") or f"the analysis ended ({code})"
             log.warning("interaction map of %s failed: %s", job.recording, job.error)
