@@ -9,6 +9,7 @@ import pytest
 from appliance.audit import MemoryAudit
 from appliance.clips import Cut, Still, load_index
 from appliance.config import load_settings
+from appliance.interaction.worker import MapWorker
 from browser import chromium, live_server, unlock, until
 from conftest import PASSPHRASE, begin_intervention
 from media import decrypted, lit_frames, synthetic_film
@@ -95,8 +96,11 @@ PAGE_FRAMES = [1 * 1800 + 258 % 30, 15 * 1800 + 29, 29 * 1800 + 924 % 30]
 @pytest.fixture(scope="module")
 def half_hour_page(half_hour):
     store, _, recording, _, settings = half_hour
+    # the map's analyst held as while the box films: these tests time seeks
+    # and cuts in a 30-minute film, and its sound's analysis (half a minute
+    # of a core, decrypting 1.3 GB) would otherwise run beside them
     app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
-                      "AUDIT": MemoryAudit()})
+                      "AUDIT": MemoryAudit(), "MAPS": MapWorker(recording_now=lambda: True)})
     with live_server(app) as url:
         yield url, recording
 
