@@ -71,13 +71,19 @@ def test_deleting_the_film_takes_its_map(unlocked, intervention, talk, tmp_path)
     assert store.list(KIND) == []
 
 
-def test_the_worker_waits_while_the_box_films(intervention, talk, tmp_path):
-    store, identity = intervention
-    recording = talking_film(store, talk, tmp_path)
+def held_worker(store, recording, identity):
+    """A worker asked for ``recording``'s map while the box films."""
     filming = threading.Event()
     filming.set()
     worker = MapWorker(recording_now=filming.is_set)
     worker.request(store, recording, identity, session="s1")
+    return worker, filming
+
+
+def test_the_worker_waits_while_the_box_films(intervention, talk, tmp_path):
+    store, identity = intervention
+    recording = talking_film(store, talk, tmp_path)
+    worker, filming = held_worker(store, recording, identity)
     time.sleep(1.0)
     assert worker.state(recording)["state"] == "waiting" and store.list(KIND) == []
     filming.clear()
@@ -90,10 +96,7 @@ def test_the_worker_waits_while_the_box_films(intervention, talk, tmp_path):
 def test_a_lock_stops_the_analysis_and_nothing_is_kept(intervention, talk, tmp_path):
     store, identity = intervention
     recording = talking_film(store, talk, tmp_path)
-    filming = threading.Event()
-    filming.set()
-    worker = MapWorker(recording_now=filming.is_set)
-    worker.request(store, recording, identity, session="s1")
+    worker, filming = held_worker(store, recording, identity)
     worker.request(store, recording, identity, session="s1")  # asked twice: one analysis
     assert worker.cancel_session("s2") == 0
     assert worker.cancel_session("s1") == 1
