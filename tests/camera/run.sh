@@ -22,10 +22,13 @@ install_vigbox_dependencies() {  # and pytest's, for the root's Python, offline 
   local guest wheels=$ROOT/opt/wheels
   guest=$(chroot "$ROOT" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
   mkdir -p "$wheels"
+  # the pins as the guest's Python reads them (tests/system/guest_constraints.py)
+  "$PYTHON" "$REPO/tests/system/guest_constraints.py" "$guest" \
+    < "$REPO/constraints.txt" > "$wheels/constraints.txt"
   "$PYTHON" -m pip wheel -q --no-deps -w "$wheels" "$REPO"
   "$PYTHON" -m pip download -q --only-binary=:all: --python-version "$guest" \
     --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
-    --platform manylinux_2_34_x86_64 -c "$REPO/constraints.txt" -d "$wheels" \
+    --platform manylinux_2_34_x86_64 -c "$wheels/constraints.txt" -d "$wheels" \
     "$wheels"/vigbox-*.whl pytest hypothesis
   chroot "$ROOT" sh -c 'python3 -m venv --system-site-packages /opt/venv &&
     /opt/venv/bin/pip install -q --no-index --find-links /opt/wheels vigbox pytest hypothesis'

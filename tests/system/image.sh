@@ -47,10 +47,12 @@ mkdir -p "$R/opt/vigbox-src" "$R/opt/wheels" "$R/opt/systemtest"
 # the guest's Python may not be this one (Trixie has 3.13): compiled wheels
 # for it too, the pure ones just built standing in for sdist-only packages
 guest=$(chroot "$R" python3 -c 'import sys; print("%d%d" % sys.version_info[:2])')
+"$PYTHON" "$REPO/tests/system/guest_constraints.py" "$guest" \
+  < "$REPO/constraints.txt" > "$R/opt/wheels/constraints.txt"
 "$PYTHON" -m pip download -q --only-binary=:all: --python-version "$guest" \
   --implementation cp --platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 \
   --platform manylinux_2_34_x86_64 --find-links "$R/opt/wheels" \
-  -c "$REPO/constraints.txt" -d "$R/opt/wheels" "$R"/opt/wheels/vigbox-*.whl
+  -c "$R/opt/wheels/constraints.txt" -d "$R/opt/wheels" "$R"/opt/wheels/vigbox-*.whl
 
 # what a Pi's OS gives it and Debian does not package (lgpio; picamera2)
 PYTHON=$PYTHON bash "$REPO/tests/system/device-stack.sh" "$R" "$CACHE"
