@@ -320,6 +320,7 @@ class Talker:
             os.write(write, json.dumps(line).encode() + b"\n")
         os.close(write)
         self.stdout, self.signals = os.fdopen(read, "rb"), []
+        self.pid = os.getpid()  # a running process, for the worker's look at its state
 
     def poll(self):
         return None
@@ -335,11 +336,12 @@ def test_a_child_sealing_its_map_is_never_stopped_for_a_take():
     from appliance.interaction.worker import Analysis
     worker = MapWorker(recording_now=lambda: True, look_every=0.001)
     sealing = Talker([{"progress": 1.0}, {"sealing": True}])
-    assert worker._follow(sealing, Analysis("0" * 32, "s1", None)) == {"sealing": True}
+    assert worker._follow(sealing, Analysis("0" * 32, "s1", None, child=sealing)) \
+        == {"sealing": True}
     assert sealing.signals == []
     reading = Talker([{"progress": 0.5}])
-    worker._follow(reading, Analysis("0" * 32, "s1", None))
-    assert reading.signals == [signal.SIGSTOP]
+    worker._follow(reading, Analysis("0" * 32, "s1", None, child=reading))
+    assert reading.signals == [signal.SIGTSTP]
 
 
 def test_a_child_killed_midway_is_tried_once_more_and_a_damaged_film_never(

@@ -13,7 +13,7 @@ from flask import (Blueprint, current_app, flash, g, redirect, render_template, 
 from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
 from appliance.errors import VigboxError
 from appliance.errors import InterventionError
-from appliance.intervention import REOPEN_REASONS, InterventionRecord
+from appliance.intervention import InterventionRecord
 
 from .auth import csrf_token
 

@@ -182,6 +182,7 @@ def media(object_id: str):
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind not in CONTENT_TYPES or entry.state not in ("sealed", "recovered"):
         return {"error": "not playable"}, 404
+    current_app.config["MAPS"].make_way()  # a guider waits on these bytes
     try:
         reader = store.open(object_id, g.identity)
     except AgeError as error:  # the header: nothing in the file can be opened

@@ -45,14 +45,16 @@ def player(object_id: str):
 def peaks(object_id: str):
     store = current_app.config["STORE"]
     recording_entry(object_id)
-    return jsonify(overview.peaks(store, object_id, g.identity))
+    with current_app.config["MAPS"].giving_way():  # made on first sight
+        return jsonify(overview.peaks(store, object_id, g.identity))
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip")
 def filmstrip(object_id: str):
     store = current_app.config["STORE"]
     recording_entry(object_id)
-    entry = overview.filmstrip(store, object_id, g.identity)
+    with current_app.config["MAPS"].giving_way():  # made on first sight
+        entry = overview.filmstrip(store, object_id, g.identity)
     return jsonify({"times": entry.meta["times"], "count": len(entry.meta["pictures"])})
 
 
@@ -60,7 +62,8 @@ def filmstrip(object_id: str):
 def filmstrip_picture(object_id: str, number: int):
     store = current_app.config["STORE"]
     recording_entry(object_id)
-    entry = overview.filmstrip(store, object_id, g.identity)
+    with current_app.config["MAPS"].giving_way():
+        entry = overview.filmstrip(store, object_id, g.identity)
     pictures = entry.meta["pictures"]
     if not 0 <= number < len(pictures):
         abort(404)

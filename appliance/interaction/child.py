@@ -46,7 +46,18 @@ def main(argv: list[str]) -> int:
         else:
             sys.exit(128 + signal.SIGTERM)
 
+    def hold(*_):
+        # the worker holds it with SIGTSTP (while the box films, or serves
+        # media): it stops itself, but never while it seals, which holds the
+        # catalog's write lock that a take's own rows wait on. Not SIGSTOP
+        # from the worker, which could not be refused; nor SIGTSTP's default
+        # action, which the kernel ignores in the page's process group (an
+        # orphaned one under systemd).
+        if not sealing["now"]:
+            os.kill(os.getpid(), signal.SIGSTOP)
+
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGTSTP, hold)
     try:
         os.setpriority(os.PRIO_PROCESS, 0, LOWEST)   # ffmpeg, its child, inherits it
     except OSError as e:
@@ -57,9 +68,8 @@ def main(argv: list[str]) -> int:
         found = analyse_recording(store, recording, identity,
                                   heard=lambda share: say(progress=round(share, 3)))
         sealing["now"] = True
-        say(sealing=True)  # the worker then never stops it (SIGSTOP) mid-transaction
+        say(sealing=True)  # the worker then holds it no more
         made = seal_map(store, recording, found)
-        sealing["now"] = False
         if sealing["stop"]:
             sys.exit(128 + signal.SIGTERM)
         say(done=made, seconds=found.duration, segments=len(found.segments),

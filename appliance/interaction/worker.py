@@ -1,8 +1,12 @@
 """The box's analyst: one thread that maps films one at a time, each in
-a process of its own at the lowest priority (child.py says why), never
-while the box is recording (one under way when a take starts is stopped
-with SIGSTOP until the take is over), and only while a guider's session
-holds the key (the map needs the film decrypted).
+a process of its own at the lowest priority (child.py says why), and only
+while a guider's session holds the key (the map needs the film decrypted).
+
+It gives way to what cannot wait: never while the box is recording (one
+under way when a take starts is held until the take is over), and not in
+the seconds after the page is asked for media (a film opened, a seek, a
+strip of pictures): nice 19 gives the page the processor, but not the
+card, and the analysis reads the whole film from it.
 
 >>> worker = MapWorker(recording_now=lambda: False)
 >>> worker.state("0" * 32)
@@ -20,6 +24,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from ..errors import VigboxError
@@ -29,9 +34,18 @@ log = logging.getLogger("vigbox.interaction")
 WAIT_WHILE_RECORDING = 2.0   # seconds between looks at the recorder (before and during)
 IDLE = 30.0                  # seconds without work before the thread ends
 TRIES = 2                    # analyses of one film that ended unexplained, at most
+MEDIA_HOLD = 3.0             # seconds held after the page was last asked for media
 
 
 TAKE_STATES = ("starting", "recording", "stopping")
+
+
+def _stopped(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] in ("T", "t")
+    except (OSError, IndexError):
+        return False
 
 
 def recording_now(recorder) -> bool:
@@ -54,6 +68,8 @@ class Analysis:
     child: subprocess.Popen | None = field(default=None, repr=False)
     tries: int = 1
     for_good: bool = True    # a failure the worker did not see the child explain is not
+    held: bool = False       # the child was told to stop (SIGTSTP) and not yet to go on
+    sealing: bool = False    # it said it seals its map: it is then never held
 
     def public(self) -> dict:
         return {"state": self.state, "progress": round(self.progress, 3), "error": self.error}
@@ -69,6 +85,60 @@ class MapWorker(OneAtATime):
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._running: Analysis | None = None
+        self._quiet_until = 0.0
+        self._giving_way = 0     # requests under way that hold it for as long as they take
+
+    def make_way(self) -> None:
+        """The page is serving media a guider waits on (a film opened or
+        sought: its first bytes): hold the analysis, at once, until
+        MEDIA_HOLD seconds after the last such request. A film that plays
+        on does not hold it.
+
+        >>> worker = MapWorker(recording_now=lambda: False)
+        >>> worker.make_way(); worker.held()
+        True
+        """
+        self._quiet_until = max(self._quiet_until, time.monotonic() + MEDIA_HOLD)
+        job = self._running
+        if job is not None:
+            self._hold(job, True)
+
+    @contextmanager
+    def giving_way(self):
+        """Hold the analysis while the page works out what a guider waits
+        on (a film's filmstrip or sound peaks, made on first sight), and for
+        MEDIA_HOLD seconds after."""
+        with self._lock:
+            self._giving_way += 1
+        self.make_way()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._giving_way -= 1
+            self.make_way()
+
+    def held(self) -> bool:
+        """Whether the analysis waits now (a take, or media a guider waits on)."""
+        return self._giving_way > 0 or time.monotonic() < self._quiet_until \
+            or self._recording_now()
+
+    def _hold(self, job: Analysis, held: bool) -> None:
+        """Stop or let go on ``job``'s child. SIGTSTP, not SIGSTOP: the
+        child stops itself on it unless it is sealing its map (child.py),
+        so no hold can catch it holding the catalog's write lock."""
+        with self._lock:
+            child = job.child
+            held = held and not job.cancelled.is_set() and not job.sealing
+            if child is None or child.poll() is not None:
+                return
+            if held != job.held:
+                child.send_signal(signal.SIGTSTP if held else signal.SIGCONT)
+                job.held, job.state = held, "waiting" if held else "analysing"
+            elif not held and _stopped(child.pid):
+                # it stopped itself after it was let go (it ran its SIGTSTP
+                # handler late, after the SIGCONT): let it go again
+                child.send_signal(signal.SIGCONT)
 
     def request(self, store, recording: str, identity, *, session: str) -> dict:
         """Queue ``recording`` unless it is queued, under way, done or
@@ -124,7 +194,7 @@ class MapWorker(OneAtATime):
                 continue
             self._running = job
             try:
-                while self._recording_now() and not job.cancelled.is_set():
+                while self.held() and not job.cancelled.is_set():
                     job.state = "waiting"
                     time.sleep(self._look_every)
                 if not job.cancelled.is_set():
@@ -138,9 +208,9 @@ class MapWorker(OneAtATime):
 
     def _follow(self, child: subprocess.Popen, job: Analysis) -> dict:
         """What the child says, line by line, until it ends; while the box
-        films, the child is stopped (SIGSTOP: the ffmpeg it feeds waits on
-        it) and let go on when the take is over."""
-        said, pending, paused, looked = {}, b"", False, 0.0
+        films or serves media, the child is held (the ffmpeg it feeds waits
+        on it), and let go on after."""
+        said, pending, looked = {}, b"", 0.0
         out = child.stdout.fileno()
         while True:
             if select.select([out], [], [], self._look_every)[0]:
@@ -151,15 +221,10 @@ class MapWorker(OneAtATime):
                 for line in lines:
                     said = json.loads(line)
                     job.progress = said.get("progress", job.progress)
+                    job.sealing = job.sealing or bool(said.get("sealing"))
             if time.monotonic() - looked >= self._look_every:
                 looked = time.monotonic()
-                # never stopped while it seals: it would hold the catalog's
-                # write lock, and the take's own catalog rows would wait on it
-                filming = self._recording_now() and not job.cancelled.is_set() \
-                    and not said.get("sealing")
-                if filming != paused and child.poll() is None:
-                    child.send_signal(signal.SIGSTOP if filming else signal.SIGCONT)
-                    paused, job.state = filming, "waiting" if filming else "analysing"
+                self._hold(job, self.held())
         return said
 
     def _analyse(self, store, job: Analysis) -> None:
@@ -172,9 +237,11 @@ class MapWorker(OneAtATime):
         child = subprocess.Popen(
             [sys.executable, "-m", "appliance.interaction.child", str(store.root), job.recording],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        job.child = child
+        with self._lock:
+            job.child = child
         if job.cancelled.is_set():  # cancelled while it started: _cancel did not see it
             child.terminate()
+        self._hold(job, self.held())  # media asked for as it started
         try:
             child.stdin.write(f"{identity}\n".encode())
             child.stdin.close()
