@@ -8,7 +8,7 @@ VIGBOX_HOME ?= $(CURDIR)/var
 # make test-sync-long TAKES=3: fewer 29-minute takes (five take over three hours)
 TAKES ?= 5
 
-.PHONY: demo test test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
+.PHONY: demo check test test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -47,6 +47,12 @@ $(DEMO_SOUND): bench/dialogue.py $(wildcard bench/voices/*) $(VENV)/.installed
 demo: $(VENV)/.installed $(SUPERVISION) $(DEMO_SOUND)
 	VIGBOX_HOME=$(VIGBOX_HOME) VIGBOX_CONFIG=$(VIGBOX_HOME)/demo.toml \
 	  $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
+
+# the quick tier, first in CI: lint, doctests, every module importable
+# alone (no root, no ffmpeg, no browser)
+check: $(VENV)/.installed
+	$(VENV)/bin/ruff check appliance web bench tests
+	$(PY) -m pytest -q -p no:cacheprovider appliance web tests/test_imports.py
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
 test: $(VENV)/.installed $(A11Y) $(SUPERVISION)

@@ -35,14 +35,32 @@ import threading
 import time
 import weakref
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .auditnotes import (DEFAULT_ORIGIN, DEVICE_KEY_FILE, ED25519_TYPE, Checkpoint,  # noqa: F401
-                         device_key, fingerprint, key_id, raw_public, split_notes, torn_note)
-from .auditverify import (ENTRIES_FILE, LEGACY_CHECKPOINTS_DIR, NOTES_FILE,  # noqa: F401
-                          TIME_FIELD, Verified, canonical, clock_set_explains, read_entries,
-                          verify)
+from .auditnotes import (  # noqa: F401
+    DEFAULT_ORIGIN,
+    DEVICE_KEY_FILE,
+    ED25519_TYPE,
+    Checkpoint,
+    device_key,
+    fingerprint,
+    key_id,
+    raw_public,
+    split_notes,
+    torn_note,
+)
+from .auditverify import (  # noqa: F401
+    ENTRIES_FILE,
+    LEGACY_CHECKPOINTS_DIR,
+    NOTES_FILE,
+    TIME_FIELD,
+    Verified,
+    canonical,
+    clock_set_explains,
+    read_entries,
+    verify,
+)
 from .clock import TIME_FORMAT
 from .errors import AuditError, VigboxError
 from .fsutil import ensure_private_dir, fsync_dir
@@ -71,7 +89,7 @@ class AuditLog:
         self.directory = ensure_private_dir(Path(directory))
         self.origin = origin
         self.sign_every, self.sign_interval = sign_every, sign_interval
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._key = device_key(self.directory)
         self._entries_path = str(self.directory / ENTRIES_FILE)
         self._notes_path = str(self.directory / NOTES_FILE)

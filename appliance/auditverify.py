@@ -35,8 +35,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .auditnotes import (DEFAULT_ORIGIN, DEVICE_KEY_FILE, Checkpoint, device_key, note_text,
-                         raw_public, split_notes, torn_note)
+from .auditnotes import (
+    DEFAULT_ORIGIN,
+    DEVICE_KEY_FILE,
+    Checkpoint,
+    device_key,
+    note_text,
+    raw_public,
+    split_notes,
+    torn_note,
+)
 from .clock import CLOCK_SET_EVENT, CLOCK_SET_SLACK_SECONDS, TIME_FORMAT
 from .errors import AuditError
 from .merkle import leaf_hashes, prefix_roots

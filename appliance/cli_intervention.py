@@ -9,9 +9,9 @@ import os
 import sys
 
 from . import passphrase as passphrases
+from .auditlog import AuditLog
 from .cli import read_passphrase
 from .errors import PassphraseError
-from .auditlog import AuditLog
 from .store import Store
 
 

@@ -6,11 +6,11 @@ import signal
 import sys
 import threading
 
+from .auditlog import AuditLog
 from .capture import SOURCES, make_source
 from .capture.recorder import Recorder, State
 from .capture.recovery import find_interrupted
 from .errors import CaptureError
-from .auditlog import AuditLog
 from .store import Store
 
 

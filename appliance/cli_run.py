@@ -40,6 +40,7 @@ def make_recorder_service(settings, simulate: bool):
 
 def serve_web(settings, listen: str | None, simulate: bool) -> None:
     from web import create_app
+
     from .capture.control import RecorderClient
     from .store import Store
     from .web_server import make_server

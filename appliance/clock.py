@@ -16,7 +16,7 @@ False
 """
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # no clock that reads earlier than this software's release is right
 RELEASED = 1_793_000_000.0  # 2026-10-26
@@ -80,7 +80,7 @@ def clock_set_fields(set_to: float, correction: float) -> dict:
     ('2026-10-26T08:33:20.000000Z', '2026-10-26T07:33:20.000000Z')
     """
     def utc(epoch: float) -> str:
-        return datetime.fromtimestamp(epoch, timezone.utc).strftime(TIME_FORMAT)
+        return datetime.fromtimestamp(epoch, UTC).strftime(TIME_FORMAT)
     return {"from": utc(set_to - correction), "to": utc(set_to),
             "correction": round(correction, 1)}
 

@@ -13,7 +13,7 @@ that it was made for this box, not who made it: the page says so.
 import io
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from . import age
 from .errors import AgeError, ExportError, ObjectNotFoundError
@@ -88,7 +88,7 @@ def read(store: Store, identity, data: bytes) -> dict:
 def keep(store: Store, identity, comments: dict) -> None:
     """Seal ``comments`` (from :func:`read`): each clip's under the clip,
     the whole's under the export; the same export's again replace them."""
-    stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
     export_id = comments["export"]
     with store.catalog.transaction():
         for clip, words in comments["clips"].items():

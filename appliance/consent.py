@@ -26,7 +26,7 @@ the adult talking about the child, not the child.
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from .errors import ConsentError, InterventionError
 
@@ -132,7 +132,7 @@ class ConsentRecord:
         scope, before = check_scope(scope), self.scope()
         if not before:
             raise InterventionError("no intervention is set up")
-        if given > datetime.now(timezone.utc).date():
+        if given > datetime.now(UTC).date():
             raise InterventionError(f"consent changed on {given}, in the future")
         added, removed = sorted(scope - before), sorted(before - scope)
         if not added and not removed:
@@ -141,7 +141,7 @@ class ConsentRecord:
             cursor = self.db.execute(
                 "INSERT INTO consent_changes (at, given, scope, added, removed) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (datetime.now(timezone.utc).isoformat(timespec="seconds"), given.isoformat(),
+                (datetime.now(UTC).isoformat(timespec="seconds"), given.isoformat(),
                  json.dumps(sorted(scope)), json.dumps(added), json.dumps(removed)))
             self.db.execute("UPDATE intervention SET consent_scope = ?",
                             (json.dumps(sorted(scope)),))

@@ -18,11 +18,11 @@ code, never a name or a note.
 """
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
+from .age.header import header_of
 from .errors import InterventionError, ObjectNotFoundError
 from .store import Store
-from .age.header import header_of
 
 REASONS = {
     "wrong-person": "someone was filmed who should not have been",
@@ -67,7 +67,7 @@ def delete(store: Store, object_id: str, reason: str, *, kind: str | None = None
                                 "stop it first")
     store.catalog.extend(SCHEMA)
     gone = [c for c in store.catalog.list() if c.parent == object_id and c.kind in CHILDREN]
-    at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    at = datetime.now(UTC).isoformat(timespec="seconds")
     deleted = []
     for item in (*gone, entry):
         row = {"at": at, "id": item.id, "kind": item.kind, "parent": item.parent,

@@ -36,11 +36,20 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import TLSError
+
+if TYPE_CHECKING:  # imported where it is used: it would make a cycle here
+    from .box_tls import BoxTLS
 from .fsutil import atomic_write_bytes
-from .web_server import CONNECTIONS_PER_CLIENT, IDLE_SECONDS, MAX_BODY, REQUEST_SECONDS, \
-    STALLED_SECONDS
+from .web_server import (
+    CONNECTIONS_PER_CLIENT,
+    IDLE_SECONDS,
+    MAX_BODY,
+    REQUEST_SECONDS,
+    STALLED_SECONDS,
+)
 
 log = logging.getLogger("vigbox.https")
 NGINX = "/usr/sbin/nginx"

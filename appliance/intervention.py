@@ -16,7 +16,7 @@ False
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from .consent import check_scope
 from .errors import InterventionEndedError, InterventionError
@@ -87,7 +87,7 @@ def review_owner(cycle: int) -> str:
 
 
 def today() -> date:
-    return datetime.now(timezone.utc).date()
+    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,7 @@ class InterventionRecord:
         """Record a new intervention: ``goals`` are (text, now, want);
         ``seal(text)`` seals free text to the new recipient."""
         label = check_setup(label, role, goals)
-        stamp = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
         with self.catalog.transaction():
             self.db.execute(
                 "INSERT INTO intervention (id, label, role, created, consent_date, "
@@ -208,7 +208,7 @@ class InterventionRecord:
         if not 1 <= cycle <= self._open()["cycle"]:
             raise InterventionError(f"no cycle {cycle!r} yet")
         self.db.execute("INSERT OR REPLACE INTO scalings VALUES (?, ?, ?, ?, ?)",
-                        (goal, cycle, now, want, datetime.now(timezone.utc).isoformat()))
+                        (goal, cycle, now, want, datetime.now(UTC).isoformat()))
 
     def scalings(self) -> dict[int, list[dict]]:
         found: dict[int, list[dict]] = {}
@@ -232,7 +232,7 @@ class InterventionRecord:
         cycle = self.current_cycle()
         if cycle is not None and seconds >= 1:
             self.db.execute("INSERT INTO sessions VALUES (?, ?, ?, ?)",
-                            (datetime.now(timezone.utc).isoformat(), kind, cycle,
+                            (datetime.now(UTC).isoformat(), kind, cycle,
                              int(seconds)))
 
     def hand_time(self, kind: str, minutes: str) -> int:
@@ -252,7 +252,7 @@ class InterventionRecord:
             raise InterventionError("no intervention is set up to count the time for")
         # after the end too: the last visit's travel
         self.db.execute("INSERT INTO hand_time VALUES (?, ?, ?, ?)",
-                        (datetime.now(timezone.utc).isoformat(), kind, cycle, whole * 60))
+                        (datetime.now(UTC).isoformat(), kind, cycle, whole * 60))
         return whole
 
     def seconds_by_kind(self) -> dict[str, int]:

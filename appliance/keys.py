@@ -11,7 +11,7 @@ True
 """
 
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import age
@@ -75,7 +75,7 @@ class InterventionKeys:
                 f"an intervention is already set up in {self.dir}; wipe it first")
         check_strength(passphrase)
         identity = age.X25519Identity.generate()
-        created = now or datetime.now(timezone.utc)
+        created = now or datetime.now(UTC)
         sealed = io.BytesIO()
         writer = age.encrypt(sealed, [age.ScryptRecipient(passphrase, work_factor)])
         writer.write(format_identity_file(identity, created))

@@ -23,7 +23,7 @@ answered by its certificate's short life and, if it matters, a new CA
 import ipaddress
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cryptography import x509
@@ -82,7 +82,7 @@ class ServiceCA:
                            "box it signed")
         if len(passphrase) < MIN_PASSPHRASE:
             raise TLSError(f"the CA's passphrase needs at least {MIN_PASSPHRASE} characters")
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         key = tls.make_key()
         name = x509.Name([x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
                           x509.NameAttribute(NameOID.COMMON_NAME,
@@ -143,7 +143,7 @@ class ServiceCA:
             allowed = ", ".join(str(s.value) for s in self.permitted)
             raise TLSError(f"this CA may sign only {allowed}; the request names "
                            f"{', '.join(refused) or 'nothing'}")
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         key = self._key(passphrase)
         certificate = (
             tls.leaf_builder(request, names).issuer_name(self.certificate.subject)
@@ -170,7 +170,7 @@ class ServiceCA:
         serial = serial.lower().removeprefix("0x")
         if serial not in {entry["serial"] for entry in self.issued()}:
             raise TLSError(f"this CA issued no certificate with serial {serial!r}")
-        now = now or datetime.now(timezone.utc)
+        now = now or datetime.now(UTC)
         key = self._key(passphrase)
         if serial not in {entry["serial"] for entry in self.revoked()}:
             self._append(REVOKED, {"serial": serial, "reason": reason, "revoked": now.isoformat()})

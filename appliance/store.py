@@ -29,14 +29,22 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from . import age
 from .catalog import Catalog, CatalogEntry
 from .errors import AgeError, ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
-from .fsutil import (atomic_write_bytes, claim, ensure_private_dir, ensure_private_file,
-                     fsync_dir, in_use, open_exclusive, publish)
+from .fsutil import (
+    atomic_write_bytes,
+    claim,
+    ensure_private_dir,
+    ensure_private_file,
+    fsync_dir,
+    in_use,
+    open_exclusive,
+    publish,
+)
 from .keys import InterventionKeys
 
 OBJECT_ID = re.compile(r"[0-9a-f]{32}")
@@ -51,7 +59,7 @@ KINDS = frozenset({"recording", "clip", "still", "thumbnail", "index", "peaks", 
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def _copy(reader, writer, limit: int | None) -> int:

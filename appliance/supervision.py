@@ -11,6 +11,7 @@ moments it spans, and the review's reflections for its cycle.
 The supervisor's comments come back sealed to the box's own recipient
 (:mod:`appliance.comments`).
 
+>>> import io
 >>> writer = Base64Writer(out := io.BytesIO())
 >>> writer.write(b"ab"); writer.write(b"cd"); writer.close()
 2
@@ -21,7 +22,6 @@ b'YWJjZA==\\n'
 
 import base64
 import html
-import io
 import json
 from pathlib import Path
 

@@ -6,7 +6,7 @@ reaches it on the hotspot.
 >>> names.dns, names.ips
 (('box7', 'box7.local', 'vigbox.local'), ('10.42.0.1',))
 >>> key = make_key()
->>> certificate = self_signed(key, names, now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+>>> certificate = self_signed(key, names, now=datetime(2026, 1, 1, tzinfo=UTC))
 >>> certificate_names(certificate) == names
 True
 >>> len(fingerprint(certificate).split(":"))
@@ -22,7 +22,7 @@ printed on the box's label, with the one the browser shows.
 import hashlib
 import ipaddress
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -121,7 +121,7 @@ def subject(names: BoxNames) -> x509.Name:
 def self_signed(key, names: BoxNames, *, now: datetime | None = None,
                 days: int = LEAF_DAYS) -> x509.Certificate:
     """The box's certificate signed by its own key (no service CA)."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     builder = (x509.CertificateBuilder()
                .subject_name(subject(names)).issuer_name(subject(names))
                .public_key(key.public_key()).serial_number(x509.random_serial_number())
@@ -169,7 +169,7 @@ def check_installable(key, chain: list[x509.Certificate], names: BoxNames,
                       now: datetime | None = None) -> None:
     """Refuse a certificate the TLS server could not use for this box:
     another key's, expired, or not naming every one of the box's names."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     leaf = chain[0]
     if leaf.public_key().public_numbers() != key.public_key().public_numbers():
         raise TLSError(f"the certificate {fingerprint(leaf)} is for another key than this box's")

@@ -21,10 +21,8 @@ from appliance.clips import MODES
 from appliance.store import Store
 
 from . import editor_http
-from .common import BenchError, Config, Figure, Summary, progress, require_free_space, \
-    scratch_dir
-from .editor_cut import CLIP_SECONDS, PROFILE, Footage, Pair, decrypt_to_file, record, \
-    time_mode
+from .common import BenchError, Config, Figure, Summary, progress, require_free_space, scratch_dir
+from .editor_cut import CLIP_SECONDS, PROFILE, Footage, Pair, decrypt_to_file, record, time_mode
 
 RECORD_SECONDS, QUICK_RECORD_SECONDS = 30 * 60, 120
 CUT_AT, QUICK_CUT_AT = (60.0, 28 * 60.0), (10.0, 90.0)

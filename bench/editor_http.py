@@ -30,8 +30,17 @@ from urllib.parse import urlencode
 
 from appliance.store import Store
 
-from .common import MIB, BenchError, Config, Figure, Summary, mem_available, progress, \
-    require_free_space, scratch_dir
+from .common import (
+    MIB,
+    BenchError,
+    Config,
+    Figure,
+    Summary,
+    mem_available,
+    progress,
+    require_free_space,
+    scratch_dir,
+)
 from .random_reads import random_offsets
 
 REPO = Path(__file__).resolve().parents[1]

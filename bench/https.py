@@ -23,8 +23,7 @@ from appliance.box_tls import BoxTLS
 from appliance.https_front import FrontConfig, HttpsFront
 from appliance.store import Store
 
-from .common import MIB, Figure, Summary, load_config, progress, \
-    require_free_space, scratch_dir
+from .common import MIB, Figure, Summary, load_config, progress, require_free_space, scratch_dir
 from .editor_http import PASSPHRASE, WORK_FACTOR, Client, served
 from .procstat import process_cpu, rss_bytes
 

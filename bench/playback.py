@@ -25,10 +25,10 @@ from appliance.store import Store
 from .air import Air
 from .common import Figure, Summary, load_config, progress, scratch_dir
 from .editor_cut import record
-from .recorder import PROFILE
-from .editor_http import PASSPHRASE, WORK_FACTOR, served
+from .editor_http import PASSPHRASE, WORK_FACTOR
 from .https import NAME, behind_the_front
 from .playback_page import Laptop, chromium
+from .recorder import PROFILE
 
 FAST, SLOW = 20e6, 10e6  # the hotspot at a few metres, and through a wall
 LATENCY = 0.005
@@ -38,6 +38,7 @@ SEEKS = (0.15, 0.35, 0.55, 0.75, 0.95)
 def intervention(store: Store) -> None:
     """Keys and the record the page's set-up makes, consent to every use."""
     from datetime import date
+
     from appliance.consent import CODES
     from appliance.intervention import Consent, InterventionRecord
     store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
@@ -147,6 +148,7 @@ def main(argv: list[str]) -> int:
     """``[--quick] [--stream WIDTHxHEIGHT@BITRATE]``: the stream is the
     recorder's (1080p30, 6 Mbit/s) unless asked, to weigh another."""
     from dataclasses import replace
+
     from . import report
     profile = PROFILE
     if "--stream" in argv:

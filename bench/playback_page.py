@@ -7,6 +7,7 @@ the page's own (``window.__vigboxBench``), so nothing of the product is
 changed to be measured.
 """
 
+import json
 import time
 from contextlib import contextmanager
 
@@ -22,12 +23,12 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
 EVENTS = ("loadedmetadata", "loadeddata", "canplay", "waiting", "playing", "seeking", "seeked")
 LOG_EVENTS = """
 window.__vigboxBench = [];
-for (const name of %s) {
+for (const name of EVENTS) {
   // media events do not bubble: a capturing listener on the document sees them
   document.addEventListener(name, (e) => window.__vigboxBench.push(
     [name, performance.now(), e.target.currentTime]), true);
 }
-""" % list(EVENTS)
+""".replace("EVENTS", json.dumps(list(EVENTS)), 1)
 SEEK = """async (at) => {
   const video = document.getElementById("video");
   const began = performance.now();

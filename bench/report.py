@@ -12,7 +12,7 @@ import os
 import platform
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .common import BENCH_DIR, Config, Figure, Summary
@@ -93,7 +93,7 @@ def _git_revision() -> str:
 
 def machine_info(versions: dict[str, str]) -> dict[str, str]:
     return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": platform.machine(),
         "cpu": _cpu_model(),
         "cores": str(os.cpu_count()),

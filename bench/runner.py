@@ -40,10 +40,35 @@ from pathlib import Path
 
 from appliance import age
 
-from . import audit, camera_host, editor, https, interaction, playback, random_reads, recorder, \
-    report, stream_choice, throughput, timeline, tools, vs_age, wipe
-from .common import RECORD_ENV, SIZE_ENV, BenchError, Config, Figure, load_config, \
-    prefill_output, progress, scratch_dir, write_random_file
+from . import (
+    audit,
+    camera_host,
+    editor,
+    https,
+    interaction,
+    playback,
+    random_reads,
+    recorder,
+    report,
+    stream_choice,
+    throughput,
+    timeline,
+    tools,
+    vs_age,
+    wipe,
+)
+from .common import (
+    RECORD_ENV,
+    SIZE_ENV,
+    BenchError,
+    Config,
+    Figure,
+    load_config,
+    prefill_output,
+    progress,
+    scratch_dir,
+    write_random_file,
+)
 
 
 @dataclass(frozen=True)

@@ -106,7 +106,7 @@ def weigh(lavfi: str, seconds: int, scratch: Path) -> dict:
     cpu = _cpu_of(["ffmpeg", "-v", "error", "-y", "-i", str(found[TODAY]["film"])]
                   + encode_args(PROXY) + [str(proxy)])
     found[PROXY] = {"cpu": cpu / seconds, "film": proxy}
-    for stream, entry in found.items():
+    for entry in found.values():
         entry["bytes"] = entry["film"].stat().st_size / seconds
         entry["ssim"] = ssim(entry["film"], lavfi, seconds)
     return found

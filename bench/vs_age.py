@@ -15,8 +15,16 @@ from functools import partial
 from pathlib import Path
 
 from . import tools
-from .common import BenchError, Config, Figure, Summary, file_sha256, interleaved, \
-    overwrite, progress
+from .common import (
+    BenchError,
+    Config,
+    Figure,
+    Summary,
+    file_sha256,
+    interleaved,
+    overwrite,
+    progress,
+)
 from .throughput import seal_file, unseal_file
 
 

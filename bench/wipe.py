@@ -51,8 +51,18 @@ from appliance.config import load_settings
 from appliance.store import Store
 from appliance.wipe import STEPS, WipeRequest, wipe_for
 
-from .common import MIB, BenchError, Config, Figure, Summary, drop_cache, interleaved, \
-    progress, require_free_space, scratch_dir
+from .common import (
+    MIB,
+    BenchError,
+    Config,
+    Figure,
+    Summary,
+    drop_cache,
+    interleaved,
+    progress,
+    require_free_space,
+    scratch_dir,
+)
 
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"  # a throwaway intervention
 WORK_FACTOR = 10          # the wipe never unwraps the identity: its cost is not measured

@@ -56,6 +56,7 @@ def begin_intervention(store, scope=None):
     """The intervention record the page's set-up makes, with consent to
     ``scope`` (every use, unless given): keys alone have no consent."""
     from datetime import date
+
     from appliance.consent import CODES
     from appliance.intervention import Consent, InterventionRecord
     record = InterventionRecord(store.catalog)

@@ -7,8 +7,14 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from appliance.auditlog import (ENTRIES_FILE, LEGACY_CHECKPOINTS_DIR, NOTES_FILE, AuditLog,
-                                Checkpoint, verify)
+from appliance.auditlog import (
+    ENTRIES_FILE,
+    LEGACY_CHECKPOINTS_DIR,
+    NOTES_FILE,
+    AuditLog,
+    Checkpoint,
+    verify,
+)
 from appliance.auditnotes import read_checkpoint_file
 from appliance.errors import AuditError
 from appliance.merkle import leaf_hash, tree_hash_of_leaf_hashes

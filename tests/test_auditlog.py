@@ -11,8 +11,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from appliance import merkle
-from appliance.auditlog import (ENTRIES_FILE, NOTES_FILE, AuditLog, Checkpoint, canonical,
-                                fingerprint, key_id, read_entries, verify)
+from appliance.auditlog import (
+    ENTRIES_FILE,
+    NOTES_FILE,
+    AuditLog,
+    Checkpoint,
+    canonical,
+    fingerprint,
+    key_id,
+    read_entries,
+    verify,
+)
 from appliance.auditnotes import split_notes
 from appliance.errors import AuditError
 
@@ -200,7 +209,7 @@ def test_a_burst_of_entries_is_signed_once_then_at_close(tmp_path):
     file, 174 entries/s from anyone on the hotspot. Now a burst is one
     signature at its start, and the rest at close (or within a minute)."""
     log = AuditLog(tmp_path / "audit")
-    for n in range(200):
+    for _ in range(200):
         log.record("unlock refused", actor="guider", reason="wait")
     assert sorted(os.listdir(log.directory)) == [NOTES_FILE, "device-ed25519.pem", ENTRIES_FILE]
     assert len(notes(log)) == 1
@@ -212,7 +221,7 @@ def test_a_burst_of_entries_is_signed_once_then_at_close(tmp_path):
 
 def test_a_flood_is_signed_every_so_many_entries(tmp_path):
     log = AuditLog(tmp_path / "audit", sign_every=50)
-    for n in range(120):
+    for _ in range(120):
         log.record("unlock refused", actor="guider")
     assert [int(raw.split(b"\n")[1]) for raw in notes(log)] == [1, 51, 101]
 

@@ -2,9 +2,9 @@
 dialogues: the analysis in a process of its own reports its own CPU and
 peak memory (not the bench's, which Linux would carry over an exec)."""
 
+from appliance.store import Store
 from bench import interaction
 from bench.dialogue import Scores
-from appliance.store import Store
 
 
 def test_a_film_is_analysed_alone_and_its_costs_are_its_own(tmp_path):

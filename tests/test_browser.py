@@ -6,13 +6,12 @@ from pathlib import Path
 
 import pytest
 
-from media import synthetic_film
-
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until
-from conftest import PASSPHRASE
 from canary import plaintext_files
+from conftest import PASSPHRASE
+from media import synthetic_film
 
 # Debian's chromium comes from provisioning/host-packages.sh; without it
 # these tests fail rather than skip

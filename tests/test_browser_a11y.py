@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from media import synthetic_film
-
 from appliance.clips import Cut, Still
 from appliance.intervention import OWNER, InterventionRecord
 from browser import chromium, live_server
 from conftest import PASSPHRASE, begin_intervention
+from media import synthetic_film
 
 AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")

@@ -6,12 +6,11 @@ in memory: it goes to poppler through a pipe."""
 import subprocess
 import time
 
-from media import synthetic_film
-
 from appliance.clips import Still
 from appliance.intervention import OWNER
 from browser import chromium, live_server, unlock
 from conftest import PASSPHRASE, begin_intervention
+from media import synthetic_film
 from test_browser import assert_no_plaintext
 
 WORDS = "I waited, and Sam came to me"

@@ -5,7 +5,7 @@ chain; without it Chromium stops at its warning; a certificate for
 another name fails; and one forged with the CA's own key for another
 site fails the CA's name constraints."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -58,7 +58,7 @@ def forged(folder, names) -> BoxTLS:
     """A box certificate made with the CA's own key, bypassing ServiceCA.sign's check."""
     box = BoxTLS(folder, (BOX_NAME,), hostname="")
     names = tls.box_names(names, hostname="")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     certificate = (tls.leaf_builder(tls.signing_request(box.key(), names), names)
                    .issuer_name(lab().ca.certificate.subject)
                    .serial_number(x509.random_serial_number())

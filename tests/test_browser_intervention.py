@@ -10,8 +10,15 @@ import time
 
 from appliance.intervention import InterventionRecord
 from browser import chromium, live_server, screenshot, until
-from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
-                         film_with_the_button, set_up, shared_review, tag_two_clips)
+from guider_walk import (  # noqa: F401
+    box,
+    export_all_clips,
+    film_from_the_page,
+    film_with_the_button,
+    set_up,
+    shared_review,
+    tag_two_clips,
+)
 from media import sealed_in_page
 from terminal import run_with_terminal
 from test_browser import assert_no_plaintext

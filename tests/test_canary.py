@@ -34,6 +34,7 @@ def test_files_older_than_the_run_are_not_the_runs_doing(tmp_path):
 def test_an_unlinked_file_with_footage_is_found_while_it_is_open(tmp_path):
     """What a directory walk cannot see: a spooled buffer has no name."""
     import tempfile
+
     from canary import unlinked_plaintext
     started = time.time()
     with tempfile.TemporaryFile(dir=tmp_path) as spooled:

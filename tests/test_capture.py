@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -19,8 +19,8 @@ from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.errors import RecorderBusyError, SourceError, StoreFullError
 from appliance.store import Store
-from conftest import PASSPHRASE
 from canary import plaintext_files, writable_places
+from conftest import PASSPHRASE
 from media import av_offsets, decrypted, probe
 
 FPS = 30
@@ -180,7 +180,7 @@ def test_kill_9_of_the_recorder_loses_at_most_two_seconds(intervention, settings
                                start_new_session=True)
     time.sleep(seconds)
     os.killpg(process.pid, signal.SIGKILL)  # the recorder and its ffmpeg, at once
-    killed_at = datetime.now(timezone.utc)
+    killed_at = datetime.now(UTC)
     process.wait()
     [recording_id] = find_interrupted(store)
     assert store.catalog.get(recording_id).state == "interrupted"

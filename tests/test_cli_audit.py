@@ -70,7 +70,7 @@ def test_an_edited_prefix_re_signed_on_the_box_fails_against_the_kept_checkpoint
 def test_a_log_that_grew_extends_the_kept_checkpoint_and_says_what_is_unsigned(home, tmp_path):
     kept = keep(home, tmp_path)
     log = AuditLog(home / "audit")
-    for n in range(3):
+    for _ in range(3):
         log.record("lock", actor="guider", reason="asked")
     ok = vigbox("audit", "verify", "--checkpoint", kept, home=home).stdout
     assert b"audit log verified: 8 entries" in ok and b"extends the checkpoint of 5" in ok

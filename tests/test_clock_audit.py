@@ -3,16 +3,23 @@ entry that says the clock was set back, and only to about the time set;
 a clock that reads early otherwise never makes the log unverifiable."""
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from appliance.auditlog import ENTRIES_FILE, AuditLog, canonical, read_entries, verify
-from appliance.clock import (CLOCK_SET_EVENT, MAX_AHEAD_SECONDS, RELEASED, check_correction,
-                             clock_offer, clock_set_fields, needs_setting)
+from appliance.clock import (
+    CLOCK_SET_EVENT,
+    MAX_AHEAD_SECONDS,
+    RELEASED,
+    check_correction,
+    clock_offer,
+    clock_set_fields,
+    needs_setting,
+)
 from appliance.errors import AuditError, ClockError
 
-TEN = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+TEN = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 class Clock:

@@ -148,8 +148,8 @@ def test_a_still_the_review_and_exports_are_refused_naming_the_consent(filming_o
 
 def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
         unlocked, consented, audit):
-    from conftest import csrf_of
     from appliance.deletion import deletions
+    from conftest import csrf_of
     from hostile import sealed
     store, identity = consented
     recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
@@ -206,8 +206,8 @@ def test_end_then_reopen_for_a_reason_on_the_page(unlocked, consented, audit):
 
 def test_withdrawing_the_filming_of_reviews_deletes_those_films_and_no_other(
         unlocked, consented, audit):
-    from conftest import csrf_of
     from appliance.deletion import deletions
+    from conftest import csrf_of
     from hostile import sealed
     store, _ = consented
     film = sealed(store, "recording", duration=4.0, meta={"subject": "film"})
@@ -232,10 +232,11 @@ def test_a_review_being_filmed_when_its_consent_goes_is_stopped_and_then_deleted
     stops the take, and the recorder deletes it once sealed (before, it
     was skipped as still being written and kept for ever, playable)."""
     import time
-    from conftest import csrf_of
+
     from appliance.capture.control import ControlServer
     from appliance.capture.sources import VideoProfile
     from appliance.deletion import deletions
+    from conftest import csrf_of
     store, _ = consented
     recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)), audit=audit)
     server = ControlServer(settings.control_socket, recorder).start()

@@ -14,8 +14,14 @@ from markupsafe import escape
 
 from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
 from appliance.audit import MemoryAudit
-from appliance.capture.recovery import (RECOVERED, SALVAGED, UNRECOVERABLE, find_interrupted,
-                                        finish_interrupted, recover_interrupted)
+from appliance.capture.recovery import (
+    RECOVERED,
+    SALVAGED,
+    UNRECOVERABLE,
+    find_interrupted,
+    finish_interrupted,
+    recover_interrupted,
+)
 from appliance.damage import AUTH_FAILED
 from appliance.errors import ExportError
 from conftest import PASSPHRASE, csrf_of
@@ -245,7 +251,9 @@ def test_over_a_real_connection_the_response_stops_at_the_chunk_and_closes(
     closed (the client sees a short body, not a complete one); no 500 and
     no traceback in the log."""
     import http.client
-    from browser import connection as connect, live_server
+
+    from browser import connection as connect
+    from browser import live_server
     client, film, plain, damaged = damaged_film
     cookie = client.get_cookie("vigbox").value
     with live_server(app) as url:
@@ -284,6 +292,7 @@ def prepare(client, clips) -> tuple[str, str]:
 def members(sealed: bytes, phrase: str) -> list[bytes]:
     import io
     import tarfile
+
     from appliance import age
     opened = age.decrypt(io.BytesIO(sealed), [age.ScryptIdentity(phrase)]).read()
     with tarfile.open(fileobj=io.BytesIO(opened)) as archive:
@@ -307,8 +316,9 @@ def test_a_clip_deleted_while_the_archive_streams_is_in_it_all_the_same(interven
     """Every clip is opened before the first byte: an open file outlives
     its deletion, so what the audit names is what the archive holds."""
     import io
-    from hostile import sealed
+
     from appliance.export import check_clips, export_clips, open_clips
+    from hostile import sealed
     store, identity = intervention
     data = [os.urandom(2 * CHUNK_SIZE + n) for n in (1, 2)]
     clips = [sealed(store, "clip", d, duration=1.0) for d in data]
@@ -368,6 +378,7 @@ def test_damage_where_the_index_ends_serves_the_film_as_stored(unlocked, interve
     plays. Now the film is served as stored, and the damage is noted when
     a range reaches it."""
     import json
+
     from hostile import sealed
     store, _ = intervention
     film = os.urandom(6 * CHUNK_SIZE)

@@ -133,6 +133,7 @@ def test_root_follows_nothing_the_service_s_user_put_in_place(otp_box, tmp_path)
     root chown the key for another folder's owner and link there; a pipe
     at the key's name made the boot hang."""
     import os
+
     from appliance.errors import ConfigError
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()

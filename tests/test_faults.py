@@ -14,14 +14,15 @@ import pytest
 import waitress
 
 from appliance.capture.recorder import Recorder, State
-from appliance.web_server import stop
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.clips import Cut
 from appliance.errors import StoreFullError, StoreNotMountedError
 from appliance.store import Store
+from appliance.web_server import stop
 from conftest import PASSPHRASE, csrf_of
-from media import decrypted, probe, served as served_bytes
+from media import decrypted, probe
+from media import served as served_bytes
 from test_capture import fill
 
 

@@ -12,8 +12,7 @@ import pytest
 from appliance.box_tls import BoxTLS
 from appliance.errors import TLSError
 from appliance.https_front import HSTS_SECONDS, FrontConfig, HttpsFront, nginx_config
-from browser import BOX_NAME, connection, free_port, live_server, open_socket, port_of, \
-    server_pids
+from browser import BOX_NAME, connection, free_port, live_server, open_socket, port_of, server_pids
 from tls_lab import lab
 
 
@@ -118,6 +117,7 @@ def test_one_client_holds_at_most_its_share_of_the_page(tmp_path):
     other laptops'."""
     import threading
     import time
+
     from appliance.web_server import CONNECTIONS_PER_CLIENT
     release = threading.Event()
 

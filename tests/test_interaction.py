@@ -154,6 +154,7 @@ def test_nothing_of_the_sound_or_its_map_reaches_a_disk_in_the_clear(
     the film, for a stretch of its decoded sound, and for the map."""
     import re
     import subprocess
+
     from canary import NEEDLES, unlinked_plaintext
     from media import decrypted
     from write_watch import WriteWatch

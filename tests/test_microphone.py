@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from appliance.capture.microphone import (capture_device, find_microphone, list_cards,
-                                          microphone_status, parse_cards,
-                                          resolve_audio_device)
+from appliance.capture.microphone import (
+    capture_device,
+    find_microphone,
+    list_cards,
+    microphone_status,
+    parse_cards,
+    resolve_audio_device,
+)
 from appliance.errors import MicrophoneError
 
 PI_WITH_MICROPHONE = """\

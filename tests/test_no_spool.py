@@ -12,8 +12,8 @@ import socket
 import ssl
 import time
 
-from browser import chromium, live_server, open_socket, server_pids, unlock, until
 from appliance.web_server import MAX_BODY
+from browser import chromium, live_server, open_socket, server_pids, unlock, until
 from canary import unlinked_plaintext
 from conftest import PASSPHRASE
 from media import synthetic_film

@@ -6,8 +6,13 @@ import pytest
 
 from appliance.capture import make_source
 from appliance.capture.commands import VideoProfile
-from appliance.capture.picamera import (PicameraSource, encoder_name, encoder_settings,
-                                        sound_input, sound_output)
+from appliance.capture.picamera import (
+    PicameraSource,
+    encoder_name,
+    encoder_settings,
+    sound_input,
+    sound_output,
+)
 from appliance.errors import SourceError
 
 

@@ -3,11 +3,11 @@ are as hardened as the issue asks; the web takes its port from systemd;
 the store's volume is made once; the label. (The whole of it, booted, is
 the VM system test: make test-system.)"""
 
+import io
 import os
 import re
 import shutil
 import socket
-import io
 import subprocess
 import sys
 import time

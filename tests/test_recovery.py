@@ -15,10 +15,10 @@ import sys
 import time
 from pathlib import Path
 
+from appliance.audit import MemoryAudit
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.audit import MemoryAudit
 from media import decrypted, synthetic_film
 
 VIGBOX = Path(sys.executable).with_name("vigbox")

@@ -9,6 +9,7 @@ import threading
 
 import pytest
 
+from appliance.catalog import Catalog
 from appliance.errors import (
     NoInterventionError,
     ObjectNotFoundError,
@@ -16,7 +17,6 @@ from appliance.errors import (
     StoreFullError,
     TruncatedError,
 )
-from appliance.catalog import Catalog
 from appliance.store import OBJECT_ID, Store
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 

@@ -9,7 +9,8 @@ import json
 from html import escape
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from appliance import age, comments
 from appliance.supervision import LINE, Base64Writer

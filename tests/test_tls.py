@@ -2,7 +2,7 @@
 checked by OpenSSL's own verifier (not by our code reading its own output)."""
 
 import subprocess
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from cryptography import x509
@@ -81,7 +81,7 @@ def test_a_certificate_forged_with_the_ca_key_for_another_site_fails_verificatio
     a certificate a laptop would accept for any other site."""
     key = ca._key(PASS)
     names = tls.box_names(("bank.example",), hostname="")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     forged = (tls.leaf_builder(tls.signing_request(box_key, names), names)
               .issuer_name(ca.certificate.subject).serial_number(x509.random_serial_number())
               .not_valid_before(now - timedelta(hours=1)).not_valid_after(now + timedelta(days=9))
@@ -152,7 +152,7 @@ def test_a_certificate_the_server_could_not_use_is_refused_with_why(ca, box_key)
         tls.check_installable(tls.make_key(), [leaf], NAMES)
     with pytest.raises(TLSError, match="not now"):
         tls.check_installable(box_key, [leaf], NAMES,
-                              now=datetime.now(timezone.utc) + timedelta(days=900))
+                              now=datetime.now(UTC) + timedelta(days=900))
     wider = tls.box_names(("vigbox.local", "10.42.0.1", "10.42.0.2"), hostname="vigbox")
     with pytest.raises(TLSError, match="does not name 10.42.0.2"):
         tls.check_installable(box_key, [leaf], wider)

@@ -107,7 +107,7 @@ def test_a_press_from_before_the_page_started_clears_nothing():
 def test_a_passphrase_check_lets_the_rest_of_the_process_run(intervention):
     """scrypt held the GIL: each guess froze the whole web process (and
     the recorder under ``vigbox run``) for about 0.7 s on the device."""
-    from appliance.age.scrypt import ScryptRecipient, ScryptIdentity
+    from appliance.age.scrypt import ScryptIdentity, ScryptRecipient
     stanza = ScryptRecipient("correct horse", work_factor=17).wrap(bytes(16))
     ticks, done = [0], threading.Event()
 

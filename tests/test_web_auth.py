@@ -6,7 +6,6 @@ import pytest
 
 from conftest import PASSPHRASE, begin_intervention, csrf_of
 from web import create_app
-
 from web.auth import PUBLIC_ENDPOINTS
 from web.limiter import UnlockLimiter
 

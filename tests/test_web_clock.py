@@ -2,7 +2,7 @@
 far ahead and confirmed, and every step an audit entry with its times."""
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -31,7 +31,7 @@ class ClockSetter:
         return correction
 
     def now(self) -> datetime:
-        return datetime.fromtimestamp(time.time() + self.offset, timezone.utc)
+        return datetime.fromtimestamp(time.time() + self.offset, UTC)
 
 
 @pytest.fixture

@@ -11,15 +11,14 @@ from pathlib import Path
 
 import pytest
 
+import web
 from appliance.audit import MemoryAudit
 from appliance.config import load_settings
 from appliance.store import Store
 from conftest import PASSPHRASE, TEST_WORK_FACTOR, csrf_of
-import web
+from hostile import CANARY, FILM_SIZE, fill, routes_with_ids, sealed, snapshot
 from web import create_app
 from web.limiter import UnlockLimiter
-
-from hostile import CANARY, FILM_SIZE, fill, routes_with_ids, sealed, snapshot
 
 ODD_IDS = {
     "dot dot slash": "../keys/identity", "dot dot": "..", "dot": ".",

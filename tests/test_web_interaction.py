@@ -333,6 +333,7 @@ def test_a_child_sealing_its_map_is_never_stopped_for_a_take():
     """Stopped mid-seal it would hold the catalog's write lock, and the
     take's own catalog rows would wait on it."""
     import signal
+
     from appliance.interaction.worker import Analysis
     worker = MapWorker(recording_now=lambda: True, look_every=0.001)
     sealing = Talker([{"progress": 1.0}, {"sealing": True}])

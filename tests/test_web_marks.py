@@ -4,11 +4,10 @@ import os
 
 import pytest
 
-from media import synthetic_film
-
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from conftest import begin_intervention, csrf_of
+from media import synthetic_film
 
 
 @pytest.fixture

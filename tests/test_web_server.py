@@ -8,9 +8,16 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from appliance.web_server import (
+    CONNECTIONS_PER_CLIENT,
+    FRONT_SEND_BUFFER,
+    FRONT_SEND_CHUNK,
+    ClientChannel,
+    make_server,
+    send_chunk,
+    stop,
+)
 from browser import free_port
-from appliance.web_server import CONNECTIONS_PER_CLIENT, FRONT_SEND_BUFFER, FRONT_SEND_CHUNK, \
-    ClientChannel, make_server, send_chunk, stop
 
 BLOCK = 256 << 10
 

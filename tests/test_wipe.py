@@ -278,8 +278,8 @@ def test_the_certificate_page_is_made_from_the_signed_json(box):
 def _cut_at_tool(settings, store_root, calls):
     """In a child: the wipe, its power cut after ``calls`` cryptsetup-or-
     other tool runs (in the middle of the volume's erase)."""
-    from appliance.wipe import Wipe, LuksVolume
     from appliance.volume import run_tool
+    from appliance.wipe import LuksVolume, Wipe
     count = [0]
 
     def run(argv):

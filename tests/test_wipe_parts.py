@@ -3,7 +3,6 @@ description from a Pi's files, and a store that follows a wipe made by
 another process."""
 
 from appliance.store import Store
-from appliance.wipe.device import device_description
 from appliance.volume import (
     ADIANTUM_CIPHER,
     AES_CIPHER,
@@ -12,6 +11,7 @@ from appliance.volume import (
     luks_format_command,
     luks_open_commands,
 )
+from appliance.wipe.device import device_description
 
 PI4_CPUINFO = "processor : 0\nFeatures : fp asimd evtstrm crc32 cpuid\nSerial : 10000000abcdef01\n"
 

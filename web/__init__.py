@@ -23,12 +23,17 @@ from appliance.auditlog import AuditLog
 from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import load_settings
+from appliance.errors import (
+    ConsentError,
+    InterventionEndedError,
+    InterventionError,
+    ObjectNotFoundError,
+    VigboxError,
+)
 from appliance.interaction.worker import MapWorker, recording_now
-from appliance.errors import (ConsentError, InterventionEndedError, InterventionError,
-                             ObjectNotFoundError, VigboxError)
 from appliance.setup_window import SetupWindow
-from appliance.web_server import MAX_BODY
 from appliance.store import Store
+from appliance.web_server import MAX_BODY
 from appliance.wipe import wipe_pending
 
 from . import hosts
@@ -155,9 +160,29 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
                           and not settings.simulate)
 
-    from . import (auth, clips, clock, consent, deletion, export, handout, handovers,
-                   interaction, intervention, library, marks, media, player, presence, review,
-                   setup, status, stills, supervision, wipe)
+    from . import (
+        auth,
+        clips,
+        clock,
+        consent,
+        deletion,
+        export,
+        handout,
+        handovers,
+        interaction,
+        intervention,
+        library,
+        marks,
+        media,
+        player,
+        presence,
+        review,
+        setup,
+        status,
+        stills,
+        supervision,
+        wipe,
+    )
     for blueprint in (auth, clips, clock, consent, deletion, export, handout, handovers,
                       interaction, intervention, library, marks, media, player, presence, review,
                       setup, status, stills, supervision, wipe):

@@ -12,8 +12,18 @@ import logging
 import re
 import secrets
 
-from flask import (Blueprint, abort, current_app, g, jsonify, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 
 from appliance.capture.recovery import finish_interrupted
 from appliance.errors import NoInterventionError, VigboxError, WrongPassphraseError

@@ -11,8 +11,15 @@ from datetime import datetime, timedelta
 
 from flask import Blueprint, current_app, jsonify, request
 
-from appliance.clock import (CLOCK_SET_EVENT, TIME_FORMAT, check_clock_may_change,
-                             check_correction, clock_offer, clock_set_fields, skew)
+from appliance.clock import (
+    CLOCK_SET_EVENT,
+    TIME_FORMAT,
+    check_clock_may_change,
+    check_correction,
+    clock_offer,
+    clock_set_fields,
+    skew,
+)
 from appliance.errors import ClockError, VigboxError
 
 bp = Blueprint("clock", __name__)

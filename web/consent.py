@@ -7,12 +7,10 @@ Also: reopening an ended intervention, for a reason."""
 
 from datetime import date
 
-from flask import (Blueprint, current_app, flash, g, redirect, render_template, request,
-                   url_for)
+from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
 
 from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
-from appliance.errors import VigboxError
-from appliance.errors import InterventionError
+from appliance.errors import InterventionError, VigboxError
 from appliance.intervention import InterventionRecord
 
 from .auth import csrf_token

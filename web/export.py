@@ -12,18 +12,32 @@ import secrets
 import threading
 from datetime import date
 
-from flask import (Blueprint, abort, current_app, g, render_template, request, session,
-                   stream_with_context)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    session,
+    stream_with_context,
+)
 
-from appliance import age
+from appliance import age, comments, supervision
 from appliance import passphrase as passphrases
 from appliance.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
 from appliance.errors import ConsentError, ExportError, VigboxError
-from appliance.export import (ARCHIVE_SUFFIX, EXPORT_WORK_FACTOR, QueueWriter, check_clips,
-                              check_purpose, export_clips, export_names, open_clips,
-                              parse_recipient)
-
-from appliance import comments, supervision
+from appliance.export import (
+    ARCHIVE_SUFFIX,
+    EXPORT_WORK_FACTOR,
+    QueueWriter,
+    check_clips,
+    check_purpose,
+    export_clips,
+    export_names,
+    open_clips,
+    parse_recipient,
+)
 
 from . import supervision as supervision_comments
 from .auth import csrf_token

@@ -5,12 +5,21 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.evaluation import (CHART_H, CHART_W, GUIDER_TIME, PAD, chart_points, duration,
-                                  render_summary_html, summarise, summary_csv, write_summary)
-from appliance.errors import InterventionError
 from appliance.consent import name_of
-from appliance.intervention import (HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS,
-                                    InterventionRecord)
+from appliance.errors import InterventionError
+from appliance.evaluation import (
+    CHART_H,
+    CHART_W,
+    GUIDER_TIME,
+    PAD,
+    chart_points,
+    duration,
+    render_summary_html,
+    summarise,
+    summary_csv,
+    write_summary,
+)
+from appliance.intervention import HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS, InterventionRecord
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token

@@ -2,7 +2,7 @@
 recorder's controls. Pages and JSON for the page's script."""
 
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
@@ -10,9 +10,8 @@ from appliance.clock import clock_is_set
 from appliance.consent import require_filming, subject_of
 from appliance.damage import describe
 from appliance.errors import ConsentError, ObjectNotFoundError, VigboxError
-from appliance.store import check_object_id
-
 from appliance.intervention import InterventionRecord
+from appliance.store import check_object_id
 
 from .auth import csrf_token
 
@@ -71,7 +70,7 @@ def recorder_status():
     except VigboxError as e:
         status = {"state": "not running", "error": str(e)}
     status["free_bytes"] = shutil.disk_usage(current_app.config["STORE"].root).free
-    status["clock"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    status["clock"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     status["clock_set"] = clock_is_set()
     return jsonify(status)
 

@@ -17,8 +17,13 @@ from flask import Blueprint, current_app, redirect, render_template, request, se
 from appliance import passphrase as passphrases
 from appliance.consent import SCOPES, USUAL
 from appliance.errors import InterventionError, InterventionExistsError, PassphraseError
-from appliance.intervention import (DEFAULT_RETENTION_DAYS, ROLES, Consent,
-                                    InterventionRecord, check_setup)
+from appliance.intervention import (
+    DEFAULT_RETENTION_DAYS,
+    ROLES,
+    Consent,
+    InterventionRecord,
+    check_setup,
+)
 
 from .auth import csrf_token, start_session
 

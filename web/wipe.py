@@ -9,8 +9,17 @@ no intervention left to unlock); any other needs an unlocked session.
 import re
 import shutil
 
-from flask import (Blueprint, abort, current_app, redirect, render_template, request,
-                   send_file, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 
 from appliance.errors import WipeError
 from appliance.intervention import InterventionRecord

@@ -20,8 +20,8 @@ import os
 from ..errors import HeaderError, NoIdentityMatchError
 from . import armor, header
 from .header import FILE_KEY_SIZE, Header, read_header
-from .scrypt import ScryptIdentity, ScryptRecipient
 from .reader import StreamReader
+from .scrypt import ScryptIdentity, ScryptRecipient
 from .stream import NONCE_SIZE, StreamWriter, payload_key
 from .x25519 import X25519Identity, X25519Recipient
 

@@ -27,8 +27,8 @@ from cryptography.hazmat.primitives.serialization import (
     PublicFormat,
 )
 
-from . import bech32
 from ..errors import HeaderError, KeyFormatError
+from . import bech32
 from .header import FILE_KEY_SIZE, Stanza, b64decode, b64encode
 
 STANZA_TYPE = "X25519"

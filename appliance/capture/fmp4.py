@@ -174,7 +174,7 @@ def _parse_moov(data: bytes):
 def _parse_trak(data: bytes, start: int, end: int) -> Track:
     track_id = timescale = 0
     handler = ""
-    for kind, s, e in _walk(data, start, end):
+    for kind, s, _e in _walk(data, start, end):
         version, _ = _full_box(data, s)
         if kind == b"tkhd":
             track_id = struct.unpack_from(">I", data, s + (20 if version else 12))[0]
@@ -225,7 +225,7 @@ def _parse_moof(moof: bytes, tracks: list[Track]):
 def _parse_traf(data: bytes, start: int, end: int) -> dict:
     info = {"track_id": 0, "time": 0, "duration": None, "keyframe": False,
             "default_duration": None, "default_flags": 0}
-    for kind, s, e in iter_boxes(data, start, end):
+    for kind, s, _e in iter_boxes(data, start, end):
         version, flags = _full_box(data, s)
         if kind == b"tfhd":
             _parse_tfhd(data, s, flags, info)

@@ -65,7 +65,8 @@ def picamera2_api():
         from picamera2.encoders import LibavH264Encoder
         from picamera2.outputs import PyavOutput
     except ImportError as e:
-        raise SourceError(f"picamera2 is not installed (apt install python3-picamera2): {e}")
+        raise SourceError(f"picamera2 is not installed (apt install python3-picamera2): {e}") \
+            from e
     if V4L2_ENCODER.exists():  # picamera2 calls the Pi 4's hardware encoder this
         from picamera2.encoders import H264Encoder
     else:

@@ -25,6 +25,9 @@ import threading
 import time
 from dataclasses import dataclass, field
 
+from ..audit import NullAudit
+from ..clock import clock_is_set
+from ..consent import check_subject, require_filming, withdraw_dependents
 from ..errors import (
     CaptureError,
     ConsentError,
@@ -35,9 +38,6 @@ from ..errors import (
     VigboxError,
     WipeInProgressError,
 )
-from ..audit import NullAudit
-from ..clock import clock_is_set
-from ..consent import check_subject, require_filming, withdraw_dependents
 from ..intervention import InterventionRecord
 from ..store import Store, utc_now
 from .durability import SyncTimer
@@ -57,7 +57,7 @@ SPACE_CHECK_SECONDS = 1.0
 SPACE_CHECK_BYTES = 1 << 20
 
 
-class State(str, enum.Enum):
+class State(str, enum.Enum):  # noqa: UP042 (StrEnum would change its str())
     IDLE = "idle"
     STARTING = "starting"
     RECORDING = "recording"

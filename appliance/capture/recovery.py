@@ -25,8 +25,14 @@ from dataclasses import dataclass
 
 from ..audit import NullAudit
 from ..damage import DamageNotes
-from ..errors import (HeaderError, HeaderMACError, NoIdentityMatchError, PayloadError,
-                      StoreFullError, VigboxError)
+from ..errors import (
+    HeaderError,
+    HeaderMACError,
+    NoIdentityMatchError,
+    PayloadError,
+    StoreFullError,
+    VigboxError,
+)
 from ..store import Store
 from .fmp4 import FragmentIndexer, MP4Error
 from .salvage import SalvagePlan, plan_salvage

@@ -7,9 +7,9 @@ intervention's footage, verified, with a signed certificate.
 'plain folder (simulation: no LUKS volume)'
 """
 
+from ..volume import FolderVolume, LuksVolume, luks_volume
 from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
 from .site import Site
-from ..volume import FolderVolume, LuksVolume, luks_volume
 
 
 def volume_for(settings) -> FolderVolume | LuksVolume:

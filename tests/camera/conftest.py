@@ -2,9 +2,9 @@
 real picamera2, libcamera's bindings and PyAV (tests/camera/run.sh)."""
 
 import pytest
+from camera_profile import BEEPS, PROFILE
 
 from appliance.capture.virtual_sensor import VirtualSensor
-from camera_profile import BEEPS, PROFILE
 
 
 @pytest.fixture

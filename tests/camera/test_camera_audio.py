@@ -14,9 +14,9 @@ import threading
 import time
 
 import av
+from camera_profile import BEEPS
 
 from appliance.capture.camera_audio import SLOW_OUTPUT_SECONDS, SensorClockAudio
-from camera_profile import BEEPS
 
 STALL = 2.0
 

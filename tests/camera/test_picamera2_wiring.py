@@ -6,14 +6,13 @@ import io
 import subprocess
 
 import pytest
+from camera_profile import PROFILE
 from picamera2.encoders import LibavH264Encoder
 from picamera2.outputs import FileOutput, PyavOutput
 
 from appliance.capture.camera_stream import CameraStream, fragmented_mp4
 from appliance.capture.fmp4 import FragmentIndexer
 from appliance.capture.picamera import encoder_settings
-
-from camera_profile import PROFILE
 
 
 def test_picamera2_refuses_the_old_wiring_an_unbuffered_pipe():

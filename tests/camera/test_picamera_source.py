@@ -6,13 +6,12 @@ records through ALSA and the kernel's loopback card)."""
 import time
 
 import pytest
+from camera_profile import BEEPS, PROFILE
 
 from appliance.capture.picamera import PicameraSource
 from appliance.capture.recorder import Recorder, State
 from appliance.errors import MicrophoneError
 from media import decrypted, probe
-
-from camera_profile import BEEPS, PROFILE
 
 
 @pytest.fixture

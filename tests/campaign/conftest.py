@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 import pytest
+from simbox import SEED, SimulatedBox
 
 from canary import plaintext_files, unlinked_plaintext, writable_places
 from write_watch import WriteWatch
-from simbox import SEED, SimulatedBox
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "campaign"

@@ -16,9 +16,16 @@ from urllib.parse import urlsplit
 from appliance import age
 from appliance.certificate import verify_certificate
 from browser import chromium, connection, live_server, until
+from guider_walk import (  # noqa: F401
+    box,
+    export_all_clips,
+    film_from_the_page,
+    film_with_the_button,
+    set_up,
+    shared_review,
+    tag_two_clips,
+)
 from media import sealed_in_page
-from guider_walk import (box, export_all_clips, film_from_the_page,  # noqa: F401
-                         film_with_the_button, set_up, shared_review, tag_two_clips)
 
 THROTTLE = 150_000  # bytes a second: slower than the film
 

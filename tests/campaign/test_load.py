@@ -57,10 +57,6 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import sync_playwright
-
-from appliance.store import Store
-from browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from load_report import (
     COLLECT_JS,
     PLAY_JS,
@@ -74,8 +70,12 @@ from load_report import (
     uptime_load,
     video_packets,
 )
-from media import decrypted, probe, synthetic_film
+from playwright.sync_api import sync_playwright
 from simbox import SimulatedBox
+
+from appliance.store import Store
+from browser import CHROMIUM, CHROMIUM_ARGS, free_port
+from media import decrypted, probe, synthetic_film
 from tls_lab import nss_home
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "campaign"

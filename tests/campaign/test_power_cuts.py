@@ -17,13 +17,13 @@ import threading
 import time
 
 import pytest
+from simbox import SEED
 
 from appliance.auditlog import verify
 from appliance.certificate import verify_certificate
 from appliance.store import Store
 from appliance.wipe import wipe_pending
 from media import decrypted, probe
-from simbox import SEED
 
 PASSPHRASE = "tuesday-lantern-orbit-mango-quietly-fern"
 KINDS = ["record"] * 24 + ["cut"] * 16 + ["wipe"] * 10
