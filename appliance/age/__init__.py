@@ -16,10 +16,12 @@ b'hello'
 """
 
 import os
+from collections.abc import Sequence
+from typing import IO
 
 from ..errors import HeaderError, NoIdentityMatchError
 from . import armor, header
-from .header import FILE_KEY_SIZE, Header, read_header
+from .header import FILE_KEY_SIZE, Header, Identities, Recipient, read_header
 from .reader import StreamReader
 from .scrypt import ScryptIdentity, ScryptRecipient
 from .stream import NONCE_SIZE, StreamWriter, payload_key
@@ -31,7 +33,7 @@ __all__ = [
 ]
 
 
-def encrypt(dest, recipients, *, sync_interval: float | None = None) -> StreamWriter:
+def encrypt(dest: IO[bytes], recipients: Sequence[Recipient], *, sync_interval: float | None = None) -> StreamWriter:
     """Write an age header for ``recipients`` to ``dest``; return the payload writer.
 
     The caller writes plaintext to the writer and must ``close()`` it: only
@@ -48,7 +50,7 @@ def encrypt(dest, recipients, *, sync_interval: float | None = None) -> StreamWr
     return StreamWriter(dest, payload_key(file_key, nonce), sync_interval=sync_interval)
 
 
-def unwrap_file_key(parsed: Header, identities) -> bytes:
+def unwrap_file_key(parsed: Header, identities: Identities) -> bytes:
     """Find the file key with the first identity that matches, and check the MAC."""
     if any(s.type == "scrypt" for s in parsed.stanzas) and len(parsed.stanzas) != 1:
         raise HeaderError("a scrypt stanza must be the only stanza in the header")
@@ -61,7 +63,7 @@ def unwrap_file_key(parsed: Header, identities) -> bytes:
     raise NoIdentityMatchError(f"no identity matches any of the stanzas {types}")
 
 
-def decrypt(src, identities, *, salvage: bool = False,
+def decrypt(src: IO[bytes], identities: Identities, *, salvage: bool = False,
             close_source: bool = False) -> StreamReader:
     """Open the age file ``src`` (a seekable binary file at its start).
 

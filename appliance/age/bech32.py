@@ -10,6 +10,8 @@ limit (post-quantum recipients are longer). Mixed case is refused.
 True
 """
 
+from collections.abc import Iterable
+
 from ..errors import KeyFormatError
 
 CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
@@ -17,7 +19,7 @@ _GENERATOR = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
 _CHECKSUM_LEN = 6
 
 
-def _polymod(values) -> int:
+def _polymod(values: Iterable[int]) -> int:
     chk = 1
     for v in values:
         top = chk >> 25
@@ -31,7 +33,7 @@ def _hrp_expand(hrp: str) -> list[int]:
     return [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
 
 
-def _convert_bits(data, frombits: int, tobits: int, pad: bool) -> list[int]:
+def _convert_bits(data: Iterable[int], frombits: int, tobits: int, pad: bool) -> list[int]:
     acc = bits = 0
     out = []
     maxv = (1 << tobits) - 1

@@ -15,7 +15,10 @@ import base64
 import binascii
 import hashlib
 import hmac as _hmac
+import os
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -93,6 +96,22 @@ class Header:
             raise HeaderMACError("header MAC mismatch: the header was altered")
 
 
+class Recipient(Protocol):
+    """What the age spec calls a recipient: wraps a file key in a stanza."""
+
+    def wrap(self, file_key: bytes) -> Stanza: ...
+
+
+class Identity(Protocol):
+    """What the age spec calls an identity: unwraps a file key from one of
+    the stanzas, or None if none is for it."""
+
+    def unwrap(self, stanzas: list[Stanza]) -> bytes | None: ...
+
+
+Identities = Iterable[Identity]
+
+
 def header_mac(file_key: bytes, covered: bytes) -> bytes:
     """HMAC-SHA-256 keyed with HKDF(file key, info "header")."""
     key = HKDF(hashes.SHA256(), 32, salt=None, info=HEADER_MAC_INFO).derive(file_key)
@@ -163,7 +182,11 @@ def _header_end(data: bytes) -> int | None:
         pos = nl + 1
 
 
-def read_header(f) -> tuple[Header, int]:
+class Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+def read_header(f: Readable) -> tuple[Header, int]:
     """Read and parse the header from the binary file ``f`` at its position."""
     data = b""
     while True:
@@ -177,7 +200,7 @@ def read_header(f) -> tuple[Header, int]:
             raise
 
 
-def header_of(path) -> bytes | None:
+def header_of(path: str | os.PathLike[str]) -> bytes | None:
     """The header alone of the age file at ``path`` (it wraps the file key
     and shows nothing of the payload), or None if it is torn or unreadable."""
     try:

@@ -22,20 +22,24 @@ without a final chunk, as stock ``age -d`` ends.
 """
 
 import io
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from ..errors import HeaderError, PayloadError, TruncatedError
 from . import unwrap_file_key
-from .header import read_header
+from .header import Identities, Readable, read_header
 from .stream import ENCRYPTED_CHUNK_SIZE, NONCE_SIZE, authenticate_chunk, payload_key
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 
 class _Recorded:
     """A source that keeps what was read from it: the header parser reads
     ahead, and the bytes past the header are the payload's."""
 
-    def __init__(self, src):
+    def __init__(self, src: Readable) -> None:
         self._src = src
         self.taken = bytearray()
 
@@ -49,7 +53,7 @@ class PipeReader(io.RawIOBase):
     """The plaintext of a STREAM payload read from a non-seekable ``src``,
     whose first bytes (already read) are ``head``."""
 
-    def __init__(self, src, key: bytes, *, salvage: bool = False, head: bytes = b""):
+    def __init__(self, src: Readable, key: bytes, *, salvage: bool = False, head: bytes = b""):
         super().__init__()
         self._src = src
         self._head = bytearray(head)
@@ -109,7 +113,7 @@ class PipeReader(io.RawIOBase):
     def tell(self) -> int:
         return self._pos
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: "WriteableBuffer") -> int:
         out = memoryview(buffer).cast("B")
         done = 0
         while done < len(out):
@@ -140,7 +144,7 @@ class PipeReader(io.RawIOBase):
         return self._pos
 
 
-def open_pipe(src, identities, *, salvage: bool = False) -> PipeReader:
+def open_pipe(src: Readable, identities: Identities, *, salvage: bool = False) -> PipeReader:
     """Open the age file arriving on the non-seekable binary ``src``."""
     recorded = _Recorded(src)
     parsed, length = read_header(recorded)

@@ -13,11 +13,15 @@ for the construction and the writer).
 
 import io
 import os
+from typing import IO, TYPE_CHECKING
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 
 from ..errors import PayloadError, TruncatedError
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 from .stream import (
     BATCH_CHUNKS,
     CHUNK_SIZE,
@@ -49,7 +53,7 @@ class StreamReader(io.RawIOBase):
     damage (each chunk's nonce proves its place), and a read there goes on.
     """
 
-    def __init__(self, src, start: int, key: bytes, *, salvage: bool = False,
+    def __init__(self, src: IO[bytes], start: int, key: bytes, *, salvage: bool = False,
                  close_source: bool = False):
         super().__init__()
         self._src = src
@@ -219,7 +223,7 @@ class StreamReader(io.RawIOBase):
         self._pos = pos
         return pos
 
-    def readinto(self, buffer) -> int:
+    def readinto(self, buffer: "WriteableBuffer") -> int:
         out = memoryview(buffer).cast("B")
         if not out:
             return 0
@@ -303,7 +307,7 @@ class StreamReader(io.RawIOBase):
             raise self._barrier[1]
 
     def readall(self) -> bytes:
-        parts = []
+        parts: list[bytes] = []
         while True:
             block = self.read(16 * CHUNK_SIZE)
             if not block:

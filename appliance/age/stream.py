@@ -29,6 +29,8 @@ import errno
 import io
 import os
 import time
+from types import TracebackType
+from typing import IO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
@@ -47,6 +49,7 @@ PAYLOAD_INFO = b"payload"
 _COUNTER_SIZE = 11
 _LAST_FLAG = b"\x01"
 _NOT_LAST_FLAG = b"\x00"
+Buffer = bytes | bytearray | memoryview  # what a chunk is read from or sealed into
 
 
 def payload_key(file_key: bytes, nonce: bytes) -> bytes:
@@ -67,14 +70,14 @@ def chunk_nonce(index: int, last: bool) -> bytes:
     return index.to_bytes(_COUNTER_SIZE, "big") + (_LAST_FLAG if last else _NOT_LAST_FLAG)
 
 
-def _open(aead: ChaCha20Poly1305, index: int, sealed, last: bool) -> bytes | None:
+def _open(aead: ChaCha20Poly1305, index: int, sealed: Buffer, last: bool) -> bytes | None:
     try:
         return aead.decrypt(chunk_nonce(index, last), sealed, None)
     except InvalidTag:
         return None
 
 
-def authenticate_chunk(aead: ChaCha20Poly1305, index: int, sealed,
+def authenticate_chunk(aead: ChaCha20Poly1305, index: int, sealed: Buffer,
                        is_last: bool) -> tuple[bytes, PayloadError | None]:
     """Chunk ``index``'s plaintext, and the error that stands right after
     it (its bytes are authentic even then). ``is_last``: no byte of the
@@ -125,7 +128,7 @@ class StreamWriter:
     fsync (an SD card's can take seconds) never holds up the writer.
     """
 
-    def __init__(self, dest, key: bytes, *, sync_interval: float | None = None):
+    def __init__(self, dest: IO[bytes], key: bytes, *, sync_interval: float | None = None):
         self._dest = dest
         self._aead = ChaCha20Poly1305(key)
         self._buf = bytearray(CHUNK_SIZE)
@@ -143,7 +146,7 @@ class StreamWriter:
         self.sync_count, self.longest_sync_wait = 0, 0.0
         self.closed = False
 
-    def write(self, data) -> int:
+    def write(self, data: Buffer) -> int:
         if self.closed:
             raise ValueError("write to a closed StreamWriter")
         view = memoryview(data).cast("B")
@@ -164,7 +167,7 @@ class StreamWriter:
         self._write_batch(final=False)
         return pos
 
-    def _seal_full(self, plain) -> None:
+    def _seal_full(self, plain: Buffer) -> None:
         """Seal one full, non-final chunk into the output batch."""
         if self._batched == BATCH_CHUNKS:
             self._write_batch(final=False)
@@ -193,7 +196,8 @@ class StreamWriter:
         if self._sync_interval is None and not force:
             return
         now = time.monotonic()
-        if force or now - self._last_sync >= self._sync_interval:
+        interval = self._sync_interval
+        if force or (interval is not None and now - self._last_sync >= interval):
             sealed = self._index
             self._dest.flush()
             try:
@@ -244,10 +248,11 @@ class StreamWriter:
         self._buf[:] = bytes(CHUNK_SIZE)  # drop the plaintext copy we own
         self.closed = True
 
-    def __enter__(self):
+    def __enter__(self) -> "StreamWriter":
         return self
 
-    def __exit__(self, exc_type, *_):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if exc_type is None:
             self.close()
         # on an exception the file is left without a final chunk: a reader
