@@ -19,9 +19,19 @@ import functools
 import json
 import sqlite3
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
 
 from .errors import ObjectNotFoundError, StoreError, StoreFullError
+
+P = ParamSpec("P")
+R = TypeVar("R")
+Mark = dict[str, Any]   # a row of marks, its tags and goals decoded
+# named here: in the class, `list` is Catalog.list
+Marks = list[Mark]
+Tags = list[str]
 
 SCHEMA_VERSION = 1
 SCHEMA = """
@@ -66,7 +76,7 @@ ADDED_COLUMNS = {
 }
 
 
-def _mark(row) -> dict:
+def _mark(row: sqlite3.Row) -> Mark:
     return {**dict(row), "tags": json.loads(row["tags"]), "goals": json.loads(row["goals"])}
 
 
@@ -81,19 +91,27 @@ class CatalogEntry:
     size: int | None = None
     plaintext_size: int | None = None
     parent: str | None = None
-    meta: dict = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
-def _typed(method):
+@contextlib.contextmanager
+def _translated() -> Iterator[None]:
     """SQLite failures become store errors; a full disk says so."""
+    try:
+        yield
+    except sqlite3.Error as e:
+        if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
+            raise StoreFullError(f"catalog: {e}") from None
+        raise StoreError(f"catalog: {e}") from None
+
+
+def _typed(method: Callable[P, R]) -> Callable[P, R]:
+    """A public method whose SQLite failures are store errors (its rows
+    too, read after the statement)."""
     @functools.wraps(method)
-    def wrapper(*args, **kwargs):
-        try:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with _translated():
             return method(*args, **kwargs)
-        except sqlite3.Error as e:
-            if getattr(e, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL:
-                raise StoreFullError(f"catalog: {e}") from None
-            raise StoreError(f"catalog: {e}") from None
     return wrapper
 
 
@@ -108,16 +126,18 @@ class _SerialConnection:
     def __init__(self, connection: sqlite3.Connection, lock: threading.RLock):
         self._connection, self._lock = connection, lock
 
-    def execute(self, *args) -> sqlite3.Cursor:
-        with self._lock:
-            return self._connection.execute(*args)
+    # every statement's failure is a store error, whoever runs it (the
+    # intervention's and consent's tables are written through here too)
+    def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
+        with self._lock, _translated():
+            return self._connection.execute(sql, parameters)
 
     def executescript(self, script: str) -> sqlite3.Cursor:
-        with self._lock:
+        with self._lock, _translated():
             return self._connection.executescript(script)
 
     def iterdump(self) -> list[str]:
-        with self._lock:
+        with self._lock, _translated():
             return list(self._connection.iterdump())
 
     def close(self) -> None:
@@ -125,10 +145,13 @@ class _SerialConnection:
             self._connection.close()
 
 
+Entries = list[CatalogEntry]
+
+
 class Catalog:
     """Metadata of the store's objects, in one SQLite file."""
 
-    def __init__(self, path):
+    def __init__(self, path: str | Path):
         connection = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         connection.row_factory = sqlite3.Row
         self._lock = threading.RLock()
@@ -166,7 +189,7 @@ class Catalog:
             self._extended.add(schema)
 
     @contextlib.contextmanager
-    def transaction(self):
+    def transaction(self) -> Iterator[_SerialConnection]:
         """All or nothing: the connection autocommits every statement
         otherwise. One at a time: the web's threads share the connection."""
         with self._lock:
@@ -180,7 +203,7 @@ class Catalog:
 
     @_typed
     def add(self, object_id: str, kind: str, *, created: str, parent: str | None = None,
-            meta: dict | None = None) -> None:
+            meta: dict[str, Any] | None = None) -> None:
         """Record an object being written (state ``writing``)."""
         self._db.execute(
             "INSERT INTO objects (id, kind, state, created, parent, meta) "
@@ -189,7 +212,7 @@ class Catalog:
 
     @_typed
     def seal(self, object_id: str, *, sealed_at: str, size: int, plaintext_size: int,
-             duration: float | None = None, meta: dict | None = None,
+             duration: float | None = None, meta: dict[str, Any] | None = None,
              state: str = "sealed") -> None:
         """Mark an object finished; ``meta`` is merged into what it had."""
         entry = self.get(object_id)
@@ -200,7 +223,7 @@ class Catalog:
             (state, sealed_at, size, plaintext_size, duration, json.dumps(merged), object_id))
 
     @_typed
-    def set_meta(self, object_id: str, **fields) -> None:
+    def set_meta(self, object_id: str, **fields: Any) -> None:
         """Merge non-identifying ``fields`` into an object's metadata."""
         meta = {**self.get(object_id).meta, **fields}
         self._db.execute("UPDATE objects SET meta=? WHERE id=?", (json.dumps(meta), object_id))
@@ -209,13 +232,15 @@ class Catalog:
     def set_state(self, object_id: str, state: str) -> None:
         self._db.execute("UPDATE objects SET state=? WHERE id=?", (state, object_id))
 
+    @_typed
     def get(self, object_id: str) -> CatalogEntry:
         row = self._db.execute("SELECT * FROM objects WHERE id=?", (object_id,)).fetchone()
         if row is None:
             raise ObjectNotFoundError(f"no object {object_id!r} in the catalog")
         return self._entry(row)
 
-    def list(self, kind: str | None = None) -> list[CatalogEntry]:
+    @_typed
+    def list(self, kind: str | None = None) -> Entries:
         if kind is None:
             rows = self._db.execute("SELECT * FROM objects ORDER BY created, id")
         else:
@@ -233,9 +258,9 @@ class Catalog:
             self._db.execute("DELETE FROM objects WHERE id=?", (object_id,))
 
     @_typed
-    @_typed
     def add_mark(self, mark_id: str, recording: str, *, start: float, end: float | None,
-                 source: str, tags: list[str], created: str, goals: list[int] = ()) -> None:
+                 source: str, tags: Tags, created: str,
+                 goals: Sequence[int] = ()) -> None:
         """A moment (``end`` None) or a range of a recording, tagged by
         principle codes and linked to goals by number. Its note, if any,
         is sealed text owned by the mark."""
@@ -246,7 +271,7 @@ class Catalog:
              json.dumps(list(goals))))
 
     @_typed
-    def update_mark(self, mark_id: str, **fields) -> None:
+    def update_mark(self, mark_id: str, **fields: Any) -> None:
         allowed = {"start", "end", "tags", "goals"}
         if set(fields) - allowed:
             raise StoreError(f"marks have no fields {sorted(set(fields) - allowed)}")
@@ -254,12 +279,14 @@ class Catalog:
             value = json.dumps(value) if name in ("tags", "goals") else value
             self._db.execute(f"UPDATE marks SET {name}=? WHERE id=?", (value, mark_id))
 
-    def marks(self, recording: str) -> list[dict]:
+    @_typed
+    def marks(self, recording: str) -> Marks:
         rows = self._db.execute("SELECT * FROM marks WHERE recording=? ORDER BY start, id",
                                 (recording,))
         return [_mark(r) for r in rows]
 
-    def mark(self, mark_id: str) -> dict:
+    @_typed
+    def mark(self, mark_id: str) -> Mark:
         row = self._db.execute("SELECT * FROM marks WHERE id=?", (mark_id,)).fetchone()
         if row is None:
             raise ObjectNotFoundError(f"no mark {mark_id!r}")
@@ -271,12 +298,14 @@ class Catalog:
             self._db.execute("DELETE FROM sealed_text WHERE owner=?", (mark_id,))
             self._db.execute("DELETE FROM marks WHERE id=?", (mark_id,))
 
+    @_typed
     def put_sealed_text(self, owner: str, name: str, ciphertext: bytes) -> None:
         """Keep an age-sealed piece of free text (a note, a label, a goal)."""
         self._db.execute(
             "INSERT OR REPLACE INTO sealed_text (owner, name, ciphertext) VALUES (?, ?, ?)",
             (owner, name, ciphertext))
 
+    @_typed
     def get_sealed_text(self, owner: str, name: str) -> bytes | None:
         row = self._db.execute("SELECT ciphertext FROM sealed_text WHERE owner=? AND name=?",
                                (owner, name)).fetchone()

@@ -13,8 +13,10 @@ b'age1...\\n'
 
 import contextlib
 import fcntl
+import io
 import os
 import secrets
+from collections.abc import Iterator
 from pathlib import Path
 
 PRIVATE_FILE_MODE = 0o600
@@ -63,7 +65,7 @@ def temp_name_for(path: Path) -> Path:
     return path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
 
 
-def open_exclusive(path: Path, *, hold: bool = False):
+def open_exclusive(path: Path, *, hold: bool = False) -> io.FileIO:
     """Open a new private file for writing, refusing to follow or reuse one.
 
     With ``hold`` the file is also locked (flock) for as long as it stays
@@ -78,7 +80,7 @@ def open_exclusive(path: Path, *, hold: bool = False):
 
 
 @contextlib.contextmanager
-def claim(path: Path):
+def claim(path: Path) -> Iterator[bool]:
     """Hold the lock of an unfinished file, yielding True; yield False if a
     live writer (or another salvage) holds it, or the file is gone."""
     try:

@@ -28,11 +28,15 @@ import logging
 import os
 import re
 import secrets
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from . import age
+from .age.stream import Buffer
 from .catalog import Catalog, CatalogEntry
 from .errors import AgeError, ObjectNotFoundError, StoreError, StoreFullError, TruncatedError
 from .fsutil import (
@@ -62,7 +66,7 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def _copy(reader, writer, limit: int | None) -> int:
+def _copy(reader: age.StreamReader, writer: age.StreamWriter, limit: int | None) -> int:
     buf = bytearray(1 << 20)
     copied = 0
     while limit is None or copied < limit:
@@ -75,7 +79,8 @@ def _copy(reader, writer, limit: int | None) -> int:
     return copied
 
 
-def _copy_segments(reader, writer, segments: list[tuple[int, int | None]]) -> int:
+def _copy_segments(reader: age.StreamReader, writer: age.StreamWriter,
+                   segments: Sequence[tuple[int, int | None]]) -> int:
     """Copy each plaintext ``[start, end)`` in turn (``end`` None: as far as
     the reader reads); a segment that does not read whole is an error, as
     it was found authentic before."""
@@ -107,7 +112,7 @@ class StoredObject:
 class SealedObjectWriter:
     """Writes one object: sealed as it goes, published atomically on commit."""
 
-    def __init__(self, store: "Store", object_id: str, kind: str, file,
+    def __init__(self, store: "Store", object_id: str, kind: str, file: io.FileIO,
                  writer: age.StreamWriter, keep_partial: bool):
         self.id = object_id
         self._kind = kind
@@ -117,12 +122,12 @@ class SealedObjectWriter:
         self._keep_partial = keep_partial
         self.done = False
 
-    def write(self, data) -> int:
+    def write(self, data: Buffer) -> int:
         with self._disk_full_is_typed():
             return self._writer.write(data)
 
     @contextlib.contextmanager
-    def _disk_full_is_typed(self):
+    def _disk_full_is_typed(self) -> Iterator[None]:
         try:
             yield
         except OSError as e:
@@ -146,7 +151,7 @@ class SealedObjectWriter:
         return self._writer.unsynced
 
     @property
-    def sync_report(self) -> dict:
+    def sync_report(self) -> dict[str, float]:
         """fsyncs so far, and the longest a sealed chunk waited for one (s)."""
         return {"fsyncs": self._writer.sync_count,
                 "longest_wait": round(self._writer.longest_sync_wait, 3)}
@@ -159,7 +164,8 @@ class SealedObjectWriter:
     def plaintext_sealed(self) -> int:
         return self._writer.plaintext_sealed
 
-    def commit(self, *, duration: float | None = None, meta: dict | None = None) -> str:
+    def commit(self, *, duration: float | None = None,
+               meta: dict[str, Any] | None = None) -> str:
         """Seal the final chunk, fsync, publish under the final name, catalog it."""
         with self._disk_full_is_typed():
             self._writer.close()
@@ -186,10 +192,11 @@ class SealedObjectWriter:
         self.done = True
         log.info("discarded unfinished %s %s", self._kind, self.id)
 
-    def __enter__(self):
+    def __enter__(self) -> "SealedObjectWriter":
         return self
 
-    def __exit__(self, exc_type, *_):
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
         if self.done:
             return
         if exc_type is None:
@@ -300,7 +307,7 @@ class Store:
             return "abandoned"
         return None
 
-    def claim(self, object_id: str):
+    def claim(self, object_id: str) -> contextlib.AbstractContextManager[bool]:
         """Hold an unfinished object against every other writer or salvage
         (a context manager yielding whether it is ours)."""
         return claim(self.partial_path(object_id))
@@ -326,7 +333,8 @@ class Store:
     def partial_path(self, object_id: str) -> Path:
         return self.objects_dir / f".{check_object_id(object_id)}{OBJECT_SUFFIX}{PARTIAL_SUFFIX}"
 
-    def create(self, kind: str, *, parent: str | None = None, meta: dict | None = None,
+    def create(self, kind: str, *, parent: str | None = None,
+               meta: dict[str, Any] | None = None,
                keep_partial: bool = False) -> SealedObjectWriter:
         """Start a new sealed object. Needs only the public recipient."""
         if kind not in KINDS:
@@ -377,7 +385,7 @@ class Store:
         log.warning("%s was cut off by a crash: its whole chunks wait for salvage", object_id)
 
     def finish_interrupted(self, object_id: str, identity: age.X25519Identity, *,
-                           keep: int | None = None, meta: dict | None = None,
+                           keep: int | None = None, meta: dict[str, Any] | None = None,
                            duration: float | None = None,
                            segments: list[tuple[int, int]] | None = None) -> int:
         """Re-seal the authentic chunks of an interrupted object into a

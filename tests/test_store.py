@@ -375,3 +375,30 @@ def test_a_catalog_made_before_goals_gains_them_and_keeps_its_marks(tmp_path):
     assert [(m["id"], m["goals"]) for m in catalog.marks("r")] == [("a", [2]), ("b", [1, 3])]
     catalog.close()
     assert Catalog(path).mark("b")["goals"] == [1, 3], "opened again: nothing added twice"
+
+
+def full_catalog(tmp_path) -> Catalog:
+    """A catalog that can grow no more (SQLite's page limit: the same
+    SQLITE_FULL a full card gives)."""
+    catalog = Catalog(tmp_path / "catalog.db")
+    pages = catalog.db.execute("PRAGMA page_count").fetchone()[0]
+    catalog.db.execute(f"PRAGMA max_page_count={pages}")
+    return catalog
+
+
+def test_every_write_to_a_full_catalog_is_a_typed_error(tmp_path):
+    """Found in review (issue 19): sealed text, and the tables of the
+    intervention and consent, which write through the catalog's
+    connection, failed with a raw sqlite3 error (a 500 on the page)."""
+    from datetime import date
+
+    from appliance.consent import CODES
+    from appliance.intervention import Consent, InterventionRecord
+    catalog = full_catalog(tmp_path)
+    with pytest.raises(StoreFullError):
+        catalog.put_sealed_text("o" * 32, "note", os.urandom(100_000))
+    with pytest.raises(StoreFullError):
+        InterventionRecord(catalog).begin(
+            label="x" * 100_000, role="teacher", goals=[("To wait", 3, 8)],
+            consent=Consent(date.today(), frozenset(CODES)), seal=lambda text: os.urandom(50_000))
+    assert catalog.get_sealed_text("o" * 32, "note") is None
