@@ -110,10 +110,9 @@ def _frame_at(t: float, *, base: float, fps: int) -> int:
 
 
 def load_index(store: Store, recording: str, identity) -> FragmentIndex:
-    for obj in store.list("index"):
-        if obj.entry.parent == recording:
-            with store.open(obj.entry.id, identity) as reader:
-                return FragmentIndex.from_json(json.loads(reader.read()))
+    for obj in store.list("index", parent=recording):
+        with store.open(obj.entry.id, identity) as reader:
+            return FragmentIndex.from_json(json.loads(reader.read()))
     raise ObjectNotFoundError(f"recording {recording} has no fragment index")
 
 

@@ -66,7 +66,7 @@ def delete(store: Store, object_id: str, reason: str, *, kind: str | None = None
         raise InterventionError(f"{entry.kind} {object_id} is still being made: "
                                 "stop it first")
     store.catalog.extend(SCHEMA)
-    gone = [c for c in store.catalog.list() if c.parent == object_id and c.kind in CHILDREN]
+    gone = [c for c in store.catalog.list(parent=object_id) if c.kind in CHILDREN]
     at = datetime.now(UTC).isoformat(timespec="seconds")
     deleted = []
     for item in (*gone, entry):

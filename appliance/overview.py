@@ -78,8 +78,8 @@ def _through_ffmpeg(store: Store, recording: str, identity, command: list[str]) 
 
 
 def _existing(store: Store, recording: str, kind: str):
-    return next((o.entry for o in store.list(kind) if o.entry.parent == recording
-                 and o.entry.state == "sealed"), None)
+    return next((o.entry for o in store.list(kind, parent=recording)
+                 if o.entry.state == "sealed"), None)
 
 
 def filmstrip(store: Store, recording: str, identity):

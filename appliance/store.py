@@ -415,8 +415,10 @@ class Store:
         log.warning("%s recovered: %d bytes kept", object_id, kept)
         return kept
 
-    def list(self, kind: str | None = None) -> list[StoredObject]:
-        return [StoredObject(e, self._existing_path(e.id)) for e in self.catalog.list(kind)]
+    def list(self, kind: str | None = None, *,
+             parent: str | None = None) -> list[StoredObject]:
+        return [StoredObject(e, self._existing_path(e.id))
+                for e in self.catalog.list(kind, parent=parent)]
 
     def _existing_path(self, object_id: str) -> Path:
         final = self.object_path(object_id)

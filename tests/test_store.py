@@ -402,3 +402,24 @@ def test_every_write_to_a_full_catalog_is_a_typed_error(tmp_path):
             label="x" * 100_000, role="teacher", goals=[("To wait", 3, 8)],
             consent=Consent(date.today(), frozenset(CODES)), seal=lambda text: os.urandom(50_000))
     assert catalog.get_sealed_text("o" * 32, "note") is None
+
+
+def test_a_films_children_are_listed_by_parent_and_kind(intervention):
+    store, _ = intervention
+    films = []
+    for _ in range(2):
+        with store.create("recording") as film:
+            film.write(b"film")
+        films.append(film.id)
+    made = {}
+    for film in films:
+        for kind in ("thumbnail", "peaks"):
+            with store.create(kind, parent=film, meta={"of": film}) as child:
+                child.write(b"x")
+            made[film, kind] = child.id
+    assert [e.id for e in store.catalog.list("thumbnail", parent=films[1])] \
+        == [made[films[1], "thumbnail"]]
+    assert {e.id for e in store.catalog.list(parent=films[0])} \
+        == {made[films[0], "thumbnail"], made[films[0], "peaks"]}
+    assert [o.entry.meta for o in store.list("peaks", parent=films[0])] == [{"of": films[0]}]
+    assert len(store.catalog.list("peaks")) == 2 and len(store.catalog.list()) == 6

@@ -59,8 +59,8 @@ def job(job_id: str):
 @bp.get("/api/recordings/<recording>/clips")
 def clips(recording: str):
     recording_entry(recording)
-    found = [clip_view(o.entry) for o in _store().list("clip") if o.entry.parent == recording
-             and o.entry.state == "sealed"]
+    found = [clip_view(o.entry) for o in _store().list("clip", parent=recording)
+             if o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda c: (c["order"], c["start"] or 0)))
 
 

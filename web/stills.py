@@ -66,6 +66,6 @@ def link(still_id: str):
 @bp.get("/api/recordings/<recording>/stills")
 def stills(recording: str):
     recording_entry(recording)
-    found = [_still(o.entry) for o in _store().list("still") if o.entry.parent == recording
-             and o.entry.state == "sealed"]
+    found = [_still(o.entry) for o in _store().list("still", parent=recording)
+             if o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda s: s["at"]))

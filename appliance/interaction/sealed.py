@@ -31,8 +31,8 @@ def decode_command() -> list[str]:
 
 def map_entry(store: Store, recording: str):
     """The catalog entry of the map sealed for ``recording``, or None."""
-    return next((o.entry for o in store.list(KIND) if o.entry.parent == recording
-                 and o.entry.state == "sealed" and o.entry.meta.get("version") == VERSION), None)
+    return next((o.entry for o in store.list(KIND, parent=recording)
+                 if o.entry.state == "sealed" and o.entry.meta.get("version") == VERSION), None)
 
 
 def stored_map(store: Store, recording: str, identity) -> InteractionMap | None:
@@ -124,8 +124,8 @@ def seal_map(store: Store, recording: str, found: InteractionMap) -> str:
     with store.create(KIND, parent=recording,
                       meta={"version": VERSION, "figures": found.figures()}) as sealed:
         sealed.write(json.dumps(found.document()).encode())
-    for old in store.list(KIND):
-        if old.entry.parent == recording and old.entry.id != sealed.id:
+    for old in store.list(KIND, parent=recording):
+        if old.entry.id != sealed.id:
             store.delete(old.entry.id)
     if not store.catalogued(recording):
         # the film was deleted while its sound was analysed (a consent
