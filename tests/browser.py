@@ -114,6 +114,18 @@ def until(page, predicate: str, timeout: float = 15.0) -> None:
         time.sleep(0.1)
 
 
+PLAYER_READY = ("() => document.getElementById('video').readyState >= 2"
+                " && document.getElementById('timeline').dataset.to !== undefined")
+
+
+def until_playable(page, timeout: float = 15.0) -> None:
+    """A frame of the film on screen, and the player's scripts run, so its
+    keys work: a key pressed before they ran is lost. The film can come
+    first: the page's modules come through the same few connections, and
+    on a loaded machine they came after it (a Space that never played)."""
+    until(page, PLAYER_READY, timeout)
+
+
 def unlock(page, url, passphrase: str) -> None:
     page.goto(f"{url}/unlock")
     page.fill("#passphrase", passphrase)

@@ -16,7 +16,7 @@ from appliance.capture.control import ControlServer
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.setup_window import SetupWindow
-from browser import screenshot, until
+from browser import screenshot, until, until_playable
 from test_button import BUTTON, HOLD, LED_PIN, press, wait_for
 from web import create_app
 
@@ -93,7 +93,7 @@ def film_with_the_button(recorder, pin) -> None:
 
 def tag_two_clips(page, url, recording) -> None:
     page.goto(f"{url}/recordings/{recording}")
-    until(page, "() => document.getElementById('video').readyState >= 2")
+    until_playable(page)
     for n, principle in enumerate(("1.3", "3.4")):
         page.keyboard.press("i")
         page.keyboard.press("ArrowRight")

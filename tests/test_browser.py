@@ -8,7 +8,7 @@ import pytest
 
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until
+from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until, until_playable
 from canary import plaintext_files
 from conftest import PASSPHRASE
 from media import synthetic_film
@@ -53,7 +53,7 @@ def test_a_guider_plays_and_scrubs_a_film(app, recording, tmp_path):
         page.wait_for_url(f"{url}/")
         screenshot(page, "library")
         page.click(f"li[data-id='{recording}'] a.play")
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         page.keyboard.press("Space")
         until(page, "() => document.getElementById('video').currentTime > 1.0")
         page.keyboard.press("k")
@@ -115,7 +115,7 @@ def open_player(page, url, recording, at: int) -> None:
     """Unlock, open the recording, and step ``at`` seconds in with the arrows."""
     unlock(page, url, PASSPHRASE)
     page.goto(f"{url}/recordings/{recording}")
-    until(page, "() => document.getElementById('video').readyState >= 2")
+    until_playable(page)
     for _ in range(at):
         page.keyboard.press("ArrowRight")
 
@@ -227,7 +227,7 @@ def test_a_reload_mid_cut_shows_the_cut_and_keeps_in_and_out(app, intervention, 
         page.click("#cut-exact")
         until(page, "() => !document.getElementById('cut-progress').hidden")
         page.reload()
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         assert page.inner_text("#inout") == points
         until(page, "() => document.getElementById('clips-message').textContent === 'clip ready'",
               60)
@@ -342,7 +342,7 @@ def test_the_shared_review_is_filmed_from_its_page(app, intervention, settings, 
             page.goto(f"{url}/")
             assert "shared review, filmed" in page.inner_text("li[data-id]")
             page.click("li[data-id] a.play")
-            until(page, "() => document.getElementById('video').readyState >= 2")
+            until_playable(page)
     finally:
         recorder.stop()
         server.close()

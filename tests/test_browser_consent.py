@@ -10,7 +10,7 @@ import time
 from appliance.capture.recorder import State
 from appliance.consent import ConsentRecord
 from appliance.deletion import deletions
-from browser import chromium, live_server, screenshot, until
+from browser import chromium, live_server, screenshot, until, until_playable
 from guider_walk import box, fill_setup, film_from_the_page  # noqa: F401
 from test_button import HOLD, press, wait_for
 
@@ -71,7 +71,7 @@ def test_consent_is_kept_and_enforced_end_means_end_and_deletes_are_confirmed(
         films = [o.entry.id for o in store.list("recording")]
 
         page.goto(f"{url}/recordings/{films[0]}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         page.click("#take-still")
         until(page, "() => document.getElementById('clips-message').textContent !== ''")
         assert "no consent for still pictures" in page.inner_text("#clips-message")
@@ -85,7 +85,7 @@ def test_consent_is_kept_and_enforced_end_means_end_and_deletes_are_confirmed(
         page.fill("#by", "Ali's father")
         page.click("#change-consent")
         page.goto(f"{url}/recordings/{films[0]}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         page.click("#take-still")
         until(page, "() => document.querySelectorAll('#stills li').length === 1")
         page.click(".delete-still")

@@ -15,7 +15,7 @@ from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.intervention import OWNER
 from appliance.marks import Marks
-from browser import chromium, live_server, screenshot, until
+from browser import chromium, live_server, screenshot, until, until_playable
 from conftest import PASSPHRASE
 from test_browser_handout import ink, pdf_text
 from test_browser_timeline import MARKS, film  # noqa: F401  (the fixture)
@@ -71,7 +71,7 @@ def edit_review_print_export(page, url, press, recording, tmp_path, device) -> s
     """The guider's part of the cycle; returns the export's passphrase."""
     # find the moments of principle 1 and cut a clip from the first to the next
     page.goto(f"{url}/recordings/{recording}")
-    until(page, "() => document.getElementById('video').readyState >= 2")
+    until_playable(page)
     until(page, f"() => document.querySelectorAll('#marks-track .mark').length === {len(MARKS)}")
     page.select_option("#filter-principle", "1")
     until(page, "() => document.querySelectorAll('#marks-track .mark').length === 2")

@@ -12,7 +12,7 @@ import pytest
 from appliance.consent import CODES
 from appliance.intervention import Consent, InterventionRecord
 from appliance.marks import Marks
-from browser import chromium, live_server, screenshot, unlock, until
+from browser import chromium, live_server, screenshot, unlock, until, until_playable
 from conftest import PASSPHRASE
 from media import synthetic_film
 
@@ -42,7 +42,7 @@ def film(intervention):
 def open_player(page, url, recording):
     unlock(page, url, PASSPHRASE)
     page.goto(f"{url}/recordings/{recording}")
-    until(page, "() => document.getElementById('video').readyState >= 2")
+    until_playable(page)
     until(page, "() => document.querySelectorAll('#marks-track .mark').length === 4")
 
 
@@ -147,7 +147,7 @@ def test_on_a_tablet_a_clip_is_cut_and_linked_to_a_goal_by_touch_alone(app, film
         page.tap("button[type=submit]")
         page.wait_for_url(f"{url}/")
         page.goto(f"{url}/recordings/{recording}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         box = page.locator("#timeline").bounding_box()
         controls = page.locator("#cut-exact").bounding_box()
         assert controls["y"] + controls["height"] <= 768 * 1.5, "a scroll away, not pages"

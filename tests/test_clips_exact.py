@@ -10,7 +10,7 @@ from appliance.audit import MemoryAudit
 from appliance.clips import Cut, Still, load_index
 from appliance.config import load_settings
 from appliance.interaction.worker import MapWorker
-from browser import chromium, live_server, unlock, until
+from browser import chromium, live_server, unlock, until, until_playable
 from conftest import PASSPHRASE, begin_intervention
 from media import decrypted, lit_frames, synthetic_film
 from web import create_app
@@ -76,7 +76,7 @@ def step_to(page, n: int) -> None:
     second at a time with the arrows, then frame by frame with , and ."""
     box = page.locator("#timeline").bounding_box()
     page.mouse.click(box["x"] + box["width"] * n / (SECONDS * FPS), box["y"] + box["height"] / 2)
-    until(page, "() => document.getElementById('video').readyState >= 2")
+    until_playable(page)
     for _ in range(200):
         here = shown_frame(page)
         if here == n:
@@ -172,7 +172,7 @@ def cut_where_the_guider_stepped(half_hour, url, recording, tmp_path, n) -> None
     with chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
         page.goto(f"{url}/recordings/{recording}")
-        until(page, "() => document.getElementById('video').readyState >= 2")
+        until_playable(page)
         step_to(page, n)
         page.keyboard.press("i")
         page.keyboard.press("ArrowRight")  # a second on: the out point

@@ -38,12 +38,13 @@ def main(argv: list[str]) -> int:
     # a whole map or none (unwinding a half-made object mid-step could leave
     # its catalog row behind). Python runs the handler in this thread only,
     # between two steps, whichever thread the kernel gave the signal to.
-    sealing = {"now": False, "stop": False}
+    sealing = {"now": False, "stop": False, "leaving": False}
 
     def stop(*_):
         if sealing["now"]:
             sealing["stop"] = True
         else:
+            sealing["leaving"] = True
             sys.exit(128 + signal.SIGTERM)
 
     def hold(*_):
@@ -53,7 +54,9 @@ def main(argv: list[str]) -> int:
         # from the worker, which could not be refused; nor SIGTSTP's default
         # action, which the kernel ignores in the page's process group (an
         # orphaned one under systemd).
-        if not sealing["now"]:
+        # nor once it is leaving: a hold that came with the stop would
+        # otherwise stop it on its way out
+        if not sealing["now"] and not sealing["leaving"]:
             os.kill(os.getpid(), signal.SIGSTOP)
 
     signal.signal(signal.SIGTERM, stop)
