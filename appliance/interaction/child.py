@@ -53,9 +53,8 @@ def main(argv: list[str]) -> int:
         # catalog's write lock that a take's own rows wait on. Not SIGSTOP
         # from the worker, which could not be refused; nor SIGTSTP's default
         # action, which the kernel ignores in the page's process group (an
-        # orphaned one under systemd).
-        # nor once it is leaving: a hold that came with the stop would
-        # otherwise stop it on its way out
+        # orphaned one under systemd). Nor once it is leaving: a hold that
+        # came with the stop would stop it on its way out.
         if not sealing["now"] and not sealing["leaving"]:
             os.kill(os.getpid(), signal.SIGSTOP)
 

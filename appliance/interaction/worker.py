@@ -135,10 +135,11 @@ class MapWorker(OneAtATime):
             if held != job.held:
                 child.send_signal(signal.SIGTSTP if held else signal.SIGCONT)
                 job.held, job.state = held, "waiting" if held else "analysing"
-            elif not held and _stopped(child.pid):
-                # it stopped itself after it was let go (it ran its SIGTSTP
-                # handler late, after the SIGCONT): let it go again
-                child.send_signal(signal.SIGCONT)
+            elif held != _stopped(child.pid):
+                # the signal missed: a hold that came before the child had
+                # its handler (SIGTSTP's own stop is dropped under systemd),
+                # or a handler run late, after the let-go; say it again
+                child.send_signal(signal.SIGTSTP if held else signal.SIGCONT)
 
     def request(self, store, recording: str, identity, *, session: str) -> dict:
         """Queue ``recording`` unless it is queued, under way, done or
