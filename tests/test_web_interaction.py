@@ -281,13 +281,15 @@ def test_a_stopped_child_is_still_ended_by_a_lock(intervention, tmp_path):
     worker = MapWorker(recording_now=filming.is_set, look_every=0.02)
     worker.request(store, recording, identity, session="s1")
     deadline = time.monotonic() + 30
-    while worker._work[recording].child is None and time.monotonic() < deadline:
+    # mid-way through the sound: its handlers set, its work not done
+    while worker.state(recording).get("progress", 0) == 0 and time.monotonic() < deadline:
         time.sleep(0.005)
     filming.set()
     child = worker._work[recording].child
+    assert child is not None, worker.state(recording)
     while state_of(child.pid) != "T" and time.monotonic() < deadline:
         time.sleep(0.01)
-    assert state_of(child.pid) == "T"
+    assert state_of(child.pid) == "T", (worker.state(recording), child.returncode)
     worker.cancel_session("s1")
     assert worker.wait_idle(timeout=10) and child.poll() is not None
     assert all(o.entry.state == "sealed" for o in store.list())
