@@ -423,3 +423,26 @@ def test_the_clock_offer_says_which_way_and_a_step_back_is_confirmed(
             time.sleep(0.1)
     [(_, fields)] = [e for e in audit.events if e[0] == "clock set"]
     assert fields["correction"] * correction_sign > 0
+
+
+def test_a_cut_asked_for_at_once_is_not_lost(app, recording, tmp_path):
+    """The clip buttons work as soon as the film does: they were bound only
+    after the principles and goals had come, and a click before was lost
+    (a guider's walk in the campaign cut nothing, on a busy page)."""
+    inner = app.wsgi_app
+
+    def slow_principles(environ, start_response):
+        if environ.get("PATH_INFO") == "/api/principles":
+            time.sleep(4)
+        return inner(environ, start_response)
+
+    app.wsgi_app = slow_principles
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{recording}", wait_until="commit")
+        until_playable(page)
+        page.keyboard.press("i")
+        page.keyboard.press("ArrowRight")
+        page.keyboard.press("o")
+        page.click("#cut-fast")
+        until(page, "() => document.querySelectorAll('#clips li').length === 1", 30)

@@ -65,6 +65,8 @@ def test_without_consent_the_panel_says_why_and_marking_goes_on(
     recording = talking_film(store, dialogue(seed=22, seconds=12, snr=20), tmp_path)
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
+        asked = []  # the page does not ask for a map it knows the box would refuse
+        page.on("request", lambda r: asked.append(r.url) if r.url.endswith("/interaction") else None)
         page.goto(f"{url}/recordings/{recording}")
         until(page, "() => document.getElementById('suggestions-message')"
                     ".textContent.includes('No consent')")
@@ -73,3 +75,4 @@ def test_without_consent_the_panel_says_why_and_marking_goes_on(
         page.wait_for_timeout(500)
         assert "No consent" in page.inner_text("#suggestions-message")
         assert page.locator("#suggestions li").count() == 0
+        assert asked == []

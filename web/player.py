@@ -35,10 +35,11 @@ def player(object_id: str):
     if entry.kind != "recording" or entry.state not in PLAYABLE:
         abort(404)
     fps = current_app.config["SETTINGS"].fps
+    scope = ConsentRecord(store.catalog).scope()
     return render_template("player.html", recording=entry, fps=fps,
                            lag=frame_lag(store, object_id, g.identity),
                            marks=entry.meta.get("marks", []), csrf=csrf_token(),
-                           stills="stills" in ConsentRecord(store.catalog).scope())
+                           stills="stills" in scope, sound_analysis="sound-analysis" in scope)
 
 
 @bp.get("/api/recordings/<object_id>/peaks")

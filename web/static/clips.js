@@ -137,6 +137,11 @@ async function takeStill() {
   if (await api("POST", `/api/recordings/${recording}/stills`, body)) await loadStills();
 }
 
+// the buttons work from the first moment: bound before anything is
+// awaited (a click while the principles still came was lost)
+document.getElementById("take-still").addEventListener("click", takeStill);
+document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
+document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
 for (const principle of (await fetched("/api/principles")) || []) {
   for (const tag of [{ code: principle.code, name: principle.name }, ...principle.items]) {
     const option = document.createElement("option");
@@ -146,10 +151,7 @@ for (const principle of (await fetched("/api/principles")) || []) {
     caption.appendChild(option);
   }
 }
-document.getElementById("take-still").addEventListener("click", takeStill);
 await loadGoals();
 loadStills();
-document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
-document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
 await load();
 for (const job of (await fetched(`/api/recordings/${recording}/jobs`)) || []) await follow(job);

@@ -75,6 +75,11 @@ function show(found, dismissed) {
   say(left.length ? "" : "No moment to suggest: the box heard no child answered by an adult.");
 }
 
+function notConsented() {
+  say("No consent for the box to analyse the films' sound: no suggestions. "
+    + "(Consent is recorded on the Intervention page.)");
+}
+
 async function poll() {
   const response = await fetch(`/api/recordings/${recording}/interaction`, { headers: BACKGROUND });
   const data = await response.json().catch(() => ({}));
@@ -87,11 +92,7 @@ async function poll() {
     return;
   }
   progress.hidden = true;
-  if (response.status === 403) {
-    say("No consent for the box to analyse the films' sound: no suggestions. "
-      + "(Consent is recorded on the Intervention page.)");
-    return;
-  }
+  if (response.status === 403) { notConsented(); return; }  // withdrawn since the page came
   if (!response.ok || data.state === "failed") {
     say(`The sound could not be analysed${data.error ? `: ${data.error}` : ""}.`);
     return;
@@ -113,4 +114,5 @@ marks = (await look(`/api/recordings/${recording}/marks`)) || [];
 document.addEventListener("vigbox:marks-changed", async () => {
   marks = (await look(`/api/recordings/${recording}/marks`)) || marks;
 });
-afterFirstFrame(poll);
+// without consent the page does not ask (the box would refuse, 403)
+if (panel.dataset.consented === "yes") afterFirstFrame(poll); else notConsented();
