@@ -41,12 +41,14 @@ def make_recorder_service(settings, simulate: bool):
 def serve_web(settings, listen: str | None, simulate: bool) -> None:
     from web import create_app
 
+    from .auditlog import AuditLog
     from .capture.control import RecorderClient
     from .store import Store
     from .web_server import make_server
 
     store = Store(settings.store_dir, sync_interval=settings.sync_interval)
-    app = create_app({"SETTINGS": settings, "STORE": store,
+    audit = AuditLog(settings.audit_dir)
+    app = create_app({"SETTINGS": settings, "STORE": store, "AUDIT": audit,
                       "RECORDER": RecorderClient(settings.control_socket)})
     mode = "simulation" if simulate else "device"
     sockets = activated_sockets()
@@ -70,7 +72,7 @@ def serve_web(settings, listen: str | None, simulate: bool) -> None:
                      certificate.issuer())
             _serve(server)
     finally:
-        app.config["AUDIT"].close()  # signs what the log holds unsigned
+        audit.close()  # signs what the log holds unsigned
 
 
 def _serve(server) -> None:

@@ -12,6 +12,7 @@ import pytest
 from appliance.store import utc_now
 from conftest import begin_intervention
 from web import create_app
+from web.services import services
 
 CHANGES = {"POST", "PUT", "PATCH", "DELETE"}
 FILM_SIZE = 300_007  # several 64 KiB chunks, and not a multiple of one
@@ -76,8 +77,8 @@ def snapshot(app, store, settings):
     intervention's tables), the files, the audit, the keyring."""
     files = sorted(str(p.relative_to(settings.home)) for p in settings.home.rglob("*")
                    if not p.name.endswith(("-wal", "-shm")))
-    return ("\n".join(store.catalog.db.iterdump()), files, list(app.config["AUDIT"].events),
-            len(app.config["KEYRING"]), sorted(app.config.get("EXPORTS", {})))
+    return ("\n".join(store.catalog.db.iterdump()), files, list(services(app).audit.events),
+            len(services(app).keyring), sorted(services(app).exports))
 
 
 class Racing(dict):

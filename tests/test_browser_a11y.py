@@ -11,6 +11,7 @@ from appliance.intervention import OWNER, InterventionRecord
 from browser import chromium, live_server
 from conftest import PASSPHRASE, begin_intervention
 from media import synthetic_film
+from web.services import services
 
 AXE = Path(__file__).parent / "a11y" / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = ("serious", "critical")
@@ -65,7 +66,7 @@ def test_an_empty_box_s_pages_too(app, tmp_path):
         for path in ("/unlock", "/setup"):
             page.goto(url + path)
             found[path] = violations(page)
-        app.config["SETUP_WINDOW"].open(600)
+        services(app).setup_window.open(600)
         page.goto(f"{url}/setup")
         found["/setup (open)"] = violations(page)
         page.fill("#label", "Robin class")

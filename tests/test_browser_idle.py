@@ -17,6 +17,7 @@ from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE
 from media import synthetic_film
 from web import create_app
+from web.services import services
 
 IDLE = 20
 
@@ -66,7 +67,7 @@ def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path)
         page.click("#reflections")
         page.keyboard.press("End")
         page.keyboard.type(more)
-        app.config["KEYRING"].clear()  # the lock, at that moment
+        services(app).keyring.clear()  # the lock, at that moment
         page.wait_for_selector("#relock-passphrase", timeout=15_000)
         page.fill("#relock-passphrase", PASSPHRASE)
         page.click("#relock-button")
@@ -95,7 +96,7 @@ def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path)
                     ".startsWith('Saved')")
         page.wait_for_timeout(500)
         open_for = time.monotonic() - opened
-    record = InterventionRecord(app.config["STORE"].catalog)
+    record = InterventionRecord(services(app).store.catalog)
     [review] = record.reviews()
     assert open_for - 5 <= review["seconds"] <= open_for + 1, (review["seconds"], open_for)
     # and the evaluation's guider time counts it once too

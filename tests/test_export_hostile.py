@@ -12,6 +12,7 @@ import pytest
 from appliance.errors import ExportError
 from conftest import csrf_of
 from hostile import Racing, at_once, sealed
+from web.services import services
 
 
 @pytest.fixture
@@ -78,9 +79,9 @@ def test_two_prepares_at_once_while_four_wait(clip_box, app):
             "mode": "passphrase", "as": "archive"}
     for _ in range(4):
         assert client.post("/export", data=form).status_code == 200
-    app.config["EXPORTS"] = Racing(app.config["EXPORTS"], meet=("pop",))
+    services(app).exports = Racing(services(app).exports, meet=("pop",))
     codes = at_once(app, client, lambda other: other.post("/export", data=form).status_code)
-    assert codes == [200, 200] and len(app.config["EXPORTS"]) == 4
+    assert codes == [200, 200] and len(services(app).exports) == 4
 
 
 @pytest.mark.parametrize("body", ["[1]", '"review"', "7", "null", '{"subject": ["review"]}'])

@@ -18,6 +18,7 @@ from bench.dialogue import dialogue
 from conftest import begin_intervention
 from test_interaction import talking_film
 from test_web_interaction import state_of
+from web.services import services
 
 
 @pytest.fixture(scope="module")
@@ -137,7 +138,7 @@ def test_the_page_holds_the_analyst_for_what_a_guider_waits_on(
     store, _ = intervention
     recording = talking_film(store, short_talk, tmp_path)
     unlocked.get(f"/api/recordings/{recording}/filmstrip")  # made once, first
-    worker = app.config["MAPS"]
+    worker = services(app).maps
     worker._quiet_until = 0.0
     assert not worker.held()
     reply = unlocked.get(path.format(id=recording), headers={"Range": "bytes=0-99"})

@@ -10,6 +10,7 @@ import time
 from conftest import PASSPHRASE, csrf_of
 from web import create_app
 from web.limiter import UnlockLimiter
+from web.services import services
 
 STRANGER, GUIDER = "10.42.0.66", "10.42.0.7"
 
@@ -64,7 +65,7 @@ def test_the_holder_s_long_press_clears_every_wait(intervention, settings, store
     """Any press after the page started clears (the first one cleared
     nothing: the limiter took it for one from before it started)."""
     app = page(settings, store, audit, UnlockLimiter(clock=lambda: 0.0))
-    window = app.config["SETUP_WINDOW"]
+    window = services(app).setup_window
     stranger = laptop(app, STRANGER)
     for n in range(6):
         unlock(stranger, f"guess {n}")

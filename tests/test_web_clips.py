@@ -7,6 +7,7 @@ import pytest
 
 from conftest import csrf_of
 from media import decrypted, lit_frames, probe, synthetic_film
+from web.services import services
 
 
 @pytest.fixture
@@ -77,7 +78,7 @@ def test_locking_cancels_a_running_cut_cleanly(film, intervention):
     while store.list("clip") or list(store.objects_dir.glob(".*.partial")):
         assert time.monotonic() < deadline, "the cancelled cut left something behind"
         time.sleep(0.1)
-    jobs = client.application.config["JOBS"]
+    jobs = services(client.application).jobs
     assert jobs.status(job["id"])["state"] == "cancelled"
 
 

@@ -13,6 +13,7 @@ from hostile import changing_routes, fill, snapshot
 from test_web_auth import protected_routes
 from web import create_app
 from web.keyring import Keyring
+from web.services import services
 
 # --- CSRF: every change needs the session's own token ------------------------
 
@@ -107,12 +108,12 @@ def test_a_session_from_another_server_opens_nothing(intervention, app, settings
     """Another instance (another secret key) shares even the keyring here:
     only the cookie's signature stands between its session and this one."""
     elsewhere = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store,
-                            "AUDIT": audit, "KEYRING": app.config["KEYRING"]})
+                            "AUDIT": audit, "KEYRING": services(app).keyring})
     theirs = elsewhere.test_client()
     theirs.get("/unlock")
     theirs.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(theirs)})
     cookie, token = theirs.get_cookie("vigbox").value, csrf_of(theirs)
-    assert theirs.get("/api/recordings").status_code == 200 and len(app.config["KEYRING"]) == 1
+    assert theirs.get("/api/recordings").status_code == 200 and len(services(app).keyring) == 1
     assert stale_refusals(app.test_client(), cookie, token, without_token=True) == []
 
 
@@ -135,7 +136,7 @@ def test_sessions_from_before_a_wipe_open_nothing_of_the_next_intervention(inter
     guider.get("/unlock")
     assert guider.post("/unlock", data={"passphrase": PASSPHRASE + "-next",
                                         "csrf_token": csrf_of(guider)}).status_code == 302
-    assert len(app.config["KEYRING"]) == 1
+    assert len(services(app).keyring) == 1
     stranger = app.test_client()
     assert stale_refusals(stranger, unlocked, token) == []
     assert stale_refusals(stranger, handover, token, without_token=True) == []

@@ -21,6 +21,7 @@ from appliance.intervention import InterventionRecord
 from conftest import csrf_of
 from media import sealed_in_page, synthetic_film
 from web import create_app
+from web.services import services
 
 PHRASE = "tuesday lantern orbit mango quietly fern"
 SETUP = {"label": "Robin class", "guider": "Jo Guider", "role": "teaching assistant",
@@ -42,8 +43,8 @@ def app(settings, store):
 @pytest.fixture
 def window(app):
     """The set-up window, opened as the holder's long press opens it."""
-    app.config["SETUP_WINDOW"].open(600)
-    return app.config["SETUP_WINDOW"]
+    services(app).setup_window.open(600)
+    return services(app).setup_window
 
 
 @pytest.fixture
@@ -109,9 +110,9 @@ def test_the_set_up_window_closes_with_its_time(client, store, app):
     """A window of another boot (or past its time) is shut."""
     from appliance.setup_window import SetupWindow
     now = [1000.0]
-    app.config["SETUP_WINDOW"] = SetupWindow(app.config["SETTINGS"].setup_window_file,
+    services(app).setup_window = SetupWindow(app.config["SETTINGS"].setup_window_file,
                                              clock=lambda: now[0])
-    app.config["SETUP_WINDOW"].open(600)
+    services(app).setup_window.open(600)
     assert client.get("/setup").status_code == 200
     now[0] += 601
     assert client.get("/setup").status_code == 403
@@ -493,7 +494,7 @@ def test_an_export_link_is_taken_once_even_by_two_requests_at_the_same_instant(
                                         "purpose": "supervision", "mode": "passphrase",
                                         "as": "archive"}).get_data(as_text=True)
     link = page.split('id="download-export" href="')[1].split('"')[0]
-    app.config["EXPORTS"] = Racing(app.config["EXPORTS"])
+    services(app).exports = Racing(services(app).exports)
 
     def download(other):
         response = other.get(link)

@@ -10,6 +10,7 @@ from media import served, synthetic_film
 from web import create_app
 from web.keyring import Keyring
 from web.media import parse_range
+from web.services import services
 
 
 @pytest.fixture
@@ -159,11 +160,11 @@ def test_an_idle_lock_forgets_what_was_read_when_nobody_comes_back(
     client.get("/unlock")
     client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": csrf_of(client)})
     assert client.get(f"/media/{recording_id}", headers={"Range": "bytes=0-99"}).status_code == 206
-    assert app.config.get("SERVED_LAYOUTS") and len(keyring) == 1
+    assert services(app).served_layouts and len(keyring) == 1
     deadline = time.monotonic() + 15
-    while (len(keyring) or "SERVED_LAYOUTS" in app.config) and time.monotonic() < deadline:
+    while (len(keyring) or services(app).served_layouts) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert len(keyring) == 0 and "SERVED_LAYOUTS" not in app.config
+    assert len(keyring) == 0 and not services(app).served_layouts
     assert [f["reason"] for e, f in audit.events if e == "lock"] == ["idle"]
     assert client.get(f"/media/{recording_id}").status_code == 401
     assert [f["reason"] for e, f in audit.events if e == "lock"] == ["idle"], "audited once"
@@ -172,6 +173,6 @@ def test_an_idle_lock_forgets_what_was_read_when_nobody_comes_back(
 def test_a_lock_forgets_what_was_read_to_serve_a_film(film, app):
     client, recording_id, plain = film
     assert client.get(f"/media/{recording_id}", headers={"Range": "bytes=0-99"}).status_code == 206
-    assert app.config.get("SERVED_LAYOUTS")
+    assert services(app).served_layouts
     client.post("/lock", data={"csrf_token": csrf_of(client)})
-    assert "SERVED_LAYOUTS" not in app.config
+    assert not services(app).served_layouts

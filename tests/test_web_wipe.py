@@ -13,6 +13,7 @@ from appliance.wipe import intervention_code
 from conftest import PASSPHRASE, begin_intervention, csrf_of
 from web import create_app
 from web.keyring import Keyring
+from web.services import services
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
     response = wipe(client, store)
     assert response.status_code == 302 and "/certificates/" in response.location
     assert store.list() == [] and not store.keys.exists()
-    assert len(app.config["KEYRING"]) == 0
+    assert len(services(app).keyring) == 0
     page = client.get(response.location)
     assert page.status_code == 200 and b"Certificate of sanitisation" in page.data
     assert "style-src 'sha256-" in page.headers["Content-Security-Policy"]
@@ -107,12 +108,12 @@ def test_a_wipe_from_the_command_line_locks_the_page(filmed, app, settings):
     assert client.get("/").status_code == 200
     [recording] = store.list("recording")
     assert client.get(f"/media/{recording.entry.id}").status_code == 200
-    assert app.config.get("SERVED_LAYOUTS"), "a film was served"
+    assert services(app).served_layouts, "a film was served"
     elsewhere = Store(store.root)
     wipe_for(settings, elsewhere, AuditLog(settings.audit_dir)).run(WipeRequest("Ann", "DPO"))
     assert client.get("/").location.startswith("/unlock")
-    assert len(app.config["KEYRING"]) == 0 and app.config["STORE"].list() == []
-    assert "SERVED_LAYOUTS" not in app.config
+    assert len(services(app).keyring) == 0 and services(app).store.list() == []
+    assert not services(app).served_layouts
 
 
 class PowerCut(Exception):
@@ -128,7 +129,7 @@ def test_a_wipe_cut_short_is_finished_from_the_unlock_page(filmed, app, settings
             raise PowerCut
 
     with pytest.raises(PowerCut):
-        wipe_for(settings, store, app.config["AUDIT"], on_step=cut).run(
+        wipe_for(settings, store, services(app).audit, on_step=cut).run(
             WipeRequest("Ann", "DPO"))
     assert client.get("/").location.startswith("/unlock"), "nothing unlocked while wiping"
     page = client.get("/unlock").get_data(as_text=True)

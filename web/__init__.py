@@ -1,9 +1,11 @@
 """The vigbox web page: a Flask app the guider's laptop opens over the
 box's own Wi-Fi. Services (settings, the store, the recorder's client, the
 audit sink, the keyring) are passed in, never imported as globals, and
-``create_app`` is the one place config is read.
+``create_app`` is the one place config is read: it makes them into one
+:class:`~web.services.Services`, which blueprints reach by ``services()``.
 
 >>> import tempfile
+>>> from appliance.config import load_settings
 >>> settings = load_settings(home=tempfile.mkdtemp(), environ={})
 >>> app = create_app({"TESTING": True, "SETTINGS": settings})
 >>> app.test_client().get("/").status_code  # locked: off to the unlock page
@@ -19,10 +21,6 @@ from flask import Flask, Request, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import HTTPException
 
-from appliance.auditlog import AuditLog
-from appliance.capture.control import RecorderClient
-from appliance.clock import HelperClockSetter, SimulatedClockSetter
-from appliance.config import load_settings
 from appliance.errors import (
     ConsentError,
     InterventionEndedError,
@@ -30,16 +28,11 @@ from appliance.errors import (
     ObjectNotFoundError,
     VigboxError,
 )
-from appliance.interaction.worker import MapWorker, recording_now
-from appliance.setup_window import SetupWindow
-from appliance.store import Store
 from appliance.web_server import MAX_BODY
 from appliance.wipe import wipe_pending
 
 from . import hosts
-from .jobs import ClipJobs
-from .keyring import Keyring
-from .limiter import UnlockLimiter
+from .services import EXTENSION, Services, make_services
 
 log = logging.getLogger("vigbox.web")
 HTTPS_COOKIE = "__Host-vigbox"
@@ -51,29 +44,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",
 }
-
-
-def _services(app: Flask) -> None:
-    """Whatever the caller did not pass in, made from the settings."""
-    config = app.config
-    if config.get("SETTINGS") is None:
-        config["SETTINGS"] = load_settings()
-    settings = config["SETTINGS"]
-    makers = {
-        "STORE": lambda: Store(settings.store_dir),
-        "RECORDER": lambda: RecorderClient(settings.control_socket),
-        "AUDIT": lambda: AuditLog(settings.audit_dir),
-        "KEYRING": lambda: Keyring(config["IDLE_SECONDS"]),
-        "LIMITER": UnlockLimiter,
-        "JOBS": lambda: ClipJobs(config["AUDIT"]),
-        "MAPS": lambda: MapWorker(recording_now=lambda: recording_now(config["RECORDER"])),
-        "SETUP_WINDOW": lambda: SetupWindow(settings.setup_window_file),
-        "CLOCK": lambda: (SimulatedClockSetter() if settings.simulate
-                          else HelperClockSetter(settings.clock_socket)),
-    }
-    for name, make in makers.items():
-        if config.get(name) is None:
-            config[name] = make()
 
 
 def _errors(app: Flask) -> None:
@@ -108,16 +78,15 @@ def _errors(app: Flask) -> None:
         return reply(409, "The box could not do that; see its log.")
 
 
-def _follow_the_store(config) -> None:
+def _follow_the_store(box: Services) -> None:
     """A wipe under way or done by another process (``vigbox wipe``):
     follow the new store, and hold no identity of an intervention going."""
-    store = config["STORE"]
-    wiping = wipe_pending(config["SETTINGS"].wipe_dir)
-    if (store.follow() and not store.keys.exists()) or wiping:
-        config["KEYRING"].clear()
-        config.pop("SERVED_LAYOUTS", None)  # what was read with those identities
-        config["JOBS"].cancel_all()
-        config["MAPS"].cancel_all()
+    wiping = wipe_pending(box.settings.wipe_dir)
+    if (box.store.follow() and not box.store.keys.exists()) or wiping:
+        box.keyring.clear()
+        box.forget_what_was_read()  # what was read with those identities
+        box.jobs.cancel_all()
+        box.maps.cancel_all()
 
 
 class PageRequest(Request):
@@ -154,8 +123,8 @@ def create_app(config: dict | None = None) -> Flask:
                       # a new key at every start: a restart locks every session
                       SECRET_KEY=secrets.token_bytes(32))
     app.config.update(config or {})
-    _services(app)
-    settings = app.config["SETTINGS"]
+    box = app.extensions[EXTENSION] = make_services(app.config)
+    settings = box.settings
     # on the device the erase needs root: the page begins it, a unit finishes it
     app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
                           and not settings.simulate)
@@ -189,9 +158,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.register_blueprint(blueprint.bp)
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)
-    app.before_request(lambda: _follow_the_store(app.config))
+    app.before_request(lambda: _follow_the_store(box))
     app.before_request(auth.guard)
-    auth.follow_idle_locks(app.config)
+    auth.follow_idle_locks(box)
     _errors(app)
 
     @app.after_request

@@ -27,7 +27,10 @@ from flask import (
 
 from appliance.capture.recovery import finish_interrupted
 from appliance.errors import NoInterventionError, VigboxError, WrongPassphraseError
+from appliance.store import Store
 from appliance.wipe import wipe_pending
+
+from .services import Services, services
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger("vigbox.web")
@@ -50,7 +53,7 @@ def csrf_token() -> str:
 
 
 def _audit(event: str, **fields) -> None:
-    current_app.config["AUDIT"].record(event, actor="guider", **fields)
+    services().audit.record(event, actor="guider", **fields)
 
 
 def _session_ref() -> str:
@@ -66,7 +69,7 @@ def start_session(identity) -> None:
     known = session.get("known") or secrets.token_urlsafe(16)
     session.clear()
     session["ref"] = secrets.token_hex(4)
-    session["key"] = current_app.config["KEYRING"].add(identity, ref=session["ref"])
+    session["key"] = services().keyring.add(identity, ref=session["ref"])
     session["csrf"] = secrets.token_urlsafe(32)
     session["known"] = known
 
@@ -76,48 +79,48 @@ def end_session() -> None:
     fragments' sizes and times: no picture or sound, but the box's promise
     is that a lock leaves nothing opened behind); count the time spent for
     the evaluation."""
-    keyring, key = current_app.config["KEYRING"], session.get("key")
+    keyring, key = services().keyring, session.get("key")
     used = keyring.in_use(key)
     keyring.remove(key)
-    current_app.config.pop("SERVED_LAYOUTS", None)
-    _editing_time(current_app.config, used)
+    services().forget_what_was_read()
+    _editing_time(services().store, used)
     known = session.get("known")
     session.clear()
     if known:
         session["known"] = known
 
 
-def follow_idle_locks(config) -> None:
+def follow_idle_locks(box: Services) -> None:
     """What a lock forgets, forgotten when an identity idles out too, from
     the keyring's sweeper if nobody comes back: the session's cuts, and
     what was read to serve films (shared by sessions: read again if needed)."""
     def forget(key: str, ref: str | None, used: float) -> None:
-        config["AUDIT"].record("lock", actor="guider", session=ref or "none", reason="idle")
-        config["JOBS"].cancel_session(key)
-        config["MAPS"].cancel_session(key)
-        config.pop("SERVED_LAYOUTS", None)
-        _editing_time(config, used)
-    config["KEYRING"].when_idle(forget)
+        box.audit.record("lock", actor="guider", session=ref or "none", reason="idle")
+        box.jobs.cancel_session(key)
+        box.maps.cancel_session(key)
+        box.forget_what_was_read()
+        _editing_time(box.store, used)
+    box.keyring.when_idle(forget)
 
 
-def _editing_time(config, seconds: float) -> None:
+def _editing_time(store: Store, seconds: float) -> None:
     """The guider's time in the editor, for the evaluation: from the unlock
     to the last request (a page's own polling is not use), however the
     session ended. Until 2026-12-01 only a Lock pressed counted it, and
     from the unlock to the press, idle time included."""
     from appliance.intervention import InterventionRecord
-    InterventionRecord(config["STORE"].catalog).time_spent("editing", seconds)
+    InterventionRecord(store.catalog).time_spent("editing", seconds)
 
 
 def _handed_over() -> bool:
     """Certificates (and the list of them) are open to the session that
     wiped, and to anyone once the box holds no intervention (they are what
     is handed over)."""
-    config = current_app.config
+    box = services()
     if "certificate" in session and \
             session["certificate"] == (request.view_args or {}).get("cert_id"):
         return True
-    return not config["STORE"].keys.exists() and not wipe_pending(config["SETTINGS"].wipe_dir)
+    return not box.store.keys.exists() and not wipe_pending(box.settings.wipe_dir)
 
 
 def guard():
@@ -132,7 +135,7 @@ def guard():
         return None
     if request.endpoint in HANDOVER_ENDPOINTS and _handed_over():
         return None
-    keyring, key = current_app.config["KEYRING"], session.get("key")
+    keyring, key = services().keyring, session.get("key")
     # a page's own polling (X-Vigbox-Background) is not someone at the laptop;
     # an identity idle too long is forgotten here or by the keyring's sweeper
     g.identity = keyring.get(key, touch=request.headers.get(BACKGROUND) != "1")
@@ -167,7 +170,7 @@ def _past_retention():
     from appliance.intervention import InterventionRecord
     if request.endpoint in WHEN_EXPIRED:
         return None
-    record = InterventionRecord(current_app.config["STORE"].catalog)
+    record = InterventionRecord(services().store.catalog)
     if not (record.exists() and record.retention()["expired"]):
         return None
     if request.path.startswith(("/api/", "/media/")):
@@ -189,12 +192,12 @@ def _in_place() -> bool:
 def _unlock_page(error: str | None, status: int = 200, *, wait: int = 0):
     if _in_place():
         return jsonify(error=error, wait=wait), status
-    config = current_app.config
+    box = services()
     from .wipe import latest_certificate
     return render_template("unlock.html", csrf=csrf_token(), error=error, wait=wait,
                            next=request.values.get("next", ""),
-                           intervention=config["STORE"].keys.exists(),
-                           wiping=wipe_pending(config["SETTINGS"].wipe_dir),
+                           intervention=box.store.keys.exists(),
+                           wiping=wipe_pending(box.settings.wipe_dir),
                            certificate=latest_certificate()), status
 
 
@@ -214,7 +217,7 @@ def _client_ref(client: str) -> str:
 def _turn_away(client: str, message: str, wait: float):
     """The unlock page again, saying how long to wait and counting it down
     (unlock.js): a form's answer, never a bare JSON body."""
-    current_app.config["LIMITER"].turned_away(client)
+    services().limiter.turned_away(client)
     seconds = int(wait) + 1
     page, status = _unlock_page(message, 429, wait=seconds)
     return page, status, {"Retry-After": str(seconds)}
@@ -222,16 +225,16 @@ def _turn_away(client: str, message: str, wait: float):
 
 @bp.post("/unlock")
 def unlock_submit():
-    config = current_app.config
-    store, limiter = config["STORE"], config["LIMITER"]
-    if limiter.clear_if_pressed(config["SETUP_WINDOW"].pressed_at()):
+    box = services()
+    store, limiter = box.store, box.limiter
+    if limiter.clear_if_pressed(box.setup_window.pressed_at()):
         _audit("unlock waits cleared", by="holder's long press")
     client = _client()
     wait = limiter.retry_after(client)
     if wait > 0:
         return _turn_away(client, "Too many wrong passphrases from this laptop. You can "
                           f"try again in {int(wait) + 1} seconds.", wait)
-    if wipe_pending(config["SETTINGS"].wipe_dir):
+    if wipe_pending(box.settings.wipe_dir):
         return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
     with limiter.checking(client) as free:
         if not free:
@@ -248,7 +251,7 @@ def unlock_submit():
     _audit("unlock", result="ok", session=_session_ref(), client=_client_ref(client),
            turned_away=limiter.take_turned_away(client))
     try:  # one file never fails the unlock; a store-wide fault must not either
-        finish_interrupted(store, identity, config["AUDIT"])
+        finish_interrupted(store, identity, box.audit)
     except VigboxError as e:
         log.error("recovery at the unlock failed: %s", e)
         _audit("recovery failed", reason=type(e).__name__)
@@ -259,8 +262,8 @@ def unlock_submit():
 
 @bp.post("/lock")
 def lock():
-    cancelled = current_app.config["JOBS"].cancel_session(session.get("key", ""))
-    current_app.config["MAPS"].cancel_session(session.get("key", ""))
+    cancelled = services().jobs.cancel_session(session.get("key", ""))
+    services().maps.cancel_session(session.get("key", ""))
     _audit("lock", session=_session_ref(), reason="asked", cuts_cancelled=cancelled)
     end_session()
     return redirect(url_for("auth.unlock"))

@@ -9,7 +9,7 @@ audit entry with the times from and to (appliance/clock.py says why)."""
 
 from datetime import datetime, timedelta
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from appliance.clock import (
     CLOCK_SET_EVENT,
@@ -21,6 +21,8 @@ from appliance.clock import (
     skew,
 )
 from appliance.errors import ClockError, VigboxError
+
+from .services import services
 
 bp = Blueprint("clock", __name__)
 
@@ -35,7 +37,7 @@ def _browser_time() -> float | None:
 
 def _recorder_state() -> str:
     try:
-        return current_app.config["RECORDER"].status()["state"]
+        return services().recorder.status()["state"]
     except VigboxError:
         return "not running"  # nothing to tear
 
@@ -52,7 +54,7 @@ def check():
 
 def flag_recordings(offset: float) -> int:
     """Recordings started while the clock was unset get the correction."""
-    store, flagged = current_app.config["STORE"], 0
+    store, flagged = services().store, 0
     for entry in store.catalog.list("recording"):
         if entry.meta.get("clock_set") is False and "clock_offset" not in entry.meta:
             created = datetime.fromisoformat(entry.created.replace("Z", "+00:00"))
@@ -74,11 +76,11 @@ def set_clock():
         check_correction(skew(browser), back=confirmed_back)
     except ClockError as e:
         return jsonify(error=str(e)), 409
-    setter = current_app.config["CLOCK"]
+    setter = services().clock
     correction = setter.set(browser)
     flagged = flag_recordings(correction)
     # written by the page, the one process that both asks the helper and holds the log
-    current_app.config["AUDIT"].record(CLOCK_SET_EVENT, actor="guider", recordings=flagged,
+    services().audit.record(CLOCK_SET_EVENT, actor="guider", recordings=flagged,
                                        simulated=setter.simulated,
                                        **clock_set_fields(browser, correction))
     return jsonify(correction=round(correction, 1), recordings_flagged=flagged,

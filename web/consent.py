@@ -7,27 +7,25 @@ Also: reopening an ended intervention, for a reason."""
 
 from datetime import date
 
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
 from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
 from appliance.errors import InterventionError, VigboxError
 from appliance.intervention import InterventionRecord
 
 from .auth import csrf_token
+from .services import services
 
 bp = Blueprint("consent", __name__)
 MAX_BY = 500
 
 
-def _store():
-    return current_app.config["STORE"]
-
 
 def _history(consent: ConsentRecord) -> list[dict]:
     changes = consent.changes()
     for change in changes:
-        sealed = _store().catalog.get_sealed_text(f"consent-{change['n']}", "by")
-        change["by"] = _store().unseal_text(sealed, g.identity) if sealed else ""
+        sealed = services().store.catalog.get_sealed_text(f"consent-{change['n']}", "by")
+        change["by"] = services().store.unseal_text(sealed, g.identity) if sealed else ""
         change["added"] = [name_of(c) for c in change["added"]]
         change["removed"] = [name_of(c) for c in change["removed"]]
     return changes
@@ -35,7 +33,7 @@ def _history(consent: ConsentRecord) -> list[dict]:
 
 @bp.get("/intervention/consent")
 def consent_page(error: str | None = None, status: int = 200):
-    consent = ConsentRecord(_store().catalog)
+    consent = ConsentRecord(services().store.catalog)
     if not consent.exists():
         return redirect(url_for("intervention.overview"))
     return render_template("consent.html", csrf=csrf_token(), scopes=SCOPES, error=error,
@@ -45,7 +43,7 @@ def consent_page(error: str | None = None, status: int = 200):
 
 @bp.post("/intervention/consent")
 def change():
-    form, consent = request.form, ConsentRecord(_store().catalog)
+    form, consent = request.form, ConsentRecord(services().store.catalog)
     by = form.get("by", "").strip()
     try:
         if not by or len(by) > MAX_BY:
@@ -57,14 +55,14 @@ def change():
         return consent_page("the change needs the date it was given", 400)
     except InterventionError as e:
         return consent_page(str(e), 400)
-    _store().catalog.put_sealed_text(f"consent-{changed['n']}", "by", _store().seal_text(by))
+    services().store.catalog.put_sealed_text(f"consent-{changed['n']}", "by", services().store.seal_text(by))
     if FILMED["review"] in changed["removed"]:
         _stop_filming_the_review()
     if changed["removed"]:  # a map being made may be of a film the sweep deletes
-        current_app.config["MAPS"].cancel_all()
-        current_app.config["MAPS"].wait_idle()
-    done = withdraw_dependents(_store())
-    current_app.config["AUDIT"].record(
+        services().maps.cancel_all()
+        services().maps.wait_idle()
+    done = withdraw_dependents(services().store)
+    services().audit.record(
         "consent changed", actor="guider", given=given.isoformat(),
         added=",".join(changed["added"]), removed=",".join(changed["removed"]), **done)
     if done["stills_deleted"]:
@@ -82,7 +80,7 @@ def _stop_filming_the_review() -> None:
     """A review being filmed when that consent is withdrawn stops now; the
     recorder deletes the take once it is sealed. A recorder that does not
     answer is not filming."""
-    recorder = current_app.config["RECORDER"]
+    recorder = services().recorder
     try:
         if recorder.status().get("subject") == "review":
             recorder.stop()
@@ -93,6 +91,6 @@ def _stop_filming_the_review() -> None:
 @bp.post("/intervention/reopen")
 def reopen():
     reason = request.form.get("reason", "")
-    InterventionRecord(_store().catalog).reopen(reason)  # InterventionError: 400
-    current_app.config["AUDIT"].record("intervention reopened", actor="guider", reason=reason)
+    InterventionRecord(services().store.catalog).reopen(reason)  # InterventionError: 400
+    services().audit.record("intervention reopened", actor="guider", reason=reason)
     return redirect(url_for("intervention.overview"))

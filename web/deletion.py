@@ -3,10 +3,12 @@
 A recording goes with what was cut from it; a cut under way from it is
 cancelled first."""
 
-from flask import Blueprint, current_app, jsonify, request
+from flask import Blueprint, jsonify, request
 
 from appliance import deletion
 from appliance.store import check_object_id
+
+from .services import services
 
 bp = Blueprint("deletion", __name__)
 
@@ -18,13 +20,13 @@ def delete(kind: str, object_id: str, *, default_reason: str | None = None) -> l
     body = request.get_json(silent=True) or {}
     reason = body.get("reason", default_reason) if isinstance(body, dict) else None
     if kind == "recording":
-        jobs = current_app.config["JOBS"]
+        jobs = services().jobs
         jobs.cancel_recording(object_id)
         jobs.wait_idle()
-        current_app.config["MAPS"].cancel_recording(object_id)
-        current_app.config["MAPS"].wait_idle()
-    deleted = deletion.delete(current_app.config["STORE"], object_id, reason, kind=kind)
-    current_app.config["AUDIT"].record("deleted", actor="guider", object=object_id, kind=kind,
+        services().maps.cancel_recording(object_id)
+        services().maps.wait_idle()
+    deleted = deletion.delete(services().store, object_id, reason, kind=kind)
+    services().audit.record("deleted", actor="guider", object=object_id, kind=kind,
                                        reason=reason, made_from_it=len(deleted) - 1)
     return deleted
 

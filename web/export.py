@@ -42,26 +42,26 @@ from appliance.export import (
 from . import supervision as supervision_comments
 from .auth import csrf_token
 from .clips import clip_view
+from .services import services
 
 bp = Blueprint("export", __name__)
 log = logging.getLogger("vigbox.web.export")
 BLOCK = 1 << 16
 MAX_PENDING = 4
-_TAKING = threading.Lock()
 FAILED = object()  # on the pipe: the export failed midway
 CUT_SHORT = (b"</script><p><strong>This export was cut short on the box: ask the guider "
              b"for it again.</strong></p>")
 
 
 def _clips() -> list[dict]:
-    store = current_app.config["STORE"]
+    store = services().store
     cycles = {e.id: e.meta.get("cycle", 1) for e in store.catalog.list("recording")}
     return [{**clip_view(o.entry), "cycle": cycles.get(o.entry.parent, 1)}
             for o in store.list("clip") if o.entry.state == "sealed"]
 
 
 def _consent() -> ConsentRecord:
-    return ConsentRecord(current_app.config["STORE"].catalog)
+    return ConsentRecord(services().store.catalog)
 
 
 @bp.get("/export")
@@ -106,8 +106,8 @@ def prepare():
     """Check the choice; show the passphrase (once) and the download link."""
     try:
         purpose = _purpose(request.form)
-        entries = check_clips(current_app.config["STORE"], request.form.getlist("clip"))
-        check_purpose(current_app.config["STORE"], entries, purpose)
+        entries = check_clips(services().store, request.form.getlist("clip"))
+        check_purpose(services().store, entries, purpose)
         recipient, phrase, label = _recipient(request.form)
     except ConsentError as e:
         return export_form(str(e), 403)
@@ -119,8 +119,9 @@ def prepare():
     # a page for the browser when it opens with a one-off passphrase: a page
     # that asked for a receiver's own key could, altered on its way, take it
     shape = "page" if request.form.get("as", "page") == "page" and phrase else "archive"
-    with _TAKING:
-        pending = current_app.config.setdefault("EXPORTS", {})
+    box = services()
+    with box.exports_lock:
+        pending = box.exports
         while len(pending) >= MAX_PENDING:
             pending.pop(next(iter(pending)), None)
         pending[token] = {"entries": entries, "names": export_names(described),
@@ -136,8 +137,9 @@ def _take(token: str) -> dict | None:
     """The prepared export ``token`` names, taken: by this session only, and
     once, even when two requests for it arrive at the same instant (a get
     then a delete had served it twice, or failed the second with a 500)."""
-    with _TAKING:
-        pending = current_app.config.get("EXPORTS", {})
+    box = services()
+    with box.exports_lock:
+        pending = box.exports
         job = pending.get(token)
         if job is None or job["session"] != session.get("key"):
             return None
@@ -153,8 +155,8 @@ def download(token: str):
     if job is None:
         abort(404)
     _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
-    store, identity, pipe = current_app.config["STORE"], g.identity, QueueWriter()
-    audit, objects = current_app.config["AUDIT"], ",".join(e.id for e in job["entries"])
+    store, identity, pipe = services().store, g.identity, QueueWriter()
+    audit, objects = services().audit, ",".join(e.id for e in job["entries"])
     name, export_id = f"vigbox-{job['purpose']}-{date.today().isoformat()}", token[:12]
     # what the supervisor reads beside the clips (words: only ever sealed),
     # and the page around them

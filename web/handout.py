@@ -2,17 +2,19 @@
 prints (or saves as PDF from the browser's print) for the adult filmed;
 made on request, never kept on the box."""
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, g, render_template, request
 
 from appliance.handout import MAX_STILLS, make_handout
+
+from .services import services
 
 bp = Blueprint("handout", __name__)
 
 
 @bp.get("/handout/<int:cycle>")
 def handout(cycle: int):
-    made = make_handout(current_app.config["STORE"], g.identity, cycle,
+    made = make_handout(services().store, g.identity, cycle,
                         request.args.getlist("still"))
-    current_app.config["AUDIT"].record("handout shown", actor="guider", cycle=cycle,
+    services().audit.record("handout shown", actor="guider", cycle=cycle,
                                        stills=len(made.stills))
     return render_template("handout.html", handout=made, max_stills=MAX_STILLS)

@@ -7,11 +7,13 @@ from flask import Blueprint, current_app, render_template
 
 from appliance.handovers import handovers, handovers_csv
 
+from .services import services
+
 bp = Blueprint("handovers", __name__)
 
 
 def _found():
-    settings = current_app.config["SETTINGS"]
+    settings = services().settings
     return handovers(settings.certificates_dir, settings.evaluations_dir)
 
 

@@ -5,19 +5,17 @@ lock), then read back from its sealed object. The page shows it as
 suggestions; a suggested moment becomes a mark through the marks API
 like any other, or is set aside here."""
 
-from flask import Blueprint, abort, current_app, g, jsonify, request, session
+from flask import Blueprint, abort, g, jsonify, request, session
 
 from appliance.consent import SOUND_ANALYSIS, ConsentRecord
 from appliance.interaction.sealed import dismiss, dismissed, stored_map
 
 from .library import recording_entry
+from .services import services
 
 bp = Blueprint("interaction", __name__)
 PLAYABLE = ("sealed", "recovered")
 
-
-def _store():
-    return current_app.config["STORE"]
 
 
 @bp.get("/api/recordings/<recording>/interaction")
@@ -25,14 +23,14 @@ def interaction(recording: str):
     """200 with the map, or 202 with how far the analysis has got."""
     if recording_entry(recording).state not in PLAYABLE:
         abort(404)
-    ConsentRecord(_store().catalog).require(SOUND_ANALYSIS)  # ConsentError: 403
-    found = stored_map(_store(), recording, g.identity)
+    ConsentRecord(services().store.catalog).require(SOUND_ANALYSIS)  # ConsentError: 403
+    found = stored_map(services().store, recording, g.identity)
     if found is None:
-        worker = current_app.config["MAPS"]
-        state = worker.request(_store(), recording, g.identity, session=session.get("key", ""))
+        worker = services().maps
+        state = worker.request(services().store, recording, g.identity, session=session.get("key", ""))
         return jsonify(state), 422 if state["state"] == "failed" else 202
     return jsonify(state="done", map=found.document(),
-                   dismissed=dismissed(_store(), recording))
+                   dismissed=dismissed(services().store, recording))
 
 
 @bp.post("/api/recordings/<recording>/moments/dismissed")
@@ -40,7 +38,7 @@ def set_aside(recording: str):
     recording_entry(recording)
     body = request.get_json(silent=True)
     start = body.get("start") if isinstance(body, dict) else None
-    kept = dismiss(_store(), recording, g.identity, start)
-    current_app.config["AUDIT"].record("suggestion set aside", actor="guider",
+    kept = dismiss(services().store, recording, g.identity, start)
+    services().audit.record("suggestion set aside", actor="guider",
                                        object=recording, start=start)
     return jsonify(dismissed=kept)

@@ -23,20 +23,21 @@ from appliance.intervention import HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS,
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token
+from .services import services
 
 bp = Blueprint("intervention", __name__)
 
 
 def _record() -> InterventionRecord:
-    return InterventionRecord(current_app.config["STORE"].catalog)
+    return InterventionRecord(services().store.catalog)
 
 
 def _audit(event: str, **fields) -> None:
-    current_app.config["AUDIT"].record(event, actor="guider", **fields)
+    services().audit.record(event, actor="guider", **fields)
 
 
 def _goals(record: InterventionRecord) -> list[dict]:
-    store, cycles = current_app.config["STORE"], record.current_cycle()
+    store, cycles = services().store, record.current_cycle()
     goals = []
     for goal, points in record.scalings().items():
         sealed = record.goal_text(goal)
@@ -49,7 +50,7 @@ def _goals(record: InterventionRecord) -> list[dict]:
 
 
 def _texts(record: InterventionRecord) -> dict:
-    store = current_app.config["STORE"]
+    store = services().store
     return {name: store.unseal_text(record.text(name), g.identity) if record.text(name) else ""
             for name in ("guider", "question", "consent_by")}
 
@@ -70,7 +71,7 @@ def overview():
     row = record.row()
     return render_template(
         "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record),
-        texts=_texts(record), summary=summarise(current_app.config["STORE"], "page"),
+        texts=_texts(record), summary=summarise(services().store, "page"),
         retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
         consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS,
         guider_time=GUIDER_TIME, duration=duration, hand_kinds=HAND_KINDS,
@@ -128,7 +129,7 @@ def hand_time():
 def summary_csv_download():
     """The evaluation summary for a spreadsheet: numbers only, no free text
     (so no cell a spreadsheet could take for a formula)."""
-    made = summarise(current_app.config["STORE"], "asked for on the page")
+    made = summarise(services().store, "asked for on the page")
     _audit("evaluation summary", cycles=len(made["cycles"]), format="csv")
     return current_app.response_class(summary_csv(made), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="evaluation-summary.csv"'})
@@ -137,8 +138,8 @@ def summary_csv_download():
 @bp.get("/intervention/summary")
 def summary():
     """The evaluation summary, printable; kept on the box as well."""
-    made = summarise(current_app.config["STORE"], "asked for on the page")
-    write_summary(made, current_app.config["SETTINGS"].evaluations_dir, "latest")
+    made = summarise(services().store, "asked for on the page")
+    write_summary(made, services().settings.evaluations_dir, "latest")
     _audit("evaluation summary", cycles=len(made["cycles"]))
     # printed by the unlocked guider: with the goals' words (the copy kept has none)
     words = {goal["goal"]: goal["text"] for goal in _goals(_record())}

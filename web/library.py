@@ -4,7 +4,7 @@ recorder's controls. Pages and JSON for the page's script."""
 import shutil
 from datetime import UTC, datetime
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 
 from appliance.clock import clock_is_set
 from appliance.consent import require_filming, subject_of
@@ -14,12 +14,13 @@ from appliance.intervention import InterventionRecord
 from appliance.store import check_object_id
 
 from .auth import csrf_token
+from .services import services
 
 bp = Blueprint("library", __name__)
 
 
 def recordings() -> list[dict]:
-    store = current_app.config["STORE"]
+    store = services().store
     objects = store.list()
     children = {}
     for o in objects:
@@ -42,7 +43,7 @@ def recording_entry(object_id: str):
     """The catalog entry of the recording ``object_id`` names. A clip's, a
     still's or any other object's id is not found: nothing is cut from it,
     marked on it or piped from it to ffmpeg."""
-    entry = current_app.config["STORE"].catalog.get(check_object_id(object_id))
+    entry = services().store.catalog.get(check_object_id(object_id))
     if entry.kind != "recording":
         raise ObjectNotFoundError(f"not a recording: {object_id}")
     return entry
@@ -50,7 +51,7 @@ def recording_entry(object_id: str):
 
 @bp.get("/")
 def index():
-    record = InterventionRecord(current_app.config["STORE"].catalog)
+    record = InterventionRecord(services().store.catalog)
     ended = record.row()["ended"] if record.exists() else None
     return render_template("library.html", recordings=recordings(), csrf=csrf_token(),
                            retention=record.retention() if record.exists() else None,
@@ -66,10 +67,10 @@ def recordings_json():
 def recorder_status():
     """The recorder's state, with the box's free space and clock for the status bar."""
     try:
-        status = current_app.config["RECORDER"].status()
+        status = services().recorder.status()
     except VigboxError as e:
         status = {"state": "not running", "error": str(e)}
-    status["free_bytes"] = shutil.disk_usage(current_app.config["STORE"].root).free
+    status["free_bytes"] = shutil.disk_usage(services().store.root).free
     status["clock"] = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     status["clock_set"] = clock_is_set()
     return jsonify(status)
@@ -79,19 +80,19 @@ def recorder_status():
 def recorder_action(action: str):
     if action not in ("start", "mark", "stop"):
         return jsonify(error=f"unknown recorder action {action!r}"), 404
-    recorder = current_app.config["RECORDER"]
+    recorder = services().recorder
     # a take films the adult and the child, or the shared review (its own consent)
     body = request.get_json(silent=True)
     subject = body.get("subject", "film") if isinstance(body, dict) else "film"
     if action == "start":  # refused here too, whether or not the recorder answers
-        require_filming(current_app.config["STORE"].catalog, subject)  # 403, or 409 unknown
+        require_filming(services().store.catalog, subject)  # 403, or 409 unknown
     try:
         result = recorder.start(subject) if action == "start" else getattr(recorder, action)()
     except ConsentError:
         raise  # 403, naming the consent
     except VigboxError as e:
         return jsonify(error=str(e)), 409
-    current_app.config["AUDIT"].record(f"recorder {action}", actor="guider",
+    services().audit.record(f"recorder {action}", actor="guider",
                                        object=result if action != "mark" else None,
                                        **({"subject": subject} if action == "start" else {}))
     return jsonify(result=result)
@@ -101,7 +102,7 @@ def recorder_action(action: str):
 def preview():
     """A frame for framing the shot; only ever to an unlocked session."""
     try:
-        jpeg = current_app.config["RECORDER"].preview()
+        jpeg = services().recorder.preview()
     except VigboxError as e:
         return jsonify(error=str(e)), 409
     return jpeg, 200, {"Content-Type": "image/jpeg"}

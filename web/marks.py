@@ -2,23 +2,24 @@
 is a MarkError, 400 with what was refused); notes are shown only to an
 unlocked session, goals by number (their words are the goals' own)."""
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from appliance import principles
 from appliance.marks import Marks
 from appliance.store import check_object_id
 
 from .library import recording_entry
+from .services import services
 
 bp = Blueprint("marks", __name__)
 
 
 def _marks() -> Marks:
-    return Marks(current_app.config["STORE"], g.identity)
+    return Marks(services().store, g.identity)
 
 
 def _audit(event: str, **fields) -> None:
-    current_app.config["AUDIT"].record(event, actor="guider", **fields)
+    services().audit.record(event, actor="guider", **fields)
 
 
 @bp.get("/api/principles")

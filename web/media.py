@@ -23,7 +23,7 @@ authenticates (``readable_size``), never more.
 import logging
 import re
 
-from flask import Blueprint, Response, current_app, g, jsonify, request, session
+from flask import Blueprint, Response, g, jsonify, request, session
 
 from appliance.age.stream import CHUNK_SIZE
 from appliance.clips import load_index
@@ -31,6 +31,8 @@ from appliance.damage import DamageNotes
 from appliance.errors import AgeError, ObjectNotFoundError, PayloadError
 from appliance.playable import ServedLayout, served_layout
 from appliance.store import check_object_id
+
+from .services import services
 
 bp = Blueprint("media", __name__)
 log = logging.getLogger("vigbox.web.media")
@@ -130,13 +132,13 @@ def _layout(entry, reader, size: int) -> ServedLayout:
     a sealed object never changes."""
     if entry.kind != "recording":
         return ServedLayout.stored(size)
-    known = current_app.config.setdefault("SERVED_LAYOUTS", {})
+    known = services().served_layouts
     key = (entry.id, size)
     if key not in known:
         if len(known) >= MAX_LAYOUTS_REMEMBERED:
             known.clear()
         try:
-            index = load_index(current_app.config["STORE"], entry.id, g.identity)
+            index = load_index(services().store, entry.id, g.identity)
         except (ObjectNotFoundError, AgeError, ValueError) as error:
             log.info("%s: served as stored (%s)", entry.id, error)
             index = None
@@ -148,19 +150,18 @@ def _layout(entry, reader, size: int) -> ServedLayout:
 
 
 def _notes() -> DamageNotes:
-    config = current_app.config
-    return config.setdefault("DAMAGE_NOTES", DamageNotes(config["AUDIT"], config["STORE"]))
+    return services().damage
 
 
 def _audit_view(object_id: str) -> None:
     """One "viewed" event per session and object, not one per range."""
-    seen = current_app.config.setdefault("VIEWS_AUDITED", set())
+    seen = services().views_audited
     mark = (session.get("key"), object_id)
     if len(seen) > MAX_VIEWS_REMEMBERED:
         seen.clear()  # at worst a view is audited twice
     if mark not in seen:
         seen.add(mark)
-        current_app.config["AUDIT"].record("viewed", actor="guider", object=object_id)
+        services().audit.record("viewed", actor="guider", object=object_id)
 
 
 def _damaged(object_id: str, error: PayloadError, notes: DamageNotes,
@@ -178,11 +179,11 @@ def _damaged(object_id: str, error: PayloadError, notes: DamageNotes,
 
 @bp.get("/media/<object_id>")
 def media(object_id: str):
-    store, notes = current_app.config["STORE"], _notes()
+    store, notes = services().store, _notes()
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind not in CONTENT_TYPES or entry.state not in ("sealed", "recovered"):
         return {"error": "not playable"}, 404
-    current_app.config["MAPS"].make_way()  # a guider waits on these bytes
+    services().maps.make_way()  # a guider waits on these bytes
     try:
         reader = store.open(object_id, g.identity)
     except AgeError as error:  # the header: nothing in the file can be opened

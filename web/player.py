@@ -1,7 +1,7 @@
 """The player: one recording, played from its sealed file through Range
 requests, with the keys film editors use."""
 
-from flask import Blueprint, abort, current_app, g, jsonify, render_template
+from flask import Blueprint, abort, g, jsonify, render_template
 
 from appliance import overview
 from appliance.clips import load_index
@@ -11,6 +11,7 @@ from appliance.store import check_object_id
 
 from .auth import csrf_token
 from .library import recording_entry
+from .services import services
 
 bp = Blueprint("player", __name__)
 PLAYABLE = ("sealed", "recovered")
@@ -30,11 +31,11 @@ def frame_lag(store, recording: str, identity) -> float:
 
 @bp.get("/recordings/<object_id>")
 def player(object_id: str):
-    store = current_app.config["STORE"]
+    store = services().store
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind != "recording" or entry.state not in PLAYABLE:
         abort(404)
-    fps = current_app.config["SETTINGS"].fps
+    fps = services().settings.fps
     scope = ConsentRecord(store.catalog).scope()
     return render_template("player.html", recording=entry, fps=fps,
                            lag=frame_lag(store, object_id, g.identity),
@@ -44,26 +45,26 @@ def player(object_id: str):
 
 @bp.get("/api/recordings/<object_id>/peaks")
 def peaks(object_id: str):
-    store = current_app.config["STORE"]
+    store = services().store
     recording_entry(object_id)
-    with current_app.config["MAPS"].giving_way():  # made on first sight
+    with services().maps.giving_way():  # made on first sight
         return jsonify(overview.peaks(store, object_id, g.identity))
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip")
 def filmstrip(object_id: str):
-    store = current_app.config["STORE"]
+    store = services().store
     recording_entry(object_id)
-    with current_app.config["MAPS"].giving_way():  # made on first sight
+    with services().maps.giving_way():  # made on first sight
         entry = overview.filmstrip(store, object_id, g.identity)
     return jsonify({"times": entry.meta["times"], "count": len(entry.meta["pictures"])})
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")
 def filmstrip_picture(object_id: str, number: int):
-    store = current_app.config["STORE"]
+    store = services().store
     recording_entry(object_id)
-    with current_app.config["MAPS"].giving_way():
+    with services().maps.giving_way():
         entry = overview.filmstrip(store, object_id, g.identity)
     pictures = entry.meta["pictures"]
     if not 0 <= number < len(pictures):

@@ -7,21 +7,22 @@ A page's own polling says ``X-Vigbox-Background: 1`` and so never keeps a
 session unlocked (web/auth.py's guard); only someone at the laptop does.
 """
 
-from flask import Blueprint, current_app, jsonify, session
+from flask import Blueprint, jsonify, session
 
 from .auth import csrf_token
+from .services import services
 
 bp = Blueprint("presence", __name__)
 
 
 def _left() -> float:
-    return current_app.config["KEYRING"].left(session.get("key"))
+    return services().keyring.left(session.get("key"))
 
 
 @bp.get("/api/session")
 def state():
     """Open to every browser: it tells one only about its own session."""
-    keyring = current_app.config["KEYRING"]
+    keyring = services().keyring
     return jsonify(unlocked=_left() > 0, idle_left=round(_left()),
                    idle_seconds=keyring.idle_seconds, csrf=csrf_token())
 

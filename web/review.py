@@ -4,13 +4,14 @@ the practitioner says, typed by the guider, sealed."""
 
 from datetime import date
 
-from flask import Blueprint, current_app, g, jsonify, render_template, request
+from flask import Blueprint, g, jsonify, render_template, request
 
 from appliance.consent import FILMED, ConsentRecord, subject_of
 from appliance.intervention import InterventionRecord, review_owner
 
 from .auth import csrf_token
 from .clips import clip_view
+from .services import services
 
 bp = Blueprint("review", __name__)
 MAX_REFLECTIONS = 20_000
@@ -18,17 +19,14 @@ PROMPTS = ("What do you notice?", "What were you doing that helped?",
            "How do you think the child felt just then?", "What would you like to do more of?")
 
 
-def _store():
-    return current_app.config["STORE"]
-
 
 def playlist(cycle: int) -> list[dict]:
     """The clips cut from this cycle's films of the adult and the child, in
     review order (not those cut from a film of a shared review: they are
     for the guider's supervision)."""
-    films = {e.id for e in _store().catalog.list("recording")
+    films = {e.id for e in services().store.catalog.list("recording")
              if e.meta.get("cycle", 1) == cycle and subject_of(e) == "film"}
-    clips = [clip_view(o.entry) for o in _store().list("clip")
+    clips = [clip_view(o.entry) for o in services().store.list("clip")
              if o.entry.parent in films and o.entry.state == "sealed"]
     return sorted(clips, key=lambda c: (c["order"], c["recording"] or "", c["start"] or 0))
 
@@ -37,16 +35,16 @@ def playlist(cycle: int) -> list[dict]:
 def _consented():
     """Every part of the shared review shows the films to the adult: it
     needs that consent (ConsentError: 403, naming it)."""
-    ConsentRecord(_store().catalog).require("review")
+    ConsentRecord(services().store.catalog).require("review")
 
 
 def _unsealed(sealed: bytes | None) -> str:
-    return _store().unseal_text(sealed, g.identity) if sealed else ""
+    return services().store.unseal_text(sealed, g.identity) if sealed else ""
 
 
 def _words() -> tuple[str, dict[int, str]]:
     """The helping question and each goal's words (sealed: shown unlocked)."""
-    record = InterventionRecord(_store().catalog)
+    record = InterventionRecord(services().store.catalog)
     question = _unsealed(record.text("question")) if record.exists() else ""
     return question, {n: _unsealed(record.goal_text(n)) for n in record.goals()}
 
@@ -54,7 +52,7 @@ def _words() -> tuple[str, dict[int, str]]:
 @bp.get("/review/<int:cycle>")
 def presenter(cycle: int):
     question, _ = _words()
-    filming = FILMED["review"] in ConsentRecord(_store().catalog).scope()
+    filming = FILMED["review"] in ConsentRecord(services().store.catalog).scope()
     return render_template("review.html", csrf=csrf_token(), cycle=cycle, prompts=PROMPTS,
                            question=question, filming=filming)
 
@@ -63,8 +61,8 @@ def presenter(cycle: int):
 def review_json(cycle: int):
     """The cycle's clips in order, each with its principle and goals; the
     goals' words and the helping question, to show beside them."""
-    sealed = _store().catalog.get_sealed_text(review_owner(cycle), "reflections")
-    held = {r["cycle"]: r for r in InterventionRecord(_store().catalog).reviews()}
+    sealed = services().store.catalog.get_sealed_text(review_owner(cycle), "reflections")
+    held = {r["cycle"]: r for r in InterventionRecord(services().store.catalog).reviews()}
     question, goals = _words()
     return jsonify(cycle=cycle, clips=playlist(cycle), review=held.get(cycle),
                    question=question, goals={str(n): words for n, words in goals.items()},
@@ -86,12 +84,12 @@ def save(cycle: int):
             and len(reflections) <= MAX_REFLECTIONS):
         return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
                              f"and at most {MAX_REFLECTIONS} characters of reflections"), 400
-    record = InterventionRecord(_store().catalog)
+    record = InterventionRecord(services().store.catalog)
     before = {r["cycle"]: r["seconds"] for r in record.reviews()}.get(cycle, 0)
     record.review(cycle, held=date.today(), clips=shown, seconds=before + seconds)
     record.time_spent("review", seconds)
-    _store().catalog.put_sealed_text(review_owner(cycle), "reflections",
-                                     _store().seal_text(reflections))
-    current_app.config["AUDIT"].record("shared review", actor="guider", cycle=cycle,
+    services().store.catalog.put_sealed_text(review_owner(cycle), "reflections",
+                                     services().store.seal_text(reflections))
+    services().audit.record("shared review", actor="guider", cycle=cycle,
                                        clips=len(shown), seconds=seconds)
     return jsonify(saved=True, cycle=cycle)

@@ -12,7 +12,7 @@ import secrets
 import threading
 from datetime import date
 
-from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from appliance import passphrase as passphrases
 from appliance.consent import SCOPES, USUAL
@@ -26,6 +26,7 @@ from appliance.intervention import (
 )
 
 from .auth import csrf_token, start_session
+from .services import services
 
 bp = Blueprint("setup", __name__)
 MAX_TEXT = 500
@@ -79,9 +80,9 @@ def _claimed_by_another() -> bool:
     """The first browser to open the set-up after the holder's press has
     it: another on the hotspot, polling for the window, gets it only after
     a press of its own (the guider would see the box set up by a stranger)."""
-    press = current_app.config["SETUP_WINDOW"].pressed_at()
+    press = services().setup_window.pressed_at()
     with _claiming:
-        claims = current_app.config.setdefault("SETUP_CLAIMS", {})
+        claims = services().setup_claims
         if press not in claims:
             claims.clear()
             claims[press] = session["setup_claim"] = secrets.token_urlsafe(16)
@@ -91,19 +92,19 @@ def _claimed_by_another() -> bool:
 def _window_closed():
     """The page a stranger (or a guider who has not pressed yet) gets."""
     return render_template("setup_closed.html",
-                           hold=current_app.config["SETTINGS"].hold_seconds), 403
+                           hold=services().settings.hold_seconds), 403
 
 
 def _window_claimed():
     return render_template("setup_closed.html", claimed=True,
-                           hold=current_app.config["SETTINGS"].hold_seconds), 403
+                           hold=services().settings.hold_seconds), 403
 
 
 @bp.get("/setup")
 def setup_form():
-    if current_app.config["STORE"].keys.exists():
+    if services().store.keys.exists():
         return redirect(url_for("auth.unlock"))
-    if not current_app.config["SETUP_WINDOW"].is_open():
+    if not services().setup_window.is_open():
         return _window_closed()
     if _claimed_by_another():
         return _window_claimed()
@@ -112,11 +113,11 @@ def setup_form():
 
 @bp.post("/setup")
 def setup_submit():
-    config = current_app.config
-    store = config["STORE"]
+    box = services()
+    store = box.store
     if store.keys.exists():
         return redirect(url_for("auth.unlock"))
-    if not config["SETUP_WINDOW"].is_open():
+    if not box.setup_window.is_open():
         return _window_closed()
     if _claimed_by_another():
         return _window_claimed()
@@ -129,7 +130,7 @@ def setup_submit():
         return _form(str(e), 400, values)
     try:
         recipient = store.keys.create(answers["passphrase"],
-                                      work_factor=config["SETTINGS"].scrypt_work_factor)
+                                      work_factor=box.settings.scrypt_work_factor)
     except InterventionExistsError:  # another laptop's set-up won by a moment
         return redirect(url_for("auth.unlock"))
     identity = store.keys.unlock(answers["passphrase"])
@@ -138,11 +139,11 @@ def setup_submit():
                  goals=answers["goals"], seal=store.seal_text)
     for name, text in answers["texts"].items():
         record.put_text(name, store.seal_text(text))
-    config["AUDIT"].record("intervention created", actor="guider", recipient=str(recipient),
+    box.audit.record("intervention created", actor="guider", recipient=str(recipient),
                            goals=len(answers["goals"]),
                            scope=",".join(sorted(answers["consent"].scope)))
     try:
-        config["SETUP_WINDOW"].close()
+        box.setup_window.close()
     except OSError:
         pass  # the page may not write the recorder's folder: the box is set up all the same
     start_session(identity)

@@ -7,17 +7,19 @@ passphrase.
 
 import shutil
 
-from flask import Blueprint, current_app, jsonify, render_template
+from flask import Blueprint, jsonify, render_template
 
 from appliance import __version__
 from appliance.errors import CaptureError
+
+from .services import services
 
 bp = Blueprint("status", __name__)
 
 
 def appliance_status() -> dict:
-    settings = current_app.config["SETTINGS"]
-    store = current_app.config["STORE"]
+    settings = services().settings
+    store = services().store
     usage = shutil.disk_usage(store.root)
     objects = store.list()
     return {
@@ -32,7 +34,7 @@ def appliance_status() -> dict:
 
 
 def recorder_status() -> dict:
-    recorder = current_app.config.get("RECORDER")
+    recorder = services().recorder
     if recorder is None:
         return {"state": "absent"}
     try:

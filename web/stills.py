@@ -1,7 +1,7 @@
 """Stills: the exact frame on screen, sealed as a JPEG, captioned with the
 principle it shows."""
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, g, jsonify, request
 
 from appliance import principles
 from appliance.clips import Still
@@ -10,12 +10,10 @@ from appliance.intervention import InterventionRecord
 from appliance.store import check_object_id
 
 from .library import recording_entry
+from .services import services
 
 bp = Blueprint("stills", __name__)
 
-
-def _store():
-    return current_app.config["STORE"]
 
 
 def _still(entry) -> dict:
@@ -27,45 +25,45 @@ def _still(entry) -> dict:
 
 def _goals(body: dict) -> list[int]:
     """InterventionError (400) for a goal the intervention does not have."""
-    return InterventionRecord(_store().catalog).check_goals(body.get("goals", []))
+    return InterventionRecord(services().store.catalog).check_goals(body.get("goals", []))
 
 
 @bp.post("/api/recordings/<recording>/stills")
 def take(recording: str):
     recording_entry(recording)
-    ConsentRecord(_store().catalog).require("stills")  # ConsentError: 403, naming it
+    ConsentRecord(services().store.catalog).require("stills")  # ConsentError: 403, naming it
     body = request.get_json(silent=True) or {}
     goals = _goals(body) if isinstance(body, dict) else []
     try:
         caption = body.get("caption") or None
         if caption is not None:
             principles.check_tags([caption])
-        still = Still(_store(), recording, g.identity, at=float(body["at"]),
-                      fps=current_app.config["SETTINGS"].fps, caption=caption)
+        still = Still(services().store, recording, g.identity, at=float(body["at"]),
+                      fps=services().settings.fps, caption=caption)
     except (KeyError, TypeError, ValueError) as e:
         return jsonify(error=f"a still needs a time in the recording: {e}"), 400
     still_id = still.run()
     if goals:
-        _store().catalog.set_meta(still_id, goals=goals)
-    current_app.config["AUDIT"].record("still taken", actor="guider", object=still_id,
+        services().store.catalog.set_meta(still_id, goals=goals)
+    services().audit.record("still taken", actor="guider", object=still_id,
                                        recording=recording)
-    return jsonify(_still(_store().catalog.get(still_id))), 201
+    return jsonify(_still(services().store.catalog.get(still_id))), 201
 
 
 @bp.patch("/api/stills/<still_id>")
 def link(still_id: str):
     """A still linked to goals after it was taken."""
-    entry = _store().catalog.get(check_object_id(still_id))
+    entry = services().store.catalog.get(check_object_id(still_id))
     body = request.get_json(silent=True)
     if entry.kind != "still" or not isinstance(body, dict) or "goals" not in body:
         return jsonify(error="a still's goals are {\"goals\": [goal numbers]}"), 400
-    _store().catalog.set_meta(still_id, goals=_goals(body))
-    return jsonify(_still(_store().catalog.get(still_id)))
+    services().store.catalog.set_meta(still_id, goals=_goals(body))
+    return jsonify(_still(services().store.catalog.get(still_id)))
 
 
 @bp.get("/api/recordings/<recording>/stills")
 def stills(recording: str):
     recording_entry(recording)
-    found = [_still(o.entry) for o in _store().list("still", parent=recording)
+    found = [_still(o.entry) for o in services().store.list("still", parent=recording)
              if o.entry.state == "sealed"]
     return jsonify(sorted(found, key=lambda s: s["at"]))

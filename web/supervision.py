@@ -2,20 +2,19 @@
 sealed to this box's recipient, imported by the guider, checked and kept
 sealed (:mod:`appliance.comments`); shown on the export page."""
 
-from flask import Blueprint, current_app, flash, g, redirect, request, url_for
+from flask import Blueprint, flash, g, redirect, request, url_for
 
 from appliance import comments
 from appliance.errors import ExportError
 
+from .services import services
+
 bp = Blueprint("supervision", __name__)
 
 
-def _store():
-    return current_app.config["STORE"]
-
 
 def held(clips: list[str]) -> dict:
-    return comments.held(_store(), g.identity, clips)
+    return comments.held(services().store, g.identity, clips)
 
 
 @bp.post("/export/comments")
@@ -26,12 +25,12 @@ def import_comments():
     upload = request.files.get("comments")
     data = upload.read(comments.MAX_BYTES + 1) if upload else b""
     try:
-        found = comments.read(_store(), g.identity, data)
+        found = comments.read(services().store, g.identity, data)
     except ExportError as e:
         flash(f"Those comments were not imported: {e}")
         return redirect(url_for("export.export_form") + "#comments"), 303
-    comments.keep(_store(), g.identity, found)
-    current_app.config["AUDIT"].record("supervision comments imported", actor="guider",
+    comments.keep(services().store, g.identity, found)
+    services().audit.record("supervision comments imported", actor="guider",
                                        export=found["export"], clips=len(found["clips"]))
     flash(f"The supervisor's comments on {len(found['clips'])} clips are on the box.")
     return redirect(url_for("export.export_form") + "#comments"), 303

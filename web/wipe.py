@@ -27,6 +27,7 @@ from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wi
 from appliance.wipe.html import STYLE_HASH, render_html
 
 from .auth import csrf_token
+from .services import services
 
 bp = Blueprint("wipe", __name__)
 CERTIFICATE_ID = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{8}")
@@ -35,12 +36,12 @@ CERTIFICATE_CSP = (f"default-src 'none'; style-src '{STYLE_HASH}'; base-uri 'non
 
 
 def _recipient() -> str | None:
-    path = current_app.config["STORE"].keys.recipient_path
+    path = services().store.keys.recipient_path
     return path.read_text().strip() if path.exists() else None
 
 
 def _form(error: str | None = None, status: int = 200):
-    store = current_app.config["STORE"]
+    store = services().store
     objects = store.list()
     record = InterventionRecord(store.catalog)
     return render_template(
@@ -58,16 +59,16 @@ def wipe_form():
 
 def _run(wipe_request: WipeRequest | None):
     """Stop the cuts, wipe (or resume), and keep only the certificate."""
-    config = current_app.config
-    config["JOBS"].cancel_all()
-    config["MAPS"].cancel_all()
-    if not config["JOBS"].wait_idle(timeout=30):
+    box = services()
+    box.jobs.cancel_all()
+    box.maps.cancel_all()
+    if not box.jobs.wait_idle(timeout=30):
         raise WipeError("a clip cut did not stop: try the wipe again")
-    if not config["MAPS"].wait_idle(timeout=30):
+    if not box.maps.wait_idle(timeout=30):
         raise WipeError("an analysis of a film's sound did not stop: try the wipe again")
-    wipe = wipe_for(config["SETTINGS"], config["STORE"], config["AUDIT"],
-                    recorder=config.get("RECORDER"), keyring=config["KEYRING"])
-    if config.get("WIPE_HANDOFF") and wipe_request is not None:
+    wipe = wipe_for(box.settings, box.store, box.audit,
+                    recorder=box.recorder, keyring=box.keyring)
+    if current_app.config["WIPE_HANDOFF"] and wipe_request is not None:
         # the device: this process may not erase a volume; vigbox-wipe.path
         # sees the wipe begun and runs it as root, stopping this page too
         wipe.begin(wipe_request)
@@ -116,21 +117,21 @@ def withdraw():
 def resume():
     """A wipe cut short (a power cut): finish it. Open without unlocking,
     as its identity may be gone already, and only while one is pending."""
-    if not wipe_pending(current_app.config["SETTINGS"].wipe_dir):
+    if not wipe_pending(services().settings.wipe_dir):
         return redirect(url_for("auth.unlock"))
     return _run(None)
 
 
 def latest_certificate() -> str | None:
     """The id of the newest certificate (shown on an empty box's page)."""
-    found = sorted(current_app.config["SETTINGS"].certificates_dir.glob("*.json"))
+    found = sorted(services().settings.certificates_dir.glob("*.json"))
     return found[-1].stem if found else None
 
 
 def _certificate_path(cert_id: str):
     if not CERTIFICATE_ID.fullmatch(cert_id):
         abort(404)
-    path = current_app.config["SETTINGS"].certificates_dir / f"{cert_id}.json"
+    path = services().settings.certificates_dir / f"{cert_id}.json"
     if not path.is_file():
         abort(404)
     return path
@@ -158,7 +159,7 @@ def certificate(cert_id: str):
 def evaluation(cert_id: str):
     """The evaluation summary the wipe kept, handed over with its certificate."""
     _certificate_path(cert_id)  # only for a wipe that was certified
-    path = current_app.config["SETTINGS"].evaluations_dir / f"{cert_id}.html"
+    path = services().settings.evaluations_dir / f"{cert_id}.html"
     if not path.is_file():
         abort(404)
     return _document(path.read_text())
