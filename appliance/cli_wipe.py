@@ -60,7 +60,7 @@ def cmd_wipe(args) -> int:
         print(done[-1])
         return 0
     if pending:
-        print(f"resuming wipe {pending['id']} after: {', '.join(pending['done']) or 'its start'}",
+        print(f"resuming wipe {pending.id} after: {', '.join(pending.done) or 'its start'}",
               file=sys.stderr)
     try:
         certificate = wipe.run(None if pending else _request(args, store),

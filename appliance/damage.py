@@ -15,11 +15,15 @@ wrong and what can still be played.
 'A damaged chunk was found 25% of the way in: it plays up to there.'
 """
 
+from __future__ import annotations
+
 import logging
 import threading
 
 from .age.stream import CHUNK_SIZE
+from .audit import AuditSink
 from .errors import VigboxError
+from .store import Store
 
 log = logging.getLogger("vigbox.damage")
 AUTH_FAILED = "chunk failed authentication"
@@ -31,7 +35,7 @@ MAX_REMEMBERED = 10_000
 class DamageNotes:
     """Audits and catalogues each failed chunk once (per process)."""
 
-    def __init__(self, audit, store=None):
+    def __init__(self, audit: AuditSink, store: Store | None = None) -> None:
         self._audit = audit
         self._store = store  # its catalog, as it is now (a wipe makes a new one)
         self._seen: set[tuple[str, int]] = set()

@@ -364,3 +364,29 @@ def test_the_services_stop_for_the_erase_even_when_the_recorder_does_not_answer(
     assert units.stopped == 1 and units.started == 1
     assert steps[0] == ("recorder: not answering (the recorder is not answering "
                         "(ConnectionRefusedError)); services stopped")
+
+
+def test_a_wipe_begun_by_an_older_vigbox_resumes(luks_box):
+    """A power cut in the erase, then a software update: the state file the
+    older vigbox wrote (unversioned, "erase progress" with a space) is read
+    and the wipe finishes from where it was, with one certificate."""
+    settings, store, _, ciphertexts, container, old_key, _ = luks_box
+    store.catalog.close()
+    child = multiprocessing.get_context("fork").Process(
+        target=_crash_at, args=(settings, store.root, "erase volume", "after"))
+    child.start()
+    child.join(60)
+    assert child.exitcode == 9
+    path = settings.wipe_dir / "state.json"
+    written = json.loads(path.read_text())
+    assert written.pop("version") == 1 and written["erase_progress"]
+    written["erase progress"] = written.pop("erase_progress")
+    path.write_text(json.dumps(written))
+    store = Store(store.root)
+    wipe = wipe_for(settings, store, AuditLog(settings.audit_dir))
+    assert wipe.pending().done[-1] == "delete objects"
+    certificate = wipe.run()
+    fields = verify_certificate(certificate.read_text())
+    assert {o["id"] for o in fields["destroyed"]["objects"]} >= set(ciphertexts)
+    assert not opens_with(container, old_key) and wipe_pending(settings.wipe_dir) is None
+    assert [p.name for p in settings.certificates_dir.glob("*.json")] == [certificate.name]

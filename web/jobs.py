@@ -13,6 +13,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
+from appliance.audit import AuditSink
 from appliance.clips import Cut
 from appliance.errors import VigboxError
 from appliance.one_at_a_time import OneAtATime
@@ -38,7 +39,7 @@ class Job:
 
 
 class ClipJobs(OneAtATime):
-    def __init__(self, audit):
+    def __init__(self, audit: AuditSink) -> None:
         self.audit = audit
         self._jobs: dict[str, Job] = {}
         self._queue: queue.Queue = queue.Queue()

@@ -8,8 +8,9 @@ intervention's footage, verified, with a signed certificate.
 """
 
 from ..volume import FolderVolume, LuksVolume, luks_volume
-from .procedure import REASONS, STEPS, Wipe, WipeRequest, intervention_code, wipe_pending
+from .procedure import Wipe, intervention_code, wipe_pending
 from .site import Site
+from .state import REASONS, STEPS, WipeRequest, WipeState
 
 
 def volume_for(settings) -> FolderVolume | LuksVolume:
@@ -28,5 +29,5 @@ def wipe_for(settings, store, audit, **options) -> Wipe:
                 **options)
 
 
-__all__ = ["REASONS", "STEPS", "Wipe", "WipeRequest", "intervention_code", "wipe_pending",
+__all__ = ["REASONS", "STEPS", "Wipe", "WipeRequest", "WipeState", "intervention_code", "wipe_pending",
            "volume_for", "wipe_for", "FolderVolume", "LuksVolume"]

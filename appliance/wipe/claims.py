@@ -100,4 +100,4 @@ def residual_risk(*, luks_store: bool, key_source: str | None) -> str:
     """The risk left, for films kept on a LUKS2 volume or in a plain folder."""
     if not luks_store:
         return WEAR_LEVELLING + PLAIN_FOLDER
-    return WEAR_LEVELLING + ENCRYPTED_VOLUME.format(store_key=OLD_STORE_KEY.get(key_source, ""))
+    return WEAR_LEVELLING + ENCRYPTED_VOLUME.format(store_key=OLD_STORE_KEY.get(key_source or "", ""))

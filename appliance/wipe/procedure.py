@@ -10,14 +10,12 @@ It needs no passphrase: a forgotten one must not keep footage alive.
 """
 
 import fcntl
-import json
 import logging
 import os
-import re
 import secrets
 import shutil
 import subprocess
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import clock
@@ -28,15 +26,12 @@ from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
 from ..store import GENERATION_FILE, Store, utc_now
 from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_inventory
 from .site import Site
+from .state import WipeRequest, WipeState, made
 
 log = logging.getLogger("vigbox.wipe")
 STATE_FILE = "state.json"
 LOCK_FILE = "lock"
-STEPS = ("stop recorder", "evaluation summary", "inventory", "destroy identity", "delete objects",
-         "erase volume", "verify", "certificate", "handover")
 CODE_LENGTH = 6
-WIPE_ID = re.compile(r"\d{4}-\d{2}-\d{2}-[0-9a-f]{8}")
-REASONS = ("end of intervention", "consent withdrawn", "retention limit reached")
 
 
 def give_to_owner(root: Path, *, owner_of: Path | None = None) -> None:
@@ -79,24 +74,6 @@ def wipe_pending(wipe_dir: Path) -> str | None:
     return "a wipe is under way" if (Path(wipe_dir) / STATE_FILE).exists() else None
 
 
-@dataclass(frozen=True)
-class WipeRequest:
-    """Who sanitises, in what role, and why (for the certificate)."""
-
-    name: str
-    role: str
-    reason: str = REASONS[0]
-    via: str = "cli"
-
-    def __post_init__(self):
-        for field, value in (("name", self.name), ("role", self.role)):
-            if not isinstance(value, str) or not 0 < len(value.strip()) <= 120:
-                raise WipeError(f"the wipe needs the sanitiser's {field} (1-120 characters), "
-                                f"not {value!r}")
-        if self.reason not in REASONS:
-            raise WipeError(f"wipe reason {self.reason!r}; choose one of {REASONS}")
-
-
 class Wipe:
     """``Wipe(store, volume, audit, wipe_dir=…, certificates_dir=…).run(request)``
 
@@ -111,7 +88,7 @@ class Wipe:
     def __init__(self, store: Store, volume, audit: AuditLog, *, wipe_dir: Path,
                  certificates_dir: Path, evaluations_dir: Path | None = None,
                  recorder=None, keyring=None, services=None,
-                 search: list[Path] = (), on_step=None, device_root: Path = Path("/"),
+                 search: Sequence[Path] = (), on_step=None, device_root: Path = Path("/"),
                  site: Site | None = None):
         self.store, self.volume, self.audit = store, volume, audit
         self.wipe_dir, self.certificates_dir = Path(wipe_dir), Path(certificates_dir)
@@ -123,26 +100,27 @@ class Wipe:
         self.on_step = on_step or (lambda step, phase: None)
         self.device_root = device_root
         self.site = site or Site()
-        self.state: dict = {}
+        self.state: WipeState | None = None
 
     @property
     def state_path(self) -> Path:
         return self.wipe_dir / STATE_FILE
 
-    def pending(self) -> dict | None:
+    def pending(self) -> WipeState | None:
         """The state of a wipe begun and not finished, if any."""
-        if not self.state_path.exists():
-            return None
         try:
-            state = json.loads(self.state_path.read_text())
-            valid = (WIPE_ID.fullmatch(state["id"]) and set(state["done"]) <= set(STEPS)
-                     and isinstance(state["request"], dict))
-        except (OSError, ValueError, KeyError, TypeError):
-            valid = False
-        if not valid:
-            raise WipeError(f"the wipe's state file {self.state_path} is damaged: recording "
-                            "stays held; check it, or remove it and start the wipe again")
-        return state
+            data = self.state_path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise WipeError(f"the wipe's state file {self.state_path} cannot be read "
+                            f"({e.strerror}): recording stays held") from None
+        try:
+            return WipeState.from_json(data)
+        except WipeError as e:
+            raise WipeError(f"the wipe's state file {self.state_path} is damaged: {e}. "
+                            "Recording stays held; check it, or remove it and start the "
+                            "wipe again") from None
 
     def begin(self, request: WipeRequest) -> str:
         """Only begin: hold the recorder and leave the rest to a privileged
@@ -150,7 +128,7 @@ class Wipe:
         volume; vigbox-wipe.path starts it). Return the wipe's id."""
         pending = self.pending()
         try:
-            return pending["id"] if pending else self._begin(request)["id"]
+            return pending.id if pending else self._begin(request).id
         finally:
             self._give_back()
 
@@ -181,62 +159,64 @@ class Wipe:
                 give_to_owner(Path(folder), owner_of=home)
 
     def _run(self, request: WipeRequest | None) -> Path:
-        self.state = self.pending() or self._begin(request)
-        request = self.state["request"]
-        if request["reason"] == "consent withdrawn":
-            self._log_once("consent withdrawn", actor=request["role"][:40])
-        self._log_once("wipe started", actor=request["role"][:40], reason=request["reason"],
-                       via=request["via"])
-        if self.state["done"]:
-            self.audit.record("wipe resumed", actor="operator", wipe=self.state["id"],
-                              after=self.state["done"][-1])
-        for step in STEPS:
-            if step in self.state["done"]:
+        state = self.state = self.pending() or self._begin(request)
+        asked = state.request
+        if asked.reason == "consent withdrawn":
+            self._log_once("consent withdrawn", actor=asked.role[:40])
+        self._log_once("wipe started", actor=asked.role[:40], reason=asked.reason, via=asked.via)
+        if state.done:
+            self.audit.record("wipe resumed", actor="operator", wipe=state.id,
+                              after=state.done[-1])
+        for step, work in STEP_TABLE:
+            if step in state.done:
                 continue
             self.on_step(step, "before")
-            getattr(self, "_" + step.replace(" ", "_"))()
+            work(self)
             self.on_step(step, "after")
             if step != "handover":  # the handover removes the state file itself
-                self.state["done"].append(step)
+                state.done.append(step)
                 self._save()
-            log.info("wipe %s: %s done", self.state["id"], step)
-        return self.certificates_dir / f"{self.state['id']}.json"
+            log.info("wipe %s: %s done", state.id, step)
+        return self.certificates_dir / f"{state.id}.json"
 
-    def _begin(self, request: WipeRequest | None) -> dict:
+    def _begin(self, request: WipeRequest | None) -> WipeState:
         if request is None:
             raise WipeError("no wipe under way to resume, and none asked for")
-        state = {"id": f"{utc_now()[:10]}-{secrets.token_hex(4)}", "request": asdict(request),
-                 "started": utc_now(), "clock_set": clock.clock_is_set(), "done": [],
-                 "logged": []}
+        self.state = WipeState.begin(request, wipe_id=f"{utc_now()[:10]}-{secrets.token_hex(4)}",
+                                     started=utc_now(), clock_set=clock.clock_is_set())
         ensure_private_dir(self.wipe_dir)
-        self.state = state
         self._save()  # from here on, the recorder is held
-        return state
+        return self.state
+
+    @property
+    def _state(self) -> WipeState:
+        if self.state is None:
+            raise WipeError("no wipe under way")
+        return self.state
 
     def _save(self) -> None:
-        atomic_write_bytes(self.state_path, json.dumps(self.state, indent=1).encode(),
-                           replace=True)
+        atomic_write_bytes(self.state_path, self._state.to_json(), replace=True)
 
     def _log_once(self, event: str, **fields) -> None:
         """An audit event a resumed wipe neither loses nor repeats (a cut
         between the entry and the state file can still repeat it once)."""
-        logged = self.state.setdefault("logged", [])
+        logged = self._state.logged
         if event in logged:
             return
-        self.audit.record(event, wipe=self.state["id"], **{"actor": "wipe", **fields})
+        self.audit.record(event, wipe=self._state.id, **{"actor": "wipe", **fields})
         logged.append(event)
         self._save()
 
     # --- the steps ------------------------------------------------------------
 
     def _stop_recorder(self) -> None:
-        self.state["recorder"] = self._recorder_stopped()
+        self._state.recorder = self._recorder_stopped()
         # on the device nothing may hold the volume: the page holds it too,
         # so the units stop whatever the recorder said (one that did not
         # answer had left them all running, and the erase could not unmount)
         if self.services is not None:
             self.services.stop()
-            self.state["recorder"] += "; services stopped"
+            self._state.recorder += "; services stopped"
 
     def _recorder_stopped(self) -> str:
         if self.recorder is None:
@@ -253,27 +233,28 @@ class Wipe:
         from ..evaluation import summarise, write_summary
         from ..intervention import InterventionRecord
         if self.evaluations_dir is None or not InterventionRecord(self.store.catalog).exists():
-            self.state["evaluation"] = None
+            self._state.evaluation = None
             return
-        summary = summarise(self.store, f"wipe {self.state['id']}: "
-                                        f"{self.state['request']['reason']}")
-        self.state["evaluation"] = write_summary(summary, self.evaluations_dir,
-                                                 self.state["id"]).name
+        summary = summarise(self.store, f"wipe {self._state.id}: "
+                                        f"{self._state.request.reason}")
+        self._state.evaluation = write_summary(summary, self.evaluations_dir,
+                                                 self._state.id).name
 
     def _inventory(self) -> None:
-        self.state["recipient"] = (self.store.keys.recipient_path.read_text().strip()
-                                   if self.store.keys.recipient_path.exists() else None)
-        self.state["volume"] = self.volume.describe()
-        self.state["objects"], self.state["samples"] = take_inventory(self.store)
-        self.state["deleted_before"] = deletions(self.store)  # listed on the certificate
-        self._log_once("wipe inventory", objects=len(self.state["objects"]),
-                       bytes=sum(o["size"] for o in self.state["objects"]))
+        state, keys = self._state, self.store.keys
+        state.recipient = (keys.recipient_path.read_text().strip()
+                           if keys.recipient_path.exists() else None)
+        state.volume = self.volume.describe()
+        state.objects, state.samples = take_inventory(self.store)
+        state.deleted_before = deletions(self.store)  # listed on the certificate
+        self._log_once("wipe inventory", objects=len(state.objects),
+                       bytes=sum(o["size"] for o in state.objects))
 
     def _destroy_identity(self) -> None:
-        if self.keyring is not None and "opened_before" not in self.state:
+        if self.keyring is not None and self._state.opened_before is None:
             # the control: what the unlocked identity opened before it went
-            self.state["opened_before"] = len(samples_that_open(self.state["samples"],
-                                                                self._held))
+            self._state.opened_before = len(samples_that_open(made(self._state.samples, "inventory"),
+                                                              self._held))
             self._save()
         removed = self.store.keys.destroy()
         self._held = []
@@ -292,24 +273,24 @@ class Wipe:
             fsync_dir(self.store.root)
         except OSError as e:
             raise WipeError(f"could not delete {e.filename}: {e.strerror}") from None
-        self._log_once("objects deleted", objects=len(self.state["objects"]))
+        self._log_once("objects deleted", objects=len(made(self._state.objects, "inventory")))
 
     def _erase_volume(self) -> None:
         self.store.catalog.close()  # nothing of ours may keep the volume busy
-        progress = self.state.setdefault("erase progress", {})
-        self.state["erased"] = self.volume.erase(progress, self._save)
+        state = self._state
+        state.erased = self.volume.erase(state.erase_progress, self._save)
         self.store.reopen()  # the new, empty store
         give_to_owner(self.store.root, owner_of=self.store.root.parent)
-        self._log_once("volume erased", luks=self.state["erased"].get("luks") is not None)
+        self._log_once("volume erased", luks=state.erased.get("luks") is not None)
 
     def _verify(self) -> None:
         checks = self._checks()
-        self.state["verification"] = [{"check": c, "passed": ok, "detail": d}
-                                      for c, ok, d in checks]
+        self._state.verification = [{"check": c, "passed": ok, "detail": d}
+                                    for c, ok, d in checks]
         failed = [c for c, ok, _ in checks if not ok]
         if failed:
             self._save()
-            self.audit.record("wipe verification failed", actor="wipe", wipe=self.state["id"],
+            self.audit.record("wipe verification failed", actor="wipe", wipe=self._state.id,
                               failed=len(failed))
             raise WipeVerificationError("the wipe did not verify: " + "; ".join(failed))
         self._log_once("wipe verified", checks=len(checks))
@@ -319,7 +300,8 @@ class Wipe:
         left = [p.name for p in self.store.objects_dir.iterdir()]
         rows = len(self.store.catalog.list())
         identities, wrapped = keys_on_the_box(self.search)
-        opened = samples_that_open(self.state["samples"], identities)
+        samples = made(self._state.samples, "inventory")
+        opened = samples_that_open(samples, identities)
         held = len(self.keyring) if self.keyring is not None else 0
         return [
             ("no intervention key file is left", not keys.exists(),
@@ -331,26 +313,41 @@ class Wipe:
              ", ".join(wrapped) or f"none under {', '.join(map(str, self.search))}"),
             ("no identity in this process's memory", held == 0, f"{held} unlocked"),
             ("the sampled headers open with nothing on the box", not opened,
-             f"{len(self.state['samples'])} headers, {len(identities)} identities found, "
+             f"{len(samples)} headers, {len(identities)} identities found, "
              f"{len(opened)} opened{self._control()}"),
-            *self.volume.check(self.state["volume"], self.state["erased"]),
+            *self.volume.check(self._state.volume, self._state.erased),
         ]
 
     def _control(self) -> str:
-        before = self.state.get("opened_before")
+        before = self._state.opened_before
         if before is None:
             return " (no unlocked identity to show they opened before: the wipe needs none)"
         return f"; before the erase, the unlocked identity opened {before} of them"
 
     def _certificate(self) -> None:
         from .report import write_certificate  # the certificate's own module
-        self.state["certificate"] = str(write_certificate(self))
+        self._state.certificate = str(write_certificate(self))
 
     def _handover(self) -> None:
-        self._log_once("wipe finished", certificate=Path(self.state["certificate"]).name)
+        self._log_once("wipe finished", certificate=Path(made(self._state.certificate, "certificate")).name)
         self._log_once("handover")
         self.state_path.unlink(missing_ok=True)
         fsync_dir(self.wipe_dir)
         os.sync()
         if self.services is not None:
             self.services.start()
+
+
+# the wipe's steps, in order, and the work of each (a resumed wipe begins
+# at the first not done); the names are what the state file records
+STEP_TABLE: tuple[tuple[str, Callable[[Wipe], None]], ...] = (
+    ("stop recorder", Wipe._stop_recorder),
+    ("evaluation summary", Wipe._evaluation_summary),
+    ("inventory", Wipe._inventory),
+    ("destroy identity", Wipe._destroy_identity),
+    ("delete objects", Wipe._delete_objects),
+    ("erase volume", Wipe._erase_volume),
+    ("verify", Wipe._verify),
+    ("certificate", Wipe._certificate),
+    ("handover", Wipe._handover),
+)

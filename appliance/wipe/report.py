@@ -22,6 +22,7 @@ from . import claims
 from .device import device_description
 from .html import render_html
 from .site import site_fields
+from .state import WipeState, made
 
 
 def _version(package: str) -> str:
@@ -34,67 +35,69 @@ def _version(package: str) -> str:
 def _key_source(wipe) -> str | None:
     """How the erased LUKS2 volume was keyed: a key file, or the board's
     OTP (a LuksVolume with ``keys``); None without a LUKS2 volume."""
-    if not wipe.state["erased"].get("luks"):
+    if not made(wipe.state.erased, "erase").get("luks"):
         return None
     return "otp" if getattr(wipe.volume, "keys", None) is not None else "file"
 
 
 def certificate_fields(wipe) -> dict:
-    state, request = wipe.state, wipe.state["request"]
-    objects = state["objects"]
+    state, request = wipe.state, wipe.state.request
+    objects = made(state.objects, "inventory")
     # the footage lived on the LUKS volume this wipe erased only when mapped
-    luks_store = state["volume"].get("mapped") is True
+    luks_store = made(state.volume, "inventory").get("mapped") is True
     key_source = _key_source(wipe)
     return {
-        "certificate_id": state["id"],
+        "certificate_id": state.id,
         "standards": list(claims.STANDARDS),
-        "reason": request["reason"],
-        "sanitised_by": {"name": request["name"], "role": request["role"],
-                         "via": request["via"]},
-        "started": state["started"], "finished": utc_now(),
-        "clock": {"set": state["clock_set"],
-                  "note": "the clock was set" if state["clock_set"] else
+        "reason": request.reason,
+        "sanitised_by": {"name": request.name, "role": request.role,
+                         "via": request.via},
+        "started": state.started, "finished": utc_now(),
+        "clock": {"set": state.clock_set,
+                  "note": "the clock was set" if state.clock_set else
                   "the clock had not been set since power-up: times may be wrong"},
         "site": site_fields(wipe.site, wipe.device_root),
         "device": device_description(wipe.device_root),
-        "media": {"store": state["volume"], "simulation": not luks_store},
+        "media": {"store": state.volume, "simulation": not luks_store},
         "method": _method(state, key_source),
         "tools": {"vigbox": _version("vigbox"), "python": platform.python_version(),
                   "cryptography": _version("cryptography"), **wipe.volume.tools()},
-        "intervention": {"recipient": state.get("recipient")},
+        "intervention": {"recipient": state.recipient},
         "destroyed": {"count": len(objects), "bytes": sum(o["size"] for o in objects),
                       "objects": objects},
         "deleted_before": {"note": claims.DELETED_BEFORE,
-                           "objects": state.get("deleted_before", [])},
+                           "objects": state.deleted_before},
         "verification": {"by": claims.VERIFIED_BY,
                          "method": "every check below, after the erase",
-                         "result": "passed", "checks": state["verification"]},
+                         "result": "passed", "checks": state.verification},
         # no wipe form asks for a validator: the printout has lines to sign
         "validation": {"by": None, "note": claims.VALIDATION},
         "audit": {"checkpoint": wipe.audit.checkpoint()},
         "residual_risk": claims.residual_risk(luks_store=luks_store, key_source=key_source),
         "advice": claims.ADVICE,
         "post_sanitisation": "the box holds no intervention: ready for the next guider",
-        "kept": {"evaluation_summary": state.get("evaluation"),
+        "kept": {"evaluation_summary": state.evaluation,
                  "audit_log": "kept, outside the erased store; it holds no footage"},
     }
 
 
-def _method(state: dict, key_source: str | None) -> dict:
+def _method(state: WipeState, key_source: str | None) -> dict:
     """What was destroyed, step by step, and what is not claimed."""
+    erased = made(state.erased, "erase")
     return {"name": claims.METHOD,
-            "keys_destroyed": claims.keys_destroyed(state["erased"].get("luks"), key_source),
-            "steps": [f"recorder: {state.get('recorder')}",
+            "keys_destroyed": claims.keys_destroyed(erased.get("luks"), key_source),
+            "steps": [f"recorder: {state.recorder}",
                       "intervention identity deleted (key files and memory)",
-                      f"{len(state['objects'])} files deleted and fsynced",
+                      f"{len(made(state.objects, 'inventory'))} files deleted and fsynced",
                       _volume_step(state)],
             "not_claimed": claims.NOT_CLAIMED}
 
 
-def _volume_step(state: dict) -> str:
-    luks = state["erased"].get("luks")
+def _volume_step(state: WipeState) -> str:
+    erased = made(state.erased, "erase")
+    luks = erased.get("luks")
     if not luks:
-        return state["erased"].get("note", "no volume")
+        return str(erased.get("note", "no volume"))
     return (f"LUKS2 keyslots erased (luksErase), volume {luks['discard']}, "
             f"re-created with a new key as {luks['new_uuid']} ({luks['cipher']})")
 
@@ -103,7 +106,7 @@ def write_certificate(wipe) -> Path:
     """Sign and write ``<id>.json`` and ``<id>.html``; keep one already
     written by an attempt cut short after it (one wipe, one certificate)."""
     directory = ensure_private_dir(wipe.certificates_dir)
-    path = directory / f"{wipe.state['id']}.json"
+    path = directory / f"{wipe.state.id}.json"
     key = device_key(wipe.audit.directory)
     if path.exists():
         try:
