@@ -202,11 +202,24 @@ class SealedObjectWriter:
         if exc_type is None:
             self.commit()
         elif self._keep_partial:
-            self._file.close()  # whole chunks stay on disk, for salvage
-            log.warning("%s %s interrupted: kept %d bytes of whole chunks for salvage",
-                        self._kind, self.id, self._writer.plaintext_sealed)
+            self.keep_for_salvage()
         else:
             self.abort()
+
+    def keep_for_salvage(self) -> None:
+        """Stop here and leave the whole chunks sealed so far on disk, under
+        the partial name, for the next unlock to finish (a recording whose
+        writing broke: a commit now could only fail). Only a writer made
+        with ``keep_partial`` keeps them; any other is aborted."""
+        if self.done:
+            return
+        if not self._keep_partial:
+            self.abort()
+            return
+        self._file.close()
+        self.done = True
+        log.warning("%s %s interrupted: kept %d bytes of whole chunks for salvage",
+                    self._kind, self.id, self._writer.plaintext_sealed)
 
 
 class Store:

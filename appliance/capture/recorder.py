@@ -41,7 +41,8 @@ from ..errors import (
 from ..intervention import InterventionRecord
 from ..store import Store, utc_now
 from .durability import SyncTimer
-from .fmp4 import FragmentIndexer, MP4Error
+from .fate import Fate, as_failure, decide, unexpected
+from .fmp4 import FragmentIndexer
 from .preview import PreviewSession, PreviewTap, frame_jpeg
 from .time_left import time_left
 
@@ -269,8 +270,8 @@ class Recorder:
                     next_space_bytes = self.bytes_in + SPACE_CHECK_BYTES
                     self._check_limits(take, now)
         except Exception as e:  # the pump must end through _finish, whatever happened
-            failure = e if isinstance(e, VigboxError) else CaptureError(f"recording failed: {e}")
-            if not isinstance(e, (StoreFullError, StoreNotMountedError, MP4Error, OSError)):
+            failure = as_failure(e)
+            if unexpected(e):
                 log.exception("recording %s failed", take.id)
             process.interrupt()
             process.finish(timeout=2)
@@ -306,13 +307,12 @@ class Recorder:
             take.stop_reason = "source ended"  # a finite source (tests, field checks)
         if failure is None and take.stop_reason is None:
             failure = self.source.failure(code, process.stderr_tail())
-        if isinstance(failure, (StoreFullError, StoreNotMountedError, CaptureError)) and \
-                not isinstance(failure, SourceError):
-            writer.__exit__(StoreFullError, failure, None)  # keeps the whole chunks
-            self._fail(failure)
-            return
-        if failure is not None and not indexer.fragments:
-            writer.abort()  # nothing playable was recorded: keep no empty film
+        fate = decide(failure, playable=bool(indexer.fragments))
+        if fate in (Fate.SALVAGE, Fate.DISCARD):
+            if fate is Fate.SALVAGE:
+                writer.keep_for_salvage()  # the whole chunks, finished at the next unlock
+            else:
+                writer.abort()  # nothing playable was recorded: keep no empty film
             self._fail(failure)
             return
         try:
@@ -322,7 +322,7 @@ class Recorder:
             return
         self.last_recording = take.id
         self.last_stop_reason = take.stop_reason if take.stop_reason in BOX_STOPS else None
-        if failure is not None:
+        if fate is Fate.SEAL_THEN_FAIL:
             self._fail(failure)
         else:
             self._set(State.IDLE)
