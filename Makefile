@@ -52,7 +52,7 @@ demo: $(VENV)/.installed $(SUPERVISION) $(DEMO_SOUND)
 # alone (no root, no ffmpeg, no browser)
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check appliance web bench tests
-	$(VENV)/bin/mypy appliance/age appliance/store.py appliance/catalog.py appliance/fsutil.py \
+	$(VENV)/bin/mypy appliance/age appliance/store.py appliance/sealed_writer.py appliance/catalog.py appliance/fsutil.py \
 	  appliance/wipe web/services.py
 	$(PY) -m pytest -q -p no:cacheprovider appliance web tests/test_imports.py
 

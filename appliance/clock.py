@@ -22,6 +22,11 @@ from datetime import UTC, datetime
 RELEASED = 1_793_000_000.0  # 2026-10-26
 
 
+def utc_now() -> str:
+    """Now, as the catalog and the audit log write times (UTC, microseconds)."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def clock_is_set(now: float | None = None) -> bool:
     """True when the time is plausible (after this release). The browser's
     clock check at unlock (the intervention workflow) does the rest."""
