@@ -113,22 +113,8 @@ class PageSessions(SecureCookieSessionInterface):
         return request.is_secure or app.config["SESSION_COOKIE_SECURE"]
 
 
-def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
-    app.request_class = PageRequest
-    app.session_interface = PageSessions()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
-                      SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=MAX_BODY,
-                      IDLE_SECONDS=15 * 60,
-                      # a new key at every start: a restart locks every session
-                      SECRET_KEY=secrets.token_bytes(32))
-    app.config.update(config or {})
-    box = app.extensions[EXTENSION] = make_services(app.config)
-    settings = box.settings
-    # on the device the erase needs root: the page begins it, a unit finishes it
-    app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
-                          and not settings.simulate)
-
+def _blueprints(app: Flask) -> None:
+    """One per page or API of the box, each in its own file."""
     from . import (
         auth,
         clips,
@@ -156,6 +142,26 @@ def create_app(config: dict | None = None) -> Flask:
                       interaction, intervention, library, marks, media, player, presence, review,
                       setup, status, stills, supervision, wipe):
         app.register_blueprint(blueprint.bp)
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__)
+    app.request_class = PageRequest
+    app.session_interface = PageSessions()
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
+                      SESSION_COOKIE_NAME="vigbox", MAX_CONTENT_LENGTH=MAX_BODY,
+                      IDLE_SECONDS=15 * 60,
+                      # a new key at every start: a restart locks every session
+                      SECRET_KEY=secrets.token_bytes(32))
+    app.config.update(config or {})
+    box = app.extensions[EXTENSION] = make_services(app.config)
+    settings = box.settings
+    # on the device the erase needs root: the page begins it, a unit finishes it
+    app.config.setdefault("WIPE_HANDOFF", bool(settings.luks_device) and settings.luks_mapped
+                          and not settings.simulate)
+
+    _blueprints(app)
+    from . import auth  # with the blueprints: they import the package
     app.config.setdefault("ALLOWED_HOSTS", hosts.allowed_for(settings))
     app.before_request(hosts.refuse_other_hosts)
     app.before_request(lambda: _follow_the_store(box))

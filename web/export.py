@@ -10,7 +10,10 @@ import logging
 import queue
 import secrets
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -25,6 +28,7 @@ from flask import (
 
 from appliance import age, comments, supervision
 from appliance import passphrase as passphrases
+from appliance.audit import AuditSink
 from appliance.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
 from appliance.errors import ConsentError, ExportError, VigboxError
 from appliance.export import (
@@ -38,6 +42,7 @@ from appliance.export import (
     open_clips,
     parse_recipient,
 )
+from appliance.store import Store
 
 from . import supervision as supervision_comments
 from .auth import csrf_token
@@ -146,6 +151,58 @@ def _take(token: str) -> dict | None:
         return pending.pop(token)
 
 
+@dataclass
+class _Streaming:
+    """One export on its way out: sealed on a thread of its own (no
+    request context there: it holds what it needs) into ``pipe``, and read
+    from it by the response."""
+
+    job: dict[str, Any]
+    store: Store
+    audit: AuditSink
+    identity: Any
+    export_id: str
+    page: tuple[bytes, bytes] = (b"", b"")  # what goes before and after the archive
+    pipe: QueueWriter = field(default_factory=QueueWriter)
+
+    def produce(self, sources: list[Any], extra: tuple[Any, ...]) -> None:
+        job, pipe = self.job, self.pipe
+        end = FAILED  # unless it all went out: the response ends without its last chunk
+        try:
+            if job["as"] == "page":
+                pipe.write(self.page[0])
+                sealed = supervision.Base64Writer(pipe)
+            else:
+                sealed = pipe
+            export_clips(self.store, self.identity, job["entries"], job["names"], sealed,
+                         recipient=job["recipient"], sources=sources, extra=extra)
+            if job["as"] == "page":
+                sealed.close()
+                pipe.write(self.page[1])
+            end = None
+        except (VigboxError, queue.Full, OSError) as e:
+            log.warning("export stopped: %s", e)
+            self.audit.record("export failed", actor="guider", objects=_objects(job),
+                              reason=f"{type(e).__name__}: {e}"[:200])
+            if job["as"] == "page" and not isinstance(e, queue.Full):
+                pipe.write(CUT_SHORT)  # what the supervisor sees if the browser keeps it
+        finally:
+            try:
+                pipe.queue.put(end, timeout=120)
+            except queue.Full:
+                pass
+
+    def chunks(self) -> Iterator[bytes]:
+        while (block := self.pipe.queue.get()) is not None:
+            if block is FAILED:  # the server drops the connection: the download fails
+                raise ExportError(f"export {self.export_id} was cut short (audited)")
+            yield block
+
+
+def _objects(job: dict[str, Any]) -> str:
+    return ",".join(e.id for e in job["entries"])
+
+
 @bp.get("/export/<token>")
 def download(token: str):
     """The archive, once: streamed as it is sealed, never stored. Every
@@ -155,61 +212,31 @@ def download(token: str):
     if job is None:
         abort(404)
     _consent().require(job["purpose"])  # withdrawn since it was prepared: 403
-    store, identity, pipe = services().store, g.identity, QueueWriter()
-    audit, objects = services().audit, ",".join(e.id for e in job["entries"])
-    name, export_id = f"vigbox-{job['purpose']}-{date.today().isoformat()}", token[:12]
+    box, purpose = services(), BY_CODE[job["purpose"]].name
+    name = f"vigbox-{job['purpose']}-{date.today().isoformat()}"
+    out = _Streaming(job, box.store, box.audit, g.identity, export_id=token[:12])
     # what the supervisor reads beside the clips (words: only ever sealed),
     # and the page around them
     extra = () if job["recipient"] is None else (("manifest.json", supervision.manifest(
-        store, identity, job["entries"], job["names"], BY_CODE[job["purpose"]].name)),)
+        box.store, g.identity, job["entries"], job["names"], purpose)),)
     try:
-        head, tail = supervision.page_parts(
-            purpose=BY_CODE[job["purpose"]].name, name=name, export_id=export_id,
-            box_recipient=str(store.keys.recipient())) if job["as"] == "page" else (b"", b"")
-        sources = open_clips(store, identity, job["entries"])
+        if job["as"] == "page":
+            out.page = supervision.page_parts(purpose=purpose, name=name,
+                                              export_id=out.export_id,
+                                              box_recipient=str(box.store.keys.recipient()))
+        sources = open_clips(box.store, g.identity, job["entries"])
     except ExportError as e:
         return export_form(str(e), 409)
-
-    def produce():
-        end = FAILED  # unless it all went out: the response ends without its last chunk
-        try:
-            if job["as"] == "page":
-                pipe.write(head)
-                sealed = supervision.Base64Writer(pipe)
-            else:
-                sealed = pipe
-            export_clips(store, identity, job["entries"], job["names"], sealed,
-                         recipient=job["recipient"], sources=sources, extra=extra)
-            if job["as"] == "page":
-                sealed.close()
-                pipe.write(tail)
-            end = None
-        except (VigboxError, queue.Full, OSError) as e:
-            log.warning("export stopped: %s", e)
-            audit.record("export failed", actor="guider", objects=objects,
-                         reason=f"{type(e).__name__}: {e}"[:200])
-            if job["as"] == "page" and not isinstance(e, queue.Full):
-                pipe.write(CUT_SHORT)  # what the supervisor sees if the browser keeps it
-        finally:
-            try:
-                pipe.queue.put(end, timeout=120)
-            except queue.Full:
-                pass
-
     if job["as"] == "page":  # what its comments may speak of, when they come back
-        comments.remember_export(store, identity, export_id, [e.id for e in job["entries"]])
-    audit.record("exported", actor="guider", clips=len(job["entries"]), objects=objects,
-                 to=job["label"], purpose=job["purpose"], export=export_id)
-    threading.Thread(target=produce, name="export", daemon=True).start()
-
-    def chunks():
-        while (block := pipe.queue.get()) is not None:
-            if block is FAILED:  # the server drops the connection: the download fails
-                raise ExportError(f"export {export_id} was cut short (audited)")
-            yield block
-
+        comments.remember_export(box.store, g.identity, out.export_id,
+                                 [e.id for e in job["entries"]])
+    box.audit.record("exported", actor="guider", clips=len(job["entries"]),
+                     objects=_objects(job), to=job["label"], purpose=job["purpose"],
+                     export=out.export_id)
+    threading.Thread(target=out.produce, args=(sources, extra), name="export",
+                     daemon=True).start()
     suffix = {"page": ".html", "archive": ARCHIVE_SUFFIX}[job["as"]] if job["recipient"] \
         else ".tar"
     return current_app.response_class(
-        stream_with_context(chunks()), mimetype="application/octet-stream",
+        stream_with_context(out.chunks()), mimetype="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{name}{suffix}"'})

@@ -267,6 +267,11 @@ class MapWorker(OneAtATime):
             job.child = None
         if problems:
             log.warning("interaction map of %s: %s", job.recording, problems[-2000:])
+        self._settle(job, said, code, started)
+
+    @staticmethod
+    def _settle(job: Analysis, said: dict, code: int, started: float) -> None:
+        """The job's end, from what its child said last and how it ended."""
         if job.cancelled.is_set():
             job.state = "stopped"
         elif "done" in said:
