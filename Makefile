@@ -48,13 +48,17 @@ demo: $(VENV)/.installed $(SUPERVISION) $(DEMO_SOUND)
 	VIGBOX_HOME=$(VIGBOX_HOME) VIGBOX_CONFIG=$(VIGBOX_HOME)/demo.toml \
 	  $(VENV)/bin/vigbox run --simulate --listen 127.0.0.1:8080
 
-# the quick tier, first in CI: lint, doctests, every module importable
-# alone (no root, no ffmpeg, no browser)
+# the quick tier, first in CI: lint, types, doctests, every module
+# importable alone, and the tests that need no root, ffmpeg or browser
+PURE_TESTS := tests/test_imports.py tests/test_layout.py tests/test_web_services.py \
+  tests/test_wipe_state.py tests/test_recorder_fate.py tests/test_guest_constraints.py \
+  tests/test_age_hostile.py tests/test_keys.py tests/test_config.py tests/test_clock_audit.py \
+  tests/test_audit_notes.py tests/test_setup_window.py tests/test_plain_words.py
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check appliance web bench tests
 	$(VENV)/bin/mypy appliance/age appliance/store.py appliance/sealed_writer.py appliance/catalog.py appliance/fsutil.py \
 	  appliance/wipe web/services.py
-	$(PY) -m pytest -q -p no:cacheprovider appliance web tests/test_imports.py
+	$(PY) -m pytest -q -p no:cacheprovider appliance web $(PURE_TESTS)
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
 test: $(VENV)/.installed $(A11Y) $(SUPERVISION)
