@@ -57,7 +57,7 @@ PURE_TESTS := tests/test_imports.py tests/test_layout.py tests/test_web_services
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check appliance web bench tests
 	$(VENV)/bin/mypy appliance/age appliance/store.py appliance/sealed_writer.py appliance/catalog.py appliance/fsutil.py \
-	  appliance/wipe web/services.py
+	  appliance/wipe web
 	$(PY) -m pytest -q -p no:cacheprovider appliance web $(PURE_TESTS)
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)

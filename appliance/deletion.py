@@ -53,7 +53,8 @@ def _header_sha256(store: Store, object_id: str) -> str | None:
     return hashlib.sha256(header).hexdigest() if header is not None else None
 
 
-def delete(store: Store, object_id: str, reason: str, *, kind: str | None = None) -> list[dict]:
+def delete(store: Store, object_id: str, reason: str | None, *,
+           kind: str | None = None) -> list[dict]:
     """Delete one recording, clip or still (``kind``, if given, must match)
     and what was made from it; return what went, the object last."""
     if not isinstance(reason, str) or reason not in REASONS:

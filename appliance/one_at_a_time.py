@@ -17,7 +17,7 @@ class OneAtATime:
     and cancels in ``_cancel(which)`` every job ``which(job)`` chooses;
     each job has a ``session`` and a ``recording``."""
 
-    _running = None
+    _running: object | None = None
 
     def _cancel(self, which) -> int:
         raise NotImplementedError

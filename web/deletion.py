@@ -27,7 +27,7 @@ def delete(kind: str, object_id: str, *, default_reason: str | None = None) -> l
         services().maps.wait_idle()
     deleted = deletion.delete(services().store, object_id, reason, kind=kind)
     services().audit.record("deleted", actor="guider", object=object_id, kind=kind,
-                                       reason=reason, made_from_it=len(deleted) - 1)
+                            reason=reason, made_from_it=len(deleted) - 1)
     return deleted
 
 

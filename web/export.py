@@ -61,7 +61,7 @@ CUT_SHORT = (b"</script><p><strong>This export was cut short on the box: ask the
 def _clips() -> list[dict]:
     store = services().store
     cycles = {e.id: e.meta.get("cycle", 1) for e in store.catalog.list("recording")}
-    return [{**clip_view(o.entry), "cycle": cycles.get(o.entry.parent, 1)}
+    return [{**clip_view(o.entry), "cycle": cycles.get(o.entry.parent or "", 1)}
             for o in store.list("clip") if o.entry.state == "sealed"]
 
 
@@ -169,14 +169,13 @@ class _Streaming:
         job, pipe = self.job, self.pipe
         end = FAILED  # unless it all went out: the response ends without its last chunk
         try:
+            sealed: supervision.Base64Writer | QueueWriter = pipe
             if job["as"] == "page":
                 pipe.write(self.page[0])
                 sealed = supervision.Base64Writer(pipe)
-            else:
-                sealed = pipe
             export_clips(self.store, self.identity, job["entries"], job["names"], sealed,
                          recipient=job["recipient"], sources=sources, extra=extra)
-            if job["as"] == "page":
+            if isinstance(sealed, supervision.Base64Writer):
                 sealed.close()
                 pipe.write(self.page[1])
             end = None

@@ -37,7 +37,7 @@ def _audit(event: str, **fields) -> None:
 
 
 def _goals(record: InterventionRecord) -> list[dict]:
-    store, cycles = services().store, record.current_cycle()
+    store, cycles = services().store, record.current_cycle() or 1
     goals = []
     for goal, points in record.scalings().items():
         sealed = record.goal_text(goal)
@@ -51,8 +51,9 @@ def _goals(record: InterventionRecord) -> list[dict]:
 
 def _texts(record: InterventionRecord) -> dict:
     store = services().store
-    return {name: store.unseal_text(record.text(name), g.identity) if record.text(name) else ""
-            for name in ("guider", "question", "consent_by")}
+    sealed = {name: record.text(name) for name in ("guider", "question", "consent_by")}
+    return {name: store.unseal_text(text, g.identity) if text else ""
+            for name, text in sealed.items()}
 
 
 @bp.get("/api/goals")

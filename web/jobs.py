@@ -74,7 +74,8 @@ class ClipJobs(OneAtATime):
         for job in list(self._jobs.values()):
             if chosen(job) and job.state in ("queued", "cutting"):
                 job.state = "cancelled"
-                job.cut.cancel()
+                if job.cut is not None:
+                    job.cut.cancel()
                 cancelled += 1
         return cancelled
 

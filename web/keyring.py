@@ -62,8 +62,10 @@ class Keyring:
         """The identity for ``key``, if still unlocked. A use restarts the
         idle clock unless ``touch`` is false: a page polling the box's status
         by itself is not someone using it."""
+        if not key:
+            return None
         with self._lock:
-            entry = self._entries.get(key) if key else None
+            entry = self._entries.get(key)
             idle = entry is not None and self._idle(entry)
             if idle:
                 del self._entries[key]

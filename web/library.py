@@ -22,7 +22,7 @@ bp = Blueprint("library", __name__)
 def recordings() -> list[dict]:
     store = services().store
     objects = store.list()
-    children = {}
+    children: dict[str, list[str]] = {}
     for o in objects:
         if o.entry.parent:
             children.setdefault(o.entry.parent, []).append(o.entry.kind)

@@ -204,7 +204,7 @@ def media(object_id: str):
     headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPES[entry.kind],
                "ETag": etag}
     _audit_view(object_id)
-    if wanted == "unsatisfiable":
+    if isinstance(wanted, str):  # "unsatisfiable"
         reader.close()
         return Response(status=416, headers={**headers,
                                              "Content-Range": f"bytes */{layout.size}"})
