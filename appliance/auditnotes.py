@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -66,7 +66,7 @@ def device_key(directory: Path) -> Ed25519PrivateKey:
     the first event); it survives every wipe."""
     path = Path(directory) / DEVICE_KEY_FILE
     if path.exists():
-        return serialization.load_pem_private_key(path.read_bytes(), password=None)
+        return load_device_key(path.read_bytes(), path)
     if path.is_symlink():  # kept in RAM (appliance/devicekey.py), and not there
         raise AuditError(f"the device key is kept in RAM at {os.readlink(path)} and is not "
                          "there: vigbox device-key install derives it (vigbox-store.service, "
@@ -76,6 +76,18 @@ def device_key(directory: Path) -> Ed25519PrivateKey:
     atomic_write_bytes(path, key.private_bytes(serialization.Encoding.PEM,
                                                serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
+    return key
+
+
+def load_device_key(pem: bytes, path: Path) -> Ed25519PrivateKey:
+    """The device key a PEM file holds; :class:`AuditError` for anything
+    else (a damaged file must not become a crash at every start)."""
+    try:
+        key = serialization.load_pem_private_key(pem, password=None)
+    except (ValueError, TypeError, UnsupportedAlgorithm) as e:
+        raise AuditError(f"the device key at {path} is not a PEM private key ({e})") from None
+    if not isinstance(key, Ed25519PrivateKey):
+        raise AuditError(f"the device key at {path} is {type(key).__name__}, not Ed25519")
     return key
 
 

@@ -25,8 +25,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .auditnotes import DEVICE_KEY_FILE, device_key, fingerprint, raw_public
-from .errors import ConfigError
+from .auditnotes import DEVICE_KEY_FILE, device_key, fingerprint, load_device_key, raw_public
+from .errors import AuditError, ConfigError
 from .fsutil import atomic_write_bytes, ensure_private_dir
 from .otpkey import derive_device_seed, read_otp
 
@@ -89,7 +89,10 @@ def _link(link: Path, runtime: Path) -> str:
             return ""
         link.unlink()
     elif found is not None and stat.S_ISREG(found.st_mode):
-        replaced = f"its fingerprint was {_fingerprint_of(link)}"
+        try:
+            replaced = f"its fingerprint was {_fingerprint_of(link)}"
+        except AuditError as e:  # damaged: replaced all the same
+            replaced = f"it held no device key ({e})"
         link.unlink()
     elif found is not None:  # a pipe or a folder: nothing a key file would be
         raise ConfigError(f"{link} is neither a key file nor a link: not replaced")
@@ -100,5 +103,5 @@ def _link(link: Path, runtime: Path) -> str:
 def _fingerprint_of(path: Path) -> str:
     fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as f:
-        key = serialization.load_pem_private_key(f.read(1 << 16), password=None)
+        key = load_device_key(f.read(1 << 16), path)
     return fingerprint(raw_public(key.public_key()))

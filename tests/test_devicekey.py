@@ -8,9 +8,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 
 from appliance.auditlog import AuditLog, verify
-from appliance.auditnotes import DEVICE_KEY_FILE, fingerprint
+from appliance.auditnotes import DEVICE_KEY_FILE, device_key, fingerprint
 from appliance.certificate import check_certificate, sign_certificate
 from appliance.devicekey import install
 from appliance.errors import AuditError
@@ -68,6 +70,28 @@ def test_a_key_file_from_before_is_removed_from_the_card(settings, otp_box):
     assert f"its fingerprint was {fingerprint(old)}" in said
     assert AuditLog(otp_box.audit_dir).public_key != old
     assert (otp_box.audit_dir / DEVICE_KEY_FILE).is_symlink()
+
+
+def test_a_damaged_key_file_from_before_is_replaced_saying_so(otp_box):
+    (otp_box.audit_dir / DEVICE_KEY_FILE).write_bytes(b"-----BEGIN PRIVATE KEY-----\nbroken\n")
+    said = install(otp_box)
+    assert "it held no device key" in said and "not a PEM private key" in said
+    assert (otp_box.audit_dir / DEVICE_KEY_FILE).is_symlink()
+
+
+@pytest.mark.parametrize("pem", [
+    b"not a key at all",
+    ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption()),
+], ids=["garbage", "another-kind-of-key"])
+def test_a_device_key_file_that_is_no_ed25519_key_is_a_typed_error(settings, pem):
+    """It had been a ValueError (or an AttributeError at the first
+    signature) out of every start of the recorder and the page."""
+    settings.audit_dir.mkdir(parents=True)
+    (settings.audit_dir / DEVICE_KEY_FILE).write_bytes(pem)
+    with pytest.raises(AuditError, match="device key at"):
+        device_key(settings.audit_dir)
 
 
 def test_a_certificate_from_the_otp_key_checks_against_the_label(otp_box):
