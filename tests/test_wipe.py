@@ -379,8 +379,7 @@ def test_a_wipe_begun_by_an_older_vigbox_resumes(luks_box):
     assert child.exitcode == 9
     path = settings.wipe_dir / "state.json"
     written = json.loads(path.read_text())
-    assert written.pop("version") == 1 and written["erase_progress"]
-    written["erase progress"] = written.pop("erase_progress")
+    assert written.pop("version") == 1 and written["erase progress"]
     path.write_text(json.dumps(written))
     store = Store(store.root)
     wipe = wipe_for(settings, store, AuditLog(settings.audit_dir))

@@ -32,7 +32,9 @@ def test_a_state_goes_through_its_file_unchanged():
     state.erase_progress["step"] = "luksErase"
     again = WipeState.from_json(state.to_json())
     assert again == state and again.request.reason == "consent withdrawn"
-    assert json.loads(state.to_json())["version"] == 1
+    written = json.loads(state.to_json())
+    # an older vigbox (it ignores the version) finds the erase's progress
+    assert written["version"] == 1 and written["erase progress"] == {"step": "luksErase"}
 
 
 def test_an_unversioned_state_from_before_is_read():
@@ -43,9 +45,21 @@ def test_an_unversioned_state_from_before_is_read():
     assert state.version == 1 and state.request.name == "Ann"
 
 
+def test_a_wipe_begun_before_a_step_was_added_resumes_with_it_to_do():
+    """A wipe begun by the vigbox of 2026-11-24 (no evaluation summary yet)."""
+    old = {**STARTED, **INVENTORY, "done": ["stop recorder", "inventory"]}
+    state = WipeState.from_json(json.dumps(old))
+    assert [s for s in STEPS if s not in state.done][0] == "evaluation summary"
+    state.mark_done("evaluation summary")
+    assert state.done == ["stop recorder", "evaluation summary", "inventory"]
+    assert WipeState.from_json(state.to_json()).done == state.done
+
+
 @pytest.mark.parametrize("change, said", [
     ({"version": 2}, "version 2"),
-    ({"done": ["inventory"]}, "in order"),
+    ({"done": ["inventory", "stop recorder"]}, "in order"),
+    ({"done": ["stop recorder", "stop recorder"]}, "in order"),
+    ({"erase_progress": {}}, "['erase_progress']"),
     ({"done": ["stop recorder", "shred"]}, "in order"),
     ({"done": ["stop recorder", "evaluation summary", "inventory"], "objects": None},
      "'inventory' is done, but has no objects"),

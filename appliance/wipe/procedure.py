@@ -174,7 +174,7 @@ class Wipe:
             work(self)
             self.on_step(step, "after")
             if step != "handover":  # the handover removes the state file itself
-                state.done.append(step)
+                state.mark_done(step)
                 self._save()
             log.info("wipe %s: %s done", state.id, step)
         return self.certificates_dir / f"{state.id}.json"

@@ -33,8 +33,10 @@ REASONS = ("end of intervention", "consent withdrawn", "retention limit reached"
 LEFT_BY = {"stop recorder": ("recorder",), "inventory": ("volume", "objects", "samples"),
            "erase volume": ("erased",), "verify": ("verification",),
            "certificate": ("certificate",)}
-# version 0 (unversioned, before 2026-12-01) named one field with a space
-RENAMED_IN_1 = {"erase progress": "erase_progress"}
+# fields whose name in the file is not the attribute's: kept as version 0
+# wrote them, so a vigbox put back to an older one during a wipe still
+# finds the erase's progress (it ignores the version)
+IN_THE_FILE = {"erase_progress": "erase progress"}
 T = TypeVar("T")
 
 
@@ -96,7 +98,8 @@ class WipeState:
         return cls(id=wipe_id, request=request, started=started, clock_set=clock_set)
 
     def to_json(self) -> bytes:
-        return json.dumps({**asdict(self), "request": asdict(self.request)}, indent=1).encode()
+        fields_ = {IN_THE_FILE.get(name, name): value for name, value in asdict(self).items()}
+        return json.dumps({**fields_, "request": asdict(self.request)}, indent=1).encode()
 
     @classmethod
     def from_json(cls, data: bytes | str) -> WipeState:
@@ -111,12 +114,12 @@ class WipeState:
         if version not in (0, STATE_VERSION):
             raise WipeError(f"the wipe's state is version {version!r}; this vigbox reads up to "
                             f"{STATE_VERSION} (was it begun by a newer one?)")
-        for old, new in RENAMED_IN_1.items():
-            if old in raw:
-                raw[new] = raw.pop(old)
-        known = {f.name for f in fields(cls)}
+        known = {IN_THE_FILE.get(f.name, f.name) for f in fields(cls)}
         if unknown := sorted(set(raw) - known):
             raise WipeError(f"the wipe's state has fields this vigbox does not know: {unknown}")
+        for name, written in IN_THE_FILE.items():
+            if written in raw:
+                raw[name] = raw.pop(written)
         try:
             request = WipeRequest(**raw.pop("request"))
             state = cls(**raw, request=request)
@@ -125,10 +128,17 @@ class WipeState:
         state._check()
         return state
 
+    def mark_done(self, step: str) -> None:
+        """Record ``step`` as done, where it stands among the steps."""
+        self.done = [s for s in STEPS if s in self.done or s == step]
+
     def _check(self) -> None:
         if not isinstance(self.id, str) or not WIPE_ID.fullmatch(self.id):
             raise WipeError(f"the wipe's id {self.id!r}")
-        if not isinstance(self.done, list) or self.done != list(STEPS[:len(self.done)]):
+        # in order, each once; not always from the first: a wipe begun before
+        # a step was added to the procedure resumes with it still to do
+        if not isinstance(self.done, list) or self.done != [s for s in STEPS if s in self.done] \
+                or len(set(self.done)) != len(self.done):
             raise WipeError(f"the wipe's steps done {self.done!r} are not {STEPS} in order")
         for step in self.done:
             for name in LEFT_BY.get(step, ()):
