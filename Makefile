@@ -56,8 +56,7 @@ PURE_TESTS := tests/test_imports.py tests/test_layout.py tests/test_web_services
   tests/test_audit_notes.py tests/test_setup_window.py tests/test_plain_words.py
 check: $(VENV)/.installed
 	$(VENV)/bin/ruff check appliance web bench tests
-	$(VENV)/bin/mypy appliance/age appliance/store.py appliance/sealed_writer.py appliance/catalog.py appliance/fsutil.py \
-	  appliance/wipe web
+	$(VENV)/bin/mypy appliance web
 	$(PY) -m pytest -q -p no:cacheprovider appliance web $(PURE_TESTS)
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)

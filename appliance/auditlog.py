@@ -134,8 +134,9 @@ class AuditLog:
             return False
         if self._signed_at is None or self.unsigned >= self.sign_every:
             return True
-        return bool(self.sign_interval) and \
-            time.monotonic() - self._signed_at >= self.sign_interval
+        if not self.sign_interval:
+            return False
+        return time.monotonic() - self._signed_at >= self.sign_interval
 
     def sign_now(self) -> str:
         """Sign the log as it stands and keep the note; return it."""

@@ -19,7 +19,7 @@ import functools
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -128,7 +128,8 @@ class _SerialConnection:
 
     # every statement's failure is a store error, whoever runs it (the
     # intervention's and consent's tables are written through here too)
-    def execute(self, sql: str, parameters: Sequence[object] = ()) -> sqlite3.Cursor:
+    def execute(self, sql: str,
+                parameters: Sequence[object] | Mapping[str, object] = ()) -> sqlite3.Cursor:
         with self._lock, _translated():
             return self._connection.execute(sql, parameters)
 

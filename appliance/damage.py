@@ -61,6 +61,8 @@ class DamageNotes:
         return True
 
     def _note_in_catalog(self, object_id: str, chunk: int) -> None:
+        if self._store is None:
+            return
         catalog, at = self._store.catalog, chunk * CHUNK_SIZE
         try:
             meta = catalog.get(object_id).meta

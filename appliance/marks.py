@@ -13,6 +13,7 @@ appliance.errors.MarkError: mark 8.0-12.0 outside the recording (0-10.0)
 """
 
 import secrets
+from typing import Any
 
 from . import principles
 from .errors import MarkError
@@ -83,7 +84,7 @@ class Marks:
         """Change what ``body`` names (tags, goals, start and end, note)."""
         _an_object(body)
         mark = self.catalog.mark(mark_id)
-        fields = {}
+        fields: dict[str, Any] = {}
         note = check_note(body.get("note"))
         if "tags" in body:
             fields["tags"] = self._tags(body["tags"])
