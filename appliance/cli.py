@@ -131,7 +131,7 @@ def cmd_unseal(args) -> int:
               else age.decrypt(src, identities, salvage=args.salvage))
     start, end = args.range or (0, None)
     # a file's end is verified before a byte is written; a pipe's as it comes
-    if args.range and not piped and start >= reader.size():
+    if args.range and isinstance(reader, age.StreamReader) and start >= reader.size():
         raise _past_the_end(start, end, reader.size())
     written = copy_range(reader, open_output(args.output), start, end)
     if args.range and piped and not written:

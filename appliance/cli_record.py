@@ -33,8 +33,11 @@ def cmd_record(args) -> int:
     if args.fast:
         recorder.wait()
     else:
-        ended = threading.Thread(target=lambda: (recorder.wait(), stop.set()), daemon=True)
-        ended.start()
+        def ended() -> None:  # the take ended by itself (the source, a limit, a fault)
+            recorder.wait()
+            stop.set()
+
+        threading.Thread(target=ended, daemon=True).start()
         stop.wait(args.seconds)
         recorder.stop("duration reached" if not stop.is_set() else "signal")
     if recorder.state == State.ERROR:

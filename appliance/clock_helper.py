@@ -42,6 +42,8 @@ def answer(line: bytes, *, settime=set_system_clock) -> dict:
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    server: "ClockHelper"
+
     def handle(self) -> None:
         line = self.rfile.readline(4096)
         self.wfile.write(json.dumps(answer(line, settime=self.server.settime)).encode() + b"\n")

@@ -16,6 +16,7 @@ import os
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 
 from .errors import ConfigError
 
@@ -156,7 +157,9 @@ class Settings:
         return self.home / "audit"
 
 
-_TYPES = {f.name: f.type for f in fields(Settings)}
+# the settings' declared types, as objects (this module has no postponed
+# annotations): _coerce compares and checks against them
+_TYPES: dict[str, Any] = {f.name: f.type for f in fields(Settings)}
 
 
 def _coerce(name: str, value):

@@ -14,6 +14,7 @@ import json
 import statistics
 from html import escape
 from pathlib import Path
+from typing import Any
 
 from .fsutil import atomic_write_bytes, ensure_private_dir
 from .intervention import InterventionRecord
@@ -21,7 +22,7 @@ from .store import Store, utc_now
 from .wipe.html import STYLE
 
 FORMAT = "vigbox-evaluation/v1"
-EMPTY = {"format": FORMAT, "label": "", "practitioner_role": "", "started": None,
+EMPTY: dict[str, Any] = {"format": FORMAT, "label": "", "practitioner_role": "", "started": None,
          "ended": None, "consent": {}, "cycles": [], "goals": [], "guider_time": {},
          "made": None, "occasion": ""}
 
@@ -34,7 +35,7 @@ def _per_cycle(store: Store, record: InterventionRecord) -> list[dict]:
     for cycle in range(1, (record.current_cycle() or 1) + 1):
         films = [e for e in entries if e.kind == "recording" and e.meta.get("cycle", 1) == cycle]
         made = [e for e in entries if e.kind in ("clip", "still")
-                and recording_cycle.get(e.parent) == cycle]
+                and recording_cycle.get(e.parent or "") == cycle]
         review = reviews.get(cycle)
         # whole maps only (one being sealed, or about to be discarded, is not)
         mapped = [e.meta["figures"] for e in entries if e.kind == "interaction"

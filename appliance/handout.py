@@ -55,7 +55,7 @@ def make_handout(store: Store, identity, cycle: int, wanted: list[str]) -> Hando
                 "caption": principles.name_of(e.meta["caption"]) if e.meta.get("caption") else ""}
                for e in stills]
     allowed = "stills" in ConsentRecord(store.catalog).scope()
-    chosen = chosen_stills([s["id"] for s in offered], wanted) if allowed else []
+    chosen = chosen_stills([e.id for e in stills], wanted) if allowed else []
     cycles = max(record.current_cycle() or 1, 1)
     goals = [{"number": n, "words": unsealed(record.goal_text(n)),
               "scalings": points,

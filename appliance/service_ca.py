@@ -25,9 +25,11 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from . import tls
@@ -54,8 +56,10 @@ def _within(name: str, subtree: x509.GeneralName) -> bool:
     """RFC 5280's matching: a host name is within a DNS subtree if it is it
     or ends in "." and it; an address is within a network."""
     if isinstance(subtree, x509.IPAddress):
+        network = subtree.value  # a network in a name constraint (RFC 5280 4.2.1.10)
         try:
-            return ipaddress.ip_address(name) in subtree.value
+            return isinstance(network, ipaddress.IPv4Network | ipaddress.IPv6Network) \
+                and ipaddress.ip_address(name) in network
         except ValueError:
             return False
     return name == subtree.value or name.endswith("." + subtree.value)
@@ -150,7 +154,7 @@ class ServiceCA:
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - tls.BACKDATE).not_valid_after(now + timedelta(days=days))
             .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(
-                self.certificate.public_key()), critical=False)
+                cast(ec.EllipticCurvePublicKey, self.certificate.public_key())), critical=False)
             .sign(key, hashes.SHA256()))
         self._append(ISSUED, {"serial": f"{certificate.serial_number:x}", "box": box,
                               "names": list(names.all()), "issued": now.isoformat(),

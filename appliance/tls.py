@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .errors import TLSError
@@ -165,13 +166,20 @@ def load_chain(data: bytes) -> list[x509.Certificate]:
     return chain
 
 
+def _spki(public_key: CertificatePublicKeyTypes) -> bytes:
+    """A public key of any kind, as a certificate carries it: comparable
+    (a certificate for an Ed25519 key has no numbers to compare)."""
+    return public_key.public_bytes(serialization.Encoding.DER,
+                                   serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
 def check_installable(key, chain: list[x509.Certificate], names: BoxNames,
                       now: datetime | None = None) -> None:
     """Refuse a certificate the TLS server could not use for this box:
     another key's, expired, or not naming every one of the box's names."""
     now = now or datetime.now(UTC)
     leaf = chain[0]
-    if leaf.public_key().public_numbers() != key.public_key().public_numbers():
+    if _spki(leaf.public_key()) != _spki(key.public_key()):
         raise TLSError(f"the certificate {fingerprint(leaf)} is for another key than this box's")
     if not leaf.not_valid_before_utc <= now < leaf.not_valid_after_utc:
         raise TLSError(f"the certificate is valid {leaf.not_valid_before_utc:%Y-%m-%d} to "

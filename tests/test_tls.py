@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ed25519
+from cryptography.x509.oid import NameOID
 
 from appliance import tls
 from appliance.errors import TLSError
@@ -143,6 +145,20 @@ def test_the_fingerprint_is_the_one_openssl_and_browsers_show(box_key, tmp_path)
     shown = subprocess.run(["openssl", "x509", "-noout", "-fingerprint", "-sha256", "-in",
                             tmp_path / "self.pem"], capture_output=True, text=True, check=True)
     assert shown.stdout.strip() == f"sha256 Fingerprint={tls.fingerprint(leaf)}"
+
+
+def test_a_certificate_for_a_key_of_another_kind_is_refused_with_why(box_key):
+    """A certificate for an Ed25519 key (no numbers to compare) had been an
+    AttributeError out of the install, not the page's TLSError."""
+    other = ed25519.Ed25519PrivateKey.generate()
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "vigbox.local")])
+    now = datetime.now(UTC)
+    leaf = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+            .public_key(other.public_key()).serial_number(x509.random_serial_number())
+            .not_valid_before(now - timedelta(days=1)).not_valid_after(now + timedelta(days=9))
+            .sign(other, None))
+    with pytest.raises(TLSError, match="for another key"):
+        tls.check_installable(box_key, [leaf], NAMES)
 
 
 def test_a_certificate_the_server_could_not_use_is_refused_with_why(ca, box_key):
