@@ -17,7 +17,7 @@ from appliance.capture.fmp4 import FragmentIndex
 from appliance.capture.recorder import DEFAULT_MAX_SECONDS, Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.errors import RecorderBusyError, SourceError, StoreFullError
+from appliance.errors import CaptureError, RecorderBusyError, SourceError, StoreFullError
 from appliance.store import Store
 from canary import plaintext_files, writable_places
 from conftest import PASSPHRASE
@@ -333,3 +333,35 @@ def test_a_stop_before_the_first_bytes_is_never_undone_by_them(intervention):
     recorder.stop()
     assert states[-1] == "idle"
     assert "recording" not in states[states.index("stopping"):], states
+
+
+class DeafSource(SyntheticSource):
+    """A camera whose process does not hear the first stop (as a take
+    stuck in CI did, where the stop's 30 s ran out)."""
+
+    def open(self):
+        process = super().open()
+
+        class Deaf:
+            heard = False
+
+            def interrupt(self):
+                if self.heard:
+                    process.interrupt()
+                self.heard = True
+
+            def __getattr__(self, name):
+                return getattr(process, name)
+
+        return Deaf()
+
+
+def test_a_take_that_will_not_end_says_where_it_is_held(intervention):
+    store, _ = intervention
+    recorder = Recorder(store, DeafSource(VideoProfile(320, 180)))
+    recorder.start()
+    with pytest.raises(CaptureError, match="reading the source; the source still running"):
+        recorder.stop(timeout=1)
+    recorder._process.interrupt()  # heard this time: it ends and is sealed
+    recorder.wait(timeout=30)
+    assert recorder.state == State.IDLE and recorder.last_recording

@@ -109,6 +109,7 @@ class Recorder:
         self._take: Take | None = None
         self._thread: threading.Thread | None = None
         self._process = None
+        self._pump_at = "idle"  # what the pump thread is doing, said if a stop times out
         self.last_recording: str | None = None
         self.last_stop_reason: str | None = None  # one of BOX_STOPS, if the box stopped it
         # bytes the source has delivered, ever: the watchdog's sign of life
@@ -189,8 +190,16 @@ class Recorder:
             thread = self._thread
         thread.join(timeout)
         if thread.is_alive():
-            raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s")
+            raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s "
+                               f"({self._where()})")
         return self.last_recording
+
+    def _where(self) -> str:
+        """Where a take that will not end is held up: for the log and CI."""
+        code = self._process.poll()
+        source = "still running" if code is None else f"ended ({code})"
+        said = self._process.stderr_tail(2).replace("\n", " | ")
+        return f"{self._pump_at}; the source {source}" + (f": {said}" if said else "")
 
     def wait(self, timeout: float | None = None) -> str | None:
         """Wait for the current recording to end by itself (duration, fault)."""
@@ -251,6 +260,7 @@ class Recorder:
         failure = None
         next_space_check, next_space_bytes = 0.0, 0
         timer = SyncTimer(writer).start()
+        self._pump_at = "reading the source"
         try:
             while data := process.read(READ_SIZE):
                 self.bytes_in += len(data)
@@ -301,7 +311,9 @@ class Recorder:
             self._process.interrupt()
 
     def _finish(self, writer, take: Take, process, indexer, failure) -> None:
+        self._pump_at = "waiting for the source to exit"
         code = process.finish(timeout=5)
+        self._pump_at = "sealing"
         self.source.close()
         if failure is None and take.stop_reason is None and code == 0 and self.source.seconds:
             take.stop_reason = "source ended"  # a finite source (tests, field checks)
