@@ -336,8 +336,10 @@ def test_a_stop_before_the_first_bytes_is_never_undone_by_them(intervention):
 
 
 class DeafSource(SyntheticSource):
-    """A camera whose process does not hear the first stop (as a take
-    stuck in CI did, where the stop's 30 s ran out)."""
+    """A camera whose process does not hear the first stop: ffmpeg started
+    by a recorder whose SIGINT is ignored (started in the background: a
+    local CI run, where three takes hung for the stop's 30 s), and stopped
+    before it set its own handler."""
 
     def open(self):
         process = super().open()
@@ -356,12 +358,21 @@ class DeafSource(SyntheticSource):
         return Deaf()
 
 
+def test_a_stop_not_heard_is_said_again(intervention):
+    store, _ = intervention
+    recorder = Recorder(store, DeafSource(VideoProfile(320, 180)))
+    recording_id = recorder.start()
+    assert recorder.stop(timeout=30) == recording_id
+    assert recorder.state == State.IDLE
+    assert store.catalog.get(recording_id).meta["stopped"] == "stopped"
+
+
 def test_a_take_that_will_not_end_says_where_it_is_held(intervention):
     store, _ = intervention
     recorder = Recorder(store, DeafSource(VideoProfile(320, 180)))
     recorder.start()
     with pytest.raises(CaptureError, match="reading the source; the source still running"):
-        recorder.stop(timeout=1)
+        recorder.stop(timeout=1)  # over before the stop is said again
     recorder._process.interrupt()  # heard this time: it ends and is sealed
     recorder.wait(timeout=30)
     assert recorder.state == State.IDLE and recorder.last_recording

@@ -55,6 +55,10 @@ DEFAULT_RESERVE_BYTES = 64 << 20
 # every SPACE_CHECK_BYTES written: a pump that fell behind and catches up
 # writes seconds of footage at once, past the reserve between two looks
 SPACE_CHECK_SECONDS = 1.0
+# a stop not heard is said again, this long apart and this many times more:
+# ffmpeg ends cleanly on up to three SIGINTs (a fourth cuts its last fragment)
+STOP_AGAIN_AFTER = 2.0
+STOP_AGAIN = 2
 SPACE_CHECK_BYTES = 1 << 20
 
 
@@ -188,7 +192,17 @@ class Recorder:
             self._set(State.STOPPING)
             self._process.interrupt()
             thread = self._thread
-        thread.join(timeout)
+        deadline = time.monotonic() + timeout
+        thread.join(min(timeout, STOP_AGAIN_AFTER))
+        for _ in range(STOP_AGAIN):
+            if not thread.is_alive() or time.monotonic() >= deadline:
+                break
+            # the first can be lost: a SIGINT that reaches ffmpeg before it
+            # sets its handler, in a recorder whose SIGINT is ignored (one
+            # started in the background) and so ffmpeg's until then
+            self._process.interrupt()
+            thread.join(min(STOP_AGAIN_AFTER, max(0.0, deadline - time.monotonic())))
+        thread.join(max(0.0, deadline - time.monotonic()))
         if thread.is_alive():
             raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s "
                                f"({self._where()})")
