@@ -44,6 +44,7 @@ from .durability import SyncTimer
 from .fate import Fate, as_failure, decide, unexpected
 from .fmp4 import FragmentIndexer
 from .preview import PreviewSession, PreviewTap, frame_jpeg
+from .stopping import see_it_end, where_held
 from .time_left import time_left
 
 log = logging.getLogger("vigbox.recorder")
@@ -55,10 +56,6 @@ DEFAULT_RESERVE_BYTES = 64 << 20
 # every SPACE_CHECK_BYTES written: a pump that fell behind and catches up
 # writes seconds of footage at once, past the reserve between two looks
 SPACE_CHECK_SECONDS = 1.0
-# a stop not heard is said again, this long apart and this many times more:
-# ffmpeg ends cleanly on up to three SIGINTs (a fourth cuts its last fragment)
-STOP_AGAIN_AFTER = 2.0
-STOP_AGAIN = 2
 SPACE_CHECK_BYTES = 1 << 20
 
 
@@ -192,28 +189,10 @@ class Recorder:
             self._set(State.STOPPING)
             self._process.interrupt()
             thread = self._thread
-        deadline = time.monotonic() + timeout
-        thread.join(min(timeout, STOP_AGAIN_AFTER))
-        for _ in range(STOP_AGAIN):
-            if not thread.is_alive() or time.monotonic() >= deadline:
-                break
-            # the first can be lost: a SIGINT that reaches ffmpeg before it
-            # sets its handler, in a recorder whose SIGINT is ignored (one
-            # started in the background) and so ffmpeg's until then
-            self._process.interrupt()
-            thread.join(min(STOP_AGAIN_AFTER, max(0.0, deadline - time.monotonic())))
-        thread.join(max(0.0, deadline - time.monotonic()))
-        if thread.is_alive():
+        if not see_it_end(thread, self._process, timeout):
             raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s "
-                               f"({self._where()})")
+                               f"({where_held(self._pump_at, self._process)})")
         return self.last_recording
-
-    def _where(self) -> str:
-        """Where a take that will not end is held up: for the log and CI."""
-        code = self._process.poll()
-        source = "still running" if code is None else f"ended ({code})"
-        said = self._process.stderr_tail(2).replace("\n", " | ")
-        return f"{self._pump_at}; the source {source}" + (f": {said}" if said else "")
 
     def wait(self, timeout: float | None = None) -> str | None:
         """Wait for the current recording to end by itself (duration, fault)."""
