@@ -13,16 +13,9 @@ import signal
 import socket
 import threading
 
-from .errors import ConfigError
+from .config import parse_listen
 
 log = logging.getLogger("vigbox.run")
-
-
-def parse_listen(text: str) -> tuple[str, int]:
-    host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
-        raise ConfigError(f"listen address {text!r} is not HOST:PORT")
-    return host.strip("[]"), int(port)
 
 
 def make_recorder_service(settings, simulate: bool):

@@ -62,9 +62,9 @@ def cmd_tls_install(args) -> int:
 
 def cmd_tls_front_config(args) -> int:
     """The nginx configuration of vigbox-https.service, from the settings."""
-    from web.hosts import allowed_for
+    from .https_names import allowed_for
 
-    from .cli_run import parse_listen
+    from .config import parse_listen
     settings, box = args.settings, _box(args)
     config = FrontConfig(
         https=[parse_listen(settings.listen)],

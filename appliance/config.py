@@ -27,6 +27,18 @@ MIN_WORK_FACTOR, MAX_WORK_FACTOR = 18, 22
 FRONTS = ("nginx", "none")
 
 
+def parse_listen(text: str) -> tuple[str, int]:
+    """A listen setting, ``HOST:PORT`` (an IPv6 host in brackets), as a pair.
+
+    >>> parse_listen("[::1]:8443")
+    ('::1', 8443)
+    """
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"listen address {text!r} is not HOST:PORT")
+    return host.strip("[]"), int(port)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path = DEFAULT_HOME

@@ -264,7 +264,7 @@ def front_config(settings, https: tuple[str, int], names) -> tuple[FrontConfig, 
     plain HTTP for the box's ``names``, with the box's certificate (a
     self-signed one made if it has none yet)."""
     from .box_tls import BoxTLS
-    from .cli_run import parse_listen
+    from .config import parse_listen
     # an address of its own (the demo's 127.0.0.1) is one of its names too
     listen = () if https[0] in ("0.0.0.0", "::", "") else (https[0],)
     box = BoxTLS(settings.tls_folder, settings.tls_names + listen)

@@ -1,51 +1,16 @@
-"""Which names the page answers to: the box's own, and nothing else.
-
-A page on the hotspot that answers any ``Host`` can be reached through DNS
-rebinding: a site the guider's laptop visited elsewhere points its own
-name at 10.42.0.1 and scripts the box from the laptop's browser, with the
-browser's idea of "same origin" on its side. Every request naming another
-host is refused with 421 Misdirected Request before any route runs, public
-ones (the set-up, the unlock) included.
-
->>> host_of("VIGBOX.local.:8080"), host_of("[::1]:80"), host_of("10.42.0.1")
-('vigbox.local', '::1', '10.42.0.1')
->>> "vigbox.local" in box_names(("vigbox.local",), "0.0.0.0:80", "box7")
-True
->>> sorted(box_names((), "127.0.0.1:8080", "box7"))
-['127.0.0.1', 'box7', 'box7.local']
+"""The page answers only to the box's own names
+(:mod:`appliance.https_names`): every request naming another host is
+refused with 421 Misdirected Request before any route runs, public ones
+(the set-up, the unlock) included.
 """
-
-import socket
 
 from flask import current_app, jsonify, request
 
+from appliance.https_names import allowed_for, host_of
+
+__all__ = ["allowed_for", "refuse_other_hosts"]
+
 MISDIRECTED = 421
-# listening on every address names no host of its own
-_ANY_ADDRESS = {"0.0.0.0", "::", ""}
-
-
-def host_of(header: str) -> str:
-    """The host of a Host header, without port or brackets, lower case."""
-    header = header.strip().lower()
-    if header.startswith("["):  # an IPv6 literal: [::1]:8080
-        return header[1:].partition("]")[0]
-    if header.count(":") == 1:
-        header = header.partition(":")[0]
-    # one dot: the root's (vigbox.local.); more are no name werkzeug accepts
-    return header.removesuffix(".")
-
-
-def box_names(allowed: tuple[str, ...], listen: str, hostname: str) -> frozenset[str]:
-    """The settings' names, the address the page listens on, and the
-    box's own host name (bare and in .local, as mDNS gives it)."""
-    names = {host_of(name) for name in allowed}
-    names.add(host_of(listen))
-    names.update({hostname.lower(), f"{hostname.lower()}.local"})
-    return frozenset(names - _ANY_ADDRESS)
-
-
-def allowed_for(settings) -> frozenset[str]:
-    return box_names(settings.allowed_hosts, settings.listen, socket.gethostname())
 
 
 def refuse_other_hosts():
