@@ -55,9 +55,9 @@ PURE_TESTS := tests/test_imports.py tests/test_layout.py tests/test_web_services
   tests/test_age_hostile.py tests/test_keys.py tests/test_config.py tests/test_clock_audit.py \
   tests/test_audit_notes.py tests/test_setup_window.py tests/test_plain_words.py
 check: $(VENV)/.installed
-	$(VENV)/bin/ruff check appliance web bench tests
-	$(VENV)/bin/mypy appliance web
-	$(PY) -m pytest -q -p no:cacheprovider appliance web $(PURE_TESTS)
+	$(VENV)/bin/ruff check appliance web vigbox bench tests
+	$(VENV)/bin/mypy appliance web vigbox
+	$(PY) -m pytest -q -p no:cacheprovider appliance web vigbox $(PURE_TESTS)
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
 test: $(VENV)/.installed $(A11Y) $(SUPERVISION)

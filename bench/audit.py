@@ -31,7 +31,7 @@ import os
 from pathlib import Path
 from time import perf_counter
 
-from appliance.auditlog import ENTRIES_FILE, AuditLog, verify
+from appliance.audit.log import ENTRIES_FILE, AuditLog, verify
 
 from .common import Config, Figure, Summary, interleaved, progress, scratch_dir
 

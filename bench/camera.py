@@ -37,7 +37,7 @@ from appliance.capture.camera_stream import CameraStream, fragmented_mp4
 from appliance.capture.commands import VideoProfile
 from appliance.capture.picamera import encoder_settings
 from appliance.capture.virtual_sensor import VirtualSensor
-from appliance.store import Store
+from appliance.store.objects import Store
 
 PROFILE = VideoProfile(width=1920, height=1080, fps=30)  # the recorder's own bitrate
 FRAMES_MADE = 150

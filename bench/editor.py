@@ -17,8 +17,8 @@ them, writing no results (``make bench`` runs them last and writes them).
 import signal
 import sys
 
-from appliance.clips import MODES
-from appliance.store import Store
+from appliance.film.clips import MODES
+from appliance.store.objects import Store
 
 from . import editor_http
 from .common import BenchError, Config, Figure, Summary, progress, require_free_space, scratch_dir

@@ -1,11 +1,11 @@
 """Editor figures 5b: cutting a 20 s clip out of a sealed recording.
 
-A guider marks a moment and asks for a clip; :class:`appliance.clips.Cut`
+A guider marks a moment and asks for a clip; :class:`appliance.film.clips.Cut`
 reads only the fragments the clip needs, decrypts them into ffmpeg's stdin
 and seals ffmpeg's output into a new catalogued object. The reference is
 plain ffmpeg making the same cut from the plaintext of the same recording,
 seeking in its input (``-ss`` before ``-i``) and with the same output
-options as :func:`appliance.clips.cut_command`, writing to /dev/null: the
+options as :func:`appliance.film.clips.cut_command`, writing to /dev/null: the
 fastest honest way to get that clip without vigbox.
 
 The recording is the synthetic 1080p30 source encoded faster than real
@@ -26,8 +26,8 @@ from pathlib import Path
 
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource
-from appliance.clips import Cut, cut_command
-from appliance.store import Store
+from appliance.film.clips import Cut, cut_command
+from appliance.store.objects import Store
 
 from .common import MIB, BenchError, progress
 from .recorder import PROFILE, count_frames  # the recorder figure's 1080p30 stream

@@ -28,7 +28,7 @@ from pathlib import Path
 from time import perf_counter
 from urllib.parse import urlencode
 
-from appliance.store import Store
+from appliance.store.objects import Store
 
 from .common import (
     MIB,

@@ -20,7 +20,7 @@ from pathlib import Path
 import waitress
 from flask import Flask, abort, send_file
 
-THREADS = 8  # as appliance.cli_run.serve_web
+THREADS = 8  # as vigbox.run.serve_web
 HOST = "127.0.0.1"
 
 
@@ -28,7 +28,7 @@ def sealed_app(store_dir: Path, home: Path) -> Flask:
     """The vigbox app over an existing store, built as the tests build it
     but left in production mode (no TESTING): what a guider's laptop talks to."""
     from appliance.config import load_settings
-    from appliance.store import Store
+    from appliance.store.objects import Store
     from web import create_app
 
     settings = load_settings(home=home, store=store_dir, environ={})
@@ -49,10 +49,10 @@ def plain_app(files: dict[str, Path]) -> Flask:
 
 
 def serve_as_the_box(app: Flask, socket_path: str | None) -> None:
-    """The box's own server (appliance.web_server.make_server): on TCP
+    """The box's own server (appliance.https.page_server.make_server): on TCP
     (plain HTTP) or on a Unix socket behind the HTTPS front; prints the
     port, or the socket's path, when it is ready."""
-    from appliance.web_server import make_server
+    from appliance.https.page_server import make_server
     if socket_path:
         server = make_server(app, unix_socket=socket_path, threads=THREADS)
         print(socket_path, flush=True)

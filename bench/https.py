@@ -19,9 +19,9 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from appliance.box_tls import BoxTLS
-from appliance.https_front import FrontConfig, HttpsFront
-from appliance.store import Store
+from appliance.https.box_tls import BoxTLS
+from appliance.https.front import FrontConfig, HttpsFront
+from appliance.store.objects import Store
 
 from .common import MIB, Figure, Summary, load_config, progress, require_free_space, scratch_dir
 from .editor_http import PASSPHRASE, WORK_FACTOR, Client, served

@@ -27,7 +27,7 @@ import wave
 
 from appliance.capture.commands import VideoProfile, synthetic_command
 from appliance.interaction.analysis import analyse
-from appliance.store import Store
+from appliance.store.objects import Store
 
 from .common import BenchError, Figure, Summary, load_config, progress, scratch_dir
 from .dialogue import RATE, dialogue, score

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from appliance import age
 from appliance.interaction.sealed import analyse_recording
-from appliance.store import Store
+from appliance.store.objects import Store
 
 
 def peak_mib() -> float:

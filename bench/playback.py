@@ -19,8 +19,8 @@ this figure alone; ``--stream 1280x720@2.5e6`` plays another stream.
 import sys
 from contextlib import ExitStack
 
-from appliance.clips import load_index
-from appliance.store import Store
+from appliance.film.clips import load_index
+from appliance.store.objects import Store
 
 from .air import Air
 from .common import Figure, Summary, load_config, progress, scratch_dir
@@ -39,8 +39,8 @@ def intervention(store: Store) -> None:
     """Keys and the record the page's set-up makes, consent to every use."""
     from datetime import date
 
-    from appliance.consent import CODES
-    from appliance.intervention import Consent, InterventionRecord
+    from appliance.intervention.consent import CODES
+    from appliance.intervention.record import Consent, InterventionRecord
     store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
     InterventionRecord(store.catalog).begin(
         label="bench", role="teacher", goals=[("To wait", 3, 8)],

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from appliance import age
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.store import Store
+from appliance.store.objects import Store
 
 from . import procstat
 from .common import MIB, BenchError, Config, Figure, Summary, progress, scratch_dir

@@ -22,8 +22,8 @@ import time
 from contextlib import ExitStack
 
 from appliance.capture.sources import VideoProfile
-from appliance.marks import Marks
-from appliance.store import Store
+from appliance.film.marks import Marks
+from appliance.store.objects import Store
 
 from .common import BenchError, Figure, Summary, load_config, progress, scratch_dir
 from .editor_cut import record

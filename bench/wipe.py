@@ -45,10 +45,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from time import perf_counter
 
-from appliance.auditlog import AuditLog
-from appliance.certificate import verify_certificate
+from appliance.audit.certificate import verify_certificate
+from appliance.audit.log import AuditLog
 from appliance.config import load_settings
-from appliance.store import Store
+from appliance.store.objects import Store
 from appliance.wipe import STEPS, WipeRequest, wipe_for
 
 from .common import (

@@ -84,7 +84,7 @@ step_app() {
   if [ -n "${VIGBOX_WHEELS:-}" ]; then
     from=$(cd "$VIGBOX_WHEELS" && sha256sum ./*.whl | sha256sum | cut -c1-16)
   else
-    from=$(cd "$SRC" && find appliance web pyproject.toml -type f -print0 | sort -z \
+    from=$(cd "$SRC" && find appliance web vigbox pyproject.toml -type f -print0 | sort -z \
       | xargs -0 sha256sum | sha256sum | cut -c1-16)
   fi
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$from" ]; then
@@ -269,7 +269,7 @@ step_https() {  # the box's TLS key and certificate, and nginx's configuration
   chown vigbox-https:vigbox-https "$ETC/tls/box-key.pem" && chmod 0400 "$ETC/tls/box-key.pem"
   # the page asks for a 2 MiB send buffer on nginx's connections (the
   # kernel grants twice that, up to wmem_max; Debian's is 208 KiB): every
-  # byte played crosses that socket (appliance/web_server.py, figure 10)
+  # byte played crosses that socket (appliance/https/page_server.py, figure 10)
   echo "net.core.wmem_max = 4194304" > /etc/sysctl.d/60-vigbox-front.conf
   sysctl -q -p /etc/sysctl.d/60-vigbox-front.conf || true
   box_tls front-config > "$ETC/nginx.conf.new"

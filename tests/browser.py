@@ -15,8 +15,8 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from appliance.https_front import FrontConfig, HttpsFront
-from appliance.web_server import make_server, stop
+from appliance.https.front import FrontConfig, HttpsFront
+from appliance.https.page_server import make_server, stop
 from tls_lab import BOX_NAME, lab, trusting_home
 
 CHROMIUM = "/usr/bin/chromium"

@@ -9,9 +9,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # helpers such as age_vectors
 
-from appliance.audit import MemoryAudit  # noqa: E402
+from appliance.audit.events import MemoryAudit  # noqa: E402
 from appliance.config import load_settings  # noqa: E402
-from appliance.store import Store  # noqa: E402
+from appliance.store.objects import Store  # noqa: E402
 from web import create_app  # noqa: E402
 from web.keyring import Keyring  # noqa: E402
 
@@ -57,8 +57,8 @@ def begin_intervention(store, scope=None):
     ``scope`` (every use, unless given): keys alone have no consent."""
     from datetime import date
 
-    from appliance.consent import CODES
-    from appliance.intervention import Consent, InterventionRecord
+    from appliance.intervention.consent import CODES
+    from appliance.intervention.record import Consent, InterventionRecord
     record = InterventionRecord(store.catalog)
     record.begin(label="Robin class", role="teacher", goals=[("To wait for Sam", 3, 8)],
                  consent=Consent(date.today(), frozenset(CODES if scope is None else scope)),

@@ -10,12 +10,12 @@ from dataclasses import replace
 import pytest
 from gpiozero.pins.mock import MockFactory
 
-from appliance.auditlog import AuditLog
+from appliance.audit.log import AuditLog
 from appliance.capture.button import RecordButton
 from appliance.capture.control import ControlServer
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.setup_window import SetupWindow
+from appliance.intervention.setup_window import SetupWindow
 from browser import screenshot, until, until_playable
 from test_button import BUTTON, HOLD, LED_PIN, press, wait_for
 from web import create_app

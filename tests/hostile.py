@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from appliance.store import utc_now
+from appliance.store.objects import utc_now
 from conftest import begin_intervention
 from web import create_app
 from web.services import services

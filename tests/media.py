@@ -97,14 +97,14 @@ __all__ = ["decrypted", "probe", "av_offsets", "BEEP_FRAMES"]
 
 def served(store, recording_id, identity) -> bytes:
     """A recording's bytes as the page serves them: the stored ones with
-    the segment index put in (:mod:`appliance.playable`)."""
+    the segment index put in (:mod:`appliance.film.playable`)."""
     return served_view(store, recording_id, identity)[0]
 
 
 def served_view(store, recording_id, identity):
-    """The served bytes and their :class:`~appliance.playable.ServedLayout`."""
-    from appliance.clips import load_index
-    from appliance.playable import served_layout
+    """The served bytes and their :class:`~appliance.film.playable.ServedLayout`."""
+    from appliance.film.clips import load_index
+    from appliance.film.playable import served_layout
     plain = decrypted(store, recording_id, identity)
     with store.open(recording_id, identity) as reader:
         layout = served_layout(reader, load_index(store, recording_id, identity), len(plain))

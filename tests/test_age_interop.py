@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from appliance import age
-from appliance.keys import InterventionKeys
+from appliance.store.keys import InterventionKeys
 from terminal import run_with_terminal
 
 # provisioning/host-packages.sh installs Debian's age; without it these fail

@@ -7,7 +7,8 @@ import os
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from appliance.auditlog import (
+from appliance.audit.checkpoints import read_checkpoint_file
+from appliance.audit.log import (
     ENTRIES_FILE,
     LEGACY_CHECKPOINTS_DIR,
     NOTES_FILE,
@@ -15,9 +16,8 @@ from appliance.auditlog import (
     Checkpoint,
     verify,
 )
-from appliance.auditnotes import read_checkpoint_file
+from appliance.audit.merkle import leaf_hash, tree_hash_of_leaf_hashes
 from appliance.errors import AuditError
-from appliance.merkle import leaf_hash, tree_hash_of_leaf_hashes
 
 
 @pytest.fixture

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from appliance import merkle
-from appliance.auditlog import (
+from appliance.audit import merkle
+from appliance.audit.checkpoints import split_notes
+from appliance.audit.log import (
     ENTRIES_FILE,
     NOTES_FILE,
     AuditLog,
@@ -22,7 +23,6 @@ from appliance.auditlog import (
     read_entries,
     verify,
 )
-from appliance.auditnotes import split_notes
 from appliance.errors import AuditError
 
 

@@ -2,7 +2,7 @@
 dialogues: the analysis in a process of its own reports its own CPU and
 peak memory (not the bench's, which Linux would carry over an exec)."""
 
-from appliance.store import Store
+from appliance.store.objects import Store
 from bench import interaction
 from bench.dialogue import Scores
 

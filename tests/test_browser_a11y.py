@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from appliance.clips import Cut, Still
-from appliance.intervention import OWNER, InterventionRecord
+from appliance.film.clips import Cut, Still
+from appliance.intervention.record import OWNER, InterventionRecord
 from browser import chromium, live_server
 from conftest import PASSPHRASE, begin_intervention
 from media import synthetic_film

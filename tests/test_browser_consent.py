@@ -8,8 +8,8 @@ show a page that counts the wait down, not a JSON body."""
 import time
 
 from appliance.capture.recorder import State
-from appliance.consent import ConsentRecord
-from appliance.deletion import deletions
+from appliance.film.deletion import deletions
+from appliance.intervention.consent import ConsentRecord
 from browser import chromium, live_server, screenshot, until, until_playable
 from guider_walk import box, fill_setup, film_from_the_page  # noqa: F401
 from test_button import HOLD, press, wait_for

@@ -13,8 +13,8 @@ import pytest
 from appliance.capture.control import ControlServer
 from appliance.capture.recorder import Recorder
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.intervention import OWNER
-from appliance.marks import Marks
+from appliance.film.marks import Marks
+from appliance.intervention.record import OWNER
 from browser import chromium, live_server, screenshot, until, until_playable
 from conftest import PASSPHRASE
 from test_browser_handout import ink, pdf_text

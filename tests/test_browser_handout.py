@@ -6,8 +6,8 @@ in memory: it goes to poppler through a pipe."""
 import subprocess
 import time
 
-from appliance.clips import Still
-from appliance.intervention import OWNER
+from appliance.film.clips import Still
+from appliance.intervention.record import OWNER
 from browser import chromium, live_server, unlock
 from conftest import PASSPHRASE, begin_intervention
 from media import synthetic_film

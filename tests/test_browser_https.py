@@ -12,8 +12,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from playwright.sync_api import Error as PlaywrightError
 
-from appliance import tls
-from appliance.box_tls import BoxTLS
+from appliance.https import tls
+from appliance.https.box_tls import BoxTLS
 from browser import BOX_NAME, chromium, live_server
 from tls_lab import CA_PASSPHRASE, lab, nss_home
 

@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from appliance.auditlog import AuditLog
-from appliance.clips import Cut
-from appliance.intervention import InterventionRecord
+from appliance.audit.log import AuditLog
+from appliance.film.clips import Cut
+from appliance.intervention.record import InterventionRecord
 from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE
 from media import synthetic_film

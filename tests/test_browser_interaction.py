@@ -6,7 +6,7 @@ another aside, and both choices outlast a reload."""
 
 import pytest
 
-from appliance.marks import Marks
+from appliance.film.marks import Marks
 from bench.dialogue import dialogue
 from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE, begin_intervention
@@ -59,7 +59,7 @@ def test_a_guider_marks_one_suggested_moment_and_sets_another_aside(
 
 def test_without_consent_the_panel_says_why_and_marking_goes_on(
         app, intervention, tmp_path):
-    from appliance.consent import CODES
+    from appliance.intervention.consent import CODES
     store, _ = intervention
     begin_intervention(store, set(CODES) - {"sound-analysis"})
     recording = talking_film(store, dialogue(seed=22, seconds=12, snr=20), tmp_path)

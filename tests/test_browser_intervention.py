@@ -8,7 +8,7 @@ import io
 import tarfile
 import time
 
-from appliance.intervention import InterventionRecord
+from appliance.intervention.record import InterventionRecord
 from browser import chromium, live_server, screenshot, until
 from guider_walk import (  # noqa: F401
     box,

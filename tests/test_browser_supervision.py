@@ -4,8 +4,8 @@ fresh browser profile of their own, offline, types the one-off
 passphrase, plays the clip with its caption and the guider's note, and
 seals a comment to the box; the guider imports it and reads it there."""
 
-from appliance.clips import Cut
-from appliance.marks import Marks
+from appliance.film.clips import Cut
+from appliance.film.marks import Marks
 from browser import chromium, live_server, screenshot, unlock, until
 from conftest import PASSPHRASE, begin_intervention
 from media import sealed_in_page, synthetic_film

@@ -9,9 +9,9 @@ from datetime import date
 
 import pytest
 
-from appliance.consent import CODES
-from appliance.intervention import Consent, InterventionRecord
-from appliance.marks import Marks
+from appliance.film.marks import Marks
+from appliance.intervention.consent import CODES
+from appliance.intervention.record import Consent, InterventionRecord
 from browser import chromium, live_server, screenshot, unlock, until, until_playable
 from conftest import PASSPHRASE
 from media import synthetic_film

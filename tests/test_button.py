@@ -123,7 +123,7 @@ def test_a_hold_while_idle_opens_the_set_up_window_and_blinks_slowly(store, pins
     """The person holding the box asks for the set-up: the window opens
     for its minutes, the LED blinks slowly while it is open, and goes off
     when the page has set the box up (closed the window)."""
-    from appliance.setup_window import SetupWindow
+    from appliance.intervention.setup_window import SetupWindow
     window = SetupWindow(tmp_path / "setup-window")
     pressed = []
 
@@ -156,7 +156,7 @@ def test_a_hold_while_idle_opens_the_set_up_window_and_blinks_slowly(store, pins
 
 
 def test_a_hold_while_recording_stops_and_opens_no_window(intervention, pins, tmp_path):
-    from appliance.setup_window import SetupWindow
+    from appliance.intervention.setup_window import SetupWindow
     store, _ = intervention
     window = SetupWindow(tmp_path / "setup-window")
     recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)))

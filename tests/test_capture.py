@@ -18,7 +18,7 @@ from appliance.capture.recorder import DEFAULT_MAX_SECONDS, Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from appliance.errors import CaptureError, RecorderBusyError, SourceError, StoreFullError
-from appliance.store import Store
+from appliance.store.objects import Store
 from canary import plaintext_files, writable_places
 from conftest import PASSPHRASE
 from media import av_offsets, decrypted, probe

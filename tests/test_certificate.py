@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from appliance.auditlog import device_key, fingerprint, raw_public
-from appliance.certificate import (
+from appliance.audit.certificate import (
     FORMAT,
     FORMAT_V1,
     MEANING,
@@ -15,6 +14,7 @@ from appliance.certificate import (
     sign_certificate,
     verify_certificate,
 )
+from appliance.audit.log import device_key, fingerprint, raw_public
 from appliance.errors import CertificateError
 from appliance.wipe.html import render_html
 from test_cli import vigbox
@@ -99,7 +99,7 @@ def test_verify_on_the_command_line(signed, tmp_path):
 
 # --- what a wipe's certificate says (format v2) -------------------------------
 
-from appliance.auditlog import AuditLog  # noqa: E402
+from appliance.audit.log import AuditLog  # noqa: E402
 from appliance.wipe import WipeRequest, wipe_for  # noqa: E402
 from appliance.wipe.site import Site  # noqa: E402
 from test_wipe import box, luks_box  # noqa: E402,F401 (fixtures)

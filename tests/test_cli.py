@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from appliance import age
-from appliance.keys import InterventionKeys
+from appliance.store.keys import InterventionKeys
 from conftest import PASSPHRASE
 from terminal import run_with_terminal
 
@@ -194,7 +194,7 @@ def test_intervention_new_at_a_terminal_checks_the_repeat(tmp_path):
 
 
 def test_audit_verify_and_checkpoint_from_the_command_line(tmp_path):
-    from appliance.auditlog import AuditLog
+    from appliance.audit.log import AuditLog
     home = tmp_path / "home"
     log = AuditLog(home / "audit")
     log.record("unlock", actor="guider", result="ok")
@@ -214,7 +214,7 @@ def test_the_console_opens_the_page_s_set_up_window(tmp_path):
     """A box without a button (or its holder at the console) opens the
     set-up as the long press does; the page then offers it."""
     from appliance.config import load_settings
-    from appliance.setup_window import SetupWindow
+    from appliance.intervention.setup_window import SetupWindow
     home = tmp_path / "home"
     window = SetupWindow(load_settings(home=home, environ={}).setup_window_file)
     assert not window.is_open()

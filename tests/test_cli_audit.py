@@ -4,8 +4,8 @@ cannot, and a malformed checkpoint file is one line of error."""
 
 import pytest
 
-from appliance.auditlog import ENTRIES_FILE, NOTES_FILE, AuditLog
-from appliance.auditnotes import split_notes
+from appliance.audit.checkpoints import split_notes
+from appliance.audit.log import ENTRIES_FILE, NOTES_FILE, AuditLog
 from test_cli import vigbox
 
 
@@ -97,8 +97,8 @@ def test_verify_names_the_signer_and_checks_it_against_the_label(home, tmp_path)
     """A key file put in the folder made a re-signed copy 'verify', and the
     output never said by whom; a copy off the box of an OTP box's log (its
     key link dangling) could not be checked at all."""
-    from appliance.auditnotes import DEVICE_KEY_FILE, device_key, fingerprint, raw_public
-    from appliance.certificate import sign_certificate
+    from appliance.audit.certificate import sign_certificate
+    from appliance.audit.checkpoints import DEVICE_KEY_FILE, device_key, fingerprint, raw_public
     key = device_key(home / "audit")
     label = fingerprint(raw_public(key.public_key()))
     done = vigbox("audit", "verify", home=home)

@@ -4,8 +4,8 @@ output says so and prints the signer's; with it, a foreign key fails."""
 
 import pytest
 
-from appliance.auditlog import device_key, fingerprint, raw_public
-from appliance.certificate import sign_certificate, verify_certificate
+from appliance.audit.certificate import sign_certificate, verify_certificate
+from appliance.audit.log import device_key, fingerprint, raw_public
 from test_cli import vigbox
 from test_wipe import box, run_wipe  # noqa: F401 (a fixture)
 

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from appliance.certificate import verify_certificate
-from appliance.store import Store
+from appliance.audit.certificate import verify_certificate
+from appliance.store.objects import Store
 from appliance.wipe import intervention_code
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 from test_cli import VIGBOX

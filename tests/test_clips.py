@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from appliance.clips import Cut, load_index, plan_cut
 from appliance.errors import CaptureError
+from appliance.film.clips import Cut, load_index, plan_cut
 from media import av_offsets, decrypted, lit_frames, probe, synthetic_film
 
 FPS = 30
@@ -15,7 +15,7 @@ FPS = 30
 @pytest.fixture(scope="module")
 def long_film(tmp_path_factory):
     """40 s of synthetic 640x360, made fast."""
-    from appliance.store import Store
+    from appliance.store.objects import Store
     from conftest import PASSPHRASE
     store = Store(tmp_path_factory.mktemp("home") / "store")
     store.keys.create(PASSPHRASE, work_factor=10)
@@ -90,7 +90,7 @@ def test_a_cancelled_cut_leaves_nothing(long_film):
 
 
 def test_cut_commands_as_lists():
-    from appliance.clips import cut_command, hardware_encoder
+    from appliance.film.clips import cut_command, hardware_encoder
     exact = cut_command("exact", offset=0.479, duration=1.5)
     assert exact[exact.index("-ss") + 1] == "0.479" and exact[exact.index("-t") + 1] == "1.500"
     assert exact[exact.index("-c:v") + 1] == "libx264"
@@ -117,7 +117,7 @@ def test_a_fast_cut_starts_on_the_keyframe_before_the_in_point(long_film):
 
 def test_damage_in_the_recording_gives_no_clip_rather_than_a_short_one(tmp_path):
     from appliance.errors import PayloadError
-    from appliance.store import Store
+    from appliance.store.objects import Store
     from conftest import PASSPHRASE
     from media import synthetic_film
     store = Store(tmp_path / "store")

@@ -6,9 +6,9 @@ sends, then in Chromium, stepping to the frame as a guider does."""
 
 import pytest
 
-from appliance.audit import MemoryAudit
-from appliance.clips import Cut, Still, load_index
+from appliance.audit.events import MemoryAudit
 from appliance.config import load_settings
+from appliance.film.clips import Cut, Still, load_index
 from appliance.interaction.worker import MapWorker
 from browser import chromium, live_server, unlock, until, until_playable
 from conftest import PASSPHRASE, begin_intervention
@@ -22,7 +22,7 @@ SECONDS = 30 * 60
 @pytest.fixture(scope="module")
 def half_hour(tmp_path_factory):
     """30 minutes of the synthetic source, small, made as fast as ffmpeg can."""
-    from appliance.store import Store
+    from appliance.store.objects import Store
     settings = load_settings(home=tmp_path_factory.mktemp("home"), environ={})
     store = Store(settings.store_dir)
     store.keys.create(PASSPHRASE, work_factor=10)

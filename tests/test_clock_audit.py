@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from appliance.auditlog import ENTRIES_FILE, AuditLog, canonical, read_entries, verify
+from appliance.audit.log import ENTRIES_FILE, AuditLog, canonical, read_entries, verify
 from appliance.clock import (
     CLOCK_SET_EVENT,
     MAX_AHEAD_SECONDS,

@@ -9,9 +9,9 @@ import pytest
 from appliance.capture.button import error_blinks
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource
-from appliance.consent import CODES, ConsentRecord, check_scope, require
 from appliance.errors import ConsentError, InterventionEndedError, InterventionError
-from appliance.intervention import InterventionRecord
+from appliance.intervention.consent import CODES, ConsentRecord, check_scope, require
+from appliance.intervention.record import InterventionRecord
 from conftest import begin_intervention
 
 
@@ -148,7 +148,7 @@ def test_a_still_the_review_and_exports_are_refused_naming_the_consent(filming_o
 
 def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
         unlocked, consented, audit):
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
     from conftest import csrf_of
     from hostile import sealed
     store, identity = consented
@@ -206,7 +206,7 @@ def test_end_then_reopen_for_a_reason_on_the_page(unlocked, consented, audit):
 
 def test_withdrawing_the_filming_of_reviews_deletes_those_films_and_no_other(
         unlocked, consented, audit):
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
     from conftest import csrf_of
     from hostile import sealed
     store, _ = consented
@@ -235,7 +235,7 @@ def test_a_review_being_filmed_when_its_consent_goes_is_stopped_and_then_deleted
 
     from appliance.capture.control import ControlServer
     from appliance.capture.sources import VideoProfile
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
     from conftest import csrf_of
     store, _ = consented
     recorder = Recorder(store, SyntheticSource(VideoProfile(320, 180)), audit=audit)
@@ -266,7 +266,7 @@ def test_a_film_of_the_review_sealed_after_its_consent_went_is_deleted_by_the_ne
         intervention):
     """One that slipped through (a power cut, a recorder that did not
     answer) goes at any later change: the sweep is judged on the scope now."""
-    from appliance.consent import withdraw_dependents
+    from appliance.intervention.consent import withdraw_dependents
     from hostile import sealed
     store, _ = intervention
     begin(store, {"filming", "stills"})
@@ -281,8 +281,8 @@ def test_a_film_of_the_review_sealed_after_its_consent_went_is_deleted_by_the_ne
 def test_stills_and_the_filming_of_reviews_withdrawn_at_once(intervention):
     """A still of a review's film goes with the film, once (the sweep had
     met it again, already gone, and failed)."""
-    from appliance.consent import withdraw_dependents
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
+    from appliance.intervention.consent import withdraw_dependents
     from hostile import sealed
     store, _ = intervention
     begin(store, {"filming", "review"})

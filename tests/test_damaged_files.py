@@ -13,7 +13,7 @@ import pytest
 from markupsafe import escape
 
 from appliance.age.stream import CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE
-from appliance.audit import MemoryAudit
+from appliance.audit.events import MemoryAudit
 from appliance.capture.recovery import (
     RECOVERED,
     SALVAGED,
@@ -22,8 +22,8 @@ from appliance.capture.recovery import (
     finish_interrupted,
     recover_interrupted,
 )
-from appliance.damage import AUTH_FAILED
 from appliance.errors import ExportError
+from appliance.store.damage import AUTH_FAILED
 from conftest import PASSPHRASE, csrf_of
 from media import decrypted, packets, probe, served_view, synthetic_film
 
@@ -317,7 +317,7 @@ def test_a_clip_deleted_while_the_archive_streams_is_in_it_all_the_same(interven
     its deletion, so what the audit names is what the archive holds."""
     import io
 
-    from appliance.export import check_clips, export_clips, open_clips
+    from appliance.supervision.export import check_clips, export_clips, open_clips
     from hostile import sealed
     store, identity = intervention
     data = [os.urandom(2 * CHUNK_SIZE + n) for n in (1, 2)]

@@ -6,10 +6,10 @@ import json
 
 import pytest
 
-from appliance.auditlog import AuditLog
-from appliance.certificate import verify_certificate
-from appliance.deletion import REASONS, deletions
-from appliance.store import utc_now
+from appliance.audit.certificate import verify_certificate
+from appliance.audit.log import AuditLog
+from appliance.film.deletion import REASONS, deletions
+from appliance.store.objects import utc_now
 from appliance.wipe import WipeRequest, wipe_for
 from conftest import csrf_of
 from hostile import sealed

@@ -11,12 +11,12 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from appliance.auditlog import AuditLog, verify
-from appliance.auditnotes import DEVICE_KEY_FILE, device_key, fingerprint
-from appliance.certificate import check_certificate, sign_certificate
-from appliance.devicekey import install
+from appliance.audit.certificate import check_certificate, sign_certificate
+from appliance.audit.checkpoints import DEVICE_KEY_FILE, device_key, fingerprint
+from appliance.audit.devicekey import install
+from appliance.audit.log import AuditLog, verify
 from appliance.errors import AuditError
-from appliance.otpkey import derive_device_seed, derive_volume_key
+from appliance.store.otpkey import derive_device_seed, derive_volume_key
 from test_otpkey import OTP_HEX, otp_tool
 
 VIGBOX = Path(sys.executable).with_name("vigbox")
@@ -97,7 +97,7 @@ def test_a_device_key_file_that_is_no_ed25519_key_is_a_typed_error(settings, pem
 def test_a_certificate_from_the_otp_key_checks_against_the_label(otp_box):
     said = install(otp_box)
     label = said.split()[2].rstrip(":")
-    from appliance.auditnotes import device_key
+    from appliance.audit.checkpoints import device_key
     text = sign_certificate({"method": "cryptographic erase"}, device_key(otp_box.audit_dir))
     assert check_certificate(text, expected_fingerprint=label).fields["method"] == \
         "cryptographic erase"

@@ -16,10 +16,10 @@ import waitress
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile
-from appliance.clips import Cut
 from appliance.errors import StoreFullError, StoreNotMountedError
-from appliance.store import Store
-from appliance.web_server import stop
+from appliance.film.clips import Cut
+from appliance.https.page_server import stop
+from appliance.store.objects import Store
 from conftest import PASSPHRASE, csrf_of
 from media import decrypted, probe
 from media import served as served_bytes

@@ -9,9 +9,9 @@ import subprocess
 
 import pytest
 
-from appliance.box_tls import BoxTLS
 from appliance.errors import TLSError
-from appliance.https_front import HSTS_SECONDS, FrontConfig, HttpsFront, nginx_config
+from appliance.https.box_tls import BoxTLS
+from appliance.https.front import HSTS_SECONDS, FrontConfig, HttpsFront, nginx_config
 from browser import BOX_NAME, connection, free_port, live_server, open_socket, port_of, server_pids
 from tls_lab import lab
 
@@ -118,7 +118,7 @@ def test_one_client_holds_at_most_its_share_of_the_page(tmp_path):
     import threading
     import time
 
-    from appliance.web_server import CONNECTIONS_PER_CLIENT
+    from appliance.https.page_server import CONNECTIONS_PER_CLIENT
     release = threading.Event()
 
     def slow(environ, start_response):

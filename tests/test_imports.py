@@ -1,10 +1,11 @@
 """Every module imports alone, in a fresh interpreter: no import cycle
 hides behind the order the rest of the suite happens to import things
-in (``appliance.deletion`` alone did not import until 2026-12-01:
+in (``appliance.film.deletion`` alone did not import until 2026-12-01:
 deletion -> wipe -> procedure -> deletion). And the layout's rule:
 ``appliance/`` never imports Flask (the recorder, the wipe and the
 command line run without the web)."""
 
+import ast
 import os
 import pkgutil
 import subprocess
@@ -28,10 +29,10 @@ def modules(package: str) -> list[str]:
         [str(ROOT / package)], prefix=f"{package}."))])
 
 
-@pytest.mark.parametrize("package", ["appliance", "web"])
+@pytest.mark.parametrize("package", ["appliance", "web", "vigbox"])
 def test_every_module_imports_alone(package):
     names = modules(package)
-    assert len(names) > 10
+    assert len(names) > (2 if package == "vigbox" else 10)
     wrong = []
 
     def alone(name):  # one interpreter each: nothing imported before it
@@ -50,3 +51,32 @@ def test_every_module_imports_alone(package):
         elif package == "appliance" and done.stdout.strip() == "True":
             wrong.append(f"{name}: imports Flask")
     assert wrong == []
+
+
+# the packages each layer may not import, however late (inside a function too)
+ABOVE = {"appliance": {"web", "vigbox", "flask", "werkzeug"}, "web": {"vigbox"}}
+
+
+def imported_packages(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(ABOVE))
+def test_no_layer_imports_one_above_it(package):
+    files = sorted(p for p in (ROOT / package).rglob("*.py") if "node_modules" not in p.parts)
+    assert len(files) > 10
+    wrong = [f"{path.relative_to(ROOT)} imports {sorted(imported_packages(path) & ABOVE[package])}"
+             for path in files if imported_packages(path) & ABOVE[package]]
+    assert wrong == []
+
+
+def test_an_import_from_above_is_seen(tmp_path):
+    module = tmp_path / "m.py"
+    module.write_text("def f():\n    from web.hosts import allowed_for\n    import vigbox.run\n")
+    assert imported_packages(module) >= {"web", "vigbox"}

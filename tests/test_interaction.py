@@ -130,7 +130,7 @@ def test_the_evaluation_adds_up_each_cycle_s_maps_without_the_passphrase(
         intervention, talk, tmp_path):
     """Turns a minute, the adult's median wait, talk shares: numbers kept
     in the catalog beside the sealed map, so the wipe's summary has them."""
-    from appliance.evaluation import render_summary_html, summarise, summary_csv
+    from appliance.intervention.evaluation import render_summary_html, summarise, summary_csv
     store, identity = intervention
     recording = talking_film(store, talk, tmp_path)
     assert summarise(store, "test")["cycles"][0]["talk"] is None
@@ -191,8 +191,8 @@ def test_a_map_is_not_kept_once_the_consent_to_analyse_the_sound_is_gone(
     sealing it checks the consent again and keeps nothing."""
     from datetime import date
 
-    from appliance.consent import CODES, ConsentRecord
     from appliance.errors import AnalysisCancelled
+    from appliance.intervention.consent import CODES, ConsentRecord
     store, identity = intervention
     recording = talking_film(store, talk, tmp_path)
     found = analyse_recording(store, recording, identity)
@@ -206,8 +206,8 @@ def test_a_map_left_by_a_film_deleted_under_it_goes_at_the_next_sweep(
         intervention, talk, tmp_path):
     """A map sealed between its film's children being listed and the film
     going outlived it; the consent sweep takes it, for the certificate."""
-    from appliance.consent import withdraw_dependents
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
+    from appliance.intervention.consent import withdraw_dependents
     store, identity = intervention
     recording = talking_film(store, talk, tmp_path)
     seal_map(store, recording, analyse_recording(store, recording, identity))
@@ -217,7 +217,7 @@ def test_a_map_left_by_a_film_deleted_under_it_goes_at_the_next_sweep(
 
 
 def test_a_map_still_being_sealed_is_not_counted_in_the_evaluation(intervention, talk, tmp_path):
-    from appliance.evaluation import summarise
+    from appliance.intervention.evaluation import summarise
     store, identity = intervention
     recording = talking_film(store, talk, tmp_path)
     found = analyse_recording(store, recording, identity)

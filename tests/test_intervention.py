@@ -12,12 +12,17 @@ from datetime import date, timedelta
 import pytest
 
 from appliance import age
-from appliance.catalog import Catalog
 from appliance.clock_helper import answer
 from appliance.errors import ExportError, InterventionError
-from appliance.evaluation import render_summary_html, summarise, summary_csv, write_summary
-from appliance.export import check_clips, export_clips, export_names, parse_recipient
-from appliance.intervention import Consent, InterventionRecord
+from appliance.intervention.evaluation import (
+    render_summary_html,
+    summarise,
+    summary_csv,
+    write_summary,
+)
+from appliance.intervention.record import Consent, InterventionRecord
+from appliance.store.catalog import Catalog
+from appliance.supervision.export import check_clips, export_clips, export_names, parse_recipient
 from media import probe, synthetic_film
 
 GOALS = [("To wait for Sam's initiatives", 3, 8), ("To name what I see", 4, 7)]
@@ -106,7 +111,7 @@ def test_the_evaluation_summary_has_numbers_and_no_words(intervention, tmp_path)
 @pytest.fixture
 def clips(intervention):
     """Two sealed clips cut from a short film."""
-    from appliance.clips import Cut
+    from appliance.film.clips import Cut
     store, identity = intervention
     film = synthetic_film(store, 4, (320, 180))
     ids = [Cut(store, film, identity, start=s, end=s + 1.0, mode="fast").run() for s in (0.0, 2.0)]

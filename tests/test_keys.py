@@ -2,14 +2,14 @@
 
 import pytest
 
-from appliance import passphrase
 from appliance.errors import (
     InterventionExistsError,
     NoInterventionError,
     WeakPassphraseError,
     WrongPassphraseError,
 )
-from appliance.keys import InterventionKeys, parse_identity_file
+from appliance.store import passphrase
+from appliance.store.keys import InterventionKeys, parse_identity_file
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 
 

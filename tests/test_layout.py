@@ -1,5 +1,5 @@
 """The sizes the house style keeps to, checked so they stay kept: no
-module of ``appliance/`` or ``web/`` over 400 lines, no function over 50
+module of ``appliance/``, ``web/`` or ``vigbox/`` over 400 lines, no function over 50
 (issue 19's bar; until 2026-12-01 ``store.py`` was 457 lines, and three
 functions were over 50)."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(p for package in ("appliance", "web") for p in (ROOT / package).rglob("*.py")
+MODULES = sorted(p for package in ("appliance", "web", "vigbox") for p in (ROOT / package).rglob("*.py")
                  if "node_modules" not in p.parts)
 MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 50
 
@@ -22,7 +22,7 @@ def long_functions(source: str) -> list[str]:
 
 
 def test_every_module_is_read():
-    assert len(MODULES) > 100 and ROOT / "appliance" / "store.py" in MODULES
+    assert len(MODULES) > 100 and ROOT / "appliance" / "store" / "objects.py" in MODULES
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(ROOT)))

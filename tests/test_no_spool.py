@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 
-from appliance.web_server import MAX_BODY
+from appliance.https.page_server import MAX_BODY
 from browser import chromium, live_server, open_socket, server_pids, unlock, until
 from canary import unlinked_plaintext
 from conftest import PASSPHRASE

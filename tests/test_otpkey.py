@@ -8,8 +8,8 @@ import subprocess
 import pytest
 
 from appliance.errors import ConfigError
-from appliance.otpkey import OtpKeys, derive_volume_key, read_otp
-from appliance.volume import LuksVolume
+from appliance.store.otpkey import OtpKeys, derive_volume_key, read_otp
+from appliance.store.volume import LuksVolume
 
 OTP_HEX = "5f" * 16 + "a3" * 16
 

@@ -2,7 +2,7 @@
 
 import json
 
-from appliance.overview import peaks_of, split_jpegs
+from appliance.film.overview import peaks_of, split_jpegs
 from media import decrypted, synthetic_film
 
 

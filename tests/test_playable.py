@@ -11,7 +11,7 @@ import pytest
 
 from appliance.capture.commands import VideoProfile, synthetic_command
 from appliance.capture.fmp4 import Fragment, FragmentIndex, FragmentIndexer, Track, iter_boxes
-from appliance.playable import ServedLayout, segment_index, served_layout
+from appliance.film.playable import ServedLayout, segment_index, served_layout
 from media import packets
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from appliance.label import label_svg, wifi_qr_text
-from appliance.volume import LuksVolume
+from appliance.store.volume import LuksVolume
 
 UNITS = Path(__file__).resolve().parents[1] / "systemd"
 EXPOSURE_TARGETS = {"vigbox-web.service": 2.5, "vigbox-recorder.service": 4.0,
@@ -74,7 +74,7 @@ def test_the_units_that_run_cryptsetup_may_use_the_kernels_crypto_api(unit):
 def test_the_front_s_unit_gives_nginx_the_malloc_settings_its_runner_does():
     """nginx keeps its response buffers only with NGINX_MALLOC in its
     environment (test_https_front): the device's unit must set the same."""
-    from appliance.https_front import NGINX_MALLOC
+    from appliance.https.front import NGINX_MALLOC
     text = (UNITS / "vigbox-https.service").read_text()
     assert re.findall(r"^Environment=GLIBC_TUNABLES=(\S+)$", text, re.M) == [NGINX_MALLOC]
 

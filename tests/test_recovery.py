@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from appliance.audit import MemoryAudit
+from appliance.audit.events import MemoryAudit
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.recovery import find_interrupted, finish_interrupted
 from appliance.capture.sources import SyntheticSource, VideoProfile

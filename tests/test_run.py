@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from appliance.capture.control import RecorderClient
-from appliance.store import Store
+from appliance.store.objects import Store
 from conftest import PASSPHRASE
 from test_cli import passphrase_pipe, vigbox
 
@@ -109,12 +109,12 @@ def test_record_then_recover_from_the_command_line(intervention, settings):
     assert b"recovered" in recovered.stdout
     assert [e.state for e in Store(settings.store_dir).catalog.list("recording")] \
         == ["sealed", "recovered"]
-    from appliance.auditlog import read_entries
+    from appliance.audit.log import read_entries
     assert json.loads(read_entries(settings.audit_dir)[-1])["event"] == "recording recovered"
 
 
 def test_the_audit_log_follows_the_films(intervention, settings):
-    from appliance.auditlog import read_entries, verify
+    from appliance.audit.log import read_entries, verify
     vigbox("record", "--seconds", "2", "--fast", home=settings.home)
     kill_a_recording(settings, after=2.5)
     vigbox("record", "--seconds", "1", "--fast", home=settings.home)

@@ -1,6 +1,6 @@
 """The set-up window's file: what one process writes, the other reads."""
 
-from appliance.setup_window import SetupWindow
+from appliance.intervention.setup_window import SetupWindow
 
 
 def window(tmp_path, now, boot="boot-1"):

@@ -9,7 +9,6 @@ import threading
 
 import pytest
 
-from appliance.catalog import Catalog
 from appliance.errors import (
     NoInterventionError,
     ObjectNotFoundError,
@@ -17,7 +16,8 @@ from appliance.errors import (
     StoreFullError,
     TruncatedError,
 )
-from appliance.store import OBJECT_ID, Store
+from appliance.store.catalog import Catalog
+from appliance.store.objects import OBJECT_ID, Store
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 
 FILM = b"\x00\x00\x00\x18ftypisom" + os.urandom(300_000) + b"moofmdat"
@@ -272,7 +272,7 @@ def test_a_row_added_while_another_thread_holds_a_transaction_outlives_its_rollb
 
 BOX = """
 import os, sys
-from appliance.store import Store
+from appliance.store.objects import Store
 recorder = Store(sys.argv[1])             # the recorder's connection
 recorder.catalog.add("1" * 32, "recording", created="2026-11-24T04:00:00Z")
 web = Store(sys.argv[1])                  # the page's, in the same process
@@ -392,8 +392,8 @@ def test_every_write_to_a_full_catalog_is_a_typed_error(tmp_path):
     connection, failed with a raw sqlite3 error (a 500 on the page)."""
     from datetime import date
 
-    from appliance.consent import CODES
-    from appliance.intervention import Consent, InterventionRecord
+    from appliance.intervention.consent import CODES
+    from appliance.intervention.record import Consent, InterventionRecord
     catalog = full_catalog(tmp_path)
     with pytest.raises(StoreFullError):
         catalog.put_sealed_text("o" * 32, "note", os.urandom(100_000))

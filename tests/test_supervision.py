@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from appliance import age, comments
-from appliance.supervision import LINE, Base64Writer
+from appliance import age
+from appliance.supervision import comments
+from appliance.supervision.page import LINE, Base64Writer
 from conftest import csrf_of
 from hostile import sealed
 

@@ -10,9 +10,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.x509.oid import NameOID
 
-from appliance import tls
 from appliance.errors import TLSError
-from appliance.service_ca import KEY, ServiceCA
+from appliance.https import tls
+from appliance.https.service_ca import KEY, ServiceCA
 
 PASS = b"the service's own CA passphrase"
 NAMES = tls.box_names(("vigbox.local", "10.42.0.1"), hostname="vigbox")

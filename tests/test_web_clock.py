@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from appliance.auditlog import AuditLog, verify
+from appliance.audit.log import AuditLog, verify
 from appliance.clock import CLOCK_SET_EVENT, skew
 from conftest import PASSPHRASE, csrf_of
 from web import create_app

@@ -6,7 +6,7 @@ test_web_hostile_input.py.)"""
 
 import pytest
 
-from appliance.auditlog import AuditLog
+from appliance.audit.log import AuditLog
 from appliance.wipe import intervention_code
 from conftest import PASSPHRASE, TEST_WORK_FACTOR, csrf_of
 from hostile import changing_routes, fill, snapshot

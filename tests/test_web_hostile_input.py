@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import web
-from appliance.audit import MemoryAudit
+from appliance.audit.events import MemoryAudit
 from appliance.config import load_settings
-from appliance.store import Store
+from appliance.store.objects import Store
 from conftest import PASSPHRASE, TEST_WORK_FACTOR, csrf_of
 from hostile import CANARY, FILM_SIZE, fill, routes_with_ids, sealed, snapshot
 from web import create_app

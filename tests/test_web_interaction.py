@@ -198,7 +198,7 @@ def test_a_stop_in_the_middle_of_the_sound_leaves_nothing(intervention, tmp_path
 def test_without_consent_to_analyse_the_sound_there_is_no_map(client, store, tmp_path, talk):
     """The consent form's eighth scope, never ticked for the guider: the
     box's own analysis of a child's voice is asked for apart."""
-    from appliance.consent import CODES, USUAL
+    from appliance.intervention.consent import CODES, USUAL
     from conftest import PASSPHRASE, TEST_WORK_FACTOR
     assert "sound-analysis" in CODES and "sound-analysis" not in USUAL
     store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
@@ -215,8 +215,8 @@ def test_withdrawing_the_consent_deletes_every_map_for_the_certificate(
         unlocked, intervention, talk, tmp_path):
     from datetime import date
 
-    from appliance.consent import CODES
-    from appliance.deletion import deletions
+    from appliance.film.deletion import deletions
+    from appliance.intervention.consent import CODES
     store, _ = intervention
     recording = talking_film(store, talk, tmp_path)
     until_mapped(unlocked, recording)

@@ -14,10 +14,10 @@ import markupsafe
 import pytest
 
 from appliance import age
-from appliance.auditlog import AuditLog, read_entries
-from appliance.clips import Cut
-from appliance.consent import ConsentRecord
-from appliance.intervention import InterventionRecord
+from appliance.audit.log import AuditLog, read_entries
+from appliance.film.clips import Cut
+from appliance.intervention.consent import ConsentRecord
+from appliance.intervention.record import InterventionRecord
 from conftest import csrf_of
 from media import sealed_in_page, synthetic_film
 from web import create_app
@@ -108,7 +108,7 @@ def test_a_stranger_cannot_set_up_an_empty_box(client, store, app):
 
 def test_the_set_up_window_closes_with_its_time(client, store, app):
     """A window of another boot (or past its time) is shut."""
-    from appliance.setup_window import SetupWindow
+    from appliance.intervention.setup_window import SetupWindow
     now = [1000.0]
     services(app).setup_window = SetupWindow(app.config["SETTINGS"].setup_window_file,
                                              clock=lambda: now[0])

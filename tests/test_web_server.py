@@ -8,7 +8,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from appliance.web_server import (
+from appliance.https.page_server import (
     CONNECTIONS_PER_CLIENT,
     FRONT_SEND_BUFFER,
     FRONT_SEND_CHUNK,

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from appliance.auditlog import AuditLog, verify
-from appliance.certificate import verify_certificate
+from appliance.audit.certificate import verify_certificate
+from appliance.audit.log import AuditLog, verify
 from appliance.wipe import intervention_code
 from conftest import PASSPHRASE, begin_intervention, csrf_of
 from web import create_app
@@ -71,7 +71,7 @@ def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
     checks = {c["check"]: c["detail"] for c in fields["verification"]["checks"]}
     assert "the unlocked identity opened 2 of them" in checks[
         "the sampled headers open with nothing on the box"]
-    from appliance.auditlog import read_entries
+    from appliance.audit.log import read_entries
     events = [json.loads(e)["event"] for e in read_entries(settings.audit_dir)]
     assert events[-10:] == ["consent withdrawn", "wipe started", "wipe inventory",
                             "identity destroyed", "objects deleted", "volume erased",
@@ -102,7 +102,7 @@ def test_unknown_certificates_are_not_found(unlocked, path):
 def test_a_wipe_from_the_command_line_locks_the_page(filmed, app, settings):
     """The page follows a wipe another process made: the session it had
     unlocked holds nothing any more."""
-    from appliance.store import Store
+    from appliance.store.objects import Store
     from appliance.wipe import WipeRequest, wipe_for
     client, store = filmed
     assert client.get("/").status_code == 200
@@ -231,7 +231,7 @@ def test_every_handover_is_listed_for_anyone_once_the_box_is_empty(filmed, app, 
 
 
 def test_a_label_a_spreadsheet_would_run_is_kept_as_text():
-    from appliance.handovers import Handover, handovers_csv
+    from appliance.intervention.handovers import Handover, handovers_csv
     found = [Handover("2026-01-01-00000000", "2026-01-01T00:00:00Z", "end", 3, "ab:cd",
                       {"label": "=HYPERLINK(\"x\")", "cycles": [], "goals": []})]
     [row] = list(csv.DictReader(io.StringIO(handovers_csv(found))))

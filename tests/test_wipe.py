@@ -12,8 +12,8 @@ from dataclasses import replace
 import pytest
 
 from appliance import age
-from appliance.auditlog import AuditLog, verify
-from appliance.certificate import verify_certificate
+from appliance.audit.certificate import verify_certificate
+from appliance.audit.log import AuditLog, verify
 from appliance.errors import (
     AuditError,
     CertificateError,
@@ -22,7 +22,7 @@ from appliance.errors import (
     WipeInProgressError,
     WipeVerificationError,
 )
-from appliance.store import Store
+from appliance.store.objects import Store
 from appliance.wipe import STEPS, WipeRequest, wipe_for, wipe_pending
 from conftest import PASSPHRASE, TEST_WORK_FACTOR
 
@@ -278,7 +278,7 @@ def test_the_certificate_page_is_made_from_the_signed_json(box):
 def _cut_at_tool(settings, store_root, calls):
     """In a child: the wipe, its power cut after ``calls`` cryptsetup-or-
     other tool runs (in the middle of the volume's erase)."""
-    from appliance.volume import run_tool
+    from appliance.store.volume import run_tool
     from appliance.wipe import LuksVolume, Wipe
     count = [0]
 

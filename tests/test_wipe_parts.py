@@ -2,8 +2,8 @@
 description from a Pi's files, and a store that follows a wipe made by
 another process."""
 
-from appliance.store import Store
-from appliance.volume import (
+from appliance.store.objects import Store
+from appliance.store.volume import (
     ADIANTUM_CIPHER,
     AES_CIPHER,
     discard_command,

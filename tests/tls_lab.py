@@ -1,5 +1,5 @@
 """The tests' own service CA and box certificate, made once per run with
-the project's own code (appliance.service_ca, appliance.box_tls), and a
+the project's own code (appliance.https.service_ca, appliance.https.box_tls), and a
 Chromium home whose NSS database trusts that CA, as a guider's laptop
 does once its IT has installed it (certutil, from libnss3-tools)."""
 
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
 
-from appliance.box_tls import BoxTLS
-from appliance.service_ca import ServiceCA
+from appliance.https.box_tls import BoxTLS
+from appliance.https.service_ca import ServiceCA
 
 CA_PASSPHRASE = b"the tests' own service CA"
 BOX_NAME = "vigbox.local"

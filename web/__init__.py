@@ -28,7 +28,7 @@ from appliance.errors import (
     ObjectNotFoundError,
     VigboxError,
 )
-from appliance.web_server import MAX_BODY
+from appliance.https.page_server import MAX_BODY
 from appliance.wipe import wipe_pending
 
 from . import hosts

@@ -27,7 +27,7 @@ from flask import (
 
 from appliance.capture.recovery import finish_interrupted
 from appliance.errors import NoInterventionError, VigboxError, WrongPassphraseError
-from appliance.store import Store
+from appliance.store.objects import Store
 from appliance.wipe import wipe_pending
 
 from .services import Services, services
@@ -108,7 +108,7 @@ def _editing_time(store: Store, seconds: float) -> None:
     to the last request (a page's own polling is not use), however the
     session ended. Until 2026-12-01 only a Lock pressed counted it, and
     from the unlock to the press, idle time included."""
-    from appliance.intervention import InterventionRecord
+    from appliance.intervention.record import InterventionRecord
     InterventionRecord(store.catalog).time_spent("editing", seconds)
 
 
@@ -167,7 +167,7 @@ WHEN_EXPIRED = {"wipe.wipe_form", "wipe.wipe_submit", "wipe.withdraw_form", "wip
 
 
 def _past_retention():
-    from appliance.intervention import InterventionRecord
+    from appliance.intervention.record import InterventionRecord
     if request.endpoint in WHEN_EXPIRED:
         return None
     record = InterventionRecord(services().store.catalog)

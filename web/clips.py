@@ -3,9 +3,9 @@ is sealed), put in review order, played, deleted."""
 
 from flask import Blueprint, g, jsonify, request, session
 
-from appliance.intervention import InterventionRecord
-from appliance.principles import CODES, name_of
-from appliance.store import check_object_id
+from appliance.film.principles import CODES, name_of
+from appliance.intervention.record import InterventionRecord
+from appliance.store.objects import check_object_id
 
 from . import deletion
 from .library import recording_entry

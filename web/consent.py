@@ -1,7 +1,7 @@
 """The consent on the page: what was given, every change since (when, on
 what date the people gave it, by whom: sealed), and the form that records
 a change. A withdrawn use takes what depended on it at once
-(:func:`appliance.consent.withdraw_dependents`). Withdrawing consent for
+(:func:`appliance.intervention.consent.withdraw_dependents`). Withdrawing consent for
 filming is withdrawing all of it: that is the wipe's "consent withdrawn".
 Also: reopening an ended intervention, for a reason."""
 
@@ -9,9 +9,15 @@ from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from appliance.consent import FILMED, SCOPES, ConsentRecord, name_of, withdraw_dependents
 from appliance.errors import InterventionError, VigboxError
-from appliance.intervention import InterventionRecord
+from appliance.intervention.consent import (
+    FILMED,
+    SCOPES,
+    ConsentRecord,
+    name_of,
+    withdraw_dependents,
+)
+from appliance.intervention.record import InterventionRecord
 
 from .auth import csrf_token
 from .services import services

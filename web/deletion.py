@@ -1,12 +1,12 @@
 """Deleting one recording, clip or still, with a reason the guider picks
-(the page asks them to confirm first): see :mod:`appliance.deletion`.
+(the page asks them to confirm first): see :mod:`appliance.film.deletion`.
 A recording goes with what was cut from it; a cut under way from it is
 cancelled first."""
 
 from flask import Blueprint, jsonify, request
 
-from appliance import deletion
-from appliance.store import check_object_id
+from appliance.film import deletion
+from appliance.store.objects import check_object_id
 
 from .services import services
 

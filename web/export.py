@@ -26,12 +26,15 @@ from flask import (
     stream_with_context,
 )
 
-from appliance import age, comments, supervision
-from appliance import passphrase as passphrases
-from appliance.audit import AuditSink
-from appliance.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
+from appliance import age
+from appliance.audit.events import AuditSink
 from appliance.errors import ConsentError, ExportError, VigboxError
-from appliance.export import (
+from appliance.intervention.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
+from appliance.store import passphrase as passphrases
+from appliance.store.objects import Store
+from appliance.supervision import comments
+from appliance.supervision import page as supervision
+from appliance.supervision.export import (
     ARCHIVE_SUFFIX,
     EXPORT_WORK_FACTOR,
     QueueWriter,
@@ -42,7 +45,6 @@ from appliance.export import (
     open_clips,
     parse_recipient,
 )
-from appliance.store import Store
 
 from . import supervision as supervision_comments
 from .auth import csrf_token

@@ -1,10 +1,10 @@
-"""The practitioner's handout (:mod:`appliance.handout`): a page the guider
+"""The practitioner's handout (:mod:`appliance.intervention.handout`): a page the guider
 prints (or saves as PDF from the browser's print) for the adult filmed;
 made on request, never kept on the box."""
 
 from flask import Blueprint, g, render_template, request
 
-from appliance.handout import MAX_STILLS, make_handout
+from appliance.intervention.handout import MAX_STILLS, make_handout
 
 from .services import services
 

@@ -5,7 +5,7 @@ no intervention, and to an unlocked guider (see ``auth._handed_over``)."""
 
 from flask import Blueprint, current_app, render_template
 
-from appliance.handovers import handovers, handovers_csv
+from appliance.intervention.handovers import handovers, handovers_csv
 
 from .services import services
 

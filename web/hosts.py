@@ -1,12 +1,12 @@
 """The page answers only to the box's own names
-(:mod:`appliance.https_names`): every request naming another host is
+(:mod:`appliance.https.names`): every request naming another host is
 refused with 421 Misdirected Request before any route runs, public ones
 (the set-up, the unlock) included.
 """
 
 from flask import current_app, jsonify, request
 
-from appliance.https_names import allowed_for, host_of
+from appliance.https.names import allowed_for, host_of
 
 __all__ = ["allowed_for", "refuse_other_hosts"]
 

@@ -7,8 +7,8 @@ like any other, or is set aside here."""
 
 from flask import Blueprint, abort, g, jsonify, request, session
 
-from appliance.consent import SOUND_ANALYSIS, ConsentRecord
 from appliance.interaction.sealed import dismiss, dismissed, stored_map
+from appliance.intervention.consent import SOUND_ANALYSIS, ConsentRecord
 
 from .library import recording_entry
 from .services import services

@@ -5,9 +5,9 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.consent import name_of
 from appliance.errors import InterventionError
-from appliance.evaluation import (
+from appliance.intervention.consent import name_of
+from appliance.intervention.evaluation import (
     CHART_H,
     CHART_W,
     GUIDER_TIME,
@@ -19,7 +19,12 @@ from appliance.evaluation import (
     summary_csv,
     write_summary,
 )
-from appliance.intervention import HAND_KINDS, MAX_HAND_MINUTES, REOPEN_REASONS, InterventionRecord
+from appliance.intervention.record import (
+    HAND_KINDS,
+    MAX_HAND_MINUTES,
+    REOPEN_REASONS,
+    InterventionRecord,
+)
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token

@@ -13,9 +13,9 @@ import queue
 import threading
 from dataclasses import dataclass, field
 
-from appliance.audit import AuditSink
-from appliance.clips import Cut
+from appliance.audit.events import AuditSink
 from appliance.errors import VigboxError
+from appliance.film.clips import Cut
 from appliance.one_at_a_time import OneAtATime
 
 log = logging.getLogger("vigbox.jobs")

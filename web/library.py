@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 from flask import Blueprint, jsonify, render_template, request
 
 from appliance.clock import clock_is_set
-from appliance.consent import require_filming, subject_of
-from appliance.damage import describe
 from appliance.errors import ConsentError, ObjectNotFoundError, VigboxError
-from appliance.intervention import InterventionRecord
-from appliance.store import check_object_id
+from appliance.intervention.consent import require_filming, subject_of
+from appliance.intervention.record import InterventionRecord
+from appliance.store.damage import describe
+from appliance.store.objects import check_object_id
 
 from .auth import csrf_token
 from .services import services

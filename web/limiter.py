@@ -30,7 +30,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from appliance.setup_window import boot_clock
+from appliance.intervention.setup_window import boot_clock
 
 
 @dataclass

@@ -1,12 +1,12 @@
-"""Marks over HTTP: the rules are :mod:`appliance.marks`'s (a refused mark
+"""Marks over HTTP: the rules are :mod:`appliance.film.marks`'s (a refused mark
 is a MarkError, 400 with what was refused); notes are shown only to an
 unlocked session, goals by number (their words are the goals' own)."""
 
 from flask import Blueprint, g, jsonify, request
 
-from appliance import principles
-from appliance.marks import Marks
-from appliance.store import check_object_id
+from appliance.film import principles
+from appliance.film.marks import Marks
+from appliance.store.objects import check_object_id
 
 from .library import recording_entry
 from .services import services

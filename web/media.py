@@ -15,7 +15,7 @@ a response that reaches it ends with the bytes before it, at a chunk
 boundary, and the server closes the connection (the body is shorter than
 its Content-Length, so the player knows it is cut short); a request that
 starts in it is a 409 saying so, with where the readable part ends. It is
-logged and audited once (:class:`appliance.damage.DamageNotes`). A
+logged and audited once (:class:`appliance.store.damage.DamageNotes`). A
 damaged final chunk leaves the rest playable: the size served is what
 authenticates (``readable_size``), never more.
 """
@@ -26,11 +26,11 @@ import re
 from flask import Blueprint, Response, g, jsonify, request, session
 
 from appliance.age.stream import CHUNK_SIZE
-from appliance.clips import load_index
-from appliance.damage import DamageNotes
 from appliance.errors import AgeError, ObjectNotFoundError, PayloadError
-from appliance.playable import ServedLayout, served_layout
-from appliance.store import check_object_id
+from appliance.film.clips import load_index
+from appliance.film.playable import ServedLayout, served_layout
+from appliance.store.damage import DamageNotes
+from appliance.store.objects import check_object_id
 
 from .services import services
 

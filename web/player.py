@@ -3,11 +3,11 @@ requests, with the keys film editors use."""
 
 from flask import Blueprint, abort, g, jsonify, render_template
 
-from appliance import overview
-from appliance.clips import load_index
-from appliance.consent import ConsentRecord
 from appliance.errors import ObjectNotFoundError
-from appliance.store import check_object_id
+from appliance.film import overview
+from appliance.film.clips import load_index
+from appliance.intervention.consent import ConsentRecord
+from appliance.store.objects import check_object_id
 
 from .auth import csrf_token
 from .library import recording_entry

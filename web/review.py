@@ -6,8 +6,8 @@ from datetime import date
 
 from flask import Blueprint, g, jsonify, render_template, request
 
-from appliance.consent import FILMED, ConsentRecord, subject_of
-from appliance.intervention import InterventionRecord, review_owner
+from appliance.intervention.consent import FILMED, ConsentRecord, subject_of
+from appliance.intervention.record import InterventionRecord, review_owner
 
 from .auth import csrf_token
 from .clips import clip_view

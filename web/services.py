@@ -24,14 +24,14 @@ from typing import Any
 
 from flask import Flask, current_app
 
-from appliance.auditlog import AuditLog
+from appliance.audit.log import AuditLog
 from appliance.capture.control import RecorderClient
 from appliance.clock import HelperClockSetter, SimulatedClockSetter
 from appliance.config import Settings, load_settings
-from appliance.damage import DamageNotes
 from appliance.interaction.worker import MapWorker, recording_now
-from appliance.setup_window import SetupWindow
-from appliance.store import Store
+from appliance.intervention.setup_window import SetupWindow
+from appliance.store.damage import DamageNotes
+from appliance.store.objects import Store
 
 from .jobs import ClipJobs
 from .keyring import Keyring

@@ -5,7 +5,7 @@ and the passphrase. Nothing is made until every answer is valid.
 
 Open without unlocking, as there is nothing to unlock, and only then,
 and only while the set-up window is open: the person holding the box
-opened it with a long press of its button (:mod:`appliance.setup_window`).
+opened it with a long press of its button (:mod:`appliance.intervention.setup_window`).
 """
 
 import secrets
@@ -14,16 +14,16 @@ from datetime import date
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
-from appliance import passphrase as passphrases
-from appliance.consent import SCOPES, USUAL
 from appliance.errors import InterventionError, InterventionExistsError, PassphraseError
-from appliance.intervention import (
+from appliance.intervention.consent import SCOPES, USUAL
+from appliance.intervention.record import (
     DEFAULT_RETENTION_DAYS,
     ROLES,
     Consent,
     InterventionRecord,
     check_setup,
 )
+from appliance.store import passphrase as passphrases
 
 from .auth import csrf_token, start_session
 from .services import services

@@ -3,11 +3,11 @@ principle it shows."""
 
 from flask import Blueprint, g, jsonify, request
 
-from appliance import principles
-from appliance.clips import Still
-from appliance.consent import ConsentRecord
-from appliance.intervention import InterventionRecord
-from appliance.store import check_object_id
+from appliance.film import principles
+from appliance.film.clips import Still
+from appliance.intervention.consent import ConsentRecord
+from appliance.intervention.record import InterventionRecord
+from appliance.store.objects import check_object_id
 
 from .library import recording_entry
 from .services import services

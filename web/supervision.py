@@ -1,11 +1,11 @@
 """The supervisor's comments, back on the box: the file the export's page
 sealed to this box's recipient, imported by the guider, checked and kept
-sealed (:mod:`appliance.comments`); shown on the export page."""
+sealed (:mod:`appliance.supervision.comments`); shown on the export page."""
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 
-from appliance import comments
 from appliance.errors import ExportError
+from appliance.supervision import comments
 
 from .services import services
 

@@ -22,7 +22,7 @@ from flask import (
 )
 
 from appliance.errors import WipeError
-from appliance.intervention import InterventionRecord
+from appliance.intervention.record import InterventionRecord
 from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wipe_pending
 from appliance.wipe.html import STYLE_HASH, render_html
 

@@ -22,13 +22,7 @@ from ..errors import PayloadError, TruncatedError
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
-from .stream import (
-    BATCH_CHUNKS,
-    CHUNK_SIZE,
-    ENCRYPTED_CHUNK_SIZE,
-    authenticate_chunk,
-    chunk_nonce,
-)
+from .stream import BATCH_CHUNKS, CHUNK_SIZE, ENCRYPTED_CHUNK_SIZE, authenticate_chunk, chunk_nonce
 
 # how far back readable_size() looks for an authentic chunk before a
 # damaged end: 8 MiB, several seconds of video at any bitrate the box

@@ -9,7 +9,7 @@
 >>> button.close()
 
 Idle: a short press starts; a hold of ``hold_seconds`` (2 s) opens the
-page's set-up window (:mod:`appliance.setup_window`) and says the holder
+page's set-up window (:mod:`appliance.intervention.setup_window`) and says the holder
 is here. Recording: a short press drops a live mark, a hold stops. The LED
 says what the box is doing:
 
@@ -117,7 +117,7 @@ class RecordButton:
     def __init__(self, recorder, *, button_pin: int = 17, led_pin: int = 27,
                  hold_seconds: float = 2.0, pin_factory=None, setup_window=None,
                  window_seconds: float = 600.0, audit=None):
-        """``setup_window``: a :class:`~appliance.setup_window.SetupWindow`
+        """``setup_window``: a :class:`~appliance.intervention.setup_window.SetupWindow`
         that a hold while idle opens for ``window_seconds`` (none: a hold
         while idle does nothing); ``audit`` records that it was opened."""
         self.recorder = recorder

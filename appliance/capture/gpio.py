@@ -43,7 +43,7 @@ def make_pin_factory(setting: str):
 
 def make_button(recorder, settings, *, pin_factory=None, audit=None):
     """The record button and LED on their pins, or None and why not."""
-    from ..setup_window import SetupWindow
+    from ..intervention.setup_window import SetupWindow
     from .button import RecordButton
     try:
         factory = pin_factory or make_pin_factory(settings.gpio)

@@ -25,9 +25,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from ..audit import NullAudit
+from ..audit.events import NullAudit
 from ..clock import clock_is_set
-from ..consent import check_subject, require_filming, withdraw_dependents
 from ..errors import (
     CaptureError,
     ConsentError,
@@ -38,8 +37,9 @@ from ..errors import (
     VigboxError,
     WipeInProgressError,
 )
-from ..intervention import InterventionRecord
-from ..store import Store, utc_now
+from ..intervention.consent import check_subject, require_filming, withdraw_dependents
+from ..intervention.record import InterventionRecord
+from ..store.objects import Store, utc_now
 from .durability import SyncTimer
 from .fate import Fate, as_failure, decide, unexpected
 from .fmp4 import FragmentIndexer
@@ -85,7 +85,7 @@ class Take:
     stop_reason: str | None = None
     store_at: tuple[int, int] | None = None  # the objects folder's device and inode
     sync: dict | None = None  # fsyncs of its sealed chunks, the longest gap
-    subject: str = "film"  # what it films: appliance.consent.FILMED
+    subject: str = "film"  # what it films: appliance.intervention.consent.FILMED
 
 
 class Recorder:
@@ -122,7 +122,7 @@ class Recorder:
 
     def start(self, subject: str = "film") -> str:
         """Start recording ``subject`` (the adult and the child, or the
-        shared review: appliance.consent.FILMED); return the new
+        shared review: appliance.intervention.consent.FILMED); return the new
         recording's id."""
         with self._lock:
             if self.state in (State.STARTING, State.RECORDING, State.STOPPING):

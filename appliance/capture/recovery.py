@@ -23,8 +23,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from ..audit import NullAudit
-from ..damage import DamageNotes
+from ..audit.events import NullAudit
 from ..errors import (
     HeaderError,
     HeaderMACError,
@@ -33,7 +32,8 @@ from ..errors import (
     StoreFullError,
     VigboxError,
 )
-from ..store import Store
+from ..store.damage import DamageNotes
+from ..store.objects import Store
 from .fmp4 import FragmentIndexer, MP4Error
 from .salvage import SalvagePlan, plan_salvage
 

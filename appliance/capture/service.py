@@ -17,8 +17,8 @@ import os
 import socket
 import threading
 
-from ..auditlog import AuditLog
-from ..store import Store
+from ..audit.log import AuditLog
+from ..store.objects import Store
 from ..wipe import wipe_pending
 from .control import ControlServer
 from .gpio import make_button

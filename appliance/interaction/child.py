@@ -21,7 +21,7 @@ from pathlib import Path
 
 from .. import age
 from ..errors import AnalysisError
-from ..store import Store
+from ..store.objects import Store
 from .sealed import analyse_recording, seal_map
 
 LOWEST = 19

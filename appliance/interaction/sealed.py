@@ -13,9 +13,9 @@ import threading
 
 from ..capture.commands import sound_command
 from ..capture.runner import FfmpegProcess
-from ..consent import SOUND_ANALYSIS, ConsentRecord
 from ..errors import AgeError, AnalysisCancelled, AnalysisError, MarkError, ObjectNotFoundError
-from ..store import Store
+from ..intervention.consent import SOUND_ANALYSIS, ConsentRecord
+from ..store.objects import Store
 from .analysis import VERSION, InteractionMap, analyse
 from .frames import RATE, pcm_blocks
 

@@ -7,7 +7,7 @@ intervention's footage, verified, with a signed certificate.
 'plain folder (simulation: no LUKS volume)'
 """
 
-from ..volume import FolderVolume, LuksVolume, luks_volume
+from ..store.volume import FolderVolume, LuksVolume, luks_volume
 from .procedure import Wipe, intervention_code, wipe_pending
 from .site import Site
 from .state import REASONS, STEPS, WipeRequest, WipeState

@@ -12,7 +12,7 @@ import hashlib
 import json
 from html import escape
 
-from ..certificate import FORMAT_V1, FORMAT_V2, MEANING
+from ..audit.certificate import FORMAT_V1, FORMAT_V2, MEANING
 from ..errors import CertificateError
 
 STYLE = """

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from .. import age
 from ..errors import KeyFormatError, NoIdentityMatchError
-from ..store import CATALOG_FILE, OBJECT_ID, Store
+from ..store.objects import CATALOG_FILE, OBJECT_ID, Store
 
 SECRET_KEY = re.compile(rb"AGE-SECRET-KEY-1[023456789ACDEFGHJKLMNPQRSTUVWXYZ]+")
 SCRYPT_STANZA = b"\n-> scrypt "

@@ -19,11 +19,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from .. import clock
-from ..auditlog import AuditLog
-from ..deletion import deletions
+from ..audit.log import AuditLog
 from ..errors import VigboxError, WipeError, WipeVerificationError
-from ..fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
-from ..store import GENERATION_FILE, Store, utc_now
+from ..film.deletion import deletions
+from ..store.fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
+from ..store.objects import GENERATION_FILE, Store, utc_now
 from .inventory import CATALOG_FILES, keys_on_the_box, samples_that_open, take_inventory
 from .site import Site
 from .state import WipeRequest, WipeState, made
@@ -230,8 +230,8 @@ class Wipe:
 
     def _evaluation_summary(self) -> None:
         """Kept after the wipe and handed over with the certificate."""
-        from ..evaluation import summarise, write_summary
-        from ..intervention import InterventionRecord
+        from ..intervention.evaluation import summarise, write_summary
+        from ..intervention.record import InterventionRecord
         if self.evaluations_dir is None or not InterventionRecord(self.store.catalog).exists():
             self._state.evaluation = None
             return

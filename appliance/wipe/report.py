@@ -13,11 +13,11 @@ import platform
 from importlib import metadata
 from pathlib import Path
 
-from ..auditlog import device_key
-from ..certificate import sign_certificate, verify_certificate
+from ..audit.certificate import sign_certificate, verify_certificate
+from ..audit.log import device_key
 from ..errors import CertificateError
-from ..fsutil import atomic_write_bytes, ensure_private_dir
-from ..store import utc_now
+from ..store.fsutil import atomic_write_bytes, ensure_private_dir
+from ..store.objects import utc_now
 from . import claims
 from .device import device_description
 from .html import render_html

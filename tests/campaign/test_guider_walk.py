@@ -14,7 +14,7 @@ import tarfile
 from urllib.parse import urlsplit
 
 from appliance import age
-from appliance.certificate import verify_certificate
+from appliance.audit.certificate import verify_certificate
 from browser import chromium, connection, live_server, until
 from guider_walk import (  # noqa: F401
     box,

@@ -73,7 +73,7 @@ from load_report import (
 from playwright.sync_api import sync_playwright
 from simbox import SimulatedBox
 
-from appliance.store import Store
+from appliance.store.objects import Store
 from browser import CHROMIUM, CHROMIUM_ARGS, free_port
 from media import decrypted, probe, synthetic_film
 from tls_lab import nss_home

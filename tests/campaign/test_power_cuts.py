@@ -19,9 +19,9 @@ import time
 import pytest
 from simbox import SEED
 
-from appliance.auditlog import verify
-from appliance.certificate import verify_certificate
-from appliance.store import Store
+from appliance.audit.certificate import verify_certificate
+from appliance.audit.log import verify
+from appliance.store.objects import Store
 from appliance.wipe import wipe_pending
 from media import decrypted, probe
 

@@ -11,9 +11,9 @@ service's user, with its settings:
 from datetime import date
 
 from appliance.config import load_settings
-from appliance.consent import CODES
-from appliance.intervention import Consent, InterventionRecord
-from appliance.store import Store
+from appliance.intervention.consent import CODES
+from appliance.intervention.record import Consent, InterventionRecord
+from appliance.store.objects import Store
 
 
 def main() -> None:

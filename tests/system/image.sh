@@ -41,7 +41,7 @@ ln -sf /dev/null "$R/etc/systemd/system/systemd-firstboot.service"
 # vigbox as provisioning finds it: the source, and wheels of it and its
 # pinned dependencies, for an offline install
 mkdir -p "$R/opt/vigbox-src" "$R/opt/wheels" "$R/opt/systemtest"
-(cd "$REPO" && git ls-files -z appliance web systemd provisioning pyproject.toml \
+(cd "$REPO" && git ls-files -z appliance web vigbox systemd provisioning pyproject.toml \
   constraints.txt README.md | xargs -0 cp --parents -t "$R/opt/vigbox-src")
 "$PYTHON" -m pip wheel -q -w "$R/opt/wheels" -c "$REPO/constraints.txt" "$REPO"
 # the guest's Python may not be this one (Trixie has 3.13): compiled wheels

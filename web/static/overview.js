@@ -5,7 +5,7 @@
 // otherwise share the air with the bytes the guider is waiting to see.
 import { player } from "./player.js";
 
-const PEAKS_PER_SECOND = 10;  // appliance/overview.py's
+const PEAKS_PER_SECOND = 10;  // appliance/film/overview.py's
 const recording = document.querySelector(".clips-panel").dataset.recording;
 const video = document.getElementById("video");
 const base = `/api/recordings/${recording}/filmstrip`;
