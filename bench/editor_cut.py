@@ -5,7 +5,8 @@ reads only the fragments the clip needs, decrypts them into ffmpeg's stdin
 and seals ffmpeg's output into a new catalogued object. The reference is
 plain ffmpeg making the same cut from the plaintext of the same recording,
 seeking in its input (``-ss`` before ``-i``) and with the same output
-options as :func:`appliance.film.clips.cut_command`, writing to /dev/null: the
+options as :func:`appliance.film.clips.cut_command`
+(:func:`~appliance.film.clips.cut_options`), writing to /dev/null: the
 fastest honest way to get that clip without vigbox.
 
 The recording is the synthetic 1080p30 source encoded faster than real
@@ -24,9 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import ffmpeg
+
+from appliance.capture.commands import OUTPUT, piped
 from appliance.capture.recorder import Recorder, State
 from appliance.capture.sources import SyntheticSource
-from appliance.film.clips import Cut, cut_command
+from appliance.film.clips import Cut, cut_options
 from appliance.store.objects import Store
 
 from .common import MIB, BenchError, progress
@@ -34,7 +38,6 @@ from .recorder import PROFILE, count_frames  # the recorder figure's 1080p30 str
 
 CLIP_SECONDS = 20.0
 WARM_UP_SECONDS = 2.0
-FFMPEG_HEAD = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"]
 
 
 @dataclass(frozen=True)
@@ -77,18 +80,12 @@ def decrypt_to_file(store: Store, recording: str, identity, path: Path) -> None:
         os.fsync(out.fileno())
 
 
-def output_options(mode: str) -> list[str]:
-    """What vigbox's cut command says after its own ``-t``: codecs, muxer,
-    output. The reference uses exactly these."""
-    command = cut_command(mode, offset=0.0, duration=CLIP_SECONDS)
-    return command[command.index("-t") + 2:]
-
-
 def reference_command(mode: str, plain: Path, start: float,
                       seconds: float = CLIP_SECONDS) -> list[str]:
-    """Plain ffmpeg, seeking in its input, cutting the same clip."""
-    return [*FFMPEG_HEAD, "-ss", f"{start:.3f}", "-i", str(plain),
-            "-t", f"{seconds:.3f}", *output_options(mode)]
+    """Plain ffmpeg, seeking in its input (``-ss`` before ``-i``), cutting
+    the same clip with vigbox's own codecs and muxer."""
+    source = ffmpeg.input(str(plain), ss=f"{start:.3f}")
+    return piped(source.output(OUTPUT, t=f"{seconds:.3f}", **cut_options(mode)))
 
 
 def time_reference(mode: str, plain: Path, start: float,

@@ -61,3 +61,47 @@ def test_the_synthetic_camera_plays_the_sound_file_the_settings_name(settings, t
     with pytest.raises(SourceError, match="talk.wav"):
         source.open()
     assert make_source(settings).sound is None
+
+
+# --- the editor's commands: a film decrypted into stdin, the work on stdout --
+
+QUIET_PIPE = ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error"]
+
+
+def test_the_editor_s_commands_read_stdin_and_write_stdout_as_lists():
+    from appliance.capture.preview import preview_command
+    from appliance.film.clips import cut_command, still_command
+    from appliance.film.overview import filmstrip_command
+    frag = "frag_keyframe+empty_moov+default_base_moof"
+    assert cut_command("exact", offset=0.479, duration=1.5) == [
+        *QUIET_PIPE, "-i", "pipe:0", "-f", "mp4", "-b:a", "128k", "-bf", "0", "-c:a", "aac",
+        "-c:v", "libx264", "-crf", "18", "-movflags", frag, "-pix_fmt", "yuv420p",
+        "-preset", "veryfast", "-ss", "0.479", "-t", "1.500", "pipe:1"]
+    assert cut_command("fast", offset=0, duration=1) == [
+        *QUIET_PIPE, "-i", "pipe:0", "-f", "mp4", "-c", "copy", "-movflags", frag,
+        "-ss", "0.000", "-t", "1.000", "pipe:1"]
+    assert still_command(1.25) == [*QUIET_PIPE, "-i", "pipe:0", "-f", "mjpeg", "-frames:v", "1",
+                                   "-q:v", "2", "-ss", "1.250", "pipe:1"]
+    assert filmstrip_command() == [
+        *QUIET_PIPE, "-skip_frame", "nokey", "-i", "pipe:0", "-f", "image2pipe", "-c:v", "mjpeg",
+        "-fps_mode", "passthrough", "-map", "0:v", "-q:v", "6", "-vf", "scale=160:-2", "pipe:1"]
+    assert preview_command(480) == [*QUIET_PIPE, "-i", "pipe:0", "-f", "mjpeg", "-frames:v", "1",
+                                    "-q:v", "6", "-vf", "scale=480:-2", "pipe:1"]
+
+
+def hand_written_commands(source: str) -> list[int]:
+    """Lines where a list starts with "ffmpeg" or "ffprobe" by hand."""
+    import ast
+    return [node.lineno for node in ast.walk(ast.parse(source))
+            if isinstance(node, ast.List) and node.elts
+            and isinstance(node.elts[0], ast.Constant) and node.elts[0].value in ("ffmpeg", "ffprobe")]
+
+
+def test_every_ffmpeg_the_box_runs_is_built_by_ffmpeg_python():
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[1]
+    found = {str(path.relative_to(root)): lines
+             for package in ("appliance", "web", "vigbox") for path in (root / package).rglob("*.py")
+             if (lines := hand_written_commands(path.read_text()))}
+    assert found == {}
+    assert hand_written_commands('cmd = ["ffmpeg", "-i", "pipe:0", "pipe:1"]\n') == [1]

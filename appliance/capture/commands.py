@@ -3,7 +3,9 @@
 Every source ends the same way: H.264 and AAC muxed into fragmented MP4
 (one keyframe a second, a fragment every half second) written to stdout, from
 where the recorder seals it. Nothing here runs a process; the tests check
-these lists, and :mod:`.runner` runs them.
+these lists, and :mod:`.runner` runs them. Every ffmpeg the box runs is
+built with ffmpeg-python, here or through :func:`piped` (a film decrypted
+into ffmpeg's stdin: clips, stills, the overview, the preview).
 
 >>> cmd = synthetic_command(VideoProfile(width=320, height=240), seconds=2)
 >>> cmd[:3], cmd[-1]
@@ -22,6 +24,9 @@ GLOBAL_ARGS = ["-hide_banner", "-nostdin", "-loglevel", "warning", "-stats_perio
 # fragmented MP4 that a browser plays while it grows: no moov at the end
 FRAGMENTED_MP4 = "frag_keyframe+empty_moov+default_base_moof"
 OUTPUT = "pipe:1"
+PIPE_IN = "pipe:0"
+# the editor's commands say only their errors, which the box reports
+QUIET_ARGS = ["-hide_banner", "-nostdin", "-loglevel", "error"]
 # a fragment at every keyframe (each second) and at least every half second:
 # the muxer holds a fragment until it is whole, so this bounds both the
 # delay to the first sealed byte and what a power cut can take
@@ -110,6 +115,18 @@ def synthetic_command(profile: VideoProfile, *, seconds: float | None = None,
                                   **_mux(seconds)))
 
 
+def piped(output) -> list[str]:
+    """The command line of ``output``, an ffmpeg-python output node: in the
+    box, a film decrypted into ffmpeg's stdin (``pipe:0``), its work on
+    stdout. ffmpeg-python would put global options after the output,
+    where ffmpeg ignores them, so ours go first.
+
+    >>> piped(ffmpeg.input(PIPE_IN).output(OUTPUT, format="mjpeg"))
+    ['ffmpeg', '-hide_banner', '-nostdin', '-loglevel', 'error', '-i', 'pipe:0', '-f', 'mjpeg', 'pipe:1']
+    """
+    return [FFMPEG, *QUIET_ARGS, *output.compile(cmd=FFMPEG)[1:]]
+
+
 def sound_command(rate: int) -> list[str]:
     """A film on stdin to its sound on stdout, mono 16-bit samples at
     ``rate`` (the editor's sound peaks; the interaction map).
@@ -117,9 +134,7 @@ def sound_command(rate: int) -> list[str]:
     >>> sound_command(8000)[5:]
     ['-i', 'pipe:0', '-f', 's16le', '-ac', '1', '-ar', '8000', '-map', '0:a:0', 'pipe:1']
     """
-    sound = ffmpeg.input("pipe:0").output("pipe:1", map="0:a:0", ac=1, ar=rate, f="s16le")
-    return [FFMPEG, "-hide_banner", "-nostdin", "-loglevel", "error",
-            *sound.compile(cmd=FFMPEG)[1:]]
+    return piped(ffmpeg.input(PIPE_IN).output(OUTPUT, map="0:a:0", ac=1, ar=rate, f="s16le"))
 
 
 def v4l2_command(profile: VideoProfile, *, device: str = "/dev/video0",

@@ -6,15 +6,19 @@ init segment and the newest whole keyframe fragment. While idle, a
 :class:`PreviewSession` runs the source into a tap alone (nothing is
 sealed, nothing written) until nobody has asked for a frame for a while.
 
->>> preview_command(width=480)[-3:]
-['-f', 'mjpeg', 'pipe:1']
+>>> cmd = preview_command(width=480)
+>>> cmd[cmd.index("-f") + 1], cmd[cmd.index("-vf") + 1], cmd[-1]
+('mjpeg', 'scale=480:-2', 'pipe:1')
 """
 
 import subprocess
 import threading
 import time
 
+import ffmpeg
+
 from ..errors import CaptureError
+from .commands import OUTPUT, PIPE_IN, piped
 from .fmp4 import FragmentIndexer, MP4Error
 
 PREVIEW_WIDTH = 480
@@ -24,8 +28,8 @@ FIRST_FRAME_WAIT = 5.0  # seconds to wait for the first keyframe fragment
 
 def preview_command(width: int = PREVIEW_WIDTH) -> list[str]:
     """ffmpeg: one fMP4 fragment on stdin, its first frame as a JPEG on stdout."""
-    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error", "-i", "pipe:0",
-            "-frames:v", "1", "-vf", f"scale={width}:-2", "-q:v", "6", "-f", "mjpeg", "pipe:1"]
+    return piped(ffmpeg.input(PIPE_IN).output(
+        OUTPUT, format="mjpeg", vf=f"scale={width}:-2", **{"frames:v": 1, "q:v": 6}))
 
 
 def frame_jpeg(snapshot: bytes, width: int = PREVIEW_WIDTH) -> bytes:

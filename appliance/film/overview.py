@@ -12,7 +12,9 @@ import subprocess
 import threading
 from array import array
 
-from ..capture.commands import sound_command
+import ffmpeg
+
+from ..capture.commands import OUTPUT, PIPE_IN, piped, sound_command
 from ..capture.runner import FfmpegProcess
 from ..errors import CaptureError
 from ..store.objects import Store
@@ -27,10 +29,9 @@ _lock = threading.Lock()
 
 def filmstrip_command() -> list[str]:
     """Keyframes only (one a second), small, as a stream of JPEGs."""
-    return ["ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
-            "-skip_frame", "nokey", "-i", "pipe:0", "-map", "0:v",
-            "-vf", f"scale={THUMB_WIDTH}:-2", "-fps_mode", "passthrough",
-            "-c:v", "mjpeg", "-q:v", "6", "-f", "image2pipe", "pipe:1"]
+    return piped(ffmpeg.input(PIPE_IN, skip_frame="nokey").output(
+        OUTPUT, format="image2pipe", map="0:v", vf=f"scale={THUMB_WIDTH}:-2",
+        fps_mode="passthrough", **{"c:v": "mjpeg", "q:v": 6}))
 
 
 def peaks_command() -> list[str]:
