@@ -32,7 +32,9 @@ import queue
 import statistics
 import threading
 import time
+from collections.abc import Callable
 from fractions import Fraction
+from typing import Any
 
 log = logging.getLogger("vigbox.camera_audio")
 # the most aresample may stretch or squeeze, per second: 2 %, which no
@@ -76,6 +78,18 @@ class SensorClockAudio:
     audio_rate = 48000
     # filled in as the thread runs: for the log and the tests
     audio_report: dict | None = None
+    # what picamera2's Encoder (mixed in after this class) has and sets up
+    # in start(): named here for the type checker, never given a value, so
+    # picamera2's own stay the ones used
+    audio_input: dict
+    firsttimestamp: int | None
+    _running: bool
+    _audio_start: threading.Event
+    _audio_input_container: Any
+    _audio_input_stream: Any
+    _audio_output_stream: Any
+    _output: list
+    outputframe: Callable[..., None]
 
     def _audio_thread_func(self):
         import av  # only where picamera2 is: PyAV comes with it
@@ -93,7 +107,8 @@ class SensorClockAudio:
         frames = self._audio_input_container.decode(self._audio_input_stream)
         first_video = self._first_frame_time(frames)
         report = self.audio_report = {"first_sound_ms": None, "blocks": 0, "dropped": 0}
-        gaps, blocks, queued = SoundGaps(), queue.SimpleQueue(), _Counter()
+        blocks: queue.SimpleQueue[Any] = queue.SimpleQueue()  # sound, an Exception, or None
+        gaps, queued = SoundGaps(), _Counter()
         reader = threading.Thread(target=self._read_sound, name="vigbox-microphone", daemon=True,
                                   args=(frames, blocks, queued, first_video, gaps, report))
         reader.start()

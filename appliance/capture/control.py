@@ -32,6 +32,8 @@ def encode(message: dict) -> bytes:
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    server: "ControlServer"
+
     def handle(self) -> None:
         while line := self.rfile.readline(MAX_LINE):
             self.wfile.write(encode(self.server.answer(line)))

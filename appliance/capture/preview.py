@@ -75,7 +75,7 @@ class PreviewTap:
         self._base = end
 
     def snapshot(self, timeout: float = FIRST_FRAME_WAIT) -> bytes:
-        if not self.ready.wait(timeout):
+        if not self.ready.wait(timeout) or self._snapshot is None:
             raise CaptureError("no picture from the camera yet")
         return self._snapshot
 

@@ -40,6 +40,7 @@ from ..errors import (
 from ..intervention.consent import check_subject, require_filming, withdraw_dependents
 from ..intervention.record import InterventionRecord
 from ..store.objects import Store, utc_now
+from . import MediaStream
 from .durability import SyncTimer
 from .fate import Fate, as_failure, decide, unexpected
 from .fmp4 import FragmentIndexer
@@ -106,10 +107,12 @@ class Recorder:
         self._audit = audit or NullAudit()
         self._hold = hold or (lambda: None)
         self._lock = threading.RLock()
-        self.state, self.error, self.error_exception = State.IDLE, None, None
+        self.state = State.IDLE
+        self.error: str | None = None
+        self.error_exception: Exception | None = None
         self._take: Take | None = None
         self._thread: threading.Thread | None = None
-        self._process = None
+        self._process: MediaStream | None = None
         self._pump_at = "idle"  # what the pump thread is doing, said if a stop times out
         self.last_recording: str | None = None
         self.last_stop_reason: str | None = None  # one of BOX_STOPS, if the box stopped it
@@ -145,19 +148,19 @@ class Recorder:
             except VigboxError as e:
                 self._fail(e)
                 raise
-            self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store),
-                              subject=subject)
+            take = self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store),
+                                     subject=subject)
             self._set(State.STARTING)
             self._stop_preview()  # the camera can be opened only once
             try:
-                self._process = self.source.open()
+                process = self._process = self.source.open()
             except Exception as e:  # OSError too: no ffmpeg, no memory, no process slot
                 writer.abort()
                 error = e if isinstance(e, VigboxError) else SourceError(
                     f"{self.source.name} did not start: {e}")
                 self._fail(error)
                 raise error from None
-            self._thread = threading.Thread(target=self._pump, args=(writer,),
+            self._thread = threading.Thread(target=self._pump, args=(writer, take, process),
                                             name="recorder", daemon=True)
             self._thread.start()
             log.info("recording %s started from %s", writer.id, self.source.name)
@@ -170,11 +173,11 @@ class Recorder:
         says where it was pressed: the box's button, or the page (anything
         through the control socket)."""
         with self._lock:
-            if self.state != State.RECORDING:
+            take = self._take
+            if self.state != State.RECORDING or take is None:
                 raise CaptureError(f"no recording to mark (recorder is {self.state.value})")
             # media time 0 is when ffmpeg's first bytes (the init segment)
             # came out, not when start() was called
-            take = self._take
             at = round(self._clock() - take.started - (take.first_byte_after or 0.0), 3)
             take.marks.append(at)
             take.mark_sources.append(source)
@@ -183,15 +186,17 @@ class Recorder:
     def stop(self, reason: str = "stopped", timeout: float = 30.0) -> str | None:
         """Stop and wait until the recording is sealed and catalogued."""
         with self._lock:
-            if self.state not in (State.STARTING, State.RECORDING):
+            take, process, thread = self._take, self._process, self._thread
+            # a take starting or recording has all three (start() holds the lock)
+            if self.state not in (State.STARTING, State.RECORDING) \
+                    or take is None or process is None or thread is None:
                 return self.last_recording
-            self._take.stop_reason = reason
+            take.stop_reason = reason
             self._set(State.STOPPING)
-            self._process.interrupt()
-            thread = self._thread
-        if not see_it_end(thread, self._process, timeout):
+            process.interrupt()
+        if not see_it_end(thread, process, timeout):
             raise CaptureError(f"the recording did not finish sealing within {timeout:.0f} s "
-                               f"({where_held(self._pump_at, self._process)})")
+                               f"({where_held(self._pump_at, process)})")
         return self.last_recording
 
     def wait(self, timeout: float | None = None) -> str | None:
@@ -208,10 +213,15 @@ class Recorder:
             if self.state == State.STOPPING:
                 raise CaptureError("the recorder is stopping")
             tap = self._tap if self.state in (State.STARTING, State.RECORDING) else None
-            if tap is None and (self._preview is None or not self._preview.alive):
-                self._preview = PreviewSession(self.source)
-            session = self._preview
+            if tap is None:
+                session = self._preview_session()
         return frame_jpeg(tap.snapshot()) if tap is not None else session.frame()
+
+    def _preview_session(self) -> PreviewSession:
+        """The idle preview that is running, or a new one (under the lock)."""
+        if self._preview is None or not self._preview.alive:
+            self._preview = PreviewSession(self.source)
+        return self._preview
 
     def _stop_preview(self) -> None:
         if self._preview is not None:
@@ -224,17 +234,16 @@ class Recorder:
         limit and how near it is (:func:`time_left`); and why the last
         take stopped, if the box stopped it."""
         with self._lock:
-            take = self._take
-            live = take is not None and self.state in (
-                State.STARTING, State.RECORDING, State.STOPPING)
-            elapsed = round(self._clock() - take.started, 1) if live else 0.0
+            live = self._take if self.state in (
+                State.STARTING, State.RECORDING, State.STOPPING) else None
+            elapsed = round(self._clock() - live.started, 1) if live else 0.0
             return {
                 "state": self.state.value,
-                "recording": take.id if live else None,
-                "subject": take.subject if live else None,
+                "recording": live.id if live else None,
+                "subject": live.subject if live else None,
                 "elapsed": elapsed,
-                "marks": len(take.marks) if live else 0,
-                "mark_times": list(zip(take.marks, take.mark_sources)) if live else [],
+                "marks": len(live.marks) if live else 0,
+                "mark_times": list(zip(live.marks, live.mark_sources)) if live else [],
                 "limit": self.max_seconds,
                 "time_left": time_left(elapsed, self.max_seconds) if live else None,
                 "free_bytes": shutil.disk_usage(self.store.root).free,
@@ -246,8 +255,7 @@ class Recorder:
 
     # --- the pump thread -------------------------------------------------------
 
-    def _pump(self, writer) -> None:
-        take, process = self._take, self._process
+    def _pump(self, writer, take: Take, process: MediaStream) -> None:
         indexer = FragmentIndexer()
         self._tap = tap = PreviewTap(indexer)
         failure = None
@@ -271,7 +279,7 @@ class Recorder:
                 if now >= next_space_check or self.bytes_in >= next_space_bytes:
                     next_space_check = now + SPACE_CHECK_SECONDS
                     next_space_bytes = self.bytes_in + SPACE_CHECK_BYTES
-                    self._check_limits(take, now)
+                    self._check_limits(take, process, now)
         except Exception as e:  # the pump must end through _finish, whatever happened
             failure = as_failure(e)
             if unexpected(e):
@@ -286,7 +294,7 @@ class Recorder:
             log.exception("recording %s could not be finished", take.id)
             self._fail(CaptureError(f"recording {take.id} could not be finished: {e}"))
 
-    def _check_limits(self, take: Take, now: float) -> None:
+    def _check_limits(self, take: Take, process: MediaStream, now: float) -> None:
         if _identity_of(self.store) != take.store_at:
             # unmounted (or replaced) under the recorder: what it writes now
             # goes to a volume no one can see; keep the whole chunks there
@@ -301,7 +309,7 @@ class Recorder:
             log.warning("recording %s stops: %s", take.id, reason)
             take.stop_reason = reason
             self._set(State.STOPPING)
-            self._process.interrupt()
+            process.interrupt()
 
     def _finish(self, writer, take: Take, process, indexer, failure) -> None:
         self._pump_at = "waiting for the source to exit"

@@ -14,6 +14,9 @@ import os
 import signal
 import subprocess
 import threading
+from typing import IO
+
+from ..errors import CaptureError
 
 STDERR_LINES = 40
 PIPE_SIZE = 1 << 20
@@ -36,24 +39,30 @@ class FfmpegProcess:
     def __init__(self, argv: list[str], *, stdin=None):
         self.argv = argv
         self._stdin = stdin
-        self._proc: subprocess.Popen | None = None
-        self._stderr = collections.deque(maxlen=STDERR_LINES)
+        self._started: subprocess.Popen[bytes] | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
         self._stderr_thread: threading.Thread | None = None
 
     def start(self) -> "FfmpegProcess":
-        self._proc = subprocess.Popen(
+        proc = self._started = subprocess.Popen(
             self.argv, stdin=self._stdin if self._stdin is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
-        for pipe in (self._proc.stdin, self._proc.stdout):
+        for pipe in (proc.stdin, proc.stdout):
             if pipe is not None:
                 _widen(pipe.fileno())
-        self._stderr_thread = threading.Thread(target=self._drain_stderr, daemon=True,
-                                               name="ffmpeg-stderr")
+        self._stderr_thread = threading.Thread(target=self._drain_stderr, args=(proc,),
+                                               daemon=True, name="ffmpeg-stderr")
         self._stderr_thread.start()
         return self
 
-    def _drain_stderr(self) -> None:
-        for line in self._proc.stderr:
+    @property
+    def _proc(self) -> "subprocess.Popen[bytes]":
+        if self._started is None:  # a fault of the caller's, never of the footage
+            raise CaptureError(f"{self.argv[0]} was asked for before it was started")
+        return self._started
+
+    def _drain_stderr(self, proc: "subprocess.Popen[bytes]") -> None:
+        for line in pipe_of(proc.stderr):
             self._stderr.append(line.decode("utf-8", "replace").rstrip())
 
     @property
@@ -61,12 +70,13 @@ class FfmpegProcess:
         return self._proc.pid
 
     @property
-    def stdin(self):
-        return self._proc.stdin
+    def stdin(self) -> IO[bytes]:
+        """ffmpeg's stdin, for a process started with ``stdin=subprocess.PIPE``."""
+        return pipe_of(self._proc.stdin)
 
     def read(self, size: int) -> bytes:
         """Up to ``size`` bytes of output; b"" once ffmpeg has closed it."""
-        return os.read(self._proc.stdout.fileno(), size)
+        return os.read(pipe_of(self._proc.stdout).fileno(), size)
 
     def interrupt(self) -> None:
         """Ask ffmpeg to finish: on SIGINT it flushes the last fragment.
@@ -89,10 +99,17 @@ class FfmpegProcess:
                 continue
         else:  # unreachable in practice: SIGKILL cannot be refused
             code = self._proc.wait()
-        self._proc.stdout.close()
+        pipe_of(self._proc.stdout).close()
         if self._stderr_thread is not None:
             self._stderr_thread.join(timeout=2)
         return code
 
     def stderr_tail(self, lines: int = 5) -> str:
         return " | ".join(list(self._stderr)[-lines:])
+
+
+def pipe_of(pipe: IO[bytes] | None) -> IO[bytes]:
+    """One of the process's pipes, which :meth:`FfmpegProcess.start` asked for."""
+    if pipe is None:
+        raise CaptureError("ffmpeg was started without that pipe")
+    return pipe

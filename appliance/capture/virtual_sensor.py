@@ -159,13 +159,17 @@ class VirtualSensor:
     def camera_configuration(self) -> dict | None:
         return self.camera_config
 
-    @property
-    def fps(self) -> float:
-        return float(self.camera_config["controls"]["FrameRate"])
-
-    def start(self) -> None:
+    def _configured(self) -> dict:
         if self.camera_config is None:
             raise RuntimeError("Camera has not been configured")
+        return self.camera_config
+
+    @property
+    def fps(self) -> float:
+        return float(self._configured()["controls"]["FrameRate"])
+
+    def start(self) -> None:
+        self._configured()
         if not self.started:
             self.started = True
             self._stop.clear()
@@ -175,7 +179,8 @@ class VirtualSensor:
     def stop(self) -> None:
         if self.started:
             self._stop.set()
-            self._thread.join(5)
+            if self._thread is not None:
+                self._thread.join(5)
             self.started = False
 
     def close(self) -> None:
@@ -184,7 +189,7 @@ class VirtualSensor:
 
     def start_encoder(self, encoder, output, name: str = "main") -> None:
         """As ``Picamera2.start_encoder``: the stream's shape, then start."""
-        stream = self.camera_config[name]
+        stream = self._configured()[name]
         encoder.output = output
         encoder.name = name
         encoder.width, encoder.height = stream["size"]
@@ -231,10 +236,10 @@ class VirtualSensor:
             self._deliver(buffer, at)
 
     def _deliver(self, buffer, at: int) -> None:
+        main = self._configured()["main"]
         array = self.helpers._make_array_shared(
-            np.frombuffer(self.allocator.mapped_buffers[buffer], dtype=np.uint8),
-            self.camera_config["main"])
-        paint(array, self.camera_config["main"]["size"], self.frames, lit(at, self.fps))
+            np.frombuffer(self.allocator.mapped_buffers[buffer], dtype=np.uint8), main)
+        paint(array, main["size"], self.frames, lit(at, self.fps))
         self._newest = array.copy()
         self._hand_over(buffer, at)
 

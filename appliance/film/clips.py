@@ -156,17 +156,25 @@ class Cut:
         # in (frames follow the keyframe every 1/fps); fast: from the keyframe
         # itself, as copying must begin there
         on_screen = functools.partial(_frame_at, base=base, fps=fps)
-        self.frames = (on_screen(start), on_screen(end)) if mode == "exact" else (0, None)
+        # the first and last frame shown (fast: the keyframe, and no last)
+        self.frames: tuple[int, int | None] = ((on_screen(start), on_screen(end))
+                                               if mode == "exact" else (0, None))
         self.fps, self.first = fps, base + self.frames[0] / fps
         self.seek = max(0.0, (self.frames[0] - LEAD_IN_FRAMES) / fps)  # ffmpeg's -ss
 
     def command(self) -> list[str]:
         if self.mode == "fast":  # copying can only begin on a keyframe: the first fragment
             return cut_command("fast", offset=0.0, duration=self.end - self.first)
-        first, last = self.frames  # up to a quarter frame past the last's start
+        # up to a quarter frame past the last's start
         return cut_command(self.mode, offset=self.seek,
-                           duration=(last + LEAD_IN_FRAMES) / self.fps - self.seek,
+                           duration=(self._last_frame() + LEAD_IN_FRAMES) / self.fps - self.seek,
                            hardware=hardware_encoder())
+
+    def _last_frame(self) -> int:
+        last = self.frames[1]
+        if last is None:
+            raise ValueError(f"a {self.mode} cut has no last frame")
+        return last
 
     def meta(self) -> dict:
         return {"start": round(self.first, 3), "end": self.end, "mode": self.mode,
@@ -174,28 +182,29 @@ class Cut:
 
     def run(self) -> str:
         """Cut, seal and catalogue the clip; return its id."""
-        self._process = FfmpegProcess(self.command(), stdin=subprocess.PIPE).start()
-        feeder = threading.Thread(target=self._feed, name="cut-feed", daemon=True)
+        process = self._process = FfmpegProcess(self.command(), stdin=subprocess.PIPE).start()
+        feeder = threading.Thread(target=self._feed, args=(process,), name="cut-feed",
+                                  daemon=True)
         feeder.start()
         try:
             with self.store.create(self.kind, parent=self.recording, meta=self.meta()) as clip:
-                while block := self._process.read(READ_BLOCK):
+                while block := process.read(READ_BLOCK):
                     clip.write(block)
-                code = self._process.finish(timeout=10)
+                code = process.finish(timeout=10)
                 feeder.join(10)
                 if self._feed_error is not None:
                     raise self._feed_error
                 if self._cancelled.is_set() or code != 0:
                     raise CaptureError("cut cancelled" if self._cancelled.is_set() else
-                                       f"ffmpeg failed ({code}): {self._process.stderr_tail()}")
+                                       f"ffmpeg failed ({code}): {process.stderr_tail()}")
                 clip.commit(duration=self.duration())
         finally:
-            self._process.finish(timeout=5)
+            process.finish(timeout=5)
             feeder.join(5)
         self.progress = 1.0
         return clip.id
 
-    def _feed(self) -> None:
+    def _feed(self, process: FfmpegProcess) -> None:
         """Write the planned spans of the recording into ffmpeg's stdin."""
         done = 0
         try:
@@ -207,7 +216,7 @@ class Cut:
                         block = reader.read(min(READ_BLOCK, remaining))
                         if not block:
                             raise CaptureError("the recording ends before the clip does")
-                        self._process.stdin.write(block)
+                        process.stdin.write(block)
                         remaining -= len(block)
                         done += len(block)
                         self.progress = 0.95 * done / self.plan.bytes
@@ -217,13 +226,13 @@ class Cut:
             pass  # ffmpeg had all it needed (or was stopped): nothing more to feed
         finally:
             try:
-                self._process.stdin.close()
+                process.stdin.close()
             except OSError:
                 pass
 
     def duration(self) -> float | None:
         if self.mode == "exact":
-            return round((self.frames[1] - self.frames[0] + 1) / self.fps, 3)
+            return round((self._last_frame() - self.frames[0] + 1) / self.fps, 3)
         return round(self.end - self.first, 3)
 
     def cancel(self) -> None:

@@ -30,7 +30,7 @@ the file, or whose tail is anything but that ``mfra``, is served as stored.
 import struct
 from dataclasses import dataclass
 
-from ..capture.fmp4 import FragmentIndex
+from ..capture.fmp4 import FragmentIndex, Track
 
 SIDX = b"sidx"
 SIDX_VERSION = 1                  # 64-bit earliest_presentation_time, first_offset
@@ -72,24 +72,30 @@ def segment_index(index: FragmentIndex) -> bytes | None:
     fragments = index.fragments
     video = next((t for t in index.tracks if t.handler == "vide" and t.timescale), None)
     sound = next((t for t in index.tracks if t.handler == "soun" and t.timescale), None)
-    if video is None or not fragments or len(fragments) > MAX_REFERENCES:
+    if video is None or not fragments or len(fragments) > MAX_REFERENCES \
+            or index.init_size is None:
         return None
     for before, after in zip(fragments, fragments[1:]):
         if after.offset != before.offset + before.size:
             return None  # something between fragments: the sizes would not add up
     heads = [n for n, f in enumerate(fragments) if f.keyframe or n == 0]
     keyframes = [fragments[first:end] for first, end in zip(heads, heads[1:] + [None])]
+    # each track: its subsegments' starts (and whether each opens on a
+    # keyframe), the last one's time and duration, and their sizes
+    timed: list[tuple[Track, list[tuple[float, bool]], tuple[float, float | None], list[int]]]
     timed = [(video, [(run[0].time, run[0].keyframe) for run in keyframes],
               (fragments[-1].time, fragments[-1].duration),
               [run[-1].offset + run[-1].size - run[0].offset for run in keyframes])]
     if sound is not None:
-        if any(f.sound_time is None for f in fragments):
-            return None  # sealed before sound times were kept: its mfra serves better
         # every AAC frame can start a decode
-        timed.append((sound, [(f.sound_time, True) for f in fragments],
-                      (fragments[-1].sound_time, fragments[-1].sound_duration),
+        sound_starts = [(at, True) for f in fragments if (at := f.sound_time) is not None]
+        if len(sound_starts) < len(fragments):
+            return None  # sealed before sound times were kept: its mfra serves better
+        timed.append((sound, sound_starts,
+                      (sound_starts[-1][0], fragments[-1].sound_duration),
                       [f.size for f in fragments]))
-    boxes, following = [], fragments[0].offset - index.init_size
+    boxes: list[bytes] = []
+    following = fragments[0].offset - index.init_size
     for track, starts, last, sizes in reversed(timed):  # first_offset skips the boxes after
         if any(size > MAX_REFERENCED_SIZE for size in sizes):
             return None
@@ -140,11 +146,12 @@ class ServedLayout:
                 mfra_tail: bool) -> "ServedLayout":
         """The init segment, a ``sidx``, then the fragments; served as
         stored if the index cannot be made or something else follows."""
-        sidx = segment_index(index) if index.init_size else None
-        end = index.complete_end()
-        if sidx is None or end > stored_size or (end < stored_size and not mfra_tail):
-            return cls.stored(stored_size)
         init = index.init_size
+        sidx = segment_index(index) if init else None
+        end = index.complete_end()
+        if init is None or sidx is None or end > stored_size or (
+                end < stored_size and not mfra_tail):
+            return cls.stored(stored_size)
         return cls([Piece(0, init, 0), Piece(init, len(sidx), None, sidx),
                     Piece(init + len(sidx), end - init, init)], INDEXED_TAG)
 

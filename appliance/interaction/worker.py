@@ -27,6 +27,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from ..capture.runner import pipe_of
 from ..errors import VigboxError
 from ..one_at_a_time import OneAtATime
 
@@ -212,7 +213,7 @@ class MapWorker(OneAtATime):
         films or serves media, the child is held (the ffmpeg it feeds waits
         on it), and let go on after."""
         said, pending, looked = {}, b"", 0.0
-        out = child.stdout.fileno()
+        out = pipe_of(child.stdout).fileno()
         while True:
             if select.select([out], [], [], self._look_every)[0]:
                 chunk = os.read(out, 1 << 16)
@@ -244,14 +245,16 @@ class MapWorker(OneAtATime):
             child.terminate()
         self._hold(job, self.held())  # media asked for as it started
         try:
-            child.stdin.write(f"{identity}\n".encode())
-            child.stdin.close()
+            stdin = pipe_of(child.stdin)
+            stdin.write(f"{identity}\n".encode())
+            stdin.close()
         except OSError:
             pass  # it ended at once: its exit status says why
         finally:
             job.identity = identity = None
         complaints: list[bytes] = []  # read as it comes: a full pipe would block the child
-        drain = threading.Thread(target=lambda: complaints.append(child.stderr.read()),
+        stderr = pipe_of(child.stderr)
+        drain = threading.Thread(target=lambda: complaints.append(stderr.read()),
                                  name="interaction-stderr", daemon=True)
         drain.start()
         try:
@@ -263,7 +266,7 @@ class MapWorker(OneAtATime):
             code = child.wait()
             drain.join(10)
             problems = b"".join(complaints).decode("utf-8", "replace").strip()
-            child.stdout.close(), child.stderr.close()
+            pipe_of(child.stdout).close(), stderr.close()
             job.child = None
         if problems:
             log.warning("interaction map of %s: %s", job.recording, problems[-2000:])

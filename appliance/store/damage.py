@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from ..age.stream import CHUNK_SIZE
 from ..audit.events import AuditSink
@@ -72,7 +73,7 @@ class DamageNotes:
             log.warning("%s: damage not noted in the catalog: %s", object_id, error)
 
 
-def describe(meta: dict, state: str, plaintext_size: int | None) -> str | None:
+def describe(meta: dict[str, Any], state: str, plaintext_size: int | None) -> str | None:
     """What the library says about a recording's damage, or None if it has none."""
     if meta.get("recovery_failed"):
         return (f"Cannot be recovered: {meta['recovery_failed']}. It stays on the box, "

@@ -18,7 +18,7 @@ import subprocess
 import uuid as uuid_module
 from pathlib import Path
 
-from ..errors import WipeError
+from ..errors import ConfigError, WipeError
 from .fsutil import atomic_write_bytes
 
 LABEL = "vigbox-store"
@@ -145,6 +145,13 @@ class LuksVolume:
         # on a RAM-only /run just before cryptsetup reads it
         self.keys = keys
 
+    def _mounted_at(self) -> Path:
+        """Where the store is mounted: a mapped volume must be told."""
+        if self.mount_point is None:
+            raise ConfigError(f"the LUKS2 volume on {self.device} is mapped, but has no "
+                              "mount point for the store")
+        return self.mount_point
+
     def _write_key(self, key: bytes) -> None:
         os.makedirs(os.path.dirname(os.path.abspath(self.keyfile)), mode=0o700, exist_ok=True)
         atomic_write_bytes(Path(self.keyfile), key, replace=True)
@@ -252,12 +259,13 @@ class LuksVolume:
         if not self.mapped:
             return
         self._key_of_this_volume()
+        mount_point = self._mounted_at()
         opened, _, mounted = luks_open_commands(self.device, self.keyfile, self.name,
-                                                str(self.mount_point), new_filesystem=True)
+                                                str(mount_point), new_filesystem=True)
         if not os.path.exists(f"/dev/mapper/{self.name}"):
             self.run(opened)
-        if not os.path.ismount(self.mount_point):
-            os.makedirs(self.mount_point, exist_ok=True)
+        if not os.path.ismount(mount_point):
+            os.makedirs(mount_point, exist_ok=True)
             self.run(mounted)
 
     def close(self) -> None:
@@ -265,28 +273,30 @@ class LuksVolume:
 
     def _open(self, progress: dict, save) -> None:
         """Open, make the filesystem (once), mount: what is not done yet."""
+        mount_point = self._mounted_at()
         opened, made, mounted = luks_open_commands(self.device, self.keyfile, self.name,
-                                                   str(self.mount_point), new_filesystem=True)
+                                                   str(mount_point), new_filesystem=True)
         if not os.path.exists(f"/dev/mapper/{self.name}"):
             self.run(opened)
         if progress.get("filesystem") != progress["new_uuid"]:
             self.run(made)
             progress["filesystem"] = progress["new_uuid"]
             save()
-        if not os.path.ismount(self.mount_point):
-            os.makedirs(self.mount_point, exist_ok=True)
+        if not os.path.ismount(mount_point):
+            os.makedirs(mount_point, exist_ok=True)
             self.run(mounted)
         # the new filesystem's root goes to whoever owns the store's home
         # (the services' user): root made it
-        home = os.stat(os.path.dirname(os.path.abspath(self.mount_point)))
-        os.chown(self.mount_point, home.st_uid, home.st_gid)
-        os.chmod(self.mount_point, 0o700)
+        home = os.stat(os.path.dirname(os.path.abspath(mount_point)))
+        os.chown(mount_point, home.st_uid, home.st_gid)
+        os.chmod(mount_point, 0o700)
 
     def _close(self) -> None:
         """Unmount and close whatever of the old mapping is still there."""
         try:
-            if os.path.ismount(self.mount_point):
-                self.run(["umount", str(self.mount_point)])
+            mount_point = self._mounted_at()
+            if os.path.ismount(mount_point):
+                self.run(["umount", str(mount_point)])
             if os.path.exists(f"/dev/mapper/{self.name}"):
                 self.run(["cryptsetup", "close", self.name])
         except WipeError as e:
