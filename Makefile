@@ -8,7 +8,7 @@ VIGBOX_HOME ?= $(CURDIR)/var
 # make test-sync-long TAKES=3: fewer 29-minute takes (five take over three hours)
 TAKES ?= 5
 
-.PHONY: demo check test test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
+.PHONY: demo check test test-quick test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -63,6 +63,11 @@ check: $(VENV)/.installed
 test: $(VENV)/.installed $(A11Y) $(SUPERVISION)
 	$(PY) -m pytest
 	PYTHON=$(abspath $(PY)) bash tests/camera/run.sh
+
+# the main suite without its slow tests (Chromium, films made for minutes):
+# a quick loop while changing code; `make test` runs them all
+test-quick: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow" -p no:cacheprovider
 
 # the camera stack's tests alone
 test-camera: $(VENV)/.installed

@@ -35,6 +35,22 @@ if not os.environ.get("VIGBOX_CAMPAIGN"):
 if not os.environ.get("VIGBOX_CAMERA"):
     collect_ignore.append("camera")
 
+# `slow` (`make test-quick` leaves these out): Chromium, or a film that
+# takes ffmpeg or espeak-ng many seconds to make before the test can begin
+SLOW_MODULES = ("test_browser",)
+SLOW_FIXTURES = frozenset({"half_hour", "long_film", "twenty_seconds", "long_talk"})
+
+
+def is_slow(module: str, fixtures) -> bool:
+    return module.startswith(SLOW_MODULES) or not SLOW_FIXTURES.isdisjoint(fixtures)
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        module = getattr(item, "module", None)
+        if module is not None and is_slow(module.__name__, item.fixturenames):
+            item.add_marker(pytest.mark.slow)
+
 @pytest.fixture
 def settings(tmp_path):
     return load_settings(home=tmp_path / "home", environ={})

@@ -35,3 +35,10 @@ def test_modules_and_functions_stay_small(path):
 def test_a_long_function_is_seen():
     body = "\n".join(f"    x{n} = {n}" for n in range(MAX_FUNCTION_LINES))
     assert long_functions(f"def f():\n{body}\n") == [f"f: {MAX_FUNCTION_LINES + 1} lines"]
+
+
+def test_browsers_and_films_made_for_minutes_are_marked_slow():
+    from conftest import is_slow
+    assert is_slow("test_browser_timeline", ["app"])
+    assert is_slow("test_clips", ["long_film", "tmp_path"])
+    assert not is_slow("test_store", ["tmp_path", "store"])
