@@ -123,7 +123,9 @@ def figures_playback(cfg, profile=PROFILE) -> list[Figure]:
         return Figure(name, Summary("s stalled", (stalled,)), Summary("s played", (played,)),
                       "seconds of film played", ("<=", 0.0), [
                           f"{sum(r['stalls'] for r in runs)} stalls in {played:.1f} s played "
-                          f"by {len(runs)} player(s) at {rate / 1e6:.0f} Mbit/s"])
+                          f"by {len(runs)} player(s) at {rate / 1e6:.0f} Mbit/s", "stalls began "
+                          + (", ".join(f"{s:.2f} s" for r in runs for s in r.get("starts", []))
+                             or "never") + " after the play did"])
     return [
         Figure("playback 20 Mbit/s: first playable frame",
                Summary("s", tuple(o["first"] for o in opens)), Summary("s", (first_fast,)),

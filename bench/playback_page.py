@@ -48,16 +48,19 @@ START = """([at, rate]) => {
 STALLS = """([began]) => {
   // a stall: waiting after the play had begun, until playing again (or now)
   let playing = false, since = null, stalled = 0, stalls = 0;
+  const starts = [];  // when each stall began, seconds after the play did
   for (const [name, t] of window.__vigboxBench.filter(([, t]) => t >= began)) {
     if (name === "playing") {
       if (since !== null) { stalled += t - since; since = null; }
       playing = true;
-    } else if (name === "waiting" && playing && since === null) { since = t; stalls += 1; }
+    } else if (name === "waiting" && playing && since === null) {
+      since = t; stalls += 1; starts.push((t - began) / 1000);
+    }
   }
   if (since !== null) stalled += performance.now() - since;
   const video = document.getElementById("video");
   video.pause();
-  return [stalled / 1000, stalls, video.currentTime];
+  return [stalled / 1000, stalls, video.currentTime, starts];
 }"""
 
 
@@ -112,9 +115,10 @@ class Laptop:
         self._began, self._from = self.page.evaluate(START, [at, rate])
 
     def stop(self) -> dict:
-        stalled, stalls, now = self.page.evaluate(STALLS, [self._began])
+        stalled, stalls, now, starts = self.page.evaluate(STALLS, [self._began])
         self.close()
-        return {"stalled": stalled, "stalls": stalls, "played": now - self._from}
+        return {"stalled": stalled, "stalls": stalls, "played": now - self._from,
+                "starts": starts}
 
     def play(self, seconds: float, *, rate: float, start: float) -> dict:
         self.start(start, rate)

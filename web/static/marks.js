@@ -88,8 +88,12 @@ function item(mark) {
     : `${player.clock(mark.start)}–${player.clock(mark.end)}`;
   when.addEventListener("click", () => player.seek(mark.start));
   // what was on screen then (the filmstrip's picture): found again at a glance
+  // lazy and low: the marks out of sight cost nothing, and those in sight
+  // wait behind the timeline's own pictures (a guider opening a film
+  // looks at the timeline first; 40 marks asked at once held it up); no
+  // alt: the button's words say when
   const thumb = Object.assign(document.createElement("img"),
-    { className: "mark-thumb", alt: "" });  // the button's words say when
+    { className: "mark-thumb", alt: "", loading: "lazy", fetchPriority: "low" });
   pictureAt(mark.start).then((src) => { if (src) thumb.src = src; else thumb.remove(); });
   when.prepend(thumb);
   const chips = document.createElement("span");

@@ -50,7 +50,8 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
     // picture did: a zoom costs no new requests for what is on screen
     while (strip.children.length > shown.length) strip.lastChild.remove();
     shown.forEach((picture, k) => {
-      const img = strip.children[k] || strip.appendChild(document.createElement("img"));
+      const img = strip.children[k] || strip.appendChild(
+        Object.assign(document.createElement("img"), { fetchPriority: "high" }));
       const src = film.url(picture.index);
       if (img.getAttribute("src") !== src) img.src = src;
       img.alt = `picture at ${clockOf(film.times[picture.index] || 0)}`;
