@@ -39,6 +39,7 @@ from ..errors import (
 )
 from ..intervention.consent import check_subject, require_filming, withdraw_dependents
 from ..intervention.record import InterventionRecord
+from ..store.fsutil import identity_of
 from ..store.objects import Store, utc_now
 from . import MediaStream
 from .durability import SyncTimer
@@ -148,7 +149,7 @@ class Recorder:
             except VigboxError as e:
                 self._fail(e)
                 raise
-            take = self._take = Take(writer.id, self._clock(), store_at=_identity_of(self.store),
+            take = self._take = Take(writer.id, self._clock(), store_at=identity_of(self.store.objects_dir),
                                      subject=subject)
             self._set(State.STARTING)
             self._stop_preview()  # the camera can be opened only once
@@ -295,7 +296,7 @@ class Recorder:
             self._fail(CaptureError(f"recording {take.id} could not be finished: {e}"))
 
     def _check_limits(self, take: Take, process: MediaStream, now: float) -> None:
-        if _identity_of(self.store) != take.store_at:
+        if identity_of(self.store.objects_dir) != take.store_at:
             # unmounted (or replaced) under the recorder: what it writes now
             # goes to a volume no one can see; keep the whole chunks there
             raise StoreNotMountedError(f"the store at {self.store.root} went away during "
@@ -393,11 +394,3 @@ class Recorder:
                 self.error = self.error_exception = None
         if self.on_change is not None:
             self.on_change(state, self.error_exception)
-
-
-def _identity_of(store: Store) -> tuple[int, int] | None:
-    try:
-        found = os.stat(store.objects_dir)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino

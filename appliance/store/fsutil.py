@@ -127,3 +127,13 @@ def atomic_write_bytes(path: Path, data: bytes, *, replace: bool = False) -> Non
         publish(temp, path, replace=replace)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def identity_of(path: Path) -> tuple[int, int] | None:
+    """The device and inode ``path`` is now, or None if it is gone: a
+    volume unmounted (or another mounted) under a folder changes it."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
