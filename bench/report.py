@@ -151,7 +151,7 @@ _METHOD_NOTES = [
 
 
 def render_markdown(info: dict[str, str], cfg: Config, figures: list[Figure]) -> str:
-    out = ["## Sealed store benchmark", "",
+    out = ["## The full run", "",
            f"Measured by `make bench` (`python -m bench`) on {info['date']}, "
            f"{cfg.size_mib} MiB streams, {cfg.runs} runs per throughput figure, "
            f"{cfg.reads} reads per random-read pass, a {cfg.record_seconds} s "
