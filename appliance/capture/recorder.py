@@ -149,8 +149,8 @@ class Recorder:
             except VigboxError as e:
                 self._fail(e)
                 raise
-            take = self._take = Take(writer.id, self._clock(), store_at=identity_of(self.store.objects_dir),
-                                     subject=subject)
+            take = self._take = Take(writer.id, self._clock(), subject=subject,
+                                     store_at=identity_of(self.store.objects_dir))
             self._set(State.STARTING)
             self._stop_preview()  # the camera can be opened only once
             try:
