@@ -55,8 +55,11 @@ def test_a_guider_finds_the_moments_of_one_principle_and_goal(app, film, tmp_pat
     _, recording = film
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         open_player(page, url, recording)
+        # the marks' pictures load as the list comes into sight (lazily,
+        # so that they never hold up the timeline's own)
+        page.locator("#marks").scroll_into_view_if_needed()
         until(page, "() => [...document.querySelectorAll('#marks li img.mark-thumb')]"
-                    ".every((img) => img.naturalWidth > 0)")
+                    ".every((img) => img.loading === 'lazy' && img.naturalWidth > 0)")
         page.select_option("#filter-principle", "1")
         until(page, "() => document.querySelectorAll('#marks-track .mark').length === 2")
         assert shown(page) == (2, 2)
