@@ -8,7 +8,7 @@ VIGBOX_HOME ?= $(CURDIR)/var
 # make test-sync-long TAKES=3: fewer 29-minute takes (five take over three hours)
 TAKES ?= 5
 
-.PHONY: demo check test test-quick test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
+.PHONY: demo check check-lint check-types check-tests test test-quick test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -54,9 +54,14 @@ PURE_TESTS := tests/test_imports.py tests/test_layout.py tests/test_web_services
   tests/test_wipe_state.py tests/test_recorder_fate.py tests/test_guest_constraints.py \
   tests/test_age_hostile.py tests/test_keys.py tests/test_config.py tests/test_clock_audit.py \
   tests/test_audit_notes.py tests/test_setup_window.py tests/test_plain_words.py
+# (the three at once: on two cores mypy and the tests each keep one busy)
 check: $(VENV)/.installed
+	$(MAKE) --no-print-directory -j3 --output-sync=target check-lint check-types check-tests
+check-lint:
 	$(VENV)/bin/ruff check appliance web vigbox bench tests
+check-types:
 	$(VENV)/bin/mypy appliance web vigbox
+check-tests:
 	$(PY) -m pytest -q -p no:cacheprovider appliance web vigbox $(PURE_TESTS)
 
 # the main suite, then the real picamera2 stack in a Debian 13 root (root)
