@@ -56,6 +56,18 @@ document.addEventListener("keydown", (event) => {
   requestAnimationFrame(() => setTimeout(() => window.__steps.push(performance.now() - began)));
 }, true);
 """
+# where the time before the frame goes: the page's HTML received, its
+# scripts run (module scripts wait for the document), and the requests the
+# browser made by the time the frame and everything else were there
+PAGE_PARTS = ("html", "scripts")
+PAGE = """() => {
+  const nav = performance.getEntriesByType("navigation")[0];
+  const asked = performance.getEntriesByType("resource");
+  const by = (t) => asked.filter((r) => r.responseEnd <= t).length;
+  return { html: nav.responseEnd, scripts: nav.domContentLoadedEventEnd,
+           "asked by the frame": by(window.__timeline.frame),
+           "asked by the end": by(Math.max(window.__timeline.pictures, window.__timeline.drawn)) };
+}"""
 SPAN = """() => Number(document.getElementById('timeline').dataset.to)
   - Number(document.getElementById('timeline').dataset.from)"""
 
@@ -79,7 +91,9 @@ def open_player(page, url: str, film: str, timeout: float = 300) -> tuple[float,
             raise BenchError(f"the player was not ready in {timeout:.0f} s")
         time.sleep(0.01)
     parts = page.evaluate("() => window.__timeline")
-    return ready / 1000, {name: parts[name] / 1000 for name in ("frame", "pictures", "drawn")}
+    when = {name: parts[name] / 1000 for name in ("frame", "pictures", "drawn")}
+    return ready / 1000, when | {name: value / 1000 if name in PAGE_PARTS else value
+                                 for name, value in page.evaluate(PAGE).items()}
 
 
 def zoom_steps(page) -> list[float]:
@@ -166,7 +180,10 @@ def _parts(parts: list[dict]) -> str:
     """When each part of the opening was done (median s from navigating)."""
     def median(name):
         return sorted(p[name] for p in parts)[len(parts) // 2]
-    return ", ".join(f"{name} {median(name):.2f} s" for name in ("frame", "pictures", "drawn"))
+    times = ", ".join(f"{name} {median(name):.2f} s"
+                      for name in (*PAGE_PARTS, "frame", "pictures", "drawn"))
+    return f"{times}; requests done by the frame {median('asked by the frame')}, " \
+           f"by the end {median('asked by the end')}"
 
 
 def main(argv: list[str]) -> int:

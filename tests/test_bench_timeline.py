@@ -12,7 +12,11 @@ def test_the_player_is_opened_and_zoomed_and_each_is_timed():
         assert len(entry["steps"]) == entry["presses"] and all(0 < s < 5 for s in entry["steps"])
     # halving from 24 s (6 s) down to a dozen frames at 30 fps: 6 (4) presses
     assert (found[24]["presses"], found[6]["presses"]) == (6, 4)
+    part = found[24]["parts"][0]  # where the opening's time went
+    assert 0 < part["html"] <= part["scripts"] and part["asked by the frame"] >= 1
+    assert part["asked by the end"] >= part["asked by the frame"]
     opening, zooming = timeline.figures_from(found[24], found[6])
+    assert "html" in opening.notes[2] and "requests done by the frame" in opening.notes[2]
     assert opening.vigbox.samples == tuple(found[24]["opens"])
     assert zooming.reference.samples == tuple(found[6]["steps"])
     assert opening.status in ("PASS", "MISS") and zooming.status in ("PASS", "MISS")
