@@ -51,6 +51,14 @@ def pytest_collection_modifyitems(items):
         if module is not None and is_slow(module.__name__, item.fixturenames):
             item.add_marker(pytest.mark.slow)
 
+@pytest.fixture(scope="session")
+def long_talk():
+    """Four minutes of labelled dialogue: long enough to catch its analysis
+    midway. Made once (espeak-ng takes some 20 s over it)."""
+    from bench.dialogue import dialogue
+    return dialogue(seed=12, seconds=240, snr=20)
+
+
 @pytest.fixture
 def settings(tmp_path):
     return load_settings(home=tmp_path / "home", environ={})

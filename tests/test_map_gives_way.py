@@ -21,11 +21,6 @@ from test_web_interaction import state_of
 from web.services import services
 
 
-@pytest.fixture(scope="module")
-def long_talk():
-    return dialogue(seed=12, seconds=240, snr=20)
-
-
 @pytest.fixture
 def intervention(intervention):
     begin_intervention(intervention[0])

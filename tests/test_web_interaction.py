@@ -180,9 +180,9 @@ def test_a_stopped_analysis_leaves_no_process_and_no_map(intervention, talk, tmp
     assert not list(store.objects_dir.glob(".*"))
 
 
-def test_a_stop_in_the_middle_of_the_sound_leaves_nothing(intervention, tmp_path):
+def test_a_stop_in_the_middle_of_the_sound_leaves_nothing(intervention, long_talk, tmp_path):
     store, identity = intervention
-    recording = talking_film(store, dialogue(seed=12, seconds=240, snr=20), tmp_path)
+    recording = talking_film(store, long_talk, tmp_path)
     worker = MapWorker(recording_now=lambda: False)
     worker.request(store, recording, identity, session="s1")
     deadline = time.monotonic() + 30
@@ -273,10 +273,10 @@ def test_an_analysis_under_way_when_a_take_starts_is_stopped_until_it_ends(
     assert len(store.list(KIND)) == 1
 
 
-def test_a_stopped_child_is_still_ended_by_a_lock(intervention, tmp_path):
+def test_a_stopped_child_is_still_ended_by_a_lock(intervention, long_talk, tmp_path):
     store, identity = intervention
     # four minutes of sound: 40 s were analysed before the take began (CI)
-    recording = talking_film(store, dialogue(seed=12, seconds=240, snr=20), tmp_path)
+    recording = talking_film(store, long_talk, tmp_path)
     filming = threading.Event()
     worker = MapWorker(recording_now=filming.is_set, look_every=0.02)
     worker.request(store, recording, identity, session="s1")
@@ -354,12 +354,12 @@ def test_a_child_sealing_its_map_is_never_stopped_for_a_take():
 
 
 def test_a_child_killed_midway_is_tried_once_more_and_a_damaged_film_never(
-        intervention, talk, tmp_path):
+        intervention, talk, long_talk, tmp_path):
     """Out of memory, say: the next look at the film tries again, once;
     the child's own verdict on a damaged film stands."""
     import signal
     store, identity = intervention
-    recording = talking_film(store, dialogue(seed=12, seconds=240, snr=20), tmp_path)
+    recording = talking_film(store, long_talk, tmp_path)
     worker = MapWorker(recording_now=lambda: False, look_every=0.02)
     worker.request(store, recording, identity, session="s1")
     deadline = time.monotonic() + 30
