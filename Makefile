@@ -8,7 +8,7 @@ VIGBOX_HOME ?= $(CURDIR)/var
 # make test-sync-long TAKES=3: fewer 29-minute takes (five take over three hours)
 TAKES ?= 5
 
-.PHONY: demo check check-lint check-types check-tests test test-quick test-camera campaign fuzz test-system test-hotspot test-sync-long bench host-packages clean
+.PHONY: demo check check-lint check-types check-tests test test-quick test-camera campaign fuzz vm-roots test-system test-hotspot test-sync-long bench host-packages clean
 
 .stamp-host: provisioning/host-packages.sh
 	PYTHON=$(PYTHON) bash provisioning/host-packages.sh
@@ -88,6 +88,12 @@ FUZZ_RUNS ?= 1000000
 fuzz: $(VENV)/.installed
 	for target in header decrypt reader armor scrypt; do \
 	  $(PY) -m bench.fuzz_age --target $$target --runs $(FUZZ_RUNS) || exit 1; done
+
+# the Debian roots of the camera stack's tests and the system test's VMs,
+# cached (tests/system/rootfs.sh); CI builds them while the tests run
+vm-roots: .stamp-host
+	bash tests/system/rootfs.sh trixie
+	bash tests/system/rootfs.sh bookworm
 
 # the appliance provisioned and used in a qemu VM (needs root; minutes)
 test-system: $(VENV)/.installed $(SUPERVISION)

@@ -28,6 +28,8 @@ declare -A NEEDED=(
   # the interaction map's labelled dialogues (bench/dialogue.py): speech
   # synthesised in adult-like and child-like voices
   [espeak-ng]=espeak-ng
+  # the Debian 13 root of the camera stack's tests (tests/system/rootfs.sh)
+  [mmdebstrap]=mmdebstrap
 )
 
 # file -> Debian package (the synthetic camera burns its frame counter

@@ -15,6 +15,11 @@
 set -euo pipefail
 SUITE=$1
 CACHE=${2:-/var/cache/vigbox-vm}
+# mmdebstrap unpacks the tree in TMPDIR: in the cache, not /tmp, where the
+# tests' plaintext canary looks (libx264's banner is in every Debian root),
+# for CI builds the roots while the tests run (.ci/run)
+export TMPDIR=$CACHE/tmp
+mkdir -p "$TMPDIR"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export DEBIAN_FRONTEND=noninteractive
