@@ -1,10 +1,11 @@
 """Inspecting recordings without writing plaintext anywhere: decrypted
 bytes go to ffprobe and ffmpeg through pipes, never to a file."""
 
-import array
 import json
 import re
 import subprocess
+
+import numpy as np
 
 from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
 
@@ -73,15 +74,26 @@ def beep_times(data: bytes) -> list[float]:
     pcm = subprocess.run(
         ["ffmpeg", "-v", "error", "-i", "pipe:0", "-map", "0:a", "-f", "s16le", "-ac", "1",
          "-ar", str(AUDIO_RATE), "pipe:1"], input=data, capture_output=True, check=True).stdout
-    samples = array.array("h", pcm)
     start = start_times(data)["audio"]
-    onsets, quiet_since = [], 0
-    for i, s in enumerate(samples):
-        if abs(s) > 4000:
-            if i - quiet_since > AUDIO_RATE // 4:
-                onsets.append(start + i / AUDIO_RATE)
-            quiet_since = i
-    return onsets
+    return [start + i / AUDIO_RATE
+            for i in sound_onsets(np.frombuffer(pcm, dtype="<i2"), AUDIO_RATE)]
+
+
+def sound_onsets(samples: np.ndarray, rate: int) -> list[int]:
+    """Indices of the samples where a beep begins: loud (over 4000), with
+    no loud sample in the quarter second before (nor before the first
+    quarter second). With numpy: a loop over each sample took 0.6 s a
+    one-minute take here, and many times that in the system test's
+    emulated guest, which measures five takes.
+
+    >>> s = np.zeros(48000, dtype=np.int16)
+    >>> s[[100, 20000, 20001, 25000, 40000]] = [5000, -32768, 5000, 5000, -5000]
+    >>> sound_onsets(s, 48000)
+    [20000, 40000]
+    """
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > 4000)
+    before = np.concatenate(([0], loud[:-1]))
+    return [int(i) for i in loud[loud - before > rate // 4]]
 
 
 def av_offsets(data: bytes) -> list[float]:
