@@ -80,3 +80,21 @@ def test_an_import_from_above_is_seen(tmp_path):
     module = tmp_path / "m.py"
     module.write_text("def f():\n    from web.hosts import allowed_for\n    import vigbox.run\n")
     assert imported_packages(module) >= {"web", "vigbox"}
+
+
+# what a ``vigbox`` command never needs at its start: the page, the
+# interaction map's numerics, X.509 (some 0.15 s here, seconds on a Pi 4
+# or in the system test's emulated guest, which runs the command often)
+NOT_AT_START = ("flask", "werkzeug", "numpy", "cryptography.x509")
+
+
+def test_the_vigbox_command_starts_without_what_few_commands_need():
+    """`vigbox --help` and every command's parsing load none of them."""
+    check = ("import sys, vigbox.main, appliance.cli.main as cli; "
+             "cli.build_parser([vigbox.main.add_run_parser]); "
+             f"print(sorted({{m.split('.')[0] if m.startswith(('flask', 'werkzeug', 'numpy')) "
+             f"else m for m in sys.modules if m.startswith({NOT_AT_START!r})}}))")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -10,22 +10,37 @@ The round trip, with the CA's folder on a USB stick::
 
 import sys
 from pathlib import Path
-
-from cryptography.hazmat.primitives.serialization import Encoding
+from typing import TYPE_CHECKING
 
 from ..errors import TLSError
-from ..https.box_tls import BoxTLS
-from ..https.front import FrontConfig, nginx_config
-from ..https.service_ca import DEFAULT_PERMITTED, ServiceCA
-from ..https.tls import certificate_names
+from ..https.names import DEFAULT_PERMITTED
 from .prompt import read_passphrase
 
+# cryptography's X.509 (half of every ``vigbox`` command's start: some
+# 0.15 s here, seconds on a Pi or the system test's emulated guest) is
+# imported by the commands that use it, not by every command at start
+if TYPE_CHECKING:
+    from ..https.box_tls import BoxTLS
+    from ..https.service_ca import ServiceCA
 
-def _box(args) -> BoxTLS:
+
+def _box(args) -> "BoxTLS":
+    from ..https.box_tls import BoxTLS
     return BoxTLS(args.settings.tls_folder, args.settings.tls_names)
 
 
+def _ca(args) -> "ServiceCA":
+    from ..https.service_ca import ServiceCA
+    return ServiceCA.open(Path(args.ca))
+
+
+def _pem(certificate) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+    return certificate.public_bytes(Encoding.PEM).decode()
+
+
 def cmd_tls_show(args) -> int:
+    from ..https.tls import certificate_names
     box = _box(args)
     leaf = box.chain()[0]
     print(f"names: {', '.join(certificate_names(leaf).all())}")
@@ -43,7 +58,7 @@ def cmd_tls_self_sign(args) -> int:
     certificate = box.self_sign()
     print(f"self-signed for {', '.join(box.names.all())}; SHA-256 fingerprint (for the "
           f"label): {box.fingerprint()}", file=sys.stderr)
-    sys.stdout.write(certificate.public_bytes(Encoding.PEM).decode())
+    sys.stdout.write(_pem(certificate))
     return 0
 
 
@@ -63,6 +78,7 @@ def cmd_tls_install(args) -> int:
 def cmd_tls_front_config(args) -> int:
     """The nginx configuration of vigbox-https.service, from the settings."""
     from ..config import parse_listen
+    from ..https.front import FrontConfig, nginx_config
     from ..https.names import allowed_for
     settings, box = args.settings, _box(args)
     config = FrontConfig(
@@ -82,6 +98,7 @@ def cmd_ca_init(args) -> int:
     passphrase = _ca_passphrase(args)
     if args.passphrase_fd is None and read_passphrase(None, "again: ").encode() != passphrase:
         raise TLSError("the two passphrases differ")
+    from ..https.service_ca import ServiceCA
     ca = ServiceCA.make(Path(args.ca), args.organisation, passphrase=passphrase,
                         permitted=args.permit or DEFAULT_PERMITTED)
     print(f"made the CA in {ca.folder}: install {ca.folder / 'ca.pem'} on the guiders' "
@@ -90,23 +107,23 @@ def cmd_ca_init(args) -> int:
 
 
 def cmd_ca_sign(args) -> int:
-    ca = ServiceCA.open(Path(args.ca))
+    ca = _ca(args)
     certificate = ca.sign(Path(args.request).read_bytes(), passphrase=_ca_passphrase(args),
                           box=args.box)
     print(f"signed serial {certificate.serial_number:x} for {args.box}", file=sys.stderr)
-    sys.stdout.write(certificate.public_bytes(Encoding.PEM).decode())
+    sys.stdout.write(_pem(certificate))
     return 0
 
 
 def cmd_ca_revoke(args) -> int:
-    ca = ServiceCA.open(Path(args.ca))
+    ca = _ca(args)
     ca.revoke(args.serial, reason=args.reason, passphrase=_ca_passphrase(args))
     print(f"revoked {args.serial}: {ca.folder / 'crl.pem'} written", file=sys.stderr)
     return 0
 
 
 def cmd_ca_list(args) -> int:
-    ca = ServiceCA.open(Path(args.ca))
+    ca = _ca(args)
     revoked = {entry["serial"] for entry in ca.revoked()}
     for entry in ca.issued():
         state = "revoked" if entry["serial"] in revoked else f"until {entry['expires'][:10]}"

@@ -17,6 +17,10 @@ True
 
 import socket
 
+# what a service CA may sign unless told otherwise (its name constraints):
+# the box's own names and the hotspot's network (appliance/https/service_ca.py)
+DEFAULT_PERMITTED = ("vigbox.local", "vigbox", "10.42.0.0/24")
+
 # listening on every address names no host of its own
 _ANY_ADDRESS = {"0.0.0.0", "::", ""}
 

@@ -35,10 +35,9 @@ from cryptography.x509.oid import NameOID
 from ..errors import TLSError
 from ..store.fsutil import atomic_write_bytes
 from . import tls
+from .names import DEFAULT_PERMITTED
 
 CA_DAYS = 10 * 365
-# the boxes' names on their hotspot, and the hotspot's subnet
-DEFAULT_PERMITTED = ("vigbox.local", "vigbox", "10.42.0.0/24")
 CERTIFICATE, KEY = "ca.pem", "ca-key.pem"
 ISSUED, REVOKED, CRL = "issued.jsonl", "revoked.jsonl", "crl.pem"
 CRL_DAYS = 31
