@@ -353,8 +353,11 @@ take_in_sync() {  # take_in_sync N: record TAKE_SECONDS, measure sound against p
     "$STORE/objects/$id.age" 3</run/vigbox-passphrase |
     /opt/vigbox/venv/bin/python /opt/systemtest/sync_check.py "$1" 40 2>&1)
   echo "$sync"
+  # systemd's own lines too: a recorder that died mid-take (once, in 2026-12-02's
+  # run: restarted, the take left for salvage) must say how
   journalctl -q -u vigbox-recorder --since "-$((TAKE_SECONDS + 30)) s" |
-    grep -E "camera_audio|sealed:|WARNING|ERROR" | tail -n 14
+    grep -E "camera_audio|sealed:|WARNING|ERROR|Traceback|Error|Watchdog|Main process|Failed" |
+    tail -n 20
   # a take as long as asked (the box's limit once cut 29-minute takes at
   # 5 minutes, and every take still "passed" on its first 5 minutes), and
   # every offset at both ends within one frame at 25 fps
