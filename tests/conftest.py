@@ -51,6 +51,7 @@ def pytest_collection_modifyitems(items):
         if module is not None and is_slow(module.__name__, item.fixturenames):
             item.add_marker(pytest.mark.slow)
 
+
 @pytest.fixture(scope="session")
 def long_talk():
     """Four minutes of labelled dialogue: long enough to catch its analysis
