@@ -67,10 +67,12 @@ def test_odd_whole_numbers_are_not_found(unlocked, path):
 
 def test_static_files_stay_in_their_folder(stocked_box, settings):
     client, store, _, _ = stocked_box
-    for path in ["/static/../__init__.py", "/static/..%2f__init__.py",
-                 "/static/%2e%2e/%2e%2e/appliance/store.py", "/static/vigbox.css%00",
-                 "/static/" + os.path.relpath(settings.home.parent / "canary.age",
-                                              Path(web.__file__).parent / "static")]:
+    static = client.application.static_url_path
+    for path in [f"{static}/../__init__.py", f"{static}/..%2f__init__.py",
+                 f"{static}/%2e%2e/%2e%2e/%2e%2e/appliance/store.py", f"{static}/vigbox.css%00",
+                 f"{static}/%2e%2e/vigbox.css",
+                 f"{static}/" + os.path.relpath(settings.home.parent / "canary.age",
+                                                Path(web.__file__).parent / "static")]:
         response = client.get(path)
         assert response.status_code == 404 and CANARY not in response.data, path
 

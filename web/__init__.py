@@ -16,6 +16,7 @@ import io
 import logging
 import secrets
 from html import escape
+from pathlib import Path
 
 from flask import Flask, Request, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
@@ -31,7 +32,7 @@ from appliance.errors import (
 from appliance.https.page_server import MAX_BODY
 from appliance.wipe import wipe_pending
 
-from . import hosts
+from . import assets, hosts
 from .services import EXTENSION, Services, make_services
 
 log = logging.getLogger("vigbox.web")
@@ -145,7 +146,7 @@ def _blueprints(app: Flask) -> None:
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__)
+    app = Flask(__name__, static_url_path=assets.url_path(Path(__file__).parent / "static"))
     app.request_class = PageRequest
     app.session_interface = PageSessions()
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
@@ -171,6 +172,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     @app.after_request
     def secure(response):
+        if request.endpoint == "static":
+            assets.keep_for_good(response)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
         return response
