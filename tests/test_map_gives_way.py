@@ -127,6 +127,7 @@ def short_talk():
 @pytest.mark.parametrize("path,holds", [
     ("/media/{id}", True), ("/api/recordings/{id}/peaks", True),
     ("/api/recordings/{id}/filmstrip", True), ("/api/recordings/{id}/filmstrip/0.jpg", True),
+    ("/api/recordings/{id}/filmstrip/pictures?numbers=0,1", True),
     ("/api/recordings/{id}/marks", False), ("/api/recordings", False)])
 def test_the_page_holds_the_analyst_for_what_a_guider_waits_on(
         unlocked, intervention, short_talk, tmp_path, app, path, holds):

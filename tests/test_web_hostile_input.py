@@ -84,6 +84,7 @@ EXPECTS = {
     ("/api/recordings/<object_id>/peaks", "GET"): {"recording"},
     ("/api/recordings/<object_id>/filmstrip", "GET"): {"recording"},
     ("/api/recordings/<object_id>/filmstrip/<int:number>.jpg", "GET"): {"recording"},
+    ("/api/recordings/<object_id>/filmstrip/pictures", "GET"): {"recording"},
     ("/api/recordings/<recording>/clips", "GET"): {"recording"},
     ("/api/recordings/<recording>/clips", "POST"): {"recording"},
     ("/api/recordings/<recording>/marks", "GET"): {"recording"},

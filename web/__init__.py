@@ -38,9 +38,10 @@ from .services import EXTENSION, Services, make_services
 log = logging.getLogger("vigbox.web")
 HTTPS_COOKIE = "__Host-vigbox"
 SECURITY_HEADERS = {
+    # img-src blob: the filmstrip's pictures, kept in the page's memory (overview.js)
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; object-src 'none'; "
                                "base-uri 'none'; frame-ancestors 'none'; form-action 'self'; "
-                               "media-src 'self'; img-src 'self'",
+                               "media-src 'self'; img-src 'self' blob:",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
     "Cache-Control": "no-store",

@@ -1,7 +1,10 @@
 """The player: one recording, played from its sealed file through Range
 requests, with the keys film editors use."""
 
-from flask import Blueprint, abort, g, jsonify, render_template
+import re
+import secrets
+
+from flask import Blueprint, abort, g, jsonify, render_template, request
 
 from appliance.errors import ObjectNotFoundError
 from appliance.film import overview
@@ -15,6 +18,8 @@ from .services import services
 
 bp = Blueprint("player", __name__)
 PLAYABLE = ("sealed", "recovered")
+MAX_PICTURES = 64  # a view of 80-pixel slots on a 5K screen; web/static/overview.js's
+PICTURE_NUMBERS = re.compile(r"[0-9]{1,6}(,[0-9]{1,6})*")
 
 
 def frame_lag(store, recording: str, identity) -> float:
@@ -62,14 +67,48 @@ def filmstrip(object_id: str):
 
 @bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")
 def filmstrip_picture(object_id: str, number: int):
+    """One picture (the library's thumbnail of a recording)."""
+    picture, = _pictures(object_id, [number])
+    return picture, 200, {"Content-Type": "image/jpeg"}
+
+
+@bp.get("/api/recordings/<object_id>/filmstrip/pictures")
+def filmstrip_pictures(object_id: str):
+    """The pictures ``?numbers=2,7,12`` in one answer, a part each (the
+    browser's ``Response.formData()`` reads it): the timeline asks for all
+    it shows at once, not a request a picture."""
+    numbers = list(dict.fromkeys(_numbers(request.args.get("numbers", ""))))
+    if not 0 < len(numbers) <= MAX_PICTURES:
+        abort(400, f"ask for 1 to {MAX_PICTURES} pictures")
+    found = _pictures(object_id, numbers)
+    body, content_type = form_data([(str(n), f"{n}.jpg", "image/jpeg", picture)
+                                    for n, picture in zip(numbers, found)])
+    return body, 200, {"Content-Type": content_type}
+
+
+def _numbers(text: str) -> list[int]:
+    if not PICTURE_NUMBERS.fullmatch(text):
+        abort(400, "numbers: whole numbers, separated by commas")
+    return [int(n) for n in text.split(",")]
+
+
+def _pictures(object_id: str, numbers: list[int]) -> list[bytes]:
     store = services().store
     recording_entry(object_id)
     with services().maps.giving_way():
         entry = overview.filmstrip(store, object_id, g.identity)
-    pictures = entry.meta["pictures"]
-    if not 0 <= number < len(pictures):
-        abort(404)
-    offset, size = pictures[number]
-    with store.open(entry.id, g.identity) as reader:
-        reader.seek(offset)
-        return reader.read(size), 200, {"Content-Type": "image/jpeg"}
+    return overview.pictures(store, entry, g.identity, numbers)
+
+
+def form_data(parts: list[tuple[str, str, str, bytes]]) -> tuple[bytes, str]:
+    """``multipart/form-data`` of (name, file name, type, bytes) parts,
+    with a boundary found in none of them."""
+    while True:
+        boundary = secrets.token_hex(16)
+        if not any(boundary.encode() in content for *_, content in parts):
+            break
+    body = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{file}"\r\n'
+        f"Content-Type: {kind}\r\n\r\n".encode() + content + b"\r\n"
+        for name, file, kind, content in parts)
+    return body + f"--{boundary}--\r\n".encode(), f"multipart/form-data; boundary={boundary}"

@@ -16,7 +16,7 @@ import ffmpeg
 
 from ..capture.commands import OUTPUT, PIPE_IN, piped, sound_command
 from ..capture.runner import FfmpegProcess
-from ..errors import CaptureError
+from ..errors import CaptureError, ObjectNotFoundError
 from ..store.objects import Store
 from .clips import load_index
 
@@ -100,6 +100,22 @@ def filmstrip(store: Store, recording: str, identity):
         with store.create("thumbnail", parent=recording, meta=meta) as sealed:
             sealed.write(b"".join(pictures))
         return store.catalog.get(sealed.id)
+
+
+def pictures(store: Store, entry, identity, numbers: list[int]) -> list[bytes]:
+    """Pictures ``numbers`` of the filmstrip ``entry``, read through one
+    opening of its sealed file (each opening unwraps the file's key)."""
+    offsets = entry.meta["pictures"]
+    wrong = [n for n in numbers if not 0 <= n < len(offsets)]
+    if wrong:
+        raise ObjectNotFoundError(f"no picture {wrong[0]} in a filmstrip of {len(offsets)}")
+    found = []
+    with store.open(entry.id, identity) as reader:
+        for number in numbers:
+            offset, size = offsets[number]
+            reader.seek(offset)
+            found.append(reader.read(size))
+    return found
 
 
 def peaks(store: Store, recording: str, identity) -> list[int]:

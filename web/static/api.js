@@ -20,3 +20,16 @@ export async function api(method, path, body, report = () => {}, again = true) {
   report("");
   return data;
 }
+
+// What does not change while a page is open (the principles): asked once
+// however many panels want it, and asked again only if it failed.
+const kept = new Map();
+export function once(path, report = () => {}) {
+  if (!kept.has(path)) {
+    kept.set(path, api("GET", path, undefined, report).then((data) => {
+      if (data === null) kept.delete(path);
+      return data;
+    }));
+  }
+  return kept.get(path);
+}

@@ -1,6 +1,6 @@
 // The clips panel: cut the I..O range (exact or fast), watch the cut's
 // progress, then name, reorder, play or delete the clips in review order.
-import { api as request } from "./api.js";
+import { once, api as request } from "./api.js";
 import { confirmDelete } from "./confirm.js";
 import { goalPicker, loadGoals } from "./goals.js";
 import { drawMarks, player } from "./player.js";
@@ -142,7 +142,9 @@ async function takeStill() {
 document.getElementById("take-still").addEventListener("click", takeStill);
 document.getElementById("cut-exact").addEventListener("click", () => cut("exact"));
 document.getElementById("cut-fast").addEventListener("click", () => cut("fast"));
-for (const principle of (await fetched("/api/principles")) || []) {
+const principles = once("/api/principles", (text) => { if (text) message.textContent = text; });
+const goalsCame = loadGoals();
+for (const principle of (await principles) || []) {
   for (const tag of [{ code: principle.code, name: principle.name }, ...principle.items]) {
     const option = document.createElement("option");
     option.value = tag.code;
@@ -151,7 +153,7 @@ for (const principle of (await fetched("/api/principles")) || []) {
     caption.appendChild(option);
   }
 }
-await loadGoals();
+await goalsCame;
 loadStills();
 await load();
 for (const job of (await fetched(`/api/recordings/${recording}/jobs`)) || []) await follow(job);

@@ -4,10 +4,15 @@
 import { api } from "./api.js";
 
 let goals = null;  // [{number, words}], asked once
+let asking = null;   // however many panels want them at once
 
 export async function loadGoals() {
-  if (goals === null) goals = (await api("GET", "/api/goals")) || [];
-  return goals;
+  if (goals !== null) return goals;
+  asking = asking || api("GET", "/api/goals").then((found) => {
+    goals = found || [];
+    return goals;
+  });
+  return asking;
 }
 
 export function goalChips(linked) {

@@ -5,7 +5,7 @@
 // mark) or set aside. The map is made on the box the first time it is
 // asked for, after the film's first frame (over the hotspot the film comes
 // first), and the page asks how far it has got every second meanwhile.
-import { api as request } from "./api.js";
+import { once, api as request } from "./api.js";
 import { player } from "./player.js";
 import { BACKGROUND } from "./session.js";
 
@@ -109,10 +109,13 @@ function afterFirstFrame(go) {
   video.addEventListener("error", once, { once: true });
 }
 
-principles = (await look("/api/principles")) || [];
-marks = (await look(`/api/recordings/${recording}/marks`)) || [];
 document.addEventListener("vigbox:marks-changed", async () => {
   marks = (await look(`/api/recordings/${recording}/marks`)) || marks;
 });
+const [known, found] = await Promise.all([
+  once("/api/principles", (text) => { if (text) say(text); }),
+  look(`/api/recordings/${recording}/marks`)]);
+principles = known || [];
+marks = found || marks;
 // without consent the page does not ask (the box would refuse, 403)
 if (panel.dataset.consented === "yes") afterFirstFrame(poll); else notConsented();

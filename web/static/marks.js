@@ -1,7 +1,7 @@
 // The marks panel: moments (M) and ranges (I..O) of the film, each tagged
 // with the Principles of Attuned Interaction and Guidance and given a note
 // (sealed on the box). Clicking a mark's time jumps there.
-import { api as request } from "./api.js";
+import { once, api as request } from "./api.js";
 import { finder } from "./finder.js";
 import { goalChips, goalPicker, loadGoals } from "./goals.js";
 import { pictureAt } from "./overview.js";
@@ -29,10 +29,19 @@ function tagName(code) {
   return code;
 }
 
+// its boxes made when first opened: forty marks' pickers, some thirty
+// boxes each, were most of what the player drew on opening
 function tagPicker(mark) {
   const details = document.createElement("details");
   details.className = "tag-picker";
   details.innerHTML = "<summary>Tags</summary>";
+  details.addEventListener("toggle", () => {
+    if (details.open && details.children.length === 1) fillTagPicker(mark, details);
+  });
+  return details;
+}
+
+function fillTagPicker(mark, details) {
   for (const principle of principles) {
     const group = document.createElement("fieldset");
     group.innerHTML = `<legend></legend>`;
@@ -50,7 +59,6 @@ function tagPicker(mark) {
     }
     details.appendChild(group);
   }
-  return details;
 }
 
 async function saveTags(mark, details) {
@@ -79,6 +87,20 @@ function noteBox(mark) {
   return note;
 }
 
+// a thumbnail is asked for when its mark comes near sight (a screen's
+// height, as the browser's own lazy images): the marks far out of sight
+// cost nothing, and those in sight wait behind the timeline's own
+// pictures (a guider opening a film looks at the timeline first)
+const inSight = new IntersectionObserver((entries) => {
+  for (const { target, isIntersecting } of entries) {
+    if (!isIntersecting) continue;
+    inSight.unobserve(target);
+    pictureAt(Number(target.dataset.start)).then((src) => {
+      if (src) target.src = src; else target.remove();
+    });
+  }
+}, { rootMargin: "100% 0px" });
+
 function item(mark) {
   const li = document.createElement("li");
   li.dataset.id = mark.id;
@@ -87,14 +109,11 @@ function item(mark) {
   when.textContent = mark.end === null ? player.clock(mark.start)
     : `${player.clock(mark.start)}–${player.clock(mark.end)}`;
   when.addEventListener("click", () => player.seek(mark.start));
-  // what was on screen then (the filmstrip's picture): found again at a glance
-  // lazy and low: the marks out of sight cost nothing, and those in sight
-  // wait behind the timeline's own pictures (a guider opening a film
-  // looks at the timeline first; 40 marks asked at once held it up); no
-  // alt: the button's words say when
-  const thumb = Object.assign(document.createElement("img"),
-    { className: "mark-thumb", alt: "", loading: "lazy", fetchPriority: "low" });
-  pictureAt(mark.start).then((src) => { if (src) thumb.src = src; else thumb.remove(); });
+  // what was on screen then (the filmstrip's picture): found again at a
+  // glance; no alt: the button's words say when
+  const thumb = Object.assign(document.createElement("img"), { className: "mark-thumb", alt: "" });
+  thumb.dataset.start = mark.start;
+  inSight.observe(thumb);
   when.prepend(thumb);
   const chips = document.createElement("span");
   chips.className = "tags";
@@ -124,6 +143,7 @@ function render() {
     .map((d) => `${d.closest("li").dataset.id} ${d.className}`));
   const typing = document.activeElement?.closest("#marks li textarea");
   const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart];
+  for (const thumb of list.querySelectorAll("img.mark-thumb")) inSight.unobserve(thumb);
   list.replaceChildren(...marks.map(item));
   marks.forEach((mark, k) => { list.children[k].hidden = !finder.shows(mark); });
   for (const details of list.querySelectorAll("details")) {
@@ -137,8 +157,12 @@ function render() {
 }
 
 async function load() {
+  show(await look(`/api/recordings/${recording}/marks`));
+}
+
+function show(found) {
   const typed = new Map(marks.filter((m) => m.note !== m.saved).map((m) => [m.id, m.note]));
-  marks = (await look(`/api/recordings/${recording}/marks`)) || [];
+  marks = found || [];
   for (const mark of marks) {
     mark.saved = mark.note;
     if (typed.has(mark.id)) mark.note = typed.get(mark.id);  // not yet saved: keep it
@@ -165,9 +189,13 @@ document.getElementById("add-mark").addEventListener("click", addMoment);
 document.getElementById("add-range").addEventListener("click", addRange);
 player.addKey("m", addMoment);
 player.addKey("M", addMoment);
-principles = (await look("/api/principles")) || [];
-finder.fill(principles, await loadGoals());
-finder.onChange(render);
 // a suggested moment made a mark (interaction.js)
 document.addEventListener("vigbox:marks-changed", load);
-await load();
+// asked together: one after another they cost three round trips
+const [known, goals, found] = await Promise.all([
+  once("/api/principles", (text) => { if (text) message.textContent = text; }),
+  loadGoals(), look(`/api/recordings/${recording}/marks`)]);
+principles = known || [];
+finder.fill(principles, goals);
+finder.onChange(render);
+show(found);

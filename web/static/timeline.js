@@ -22,7 +22,7 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
   let view = tv.whole(duration());
   const items = { mark: [], clip: [] };
   let filter = {};
-  let film = null;   // { times, url(index) }
+  let film = null;   // { times, url(index): its address, or null until it has come }
   let sound = null;  // { peaks, rate }
   let talk = null;   // the interaction map: { segments: [[start, end, who]], waits: [[after, at]] }
   let range = { in: null, out: null };
@@ -47,13 +47,15 @@ export function createTimeline(root, { duration, fps, seek, now, playing }) {
     if (!film) return;
     const shown = tv.pictures(view, width(), film.times);
     // the same <img> elements, their sources changed only where the
-    // picture did: a zoom costs no new requests for what is on screen
+    // picture did; one not come yet keeps what it showed until it does
     while (strip.children.length > shown.length) strip.lastChild.remove();
     shown.forEach((picture, k) => {
-      const img = strip.children[k] || strip.appendChild(
-        Object.assign(document.createElement("img"), { fetchPriority: "high" }));
+      const img = strip.children[k] || strip.appendChild(document.createElement("img"));
       const src = film.url(picture.index);
-      if (img.getAttribute("src") !== src) img.src = src;
+      if (src && img.getAttribute("src") !== src) {
+        img.src = src;
+        img.dataset.picture = picture.index;
+      }
       img.alt = `picture at ${clockOf(film.times[picture.index] || 0)}`;
       Object.assign(img.style, { left: `${picture.x}px`, width: `${picture.width}px` });
     });
