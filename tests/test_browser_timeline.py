@@ -145,7 +145,8 @@ def test_an_opening_of_the_player_asks_for_each_thing_once(app, film, tmp_path):
         page.goto(f"{url}/recordings/{recording}")
         until_playable(page)
         until(page, "() => [...document.querySelectorAll('#filmstrip img')]"
-                    ".every((i) => i.complete && i.naturalWidth > 0)")
+                    ".every((i) => i.complete && i.naturalWidth > 0)"
+                    " && document.querySelectorAll('#filmstrip img').length > 0")
         asked = page.evaluate(ASKED)
         scripts = [path for path in asked if path.startswith("/static/")]
         assert all(size == 0 for size in page.evaluate(
