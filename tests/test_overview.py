@@ -15,6 +15,8 @@ def test_filmstrip_and_peaks_are_sealed_and_made_once(unlocked, intervention):
     recording_id = synthetic_film(store, 6, (640, 360))
     film = unlocked.get(f"/api/recordings/{recording_id}/filmstrip").get_json()
     assert film["count"] == 6 and film["times"][0] == 0
+    # to the microsecond: a 30-minute film's times were 34 KB at full precision
+    assert all(t == round(t, 6) for t in film["times"]) and film["times"][1] != 1
     picture = unlocked.get(f"/api/recordings/{recording_id}/filmstrip/3.jpg")
     assert picture.headers["Content-Type"] == "image/jpeg"
     assert picture.data.startswith(b"\xff\xd8") and picture.data.endswith(b"\xff\xd9")

@@ -64,6 +64,8 @@ class Services:
     setup_claims: dict[float | None, str] = field(default_factory=dict)
     # how each recording is served (its fragments' sizes and times), by (id, size)
     served_layouts: dict[tuple[str, int], Any] = field(default_factory=dict)
+    # how late each recording's frames are shown (the player's frame count), by id
+    frame_lags: dict[str, float] = field(default_factory=dict)
     # (session, object) pairs already audited as viewed
     views_audited: set[tuple[str | None, str]] = field(default_factory=set)
 
@@ -71,6 +73,7 @@ class Services:
         """Drop what was read with an identity to serve films. A new dict,
         not a cleared one: a request still serving writes into the old."""
         self.served_layouts = {}
+        self.frame_lags = {}
 
 
 def make_services(config: dict[str, Any]) -> Services:
