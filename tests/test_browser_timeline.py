@@ -137,8 +137,9 @@ ASKED = """() => performance.getEntriesByType("resource")
 def test_an_opening_of_the_player_asks_for_each_thing_once(app, film, tmp_path):
     """Each request is a round trip over the hotspot: opening the player
     again asks for no script (the browser keeps them), for the principles
-    and the goals once however many panels show them, and for the
-    timeline's pictures in one request, not one a picture."""
+    and the goals once however many panels show them, not for the
+    filmstrip's times (the page has them), and for the timeline's
+    pictures in one request, not one a picture."""
     _, recording = film
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         open_player(page, url, recording)
@@ -155,6 +156,7 @@ def test_an_opening_of_the_player_asks_for_each_thing_once(app, film, tmp_path):
             "kept by the browser, not asked again"
         assert scripts, "the page still names its scripts"
         assert asked.count("/api/principles") == 1 and asked.count("/api/goals") == 1, asked
+        assert f"/api/recordings/{recording}/filmstrip" not in asked, "its times came with the page"
         pictures = [path for path in asked if "/filmstrip/" in path]
         assert pictures and all("/filmstrip/pictures?numbers=" in path for path in pictures)
         shown = page.evaluate("() => document.querySelectorAll('#filmstrip img').length")

@@ -1,5 +1,7 @@
 """The player's page: what it tells the player about the film."""
 
+import html
+import json
 import re
 
 import web.player
@@ -22,3 +24,15 @@ def test_the_frame_lag_is_read_once_per_recording(unlocked, intervention, monkey
         page = unlocked.get(f"/recordings/{recording}").get_data(as_text=True)
         lags.add(float(re.search(r'data-lag="([^"]+)"', page).group(1)))
     assert lags == {expected} and len(reads) == 1
+
+
+def test_the_page_carries_the_filmstrip_s_times_once_it_is_made(unlocked, intervention):
+    store, _ = intervention
+    recording = synthetic_film(store, 4, (320, 180))
+    page = unlocked.get(f"/recordings/{recording}").get_data(as_text=True)
+    assert "data-times" not in page, "making it is the first sight's work, after the frame"
+    made = unlocked.get(f"/api/recordings/{recording}/filmstrip").get_json()
+    page = unlocked.get(f"/recordings/{recording}").get_data(as_text=True)
+    times = json.loads(html.unescape(re.search(r'data-times="([^"]+)"', page).group(1)))
+    assert times == made["times"] and len(times) == made["count"] == 4
+    assert page.index("data-times") > page.index("<video"), "the video is asked for first"

@@ -58,7 +58,8 @@ def player(object_id: str):
     return render_template("player.html", recording=entry, fps=fps,
                            lag=_remembered_lag(object_id),
                            marks=entry.meta.get("marks", []), csrf=csrf_token(),
-                           stills="stills" in scope, sound_analysis="sound-analysis" in scope)
+                           stills="stills" in scope, sound_analysis="sound-analysis" in scope,
+                           filmstrip=overview.filmstrip_times(store, object_id))
 
 
 @bp.get("/api/recordings/<object_id>/peaks")
@@ -77,8 +78,8 @@ def filmstrip(object_id: str):
         entry = overview.filmstrip(store, object_id, g.identity)
     # to the microsecond: the times of a 30-minute film's 1,800 pictures
     # were 34 KB at full precision, after the first frame, on the air
-    return jsonify({"times": [round(t, 6) for t in entry.meta["times"]],
-                    "count": len(entry.meta["pictures"])})
+    times = overview.filmstrip_times(store, object_id)
+    return jsonify({"times": times, "count": len(entry.meta["pictures"])})
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")

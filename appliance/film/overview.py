@@ -83,6 +83,15 @@ def _existing(store: Store, recording: str, kind: str):
                  if o.entry.state == "sealed"), None)
 
 
+def filmstrip_times(store: Store, recording: str) -> list[float] | None:
+    """The times of the filmstrip's pictures, to the microsecond, if it is
+    made (None if not: making it is the first sight's work, not this)."""
+    entry = _existing(store, recording, "thumbnail")
+    if entry is None:
+        return None
+    return [round(t, 6) for t in entry.meta["times"][:len(entry.meta["pictures"])]]
+
+
 def filmstrip(store: Store, recording: str, identity):
     """The filmstrip object's catalog entry (made on first use)."""
     with _lock:

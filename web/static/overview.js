@@ -107,8 +107,13 @@ export async function pictureAt(t) {
   return picture(index, "later");
 }
 
+// the times of a filmstrip already made come with the page (after the
+// video in it): its pictures are asked for with the first frame, not a
+// round trip after it
+const made = JSON.parse(document.getElementById("filmstrip").dataset.times || "null");
+
 async function loadFilmstrip() {
-  const found = await json(base);
+  const found = made ? { times: made, count: made.length } : await json(base);
   times = found && found.count ? found.times.slice(0, found.count) : null;
   if (times) {
     film = { times, url: shown };
