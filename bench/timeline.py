@@ -163,8 +163,9 @@ def figures_from(long: dict, short: dict) -> list[Figure]:
         Figure("timeline: opening the player, 30 min",
                Summary("s", tuple(long["opens"])), Summary("s", tuple(short["opens"])),
                "the same page on a 1-minute recording", ("<=", 1.5), [
-                   where, f"target {TARGET_MS} ms; the first opening, which makes and seals "
-                   f"the overview: {long['first']:.2f} s (30 min), {short['first']:.2f} s (1 min)",
+                   where, f"target {TARGET_MS} ms: {_against_target(long['opens'])}; the first "
+                   f"opening, which makes and seals the overview: {long['first']:.2f} s (30 min), "
+                   f"{short['first']:.2f} s (1 min)",
                    "30 min, median of each part: " + _parts(long["parts"]),
                    "1 min, median of each part: " + _parts(short["parts"])]),
         Figure("timeline: a zoom step, 30 min",
@@ -174,6 +175,15 @@ def figures_from(long: dict, short: dict) -> list[Figure]:
                    f"{long['presses']} presses of + (30 min), {short['presses']} (1 min); "
                    f"slowest step {max(long['steps']) * 1000:.0f} ms (30 min)"]),
     ]
+
+
+def _against_target(opens: list[float]) -> str:
+    """The 30-minute openings against the absolute target, median and slowest."""
+    median = sorted(opens)[len(opens) // 2]
+    within = sum(1 for s in opens if s * 1000 < TARGET_MS)
+    verdict = "met" if median * 1000 < TARGET_MS else "MISSED"
+    return (f"{verdict} at the median ({median * 1000:.0f} ms); {within} of {len(opens)} "
+            f"openings under it, the slowest {max(opens) * 1000:.0f} ms")
 
 
 def _parts(parts: list[dict]) -> str:

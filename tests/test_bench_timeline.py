@@ -20,3 +20,9 @@ def test_the_player_is_opened_and_zoomed_and_each_is_timed():
     assert opening.vigbox.samples == tuple(found[24]["opens"])
     assert zooming.reference.samples == tuple(found[6]["steps"])
     assert opening.status in ("PASS", "MISS") and zooming.status in ("PASS", "MISS")
+
+
+def test_the_absolute_target_is_judged_at_the_median_and_the_slowest_is_said():
+    said = timeline._against_target([0.21, 0.25, 0.37])
+    assert said == "met at the median (250 ms); 2 of 3 openings under it, the slowest 370 ms"
+    assert timeline._against_target([0.29, 0.31, 0.35]).startswith("MISSED at the median (310")
