@@ -55,11 +55,12 @@ def player(object_id: str):
         abort(404)
     fps = services().settings.fps
     scope = ConsentRecord(store.catalog).scope()
+    made = overview.made_filmstrip(store, object_id)
     return render_template("player.html", recording=entry, fps=fps,
                            lag=_remembered_lag(object_id),
                            marks=entry.meta.get("marks", []), csrf=csrf_token(),
                            stills="stills" in scope, sound_analysis="sound-analysis" in scope,
-                           filmstrip=overview.filmstrip_times(store, object_id))
+                           filmstrip=overview.times_of(made) if made else None)
 
 
 @bp.get("/api/recordings/<object_id>/peaks")
@@ -78,8 +79,7 @@ def filmstrip(object_id: str):
         entry = overview.filmstrip(store, object_id, g.identity)
     # to the microsecond: the times of a 30-minute film's 1,800 pictures
     # were 34 KB at full precision, after the first frame, on the air
-    times = overview.filmstrip_times(store, object_id)
-    return jsonify({"times": times, "count": len(entry.meta["pictures"])})
+    return jsonify({"times": overview.times_of(entry), "count": len(entry.meta["pictures"])})
 
 
 @bp.get("/api/recordings/<object_id>/filmstrip/<int:number>.jpg")

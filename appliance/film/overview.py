@@ -83,13 +83,16 @@ def _existing(store: Store, recording: str, kind: str):
                  if o.entry.state == "sealed"), None)
 
 
-def filmstrip_times(store: Store, recording: str) -> list[float] | None:
-    """The times of the filmstrip's pictures, to the microsecond, if it is
-    made (None if not: making it is the first sight's work, not this)."""
-    entry = _existing(store, recording, "thumbnail")
-    if entry is None:
-        return None
-    return [round(t, 6) for t in entry.meta["times"][:len(entry.meta["pictures"])]]
+def made_filmstrip(store: Store, recording: str):
+    """The filmstrip's catalog entry if it is made, else None (making it
+    is the first sight's work, after the first frame)."""
+    return _existing(store, recording, "thumbnail")
+
+
+def times_of(filmstrip_entry) -> list[float]:
+    """When each of the filmstrip's pictures was taken, to the microsecond."""
+    meta = filmstrip_entry.meta
+    return [round(t, 6) for t in meta["times"][:len(meta["pictures"])]]
 
 
 def filmstrip(store: Store, recording: str, identity):

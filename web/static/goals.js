@@ -3,16 +3,15 @@
 // checkboxes; the linked goals as short chips.
 import { api } from "./api.js";
 
-let goals = null;  // [{number, words}], asked once
-let asking = null;   // however many panels want them at once
+let goals = null;   // [{number, words}], once they have come
+let asked = null;   // asked once, however many panels want them at once
 
-export async function loadGoals() {
-  if (goals !== null) return goals;
-  asking = asking || api("GET", "/api/goals").then((found) => {
+export function loadGoals() {
+  asked = asked || api("GET", "/api/goals").then((found) => {
     goals = found || [];
     return goals;
   });
-  return asking;
+  return asked;
 }
 
 export function goalChips(linked) {

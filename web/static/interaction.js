@@ -104,9 +104,9 @@ function afterFirstFrame(go) {
   const video = player.video;
   if (video.readyState >= 2) { go(); return; }
   let done = false;
-  const once = () => { if (!done) { done = true; go(); } };
-  video.addEventListener("loadeddata", once, { once: true });
-  video.addEventListener("error", once, { once: true });
+  const first = () => { if (!done) { done = true; go(); } };
+  video.addEventListener("loadeddata", first, { once: true });
+  video.addEventListener("error", first, { once: true });
 }
 
 document.addEventListener("vigbox:marks-changed", async () => {
