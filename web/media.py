@@ -32,13 +32,12 @@ from appliance.film.playable import ServedLayout, served_layout
 from appliance.store.damage import DamageNotes
 from appliance.store.objects import check_object_id
 
-from .services import services
+from .services import remembered, services
 
 bp = Blueprint("media", __name__)
 log = logging.getLogger("vigbox.web.media")
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
-MAX_LAYOUTS_REMEMBERED = 64
 RANGE_UNIT = "bytes"
 _SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 # a list's separator: a comma with optional whitespace (OWS) either side;
@@ -132,21 +131,20 @@ def _layout(entry, reader, size: int) -> ServedLayout:
     a sealed object never changes."""
     if entry.kind != "recording":
         return ServedLayout.stored(size)
-    known = services().served_layouts
-    key = (entry.id, size)
-    if key not in known:
-        if len(known) >= MAX_LAYOUTS_REMEMBERED:
-            known.clear()
-        try:
-            index = load_index(services().store, entry.id, g.identity)
-        except (ObjectNotFoundError, AgeError, ValueError) as error:
-            log.info("%s: served as stored (%s)", entry.id, error)
-            index = None
-        try:
-            known[key] = served_layout(reader, index, size)
-        except PayloadError:  # the box after the fragments is damaged: noted when played
-            known[key] = ServedLayout.stored(size)
-    return known[key]
+    return remembered(services().served_layouts, (entry.id, size),
+                      lambda: _read_layout(entry, reader, size))
+
+
+def _read_layout(entry, reader, size: int) -> ServedLayout:
+    try:
+        index = load_index(services().store, entry.id, g.identity)
+    except (ObjectNotFoundError, AgeError, ValueError) as error:
+        log.info("%s: served as stored (%s)", entry.id, error)
+        index = None
+    try:
+        return served_layout(reader, index, size)
+    except PayloadError:  # the box after the fragments is damaged: noted when played
+        return ServedLayout.stored(size)
 
 
 def _notes() -> DamageNotes:

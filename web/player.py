@@ -14,8 +14,7 @@ from appliance.store.objects import check_object_id
 
 from .auth import csrf_token
 from .library import recording_entry
-from .media import MAX_LAYOUTS_REMEMBERED
-from .services import services
+from .services import remembered, services
 
 bp = Blueprint("player", __name__)
 PLAYABLE = ("sealed", "recovered")
@@ -39,12 +38,8 @@ def _remembered_lag(recording: str) -> float:
     """``frame_lag``, read once per recording: a 30-minute film's index
     took 25 ms of every opening of the player to read (a sealed
     recording's index never changes)."""
-    known = services().frame_lags
-    if recording not in known:
-        if len(known) >= MAX_LAYOUTS_REMEMBERED:
-            known.clear()
-        known[recording] = frame_lag(services().store, recording, g.identity)
-    return known[recording]
+    return remembered(services().frame_lags, recording,
+                      lambda: frame_lag(services().store, recording, g.identity))
 
 
 @bp.get("/recordings/<object_id>")

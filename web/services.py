@@ -76,6 +76,26 @@ class Services:
         self.frame_lags = {}
 
 
+MAX_REMEMBERED = 64  # recordings' layouts and frame lags: a box holds a few dozen films
+
+
+def remembered(known: dict[Any, Any], key: Any, make: Callable[[], Any]) -> Any:
+    """``known[key]``, made by ``make()`` the first time it is asked for
+    (what is read from a sealed object, which never changes). ``known``
+    is emptied when it holds :data:`MAX_REMEMBERED`, and
+    :meth:`Services.forget_what_was_read` drops it all.
+
+    >>> known = {}
+    >>> remembered(known, "a", lambda: 1), remembered(known, "a", lambda: 2)
+    (1, 1)
+    """
+    if key not in known:
+        if len(known) >= MAX_REMEMBERED:
+            known.clear()
+        known[key] = make()
+    return known[key]
+
+
 def make_services(config: dict[str, Any]) -> Services:
     """The services ``config`` names, and the rest made from its settings;
     the injected ones are taken out of ``config``."""
