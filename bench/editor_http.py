@@ -28,6 +28,7 @@ from pathlib import Path
 from time import perf_counter
 from urllib.parse import urlencode
 
+from appliance.https.page_server import PAGE_MALLOC
 from appliance.store.objects import Store
 
 from .common import (
@@ -79,10 +80,12 @@ def read_through(path: Path) -> None:
 @contextmanager
 def served(args: list[str], log: Path):
     """Run ``python -m bench.editor_serve ARGS``; yield (the line it printed
-    when ready, its pid); stop it."""
+    when ready, its pid); stop it. The box's page (``box``) runs with the
+    malloc settings of its unit, as on the device."""
+    environ = {**os.environ, "GLIBC_TUNABLES": PAGE_MALLOC} if args[:1] == ["box"] else None
     with open(log, "wb") as err:
         proc = subprocess.Popen([sys.executable, "-m", "bench.editor_serve", *args],
-                                cwd=REPO, stdout=subprocess.PIPE, stderr=err)
+                                cwd=REPO, stdout=subprocess.PIPE, stderr=err, env=environ)
     try:
         line = proc.stdout.readline().strip().decode()
         if not line:

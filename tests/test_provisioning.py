@@ -79,6 +79,15 @@ def test_the_front_s_unit_gives_nginx_the_malloc_settings_its_runner_does():
     assert re.findall(r"^Environment=GLIBC_TUNABLES=(\S+)$", text, re.M) == [NGINX_MALLOC]
 
 
+def test_the_page_s_unit_gives_it_the_malloc_settings_the_bench_measures():
+    """The page copies each response into waitress's buffers; only with
+    PAGE_MALLOC in its environment do they stay in its heap
+    (test_web_server): the device's unit must set the same."""
+    from appliance.https.page_server import PAGE_MALLOC
+    text = (UNITS / "vigbox-web.service").read_text()
+    assert re.findall(r"^Environment=GLIBC_TUNABLES=(\S+)$", text, re.M) == [PAGE_MALLOC]
+
+
 def test_behind_the_front_the_page_serves_on_the_unix_socket_systemd_hands_it(tmp_path):
     """vigbox-web.socket is a Unix socket only the front may open: the page
     takes the front's word (X-Forwarded-Proto) that the laptop is on HTTPS."""

@@ -71,6 +71,17 @@ IDLE_SECONDS = 30
 # nothing else the page answers is that large).
 FRONT_SEND_BUFFER = 2 << 20
 FRONT_SEND_CHUNK = 1 << 20
+# glibc's malloc for the page's process (its unit's environment; the
+# bench's page processes). waitress copies each response into a buffer of
+# its own (up to OUTPUT_WATERMARK, grown by an eighth at a time); past
+# glibc's moving mmap threshold those were mapped afresh and given back at
+# each response's end, so every byte played was written into a new page:
+# 270-350 page faults per MiB, a third of the page's CPU per MiB of
+# playback (perf stat; figure 10). Above the largest buffer they stay in
+# the heap, and up to 32 MiB of free heap is kept for the next response
+# (the page's resident memory: about +12 MiB).
+PAGE_MALLOC = (f"glibc.malloc.mmap_threshold={2 * OUTPUT_WATERMARK}"
+               f":glibc.malloc.trim_threshold={8 * OUTPUT_WATERMARK}")
 
 
 def server_options(threads: int = 8) -> dict:
