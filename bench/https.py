@@ -67,19 +67,10 @@ def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
     """CPU ms per MiB, through the front and over plain HTTP, ``runs`` each."""
     size = size_mib * MIB
     with scratch_dir() as scratch:
-        store = Store(scratch / "store")
-        try:
-            store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
-            progress(f"figure 10: sealing {size_mib} MiB of random bytes")
-            with store.create("recording") as sealed:
-                for _ in range(size_mib):
-                    sealed.write(os.urandom(MIB))
-                object_id = sealed.id
-        finally:
-            store.catalog.close()
-        args = [str(store.root), str(scratch / "home")]
+        store_root, object_id = random_film(scratch, size_mib)
+        args = [str(store_root), str(scratch / "home")]
         with served(["box", *args], scratch / "plain.log") as (plain_port, plain_pid), \
-                behind_the_front(store.root, scratch) as (front, page_pid, certificate):
+                behind_the_front(store_root, scratch) as (front, page_pid, certificate):
             plain = Client(int(plain_port))
             tls = TLSClient(front.config.https[0][1], certificate)
             for client in (plain, tls):
@@ -101,6 +92,21 @@ def measure(size_mib: int, runs: int) -> tuple[list[float], list[float]]:
             plain.close()
             tls.close()
     return sides["https"][2], sides["plain"][2], front_share, resident
+
+
+def random_film(scratch: Path, size_mib: int) -> tuple[Path, str]:
+    """A store in ``scratch`` holding one sealed film of ``size_mib`` MiB of
+    random bytes: its root, and the film's id."""
+    store = Store(scratch / "store")
+    try:
+        store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
+        progress(f"sealing a film of {size_mib} MiB of random bytes")
+        with store.create("recording") as sealed:
+            for _ in range(size_mib):
+                sealed.write(os.urandom(MIB))
+            return store.root, sealed.id
+    finally:
+        store.catalog.close()
 
 
 @contextmanager

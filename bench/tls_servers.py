@@ -30,11 +30,19 @@ from statistics import median
 from tempfile import TemporaryDirectory
 
 from appliance.https.front import FrontConfig, HttpsFront
-from appliance.store.objects import Store
 
 from .common import MIB, BenchError, progress, require_free_space, scratch_dir
-from .editor_http import PASSPHRASE, WORK_FACTOR, Client, served
-from .https import NAME, TLSClient, behind_the_front, cpu, free_port, nginx_pids, playback_pass
+from .editor_http import PASSPHRASE, Client, served
+from .https import (
+    NAME,
+    TLSClient,
+    behind_the_front,
+    cpu,
+    free_port,
+    nginx_pids,
+    playback_pass,
+    random_film,
+)
 from .procstat import rss_bytes
 
 
@@ -296,18 +304,10 @@ def main(argv: list[str]) -> int:
     size_mib, runs = (64, 4) if "--quick" in argv else (256, 6)
     require_free_space(size_mib * MIB + 64 * MIB, "the TLS servers' figure")
     with scratch_dir() as scratch:
-        store = Store(scratch / "store")
-        try:
-            store.keys.create(PASSPHRASE, work_factor=WORK_FACTOR)
-            progress(f"sealing {size_mib} MiB of random bytes")
-            with store.create("recording") as sealed:
-                for _ in range(size_mib):
-                    sealed.write(os.urandom(MIB))
-                film = f"/media/{sealed.id}"
-        finally:
-            store.catalog.close()
+        store_root, film_id = random_film(scratch, size_mib)
+        film = f"/media/{film_id}"
         with ExitStack() as stack:
-            found, absent = sides(stack, store.root, scratch)
+            found, absent = sides(stack, store_root, scratch)
             progress(f"{runs} passes of {size_mib} MiB through each of {len(found)}, alternating")
             samples = measure(found, film, size_mib, runs)
             print(report(found, samples, absent))
