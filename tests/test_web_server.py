@@ -18,6 +18,7 @@ from appliance.https.page_server import (
     stop,
 )
 from browser import free_port
+from test_https_front import minor_faults
 
 BLOCK = 256 << 10
 
@@ -222,11 +223,9 @@ def page_faults_playing(tmp_path: Path, malloc: str | None, responses: int) -> i
                     assert head.startswith(b"HTTP/1.1 200") and len(reader.read(1 << 20)) == 1 << 20
 
             play(16)  # each thread's heap grows to what a response needs
-            with open(f"/proc/{page.pid}/stat") as f:
-                before = int(f.read().rsplit(")", 1)[1].split()[7])
+            before = minor_faults(str(page.pid))
             play(responses)
-            with open(f"/proc/{page.pid}/stat") as f:
-                return int(f.read().rsplit(")", 1)[1].split()[7]) - before
+            return minor_faults(str(page.pid)) - before
     finally:
         page.terminate()
         page.wait(10)
