@@ -3,6 +3,8 @@ waitress (loopback addresses 127.0.0.x stand for the hotspot's laptops)."""
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -199,8 +201,6 @@ server.run()
 def page_faults_playing(tmp_path: Path, malloc: str | None, responses: int) -> int:
     """Minor page faults of the page's process while it answers
     ``responses`` films of 1 MiB on one of the front's connections, after 16."""
-    import subprocess
-    import sys
     path = str(tmp_path / f"page-{bool(malloc)}.sock")
     sealed = tmp_path / "film.age"
     sealed.write_bytes(os.urandom(16 * (64 * 1024 + 16)))  # a MiB of sealed chunks
