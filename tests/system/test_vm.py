@@ -158,6 +158,21 @@ def failures(report: str, phase: str) -> list[str]:
     return re.findall(r"^STEP (.+?) +FAIL", part, re.M)
 
 
+def failed_steps_said(report: str, phase: str) -> str:
+    """Each failed step of ``phase`` with what it printed (the guest's
+    step() keeps its last 40 lines), so that a failure in CI, whose log
+    is all there is of it, says why and not only which step."""
+    part = section(report, phase)
+    told = re.findall(r"^(STEP .+? +FAIL.*\n(?:    \|.*\n?)*)", part, re.M)
+    return "\n".join(told)
+
+
+def assert_passed(report: str, phase: str) -> None:
+    """Every step of ``phase`` passed; if not, say what the failed ones printed."""
+    failed = failures(report, phase)
+    assert failed == [], f"{phase}: {len(failed)} failed\n{failed_steps_said(report, phase)}"
+
+
 # The phases that follow the first test's wipe need no reboot between them,
 # so they share one boot (two boots fewer per suite, some 3 minutes): the
 # box found clean after the reboot, then its recorder on the real stack,
@@ -185,15 +200,15 @@ def phase_report(vm: VM, phase: str, **boot_options) -> str:
 
 def test_provision_use_wipe_and_reboot_clean(vm):
     provision = boot(vm, "provision")
-    assert failures(provision, "provision") == []
+    assert_passed(provision, "provision")
     assert "vigbox provision: done" in provision
     use = boot(vm, "use")
-    assert failures(use, "use") == []
+    assert_passed(use, "use")
     exposure = dict(re.findall(r"Overall exposure level for (vigbox-\w+)\.service: ([\d.]+)",
                                use))
     assert float(exposure["vigbox-web"]) <= 2.5 and float(exposure["vigbox-recorder"]) <= 4
     after = shared_boot(vm).pop("after")
-    assert failures(after, "after") == []
+    assert_passed(after, "after")
 
 
 # seconds of each of the five takes whose sound is measured against the
@@ -235,7 +250,7 @@ def test_the_recorder_on_its_real_stack(vm):
     suite = vm.artifacts.name
     report = phase_report(vm, "camera", timeout=camera_timeout(TAKE_SECONDS),
                           options=CAMERA_OPTIONS)
-    assert failures(report, "camera") == []
+    assert_passed(report, "camera")
     assert "STEP recorder up with the real lgpio, no GPIO chip" in report
     takes = SYNC_LINE.findall(report)
     if suite == "trixie":
@@ -259,10 +274,10 @@ def test_a_read_only_box_serves_a_laptop_on_its_hotspot_and_keeps_its_state(vm):
     which the country went back at each boot. The hotspot is now on
     channel 6 and the country is set at every boot. (The provisioning runs
     in SHARED_BOOT, after the recorder's phase.)"""
-    assert failures(phase_report(vm, "reprovision"), "reprovision") == []
-    assert failures(boot(vm, "hotspot", read_only=True), "hotspot") == []
+    assert_passed(phase_report(vm, "reprovision"), "reprovision")
+    assert_passed(boot(vm, "hotspot", read_only=True), "hotspot")
     on_the_air(vm)
-    assert failures(boot(vm, "after", read_only=True), "after") == []
+    assert_passed(boot(vm, "after", read_only=True), "after")
 
 
 # MP4's boxes as they begin every fragment the player is sent
