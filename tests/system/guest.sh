@@ -209,7 +209,8 @@ plain_page() {  # the page as it was before HTTPS: waitress alone, plain HTTP, p
   chmod 0644 /run/plain.toml
   runuser -u vigbox -- env VIGBOX_CONFIG=/run/plain.toml "$VIGBOX" web > /run/plain-web.log 2>&1 &
   echo $! > /run/plain-web.pid
-  until_true 60 curl -fsS -o /dev/null http://10.42.0.1:8080/unlock
+  until_true 60 curl -fsS -o /dev/null http://10.42.0.1:8080/unlock ||
+    { echo "the plain HTTP page did not answer in 60 s:"; tail -n 20 /run/plain-web.log; return 1; }
 }
 on_the_air() {
   local phrase rc
@@ -222,10 +223,18 @@ on_the_air() {
   return $rc
 }
 
-map_made_at_low_priority() {  # the web unit made it, and could lower its priority
+# The web unit made it, and could lower its priority. The page answers 200
+# as soon as the child has sealed the map, but the worker logs "made in"
+# only once the child has ended (and journald takes it in later still):
+# read at once, the line was not there yet (CI, bookworm, 1 run). The
+# child's complaints are logged before that line, so once it is there a
+# "could not lower" would be too.
+map_made_at_low_priority() {
+  until_true 60 sh -c 'journalctl -u vigbox-web --no-pager -o cat | grep -q "interaction map of .* made in"' ||
+    { echo "the web unit never logged that it made the map"; return 1; }
   local log
   log=$(journalctl -u vigbox-web --no-pager -o cat)
-  echo "$log" | grep "interaction map of" || return 1
+  echo "$log" | grep "interaction map of"
   ! echo "$log" | grep "could not lower"
 }
 
