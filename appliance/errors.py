@@ -143,6 +143,12 @@ class ConsentError(InterventionError):
     message names the missing consent."""
 
 
+class ConsentChangedError(InterventionError):
+    """A change of consent made on a page drawn before another change was
+    recorded (another tab, another laptop): applied, it would silently put
+    back or take away what that other change did."""
+
+
 class MarkError(InterventionError):
     """A mark refused: outside its recording, a tag that is no principle,
     a goal the intervention does not have, a note too long."""

@@ -144,6 +144,12 @@ def csrf_of(client) -> str:
         return session.get("csrf", "")
 
 
+def consent_drawn_from(client) -> str:
+    """Which consent the Consent page's form says it was drawn from."""
+    page = client.get("/intervention/consent").get_data(as_text=True)
+    return page.split('name="drawn_from" value="', 1)[1].split('"', 1)[0]
+
+
 @pytest.fixture
 def unlocked(intervention, client):
     """A client whose browser session has unlocked the intervention."""

@@ -12,7 +12,7 @@ from appliance.capture.sources import SyntheticSource
 from appliance.errors import ConsentError, InterventionEndedError, InterventionError
 from appliance.intervention.consent import CODES, ConsentRecord, check_scope, require
 from appliance.intervention.record import InterventionRecord
-from conftest import begin_intervention
+from conftest import begin_intervention, consent_drawn_from
 
 
 def begin(store, scope=CODES) -> InterventionRecord:
@@ -159,6 +159,7 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     # stills, review filming, intervision, training and sound analysis withdrawn
     kept = ["review", "supervision"]
     response = unlocked.post("/intervention/consent", data={
+        "drawn_from": consent_drawn_from(unlocked),
         "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
         "given": date.today().isoformat()})
     assert response.status_code == 302
@@ -184,6 +185,7 @@ def test_a_refused_change_changes_nothing(unlocked, consented, form, words):
     from conftest import csrf_of
     store, _ = consented
     response = unlocked.post("/intervention/consent", data={
+        "drawn_from": consent_drawn_from(unlocked),
         "csrf_token": csrf_of(unlocked), "given": date.today().isoformat(), **form})
     assert response.status_code == 400 and words in response.get_data(as_text=True)
     assert ConsentRecord(store.catalog).scope() == set(CODES)
@@ -216,6 +218,7 @@ def test_withdrawing_the_filming_of_reviews_deletes_those_films_and_no_other(
     clip = sealed(store, "clip", parent=review, duration=1.0)
     kept = [c for c in CODES if c not in ("filming", "review-filming")]
     response = unlocked.post("/intervention/consent", data={
+        "drawn_from": consent_drawn_from(unlocked),
         "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
         "given": date.today().isoformat()}, follow_redirects=True)
     assert "1 films of the shared review deleted" in response.get_data(as_text=True)
@@ -248,6 +251,7 @@ def test_a_review_being_filmed_when_its_consent_goes_is_stopped_and_then_deleted
             time.sleep(0.1)
         kept = [c for c in CODES if c not in ("filming", "review-filming")]
         response = unlocked.post("/intervention/consent", data={
+            "drawn_from": consent_drawn_from(unlocked),
             "csrf_token": csrf_of(unlocked), "scope": kept, "by": "Sam's mother",
             "given": date.today().isoformat()})
         assert response.status_code == 302
@@ -294,3 +298,101 @@ def test_stills_and_the_filming_of_reviews_withdrawn_at_once(intervention):
                                           "maps_deleted": 0}
     assert [o.entry.id for o in store.list()] == [film]
     assert sorted(d["id"] for d in deletions(store)) == sorted([review, still, other])
+
+
+def _change(client, drawn_from, scope, by="Sam's mother"):
+    from conftest import csrf_of
+    return client.post("/intervention/consent", data={
+        "csrf_token": csrf_of(client), "drawn_from": drawn_from, "scope": scope, "by": by,
+        "given": date.today().isoformat()})
+
+
+def test_a_change_from_a_page_drawn_before_another_change_is_refused_and_changes_nothing(
+        unlocked, consented, audit):
+    """Two tabs on Consent: training withdrawn in one, then supervision
+    added in the other, drawn before it. The form sends the whole scope as
+    it was drawn: applied, it put training back without a word. Refused
+    (409), the page is drawn again from the consent now, and the change
+    made from it goes through."""
+    store, _ = consented
+    ConsentRecord(store.catalog).change({"filming", "review", "training"}, given=date.today())
+    first_tab = consent_drawn_from(unlocked)
+    assert _change(unlocked, first_tab, ["review"]).status_code == 302  # training withdrawn
+    stale = _change(unlocked, first_tab, ["review", "training", "supervision"])
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "changed since this page was opened" in page and "Sam&#39;s mother" in page
+    assert 'value="training" >' in page and 'value="supervision" >' in page, \
+        "drawn again from the consent now, not from the stale form"
+    assert ConsentRecord(store.catalog).scope() == {"filming", "review"}
+    assert [e for e, _ in audit.events].count("consent changed") == 1
+    again = _change(unlocked, consent_drawn_from(unlocked), ["review", "supervision"])
+    assert again.status_code == 302
+    assert ConsentRecord(store.catalog).scope() == {"filming", "review", "supervision"}
+
+
+def test_a_tab_drawn_before_stills_were_agreed_cannot_withdraw_them_and_delete_the_stills(
+        unlocked, consented):
+    from hostile import sealed
+    store, _ = consented
+    ConsentRecord(store.catalog).change({"filming", "review", "training"}, given=date.today())
+    first_tab = consent_drawn_from(unlocked)
+    assert _change(unlocked, first_tab, ["review", "training", "stills"]).status_code == 302
+    recording = sealed(store, "recording", b"film" * 1000, duration=4.0)
+    stills = {sealed(store, "still", parent=recording, duration=0) for _ in range(2)}
+    # the first tab, never reloaded, withdraws training: its form has no stills
+    assert _change(unlocked, first_tab, ["review"]).status_code == 409
+    assert {o.entry.id for o in store.list("still")} == stills
+    assert "stills" in ConsentRecord(store.catalog).scope()
+
+
+@pytest.mark.parametrize("drawn_from", ["", "one", "-1"])
+def test_a_change_that_does_not_say_what_it_was_drawn_from_is_refused(
+        unlocked, consented, drawn_from):
+    store, _ = consented
+    response = _change(unlocked, drawn_from, ["review"])
+    assert response.status_code == 409 and "open Consent again" in response.get_data(as_text=True)
+    assert ConsentRecord(store.catalog).changes() == []
+
+
+def test_a_refused_change_is_drawn_again_as_the_guider_left_it(unlocked, consented):
+    """Refused for want of who gave it: the boxes stay as the guider ticked
+    them (not as on record), with the date they chose."""
+    from conftest import csrf_of
+    store, _ = consented
+    response = unlocked.post("/intervention/consent", data={
+        "csrf_token": csrf_of(unlocked), "drawn_from": consent_drawn_from(unlocked),
+        "scope": ["review", "stills"], "by": "", "given": "2020-01-02"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400 and "say who" in page
+    ticked = {c for c in CODES if f'value="{c}" checked' in page}
+    assert ticked == {"review", "stills"} and 'value="2020-01-02"' in page
+    assert ConsentRecord(store.catalog).scope() == set(CODES)
+
+
+# ahead of UTC by 14 hours and behind it by 12: at any hour one of them
+# is on another date than UTC
+@pytest.mark.parametrize("zone", ["Etc/GMT-14", "Etc/GMT+12"])
+def test_consent_dated_the_day_the_page_offers_is_taken_in_any_time_zone(
+        unlocked, consented, monkeypatch, zone):
+    """The forms offer the box's own date; the record checked it against
+    UTC's, and refused it as "in the future" for hours a day in a zone
+    ahead of UTC (Europe/London's first summer hour, New Zealand's
+    mornings)."""
+    import time
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from appliance.intervention.consent import today
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert today() == datetime.now(ZoneInfo(zone)).date()
+        page = unlocked.get("/intervention/consent").get_data(as_text=True)
+        offered = page.split('id="given" name="given" type="date" max="', 1)[1][:10]
+        assert offered == today().isoformat()
+        store, _ = consented
+        assert _change(unlocked, consent_drawn_from(unlocked), ["review"]).status_code == 302
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -12,7 +12,7 @@ import pytest
 from appliance.interaction.sealed import KIND
 from appliance.interaction.worker import MapWorker
 from bench.dialogue import dialogue
-from conftest import begin_intervention, csrf_of
+from conftest import begin_intervention, consent_drawn_from, csrf_of
 from test_interaction import talking_film
 
 
@@ -221,6 +221,7 @@ def test_withdrawing_the_consent_deletes_every_map_for_the_certificate(
     recording = talking_film(store, talk, tmp_path)
     until_mapped(unlocked, recording)
     reply = unlocked.post("/intervention/consent", data={
+        "drawn_from": consent_drawn_from(unlocked),
         "csrf_token": csrf_of(unlocked), "by": "the child's father",
         "given": date.today().isoformat(),
         "scope": [c for c in CODES if c not in ("filming", "sound-analysis")]})

@@ -18,7 +18,7 @@ from appliance.audit.log import AuditLog, read_entries
 from appliance.film.clips import Cut
 from appliance.intervention.consent import ConsentRecord
 from appliance.intervention.record import InterventionRecord
-from conftest import csrf_of
+from conftest import consent_drawn_from, csrf_of
 from media import sealed_in_page, synthetic_film
 from web import create_app
 from web.services import services
@@ -449,7 +449,8 @@ def test_the_handout_has_the_question_goals_chosen_stills_and_own_words(reviewed
     assert f"/media/{stills[1]}" in shown and f"/media/{stills[0]}" not in shown
     # consent to stills taken back: words only, and it says why
     form = {"csrf_token": csrf_of(guider), "scope": ["filming", "review"],
-            "given": date.today().isoformat(), "by": "Sam's mother"}
+            "given": date.today().isoformat(), "by": "Sam's mother",
+            "drawn_from": consent_drawn_from(guider)}
     assert guider.post("/intervention/consent", data=form).status_code == 302
     words_only = guider.get("/handout/1").get_data(as_text=True)
     assert "/media/" not in words_only.split('id="handout"')[1]

@@ -9,7 +9,7 @@ from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 
-from appliance.errors import InterventionError, VigboxError
+from appliance.errors import ConsentChangedError, InterventionError, VigboxError
 from appliance.intervention.consent import (
     FILMED,
     SCOPES,
@@ -38,29 +38,39 @@ def _history(consent: ConsentRecord) -> list[dict]:
 
 
 @bp.get("/intervention/consent")
-def consent_page(error: str | None = None, status: int = 200):
+def consent_page(error: str | None = None, status: int = 200, ticked=None,
+                 drawn_from: int | None = None):
+    """``ticked`` and ``drawn_from``: a refused form's own, drawn again as
+    the guider left it, with what they typed (a stale one's staleness
+    kept with it)."""
     consent = ConsentRecord(services().store.catalog)
     if not consent.exists():
         return redirect(url_for("intervention.overview"))
+    given = consent.scope()
     return render_template("consent.html", csrf=csrf_token(), scopes=SCOPES, error=error,
-                           given=consent.scope(), history=_history(consent),
-                           today=date.today().isoformat()), status
+                           given=given, ticked=given if ticked is None else ticked,
+                           drawn_from=consent.version() if drawn_from is None else drawn_from,
+                           history=_history(consent), today=date.today().isoformat(),
+                           typed=request.form if request.method == "POST" else {}), status
 
 
 @bp.post("/intervention/consent")
 def change():
     form, consent = request.form, ConsentRecord(services().store.catalog)
-    by = form.get("by", "").strip()
+    by, ticked = form.get("by", "").strip(), {"filming", *form.getlist("scope")}
     try:
+        drawn_from = _drawn_from(form.get("drawn_from", ""))
         if not by or len(by) > MAX_BY:
             raise InterventionError(f"say who gave or withdrew it (at most {MAX_BY} "
                                     "characters)")
         given = date.fromisoformat(form.get("given", ""))
-        changed = consent.change({"filming", *form.getlist("scope")}, given=given)
+        changed = consent.change(ticked, given=given, drawn_from=drawn_from)
+    except ConsentChangedError as e:  # drawn again from the consent now, not from this form
+        return consent_page(str(e), 409)
     except ValueError:
-        return consent_page("the change needs the date it was given", 400)
+        return consent_page("the change needs the date it was given", 400, ticked, drawn_from)
     except InterventionError as e:
-        return consent_page(str(e), 400)
+        return consent_page(str(e), 400, ticked, drawn_from)
     services().store.catalog.put_sealed_text(f"consent-{changed['n']}", "by", services().store.seal_text(by))
     if FILMED["review"] in changed["removed"]:
         _stop_filming_the_review()
@@ -80,6 +90,15 @@ def change():
         flash(f"{done['review_films_deleted']} films of the shared review deleted (with their "
               "clips and stills), as the consent for them was withdrawn")
     return redirect(url_for("consent.consent_page"))
+
+
+def _drawn_from(field: str) -> int:
+    """The consent the form was drawn from; a form without it is not this
+    page's (and cannot say what it would undo)."""
+    if not field.isdigit():
+        raise ConsentChangedError("this form does not say which consent it was drawn from: "
+                                  "open Consent again")
+    return int(field)
 
 
 def _stop_filming_the_review() -> None:

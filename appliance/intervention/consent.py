@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..errors import ConsentError, InterventionError
+from ..errors import ConsentChangedError, ConsentError, InterventionError
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,13 @@ CREATE TABLE IF NOT EXISTS consent_changes (
 """
 
 
+def today() -> date:
+    """The box's own date, as its page offers it: consent dated "today" is
+    never in the future (it was, between midnight and UTC's midnight, in a
+    zone ahead of UTC, when this was UTC's date)."""
+    return date.today()
+
+
 def check_scope(scope) -> frozenset:
     """The scope as given, or InterventionError quoting what is wrong."""
     scope = frozenset(scope)
@@ -126,13 +133,27 @@ class ConsentRecord:
     def require(self, code: str, action: str | None = None) -> None:
         require(self.scope(), code, action)
 
-    def change(self, scope, *, given: date) -> dict:
+    def version(self) -> int:
+        """The number of the last change recorded (0: none since set-up);
+        a form says which it was drawn from, so that it changes only that."""
+        row = self.db.execute("SELECT max(n) FROM consent_changes").fetchone()
+        return row[0] or 0
+
+    def change(self, scope, *, given: date, drawn_from: int | None = None) -> dict:
         """Record a change of consent: {"n", "added", "removed"}. Filming
-        cannot be withdrawn here: that is the whole consent, and the wipe."""
+        cannot be withdrawn here: that is the whole consent, and the wipe.
+        ``drawn_from``: the :meth:`version` the asker saw; if another change
+        came since, ConsentChangedError (a whole scope sent from what was
+        shown before would undo that change without a word)."""
         scope, before = check_scope(scope), self.scope()
         if not before:
             raise InterventionError("no intervention is set up")
-        if given > datetime.now(UTC).date():
+        if drawn_from is not None and drawn_from != self.version():
+            raise ConsentChangedError(
+                f"the consent changed since this page was opened (change {self.version()}, "
+                f"the page showed {drawn_from}): nothing was recorded; here is the consent "
+                "now, make the change again")
+        if given > today():
             raise InterventionError(f"consent changed on {given}, in the future")
         added, removed = sorted(scope - before), sorted(before - scope)
         if not added and not removed:
