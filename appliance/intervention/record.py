@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from ..errors import InterventionEndedError, InterventionError
-from .consent import check_scope
+from .consent import check_scope, today
 
 ROLES = ("teacher", "teaching assistant", "learning mentor", "parent", "carer",
          "early years practitioner", "other")
@@ -84,10 +84,6 @@ def _goal_owner(goal: int) -> str:
 def review_owner(cycle: int) -> str:
     """The sealed_text owner of a cycle's review (the practitioner's words)."""
     return f"review-{cycle}"
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
