@@ -192,8 +192,50 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
                            headers=headers).status_code == 200
     record = InterventionRecord(store.catalog)
     assert record.reviews()[0]["seconds"] == 881 == record.seconds_by_kind()["review"]
-    assert guider.post("/api/review/1", json={"clips": ["f" * 32]},
+    assert guider.post("/api/review/1", json={"clips": [["f" * 32]]},
                        headers=headers).status_code == 400
+    # an id that is no clip of the cycle is left out of the record, not kept
+    assert guider.post("/api/review/1", json={"clips": ["f" * 32], "reflections": words},
+                       headers=headers).status_code == 200
+    assert record.reviews()[0]["clips"] == clips
+
+
+def test_a_review_taken_up_again_keeps_its_day_and_what_was_shown(reviewed, store):
+    """Cycle 1's review, held with both clips on its day; opened again in
+    cycle 2 to show one clip and correct a word: the record keeps the day
+    and both clips, and adds the seconds (it was re-dated today, with one
+    clip shown, in the evaluation too)."""
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    guider.post("/api/review/1", json={"clips": clips, "seconds": 1500,
+                                       "reflections": "She led, I followed."}, headers=headers)
+    store.catalog.db.execute("UPDATE reviews SET held = '2025-03-04'")
+    assert guider.post("/intervention/cycle", data=headers | {"csrf_token": csrf_of(guider)}
+                       ).status_code == 302
+    again = guider.post("/api/review/1", json={"clips": clips[1:], "seconds": 40,
+                                               "reflections": "She led; I followed."},
+                        headers=headers)
+    assert again.status_code == 200
+    [review] = InterventionRecord(store.catalog).reviews()
+    assert review == {"cycle": 1, "held": "2025-03-04", "clips": clips, "seconds": 1540}
+    assert guider.get("/api/review/1").get_json()["reflections"] == "She led; I followed."
+
+
+def test_a_clip_deleted_after_it_was_shown_does_not_keep_the_words_from_being_saved(
+        reviewed, store):
+    """The presenter showed a clip, which is then deleted in another tab:
+    every later save of the practitioner's words was refused (400) until a
+    reload. Now the words are saved, and the gone clip left out."""
+    from appliance.film.deletion import delete
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    delete(store, clips[0], "mistake")
+    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 30,
+                                               "reflections": "We watched her wait."},
+                        headers=headers)
+    assert saved.status_code == 200, saved.get_json()
+    assert guider.get("/api/review/1").get_json()["reflections"] == "We watched her wait."
+    assert InterventionRecord(store.catalog).reviews()[0]["clips"] == clips[1:]
 
 
 def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings, store):

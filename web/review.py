@@ -72,21 +72,23 @@ def review_json(cycle: int):
 @bp.post("/api/review/<int:cycle>")
 def save(cycle: int):
     """The review as held: which clips were shown, the seconds spent on it
-    since the page's last save (added: a second Save, or the review taken
-    up again later, counts no second twice), and the practitioner's words
-    (sealed)."""
+    since the page's last save (added to the review's record, which keeps
+    what was shown before: a second Save, or the review taken up again
+    later, counts no second twice), and the practitioner's words (sealed)."""
     body = request.get_json(silent=True) or {}
     shown, seconds = body.get("clips", []), body.get("seconds", 0)
     reflections = body.get("reflections", "")
-    known = {c["id"] for c in playlist(cycle)}
-    if not (isinstance(shown, list) and set(shown) <= known and isinstance(seconds, int)
-            and 0 <= seconds < 86_400 and isinstance(reflections, str)
-            and len(reflections) <= MAX_REFLECTIONS):
+    if not (isinstance(shown, list) and all(isinstance(c, str) for c in shown)
+            and isinstance(seconds, int) and 0 <= seconds < 86_400
+            and isinstance(reflections, str) and len(reflections) <= MAX_REFLECTIONS):
         return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
                              f"and at most {MAX_REFLECTIONS} characters of reflections"), 400
+    # a clip deleted since it was shown (in another tab, re-cut) is left out;
+    # refused, it kept every later save of the practitioner's words out too
+    known = {c["id"] for c in playlist(cycle)}
+    shown = [c for c in shown if c in known]
     record = InterventionRecord(services().store.catalog)
-    before = {r["cycle"]: r["seconds"] for r in record.reviews()}.get(cycle, 0)
-    record.review(cycle, held=date.today(), clips=shown, seconds=before + seconds)
+    record.review(cycle, held=date.today(), clips=shown, seconds=seconds)
     record.time_spent("review", seconds)
     services().store.catalog.put_sealed_text(review_owner(cycle), "reflections",
                                      services().store.seal_text(reflections))

@@ -214,10 +214,22 @@ class InterventionRecord:
         return found
 
     def review(self, cycle: int, *, held: date, clips: list[str], seconds: int = 0) -> None:
+        """A cycle's shared review, added to: a review taken up again (the
+        next day, a reload, in a later cycle) keeps the day it was first
+        held and the clips shown before, and adds its own clips and
+        ``seconds``. (Replaced, one word corrected in cycle 2 re-dated
+        cycle 1's review and left it one clip shown, in the evaluation.)"""
         if not 1 <= cycle <= self._open()["cycle"]:
             raise InterventionError(f"no cycle {cycle!r} yet")
-        self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
-                        (cycle, held.isoformat(), json.dumps(clips), int(seconds)))
+        with self.catalog.transaction():
+            row = self.db.execute("SELECT held, clips, seconds FROM reviews WHERE cycle = ?",
+                                  (cycle,)).fetchone()
+            first, before, spent = (row["held"], json.loads(row["clips"]), row["seconds"]) \
+                if row else (held.isoformat(), [], 0)
+            shown = before + [c for c in dict.fromkeys(clips) if c not in before]
+            self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
+                            (cycle, min(first, held.isoformat()), json.dumps(shown),
+                             spent + int(seconds)))
 
     def reviews(self) -> list[dict]:
         return [{**dict(r), "clips": json.loads(r["clips"])}
