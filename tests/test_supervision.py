@@ -65,6 +65,11 @@ def test_comments_sealed_to_the_box_are_kept_sealed_and_shown(clip_box, audit):
     send(client, comments_file(store.keys.recipient(), comments=[{"clip": clip, "words": "2nd"}]))
     page = client.get("/export").get_data(as_text=True)
     assert "2nd" in page and WORDS not in page
+    assert "A good first cycle" in page, "a file with no comment on the whole erased it"
+    send(client, comments_file(store.keys.recipient(), comments=[{"clip": clip, "words": " "}],
+                               general="Better still"))
+    page = client.get("/export").get_data(as_text=True)
+    assert "2nd" in page and "Better still" in page and "A good first cycle" not in page
     # a clip's comments go with it (they had outlived it, sealed)
     client.delete(f"/api/clips/{clip}", json={"reason": "wrong-person"},
                   headers={"X-CSRF-Token": csrf_of(client)})

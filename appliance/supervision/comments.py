@@ -87,7 +87,10 @@ def read(store: Store, identity, data: bytes) -> dict:
 
 def keep(store: Store, identity, comments: dict) -> None:
     """Seal ``comments`` (from :func:`read`): each clip's under the clip,
-    the whole's under the export; the same export's again replace them."""
+    the whole's under the export. The same export's again replace them,
+    but blank words replace nothing: the supervisor's page keeps nothing
+    from one file to the next, so a second file written for one more clip
+    came with no comment on the whole, and erased the first's."""
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     export_id = comments["export"]
     with store.catalog.transaction():
@@ -97,11 +100,13 @@ def keep(store: Store, identity, comments: dict) -> None:
             except ObjectNotFoundError:
                 continue  # deleted since the export: words about it are not kept
             held = _unsealed(store, identity, clip, "supervision")
-            held[export_id] = {"words": words, "imported": stamp}
-            _keep(store, clip, "supervision", held)
+            if words.strip() or export_id not in held:
+                held[export_id] = {"words": words, "imported": stamp}
+                _keep(store, clip, "supervision", held)
         general = _unsealed(store, identity, OWNER, "general")
-        general[export_id] = {"words": comments["general"], "imported": stamp}
-        _keep(store, OWNER, "general", general)
+        if comments["general"].strip() or export_id not in general:
+            general[export_id] = {"words": comments["general"], "imported": stamp}
+            _keep(store, OWNER, "general", general)
 
 
 def held(store: Store, identity, clips: list[str]) -> dict:
