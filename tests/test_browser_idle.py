@@ -102,3 +102,51 @@ def test_a_review_left_past_the_idle_time_keeps_every_word(review_box, tmp_path)
     # and the evaluation's guider time counts it once too
     spent = record.seconds_by_kind().get("review", 0)
     assert open_for - 5 <= spent <= open_for + 1, (spent, open_for)
+
+
+UNLOCK_IN_PLACE = """async (phrase) => {
+  const state = await (await fetch("/api/session")).json();
+  const body = new URLSearchParams({ passphrase: phrase, csrf_token: state.csrf });
+  const reply = await fetch("/unlock", { method: "POST", body,
+                                         headers: { "X-Vigbox-In-Place": "1" } });
+  return reply.status;
+}"""
+
+
+def test_two_tabs_locked_together_go_on_together_and_keep_saving(review_box, tmp_path):
+    """The review in one tab, the library in another, both locked: each
+    showed its own dialog, and the guider unlocked in both, as asked. Each
+    unlock makes a new CSRF token, so the tab unlocked first could save
+    nothing more (the words refused, "missing or wrong CSRF token"), and
+    the first unlock's identity stayed in memory until it idled out. Now
+    the second tab goes on by itself once the first is unlocked; a token
+    replaced behind a tab's back is taken up and the save sent again; and
+    an unlock forgets the identity the session held before."""
+    app = review_box
+    keyring = services(app).keyring
+    with live_server(app) as url, chromium(tmp_path / "profile") as review:
+        unlock(review, url, PASSPHRASE)
+        review.goto(f"{url}/review/1")
+        review.wait_for_selector("#reflections")
+        library = review.context.new_page()
+        library.goto(f"{url}/")
+        keyring.clear()  # the lock
+        for tab in (review, library):
+            tab.wait_for_selector("#relock-passphrase", timeout=15_000)
+        review.bring_to_front()
+        review.fill("#relock-passphrase", PASSPHRASE)
+        review.click("#relock-button")
+        review.wait_for_selector("#relock-passphrase", state="detached")
+        library.wait_for_selector("#relock-passphrase", state="detached", timeout=6_000)
+        assert len(keyring) == 1
+
+        # unlocked again from the library tab: a new token, the review's stale
+        assert library.evaluate(UNLOCK_IN_PLACE, PASSPHRASE) == 200
+        assert len(keyring) == 1, "the first unlock's identity is forgotten"
+        words = "She looked up at me and I named it."
+        review.fill("#reflections", words)
+        until(review, "() => document.getElementById('review-message').textContent"
+                      ".startsWith('Saved')")
+    store = services(app).store
+    sealed = store.catalog.get_sealed_text("review-1", "reflections")
+    assert store.unseal_text(sealed, store.keys.unlock(PASSPHRASE)) == words

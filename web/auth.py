@@ -67,6 +67,13 @@ def start_session(identity) -> None:
     """A fresh browser session holding ``identity``: no fixation across it.
     The browser stays known to the unlock limiter (see web/limiter.py)."""
     known = session.get("known") or secrets.token_urlsafe(16)
+    # unlocked again (in a second tab, as its dialog asked): the identity the
+    # session held before is forgotten now, not when it idles out, and its
+    # time counted as a lock counts it
+    keyring, before = services().keyring, session.get("key")
+    if keyring.in_use(before):
+        _editing_time(services().store, keyring.in_use(before))
+    keyring.remove(before)
     session.clear()
     session["ref"] = secrets.token_hex(4)
     session["key"] = services().keyring.add(identity, ref=session["ref"])

@@ -2,9 +2,10 @@
 // tag on every request. When the session has locked itself, the page asks
 // for the passphrase in its own dialog and sends the request again: a
 // note, a name or the reflections being saved are not lost (it had gone
-// to the unlock page, and the words with it). Errors go to ``report`` and
-// come back as null.
-import { csrf, unlockInPlace } from "./session.js";
+// to the unlock page, and the words with it); refused for a token an
+// unlock in another tab replaced, it is sent again with the new one.
+// Errors go to ``report`` and come back as null.
+import { csrf, takeUpCsrf, unlockInPlace } from "./session.js";
 
 export async function api(method, path, body, report = () => {}, again = true) {
   const response = await fetch(path, {
@@ -13,6 +14,10 @@ export async function api(method, path, body, report = () => {}, again = true) {
   });
   if (response.status === 401 && again) {
     await unlockInPlace();
+    return api(method, path, body, report, false);
+  }
+  // refused for a token another tab's unlock replaced: sent again with the new one
+  if (response.status === 403 && again && method !== "GET" && await takeUpCsrf()) {
     return api(method, path, body, report, false);
   }
   const data = response.status === 204 ? {} : await response.json();

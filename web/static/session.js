@@ -22,6 +22,17 @@ function setCsrf(token) {
   for (const field of document.querySelectorAll('input[name="csrf_token"]')) field.value = token;
 }
 
+// Each unlock gives the session a new token; a tab that did not make it
+// (unlocked in another tab) takes it up here. True if it had another.
+export async function takeUpCsrf() {
+  const response = await fetch("/api/session", { headers: BACKGROUND });
+  if (!response.ok) return false;
+  const state = await response.json();
+  if (!state.csrf || state.csrf === csrf()) return false;
+  setCsrf(state.csrf);
+  return true;
+}
+
 // --- unsaved work: a warning before leaving the page with any ---------------
 const unsaved = new Set();
 export function dirty(what, isDirty) {
@@ -91,6 +102,7 @@ async function check() {
   if (!response.ok) return;
   const state = await response.json();
   if (!state.unlocked) { hideWarning(); await unlockInPlace(); return; }
+  if (state.csrf) setCsrf(state.csrf);  // an unlock in another tab made a new one
   if (state.idle_left <= warnAt) showWarning(state.idle_left); else hideWarning();
 }
 
@@ -124,6 +136,21 @@ function askForThePassphrase() {
   const field = dialog.querySelector("#relock-passphrase");
   const error = dialog.querySelector("#relock-error");
   return new Promise((resolve) => {
+    const done = (token) => {
+      clearInterval(elsewhere);
+      setCsrf(token);
+      lastPing = Date.now();
+      dialog.close();
+      dialog.remove();
+      resolve();
+    };
+    // unlocked in another tab of this browser (the same session): this one
+    // goes on too, rather than asking again and making the other's token stale
+    const elsewhere = setInterval(async () => {
+      const response = await fetch("/api/session", { headers: BACKGROUND }).catch(() => null);
+      const state = response?.ok ? await response.json() : null;
+      if (state?.unlocked) done(state.csrf);
+    }, 2000);
     dialog.querySelector("form").addEventListener("submit", async (event) => {
       event.preventDefault();
       const fresh = await (await fetch("/api/session", { headers: BACKGROUND })).json();
@@ -133,11 +160,7 @@ function askForThePassphrase() {
       });
       const answer = await response.json().catch(() => ({ error: "the box did not answer" }));
       if (!response.ok) { error.textContent = answer.error; field.select(); return; }
-      setCsrf(answer.csrf);
-      lastPing = Date.now();
-      dialog.close();
-      dialog.remove();
-      resolve();
+      done(answer.csrf);
     });
   });
 }
