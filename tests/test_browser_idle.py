@@ -150,3 +150,43 @@ def test_two_tabs_locked_together_go_on_together_and_keep_saving(review_box, tmp
     store = services(app).store
     sealed = store.catalog.get_sealed_text("review-1", "reflections")
     assert store.unseal_text(sealed, store.keys.unlock(PASSPHRASE)) == words
+
+
+def test_words_typed_off_the_box_s_wifi_are_said_unsaved_and_saved_when_it_answers(
+        review_box, tmp_path):
+    """The laptop off the box's Wi-Fi for a moment while the practitioner's
+    words and a clip's name are typed: the page had gone on saying "Saved"
+    (the failed fetch threw past every message) and never sent them again.
+    Now it says they are not saved yet, and saves them once the box
+    answers."""
+    app = review_box
+    store = services(app).store
+    identity = store.keys.unlock(PASSPHRASE)
+    [clip] = [o.entry.id for o in store.list("clip")]
+    film = store.catalog.get(clip).parent
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/review/1")
+        page.wait_for_selector("#reflections")
+        page.type("#reflections", "She waited for me.")
+        until(page, "() => document.getElementById('review-message').textContent"
+                    ".startsWith('Saved')")
+        page.context.set_offline(True)
+        page.type("#reflections", " Then she smiled at Sam.")
+        page.wait_for_selector("#save-failed", timeout=10_000)
+        assert "did not answer" in page.inner_text("#review-message")
+        page.context.set_offline(False)
+        page.wait_for_selector("#save-failed", state="detached", timeout=15_000)
+        assert page.inner_text("#review-message").startswith("Saved")
+        sealed = store.catalog.get_sealed_text("review-1", "reflections")
+        assert store.unseal_text(sealed, identity) == "She waited for me. Then she smiled at Sam."
+
+        page.goto(f"{url}/recordings/{film}")
+        name = page.locator(f"#clips li[data-id='{clip}'] input").first
+        name.wait_for()
+        page.context.set_offline(True)
+        name.fill("Sam leads")
+        page.wait_for_selector("#save-failed", timeout=10_000)
+        page.context.set_offline(False)
+        page.wait_for_selector("#save-failed", state="detached", timeout=15_000)
+    assert store.unseal_text(store.catalog.get_sealed_text(clip, "name"), identity) == "Sam leads"

@@ -5,13 +5,24 @@
 // to the unlock page, and the words with it); refused for a token an
 // unlock in another tab replaced, it is sent again with the new one.
 // Errors go to ``report`` and come back as null.
-import { csrf, takeUpCsrf, unlockInPlace } from "./session.js";
+import { answered, csrf, takeUpCsrf, unlockInPlace } from "./session.js";
+
+const NO_ANSWER = "The box did not answer (is this laptop still on its Wi-Fi?): not saved " +
+  "yet. What you typed stays here, and is saved when the box answers.";
 
 export async function api(method, path, body, report = () => {}, again = true) {
-  const response = await fetch(path, {
-    method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {  // off the Wi-Fi for a moment: it had thrown past ``report``, unsaid
+    answered(false);
+    report(NO_ANSWER);
+    return null;
+  }
+  answered(true);
   if (response.status === 401 && again) {
     await unlockInPlace();
     return api(method, path, body, report, false);
@@ -20,7 +31,8 @@ export async function api(method, path, body, report = () => {}, again = true) {
   if (response.status === 403 && again && method !== "GET" && await takeUpCsrf()) {
     return api(method, path, body, report, false);
   }
-  const data = response.status === 204 ? {} : await response.json();
+  const data = response.status === 204 ? {} :
+    await response.json().catch(() => ({ error: `the box answered ${response.status}` }));
   if (!response.ok) { report(data.error); return null; }
   report("");
   return data;

@@ -2,7 +2,7 @@
 // loop, slow motion, freeze with the principle's caption, prompts, and
 // the practitioner's words typed by the guider. Keyboard and touch alike.
 import { api } from "./api.js";
-import { dirty, present } from "./session.js";
+import { dirty, notSaved, present, RETRY_EVERY, retryable } from "./session.js";
 
 const root = document.getElementById("presenter");
 const cycle = Number(root.dataset.cycle);
@@ -89,7 +89,11 @@ async function save() {
   const saved = await api("POST", `/api/review/${cycle}`, {
     clips: [...shown], seconds, reflections: words,
   }, message);
-  if (!saved) return;
+  notSaved("reflections", !saved && retryable());
+  if (!saved) {
+    if (retryable()) saveTimer = setTimeout(save, RETRY_EVERY);
+    return;
+  }
   since += seconds * 1000;
   savedWords = words;
   dirty("reflections", reflections.value !== savedWords);

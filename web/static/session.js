@@ -42,7 +42,29 @@ window.addEventListener("beforeunload", (event) => {
   if (unsaved.size) { event.preventDefault(); event.returnValue = ""; }
 });
 
-// A field saved as it is typed (a pause of a second) and when it is left.
+// --- saves the box did not answer: said, kept, and sent again ---------------
+// (a laptop off the box's Wi-Fi for a moment: the review still said "Saved",
+// and the words typed meanwhile never reached the box)
+export const RETRY_EVERY = 5000;
+let unreachable = false;
+export function answered(yes) { unreachable = !yes; }
+export function retryable() { return unreachable; }
+const failing = new Set();
+let notice = null;
+export function notSaved(what, failed) {
+  if (failed) failing.add(what); else failing.delete(what);
+  if (failing.size && !notice) {
+    notice = Object.assign(document.createElement("p"), { className: "save-failed",
+      id: "save-failed", textContent: "Not saved yet: the box did not answer (is this " +
+      "laptop still on its Wi-Fi?). What you typed stays on this page, and is saved as " +
+      "soon as the box answers." });
+    notice.setAttribute("role", "alert");
+    document.body.prepend(notice);
+  } else if (!failing.size && notice) { notice.remove(); notice = null; }
+}
+
+// A field saved as it is typed (a pause of a second) and when it is left,
+// and again every few seconds while the box does not answer.
 // ``save(words)`` resolves true once the box has them; ``saved`` is what
 // the box has now; ``typed(words)`` hears every keystroke.
 export function saveAsTyped(field, what, { saved, save, typed = () => {} }) {
@@ -50,7 +72,10 @@ export function saveAsTyped(field, what, { saved, save, typed = () => {} }) {
   const flush = async () => {
     clearTimeout(timer);
     const words = field.value;
-    if (words !== saved && await save(words)) saved = words;
+    const ok = words === saved || await save(words);
+    if (ok) saved = words;
+    notSaved(what, !ok && retryable());
+    if (!ok && retryable()) timer = setTimeout(flush, RETRY_EVERY);
     dirty(what, field.value !== saved);
   };
   field.addEventListener("input", () => {
