@@ -53,19 +53,28 @@ async function move(index, by) {
   await load();
 }
 
+// Names typed, by clip, until the box has them: a redraw (a cut done, a
+// clip moved) draws them as typed and gives the field back its focus. It
+// had drawn the name as saved under the guider's typing, and the keys
+// still being typed went to the player (a mark made, the range moved).
+const typedNames = new Map();
+
 function item(clip, index) {
   const li = document.createElement("li");
   li.dataset.id = clip.id;
   const name = document.createElement("input");
-  name.value = clip.name;
+  name.className = "clip-name";
+  name.value = typedNames.get(clip.id) ?? clip.name;
   name.placeholder = "Name (kept locked on the box)";
   saveAsTyped(name, `clip ${clip.id}`, {
     saved: clip.name,
     save: async (words) => {
       if (!(await api("PATCH", `/api/clips/${clip.id}`, { name: words }))) return false;
       clip.name = words;
+      if (typedNames.get(clip.id) === words) typedNames.delete(clip.id);
       return true;
     },
+    typed: (words) => { typedNames.set(clip.id, words); },
   });
   // the principle it shows: the caption when the clip is frozen in the review
   const principle = caption.cloneNode(true);
@@ -102,7 +111,16 @@ function item(clip, index) {
 
 async function load() {
   clips = (await fetched(`/api/recordings/${recording}/clips`)) || [];
+  const typing = document.activeElement?.closest("#clips input.clip-name");
+  const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart,
+    typing.selectionEnd];
   list.replaceChildren(...clips.map(item));
+  for (const field of list.querySelectorAll("input.clip-name")) {
+    const clip = clips.find((c) => c.id === field.closest("li").dataset.id);
+    if (field.value !== clip.name) field.dispatchEvent(new Event("input"));  // still to save
+  }
+  const field = caret && list.querySelector(`li[data-id="${caret[0]}"] input.clip-name`);
+  if (field) { field.focus(); field.setSelectionRange(caret[1], caret[2]); }
   drawMarks(clips, "clip");
 }
 

@@ -1,0 +1,47 @@
+"""The clips panel in Debian's Chromium: a clip named while the next one
+is cut keeps every key typed. When the cut was done the list was drawn
+again under the guider's typing: the field lost its focus and showed the
+name as last saved, and the keys still being typed drove the player (M
+made a mark, I and O moved the range)."""
+
+import pytest
+
+from appliance.film.clips import Cut
+from appliance.film.marks import Marks
+from browser import chromium, live_server, unlock, until, until_playable
+from conftest import PASSPHRASE
+from media import synthetic_film
+
+
+@pytest.fixture
+def film_with_a_clip(consented):
+    store, identity = consented
+    film = synthetic_film(store, 8, (320, 180))
+    clip = Cut(store, film, identity, start=0.5, end=1.5, mode="fast").run()
+    return store, identity, film, clip
+
+
+def test_a_clip_named_while_the_next_is_cut_keeps_every_key(app, film_with_a_clip, tmp_path):
+    store, identity, film, clip = film_with_a_clip
+    first, rest = "Sam looks at me ", "and I wait for him"
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{film}")
+        until_playable(page)
+        for at, key in ((2.0, "i"), (6.0, "o")):
+            page.evaluate(f"() => {{ document.getElementById('video').currentTime = {at}; }}")
+            until(page, f"() => Math.abs(document.getElementById('video').currentTime - {at}) < 0.1")
+            page.keyboard.press(key)
+        page.click("#cut-fast")
+        name = f"#clips li[data-id='{clip}'] input.clip-name"
+        page.click(name)
+        page.keyboard.type(first)
+        until(page, "() => document.querySelectorAll('#clips li').length === 2", 60)
+        page.keyboard.type(rest)  # after the list was drawn again
+        assert page.evaluate("() => document.activeElement.className") == "clip-name"
+        assert page.input_value(name) == first + rest
+        page.wait_for_timeout(2000)  # the pause of a second after which it is saved
+    assert Marks(store, identity).of(film) == [], "no key went to the player"
+    assert len(store.list("clip")) == 2
+    sealed = store.catalog.get_sealed_text(clip, "name")
+    assert store.unseal_text(sealed, identity) == first + rest
