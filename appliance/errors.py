@@ -149,6 +149,11 @@ class ConsentChangedError(InterventionError):
     back or take away what that other change did."""
 
 
+class TooManyWaitingError(VigboxError):
+    """One session asked for more work than the box keeps waiting for it
+    (cuts queued, exports being prepared): asked again once some is done."""
+
+
 class MarkError(InterventionError):
     """A mark refused: outside its recording, a tag that is no principle,
     a goal the intervention does not have, a note too long."""

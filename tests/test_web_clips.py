@@ -82,6 +82,45 @@ def test_locking_cancels_a_running_cut_cleanly(film, intervention):
     assert jobs.status(job["id"])["state"] == "cancelled"
 
 
+def test_a_lock_leaves_no_identity_in_the_cuts_that_were_waiting(film, intervention):
+    """Three cuts, then Lock: the two still waiting were cancelled but kept
+    the intervention's identity for as long as the page ran (the worker
+    let go of a job's key only once it had run it)."""
+    client, recording_id = film
+    for _ in range(3):
+        assert send(client, "POST", f"/api/recordings/{recording_id}/clips",
+                    {"start": 0.0, "end": 11.5, "mode": "exact"}).status_code == 202
+    client.post("/lock", data={"csrf_token": csrf_of(client)})
+    jobs = services(client.application).jobs
+    assert jobs.wait_idle()
+    held = [job.id for job in jobs._jobs.values() if job.cut.identity is not None]
+    assert held == [] and len(services(client.application).keyring) == 0
+
+
+def test_a_session_s_waiting_cuts_are_bounded_and_ended_ones_forgotten(film, monkeypatch):
+    """2,000 cuts asked for at once were all kept waiting, and every job
+    was remembered for good: one unlocked laptop could fill the page's
+    memory. Past MAX_WAITING a cut is refused (429, saying why); of the
+    ended, the last MAX_KEPT are remembered."""
+    from web import jobs as jobs_module
+    client, recording_id = film
+    monkeypatch.setattr(jobs_module, "MAX_WAITING", 3)
+    monkeypatch.setattr(jobs_module, "MAX_KEPT", 2)
+    cut = {"start": 0.0, "end": 11.5, "mode": "exact"}
+    answers = [send(client, "POST", f"/api/recordings/{recording_id}/clips", cut)
+               for _ in range(4)]
+    assert [a.status_code for a in answers] == [202, 202, 202, 429]
+    assert "3 cuts are waiting already" in answers[3].get_json()["error"]
+    jobs = services(client.application).jobs
+    jobs.cancel_all()
+    assert jobs.wait_idle()
+    later = send(client, "POST", f"/api/recordings/{recording_id}/clips", cut)
+    assert later.status_code == 202
+    assert sorted(jobs._jobs) == sorted([answers[1].get_json()["id"], answers[2].get_json()["id"],
+                                         later.get_json()["id"]])
+    jobs.cancel_all()
+
+
 def test_a_still_is_the_exact_frame_captioned(film, intervention, audit):
     client, recording_id = film
     store, identity = intervention

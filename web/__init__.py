@@ -27,6 +27,7 @@ from appliance.errors import (
     InterventionEndedError,
     InterventionError,
     ObjectNotFoundError,
+    TooManyWaitingError,
     VigboxError,
 )
 from appliance.https.page_server import MAX_BODY
@@ -69,6 +70,10 @@ def _errors(app: Flask) -> None:
     @app.errorhandler(ConsentError)
     def not_consented(e):  # names the consent that was not given
         return reply(403, str(e))
+
+    @app.errorhandler(TooManyWaitingError)
+    def too_many(e):  # says how many may wait, and nothing of anyone else's
+        return reply(429, str(e))
 
     @app.errorhandler(InterventionEndedError)
     def ended(e):

@@ -1,6 +1,9 @@
 """Clip cuts run one at a time on a worker thread: a second cut waits its
 turn instead of competing for the CPU, and locking a session cancels its
-cuts cleanly (nothing half-sealed is left).
+cuts cleanly (nothing half-sealed is left). A cut holds the identity only
+until it ends or is cancelled (a lock leaves no key behind in cuts that
+were waiting); a session may have MAX_WAITING cuts waiting, and the box
+remembers the last MAX_KEPT that ended, so no session can fill its memory.
 
 >>> jobs = ClipJobs(audit=None)
 >>> jobs.status("nope") is None
@@ -14,11 +17,13 @@ import threading
 from dataclasses import dataclass, field
 
 from appliance.audit.events import AuditSink
-from appliance.errors import VigboxError
+from appliance.errors import TooManyWaitingError, VigboxError
 from appliance.film.clips import Cut
 from appliance.one_at_a_time import OneAtATime
 
 log = logging.getLogger("vigbox.jobs")
+MAX_WAITING = 16   # a session's cuts queued or under way (a guider's are a few)
+MAX_KEPT = 64      # cuts ended, kept for their status (the page asks once more)
 
 
 @dataclass
@@ -52,6 +57,12 @@ class ClipJobs(OneAtATime):
         job = Job(f"cut-{next(self._ids)}", session, recording, params=params)
         job.cut = Cut(store, recording, identity, **params)  # plans now: bad input fails here
         with self._lock:
+            self._forget_ended()
+            if sum(1 for j in self._jobs.values() if j.session == session
+                   and j.state in ("queued", "cutting")) >= MAX_WAITING:
+                job.cut.identity = None
+                raise TooManyWaitingError(f"{MAX_WAITING} cuts are waiting already: ask "
+                                          "again once one is done")
             self._jobs[job.id] = job
             if self._worker is None or not self._worker.is_alive():
                 self._worker = threading.Thread(target=self._work, name="cutter", daemon=True)
@@ -69,6 +80,12 @@ class ClipJobs(OneAtATime):
         job = self._jobs.get(job_id)
         return None if job is None else job.public()
 
+    def _forget_ended(self) -> None:
+        """Keep the last MAX_KEPT ended cuts (ids grow: the oldest first)."""
+        ended = [j.id for j in self._jobs.values() if j.state not in ("queued", "cutting")]
+        for job_id in ended[:max(0, len(ended) - MAX_KEPT)]:
+            del self._jobs[job_id]
+
     def _cancel(self, chosen) -> int:
         cancelled = 0
         for job in list(self._jobs.values()):
@@ -76,6 +93,8 @@ class ClipJobs(OneAtATime):
                 job.state = "cancelled"
                 if job.cut is not None:
                     job.cut.cancel()
+                    if job is not self._running:  # the worker lets go of its own
+                        job.cut.identity = None
                 cancelled += 1
         return cancelled
 
@@ -86,6 +105,7 @@ class ClipJobs(OneAtATime):
             except queue.Empty:
                 return  # idle: the next submit starts a new worker
             if job.state != "queued":
+                job.cut.identity = None  # cancelled while it waited
                 continue
             job.state = "cutting"
             self._running = job
