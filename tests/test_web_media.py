@@ -176,3 +176,45 @@ def test_a_lock_forgets_what_was_read_to_serve_a_film(film, app):
     assert services(app).served_layouts
     client.post("/lock", data={"csrf_token": csrf_of(client)})
     assert not services(app).served_layouts
+
+
+
+def _served_then_locked(client, recording_id: str, lock) -> tuple[int, int]:
+    """Two blocks of the whole film read, then ``lock()``, then the rest:
+    (bytes got, Content-Length)."""
+    response = client.get(f"/media/{recording_id}", buffered=False)
+    body = iter(response.response)
+    got = len(next(body) + next(body))
+    lock()
+    got += sum(len(block) for block in body)
+    response.close()
+    return got, int(response.headers["Content-Length"])
+
+
+def test_a_film_being_served_stops_at_the_lock(film, app):
+    """A response under way went on to its end after Lock, decrypting the
+    whole film for a reader that no longer held the key (40 MiB over 20 s
+    to a slow one). It ends at the next block, short of its Content-Length."""
+    from web.media import BLOCK
+    client, recording_id, plain = film
+    assert len(plain) > 4 * BLOCK
+
+    def lock():  # from another tab of the same browser
+        other = app.test_client()
+        with client.session_transaction() as mine, other.session_transaction() as theirs:
+            theirs.update(mine)
+        assert other.post("/lock", data={"csrf_token": csrf_of(client)}).status_code == 302
+    got, length = _served_then_locked(client, recording_id, lock)
+    assert length == len(plain) and got <= 3 * BLOCK
+
+
+def test_a_film_being_served_stops_at_the_idle_lock(idle_clock, intervention):
+    from web.media import BLOCK
+    store, identity = intervention
+    recording_id = synthetic_film(store, 4, (640, 360))
+    plain = served(store, recording_id, identity)
+
+    def idle():
+        idle_clock.now = 901
+    got, length = _served_then_locked(idle_clock.client, recording_id, idle)
+    assert length == len(plain) and got <= 3 * BLOCK

@@ -112,13 +112,21 @@ def _blocks(reader, layout: ServedLayout, first: int, last: int):
             yield block
 
 
-def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes):
-    """``head``, then the rest of the range; a damaged chunk ends it there."""
+def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes, unlocked):
+    """``head``, then the rest of the range; a damaged chunk ends it there,
+    and so does the session's lock (Lock, or idle): ``unlocked()`` is asked
+    before every block. A response under way had gone on to its end after
+    the lock, decrypting a whole film for a client that no longer held
+    the key (a slow reader, 40 MiB over 20 s)."""
     try:
         if head:
             yield head
         try:
-            yield from blocks
+            for block in blocks:
+                if not unlocked():
+                    log.info("%s: locked while served: the response ends here", object_id)
+                    return  # short of Content-Length: the server closes the connection
+                yield block
         except PayloadError as error:  # the bytes before it went in the last block
             notes.chunk_failed(object_id, error.offset // CHUNK_SIZE, reading="playback")
             return  # short of Content-Length: the server closes the connection
@@ -214,7 +222,9 @@ def media(object_id: str):
         reader.close()
         return _damaged(object_id, error, notes, layout)
     headers["Content-Length"] = str(last - first + 1)
-    body = _stream(reader, head, blocks, object_id, notes)
+    keyring, key = services().keyring, session.get("key")
+    body = _stream(reader, head, blocks, object_id, notes,
+                   lambda: keyring.get(key, touch=False) is not None)
     if wanted is None:
         return Response(body, 200, headers)
     headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
