@@ -396,3 +396,30 @@ def test_consent_dated_the_day_the_page_offers_is_taken_in_any_time_zone(
     finally:
         monkeypatch.undo()
         time.tzset()
+
+
+def test_a_still_taken_as_its_consent_is_withdrawn_goes_with_it(
+        unlocked, consented, monkeypatch, audit):
+    """One laptop takes a still while another records the withdrawal of
+    consent for stills: the sweep passed over the still being written,
+    and it was then sealed, listed and served with no consent for it."""
+    from appliance.film import clips
+    from appliance.film.deletion import deletions
+    from conftest import csrf_of
+    from media import synthetic_film
+    store, _ = consented
+    film = synthetic_film(store, 2, (320, 180))
+    run = clips.Still.run
+
+    def withdrawn_meanwhile(still):
+        ConsentRecord(store.catalog).change(set(CODES) - {"stills"}, given=date.today())
+        return run(still)
+    monkeypatch.setattr(clips.Still, "run", withdrawn_meanwhile)
+    response = unlocked.post(f"/api/recordings/{film}/stills", json={"at": 0.5},
+                             headers={"X-CSRF-Token": csrf_of(unlocked)})
+    assert response.status_code == 403 and "no consent for" in response.get_json()["error"]
+    assert store.list("still") == []
+    assert [(d["kind"], d["reason"]) for d in deletions(store)] == \
+        [("still", "consent-withdrawn")]
+    assert unlocked.get(f"/api/recordings/{film}/stills").get_json() == []
+    assert "still taken" not in [e for e, _ in audit.events]

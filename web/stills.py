@@ -5,7 +5,7 @@ from flask import Blueprint, g, jsonify, request
 
 from appliance.film import principles
 from appliance.film.clips import Still
-from appliance.intervention.consent import ConsentRecord
+from appliance.intervention.consent import ConsentRecord, still_consented
 from appliance.intervention.record import InterventionRecord
 from appliance.store.objects import check_object_id
 
@@ -43,6 +43,7 @@ def take(recording: str):
     except (KeyError, TypeError, ValueError) as e:
         return jsonify(error=f"a still needs a time in the recording: {e}"), 400
     still_id = still.run()
+    still_consented(services().store, still_id, "stills")  # withdrawn meanwhile: 403
     if goals:
         services().store.catalog.set_meta(still_id, goals=goals)
     services().audit.record("still taken", actor="guider", object=still_id,

@@ -209,6 +209,20 @@ def withdraw_dependents(store) -> dict:
     return done
 
 
+def still_consented(store, object_id: str, code: str) -> None:
+    """After ``object_id`` is sealed: if the consent ``code`` went while it
+    was made, it goes too (listed for the certificate) and ConsentError
+    says why. The sweep of :func:`withdraw_dependents` passes over what is
+    still being written; a still taken as its consent was withdrawn
+    outlived it, listed and served. Either the sweep lists it sealed, or
+    this, reading the scope after the seal, finds the consent gone."""
+    if code in ConsentRecord(store.catalog).scope():
+        return
+    from ..film.deletion import delete  # deletion -> wipe -> intervention -> here
+    delete(store, object_id, "consent-withdrawn")
+    require(frozenset(), code)
+
+
 def subject_of(entry) -> str:
     """What a recording films: "film" (the adult and the child) or "review"."""
     return entry.meta.get("subject", "film")
