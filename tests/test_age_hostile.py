@@ -136,3 +136,27 @@ def test_readable_size_never_promises_a_wrong_byte(damaged):
     except AgeError:
         pass  # a damaged chunk before the end: met by the read, and typed
     assert out == LONG_PLAINTEXT[:len(out)]
+
+
+SCRYPT_AT_ONCE_CHILD = """
+import resource, threading
+from appliance.age import scrypt
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+threads = [threading.Thread(target=scrypt.ScryptRecipient("p", 16).wrap, args=(bytes(16),))
+           for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)
+"""
+
+
+def test_scrypt_runs_at_most_two_at_once_however_many_ask():
+    """Eight passphrase seals at once (exports to one-off passphrases, each
+    asked for by a request of its own): each run holds 128 r N bytes, and
+    they had all run together (2 GiB at the box's work factor). At work
+    factor 16 (64 MiB a run), the peak grows by two runs' worth, not eight."""
+    import subprocess
+    import sys
+    grown = int(subprocess.run([sys.executable, "-c", SCRYPT_AT_ONCE_CHILD], check=True,
+                               capture_output=True, text=True).stdout)
+    assert 48 <= grown <= 3 * 65, f"peak memory grew by {grown} MiB"

@@ -12,6 +12,7 @@ True
 import hashlib
 import os
 import re
+import threading
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
@@ -31,13 +32,22 @@ ZERO_NONCE = bytes(12)
 _DECIMAL = re.compile(r"[1-9][0-9]*")
 
 
+# Each run holds 128 r N bytes (256 MiB at the default work factor); the
+# page's unlocks were bounded, but exports sealed to a one-off passphrase
+# were not, and four at once took the page to 2 GiB. At most this many run
+# at once in a process, whoever asks; the others wait their turn.
+AT_ONCE = 2
+_running = threading.BoundedSemaphore(AT_ONCE)
+
+
 def _derive(passphrase: bytes, salt: bytes, work_factor: int) -> bytes:
     # hashlib's scrypt (OpenSSL's) lets go of the GIL while it works;
     # cryptography's held it, and each passphrase check stopped every other
     # thread of the process (the page, the recorder) for its whole run
     n = 1 << work_factor
-    return hashlib.scrypt(passphrase, salt=SALT_LABEL + salt, n=n, r=SCRYPT_R, p=SCRYPT_P,
-                          maxmem=_memory_for(n), dklen=32)
+    with _running:
+        return hashlib.scrypt(passphrase, salt=SALT_LABEL + salt, n=n, r=SCRYPT_R,
+                              p=SCRYPT_P, maxmem=_memory_for(n), dklen=32)
 
 
 def _memory_for(n: int) -> int:
