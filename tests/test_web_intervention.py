@@ -200,6 +200,27 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
     assert record.reviews()[0]["clips"] == clips
 
 
+def test_another_laptop_s_exports_do_not_take_away_the_guider_s_link(reviewed, app):
+    """Prepared exports were kept four for the whole box, the oldest going
+    first: four prepared by another unlocked laptop took the guider's
+    download link away (404). Each session's own make way for it now."""
+    guider, clips = reviewed
+    form = {"clip": clips, "purpose": "supervision", "mode": "recipient",
+            "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}
+
+    def link(client) -> str:
+        page = client.post("/export", data={**form, "csrf_token": csrf_of(client)})
+        return page.get_data(as_text=True).split('id="download-export" href="')[1].split('"')[0]
+    mine = link(guider)
+    other = app.test_client()
+    other.get("/unlock")
+    assert other.post("/unlock", data={"passphrase": PHRASE,
+                                       "csrf_token": csrf_of(other)}).status_code == 302
+    theirs = [link(other) for _ in range(5)]
+    assert other.get(theirs[0]).status_code == 404, "its own oldest made way"
+    assert guider.get(mine).status_code == 200
+
+
 def test_a_review_taken_up_again_keeps_its_day_and_what_was_shown(reviewed, store):
     """Cycle 1's review, held with both clips on its day; opened again in
     cycle 2 to show one clip and correct a word: the record keeps the day

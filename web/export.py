@@ -54,7 +54,8 @@ from .services import services
 bp = Blueprint("export", __name__)
 log = logging.getLogger("vigbox.web.export")
 BLOCK = 1 << 16
-MAX_PENDING = 4
+MAX_PENDING = 4        # prepared and not yet downloaded, a session's
+MAX_PENDING_ALL = 64   # and every session's (each is a few hundred bytes)
 FAILED = object()  # on the pipe: the export failed midway
 CUT_SHORT = (b"</script><p><strong>This export was cut short on the box: ask the guider "
              b"for it again.</strong></p>")
@@ -128,9 +129,14 @@ def prepare():
     shape = "page" if request.form.get("as", "page") == "page" and phrase else "archive"
     box = services()
     with box.exports_lock:
-        pending = box.exports
-        while len(pending) >= MAX_PENDING:
-            pending.pop(next(iter(pending)), None)
+        pending, mine = box.exports, session.get("key")
+        # a session's own oldest make way for it: another's had (four
+        # prepared by one laptop took the guider's link away)
+        while (ours := [t for t, job in pending.items() if job["session"] == mine]) \
+                and len(ours) >= MAX_PENDING:
+            pending.pop(ours[0])
+        while len(pending) >= MAX_PENDING_ALL:
+            pending.pop(next(iter(pending)))
         pending[token] = {"entries": entries, "names": export_names(described),
                           "purpose": purpose, "recipient": recipient, "label": label,
                           "session": session.get("key"), "as": shape}
