@@ -43,8 +43,11 @@ def add_mark(recording: str):
 
 @bp.patch("/api/marks/<mark_id>")
 def update_mark(mark_id: str):
-    mark = _marks().update(check_object_id(mark_id), request.get_json(silent=True) or {})
-    _audit("mark changed", object=mark["recording"], mark=mark_id)
+    marks = _marks()
+    before = marks.get(check_object_id(mark_id))
+    mark = marks.update(mark_id, request.get_json(silent=True) or {})
+    if mark != before:  # a change that changes nothing is not audited (nor a flood of them)
+        _audit("mark changed", object=mark["recording"], mark=mark_id)
     return jsonify(mark)
 
 
