@@ -99,6 +99,20 @@ def test_one_check_at_a_time_per_client_and_two_in_all():
         assert again and later
 
 
+def test_one_check_at_a_time_per_address_whatever_its_browsers():
+    """A laptop that knows the passphrase, unlocking two browser sessions
+    of its own in a loop, held both checks: the guider's unlock was busy
+    on 15 tries of 15. Its second session is busy now, and the guider's
+    laptop, at another address, has the other check."""
+    limiter = UnlockLimiter()
+    with limiter.checking("browser one", "10.42.0.66") as first, \
+            limiter.checking("browser two", "10.42.0.66") as second, \
+            limiter.checking("address 10.42.0.7", "10.42.0.7") as guider:
+        assert (first, second, guider) == (True, False, True)
+    with limiter.checking("browser two", "10.42.0.66") as later:
+        assert later, "the address is free again once its check is done"
+
+
 def test_a_press_from_before_the_page_started_clears_nothing():
     limiter = UnlockLimiter(started=100.0)
     assert not limiter.clear_if_pressed(99.0)

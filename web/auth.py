@@ -243,7 +243,7 @@ def unlock_submit():
                           f"try again in {int(wait) + 1} seconds.", wait)
     if wipe_pending(box.settings.wipe_dir):
         return _unlock_page("A wipe is under way: nothing can be unlocked.", 409)
-    with limiter.checking(client) as free:
+    with limiter.checking(client, address=request.remote_addr) as free:
         if not free:
             return _turn_away(client, "A passphrase is being checked. You can try again "
                               "in a second.", 1)

@@ -8,8 +8,9 @@ passphrase out (429 on 30 tries of 30 over 90 s).
 A client is its address on the hotspot, or a browser that has unlocked
 this box before (a token in its signed session), which keeps its own
 count even behind a shared address. At most ``max_clients`` are
-remembered (the oldest forgotten first), and each may have one
-passphrase check under way at a time: more answer "busy" at once.
+remembered (the oldest forgotten first), and each client and each
+address may have one passphrase check under way at a time: more answer
+"busy" at once.
 Attempts turned away are counted, not audited one by one (a flood of
 them had filled the audit log); the next audited attempt carries the
 count. A long press of the record button clears every wait.
@@ -51,6 +52,7 @@ class UnlockLimiter:
         self._clients: OrderedDict[str, _Client] = OrderedDict()
         self._lock = threading.Lock()
         self._checks = threading.BoundedSemaphore(max_checks)
+        self._addresses: set[str] = set()  # those with a check under way
         # presses are on the boot clock: one from before this server started
         # is not this server's to act on
         self._press_seen = boot_clock() if started is None else started
@@ -88,22 +90,29 @@ class UnlockLimiter:
             return count
 
     @contextmanager
-    def checking(self, client: str):
-        """One passphrase check at a time per client, and ``max_checks`` in
-        all (each scrypt takes 256 MiB: eight at once, from eight
-        addresses, would take 2 GiB of a Pi's memory): yields False if
-        either is busy (the caller answers busy, unread)."""
+    def checking(self, client: str, address: str | None = None):
+        """One passphrase check at a time per client and per ``address``,
+        and ``max_checks`` in all (each scrypt takes 256 MiB: eight at once,
+        from eight addresses, would take 2 GiB of a Pi's memory): yields
+        False if any is busy (the caller answers busy, unread). Per address
+        too: a laptop that knows the passphrase, unlocking two browser
+        sessions of its own in a loop, held both checks and kept the
+        guider's unlock out (429 on 15 tries of 15)."""
         with self._lock:
             state = self._get(client)
-            free = not state.checking and self._checks.acquire(blocking=False)
+            free = not state.checking and address not in self._addresses \
+                and self._checks.acquire(blocking=False)
             if free:
                 state.checking = True
+                if address is not None:
+                    self._addresses.add(address)
         try:
             yield free
         finally:
             if free:
                 with self._lock:
                     state.checking = False
+                    self._addresses.discard(address)
                 self._checks.release()
 
     def failure(self, client: str) -> int:
