@@ -99,3 +99,26 @@ def test_the_log_verifies_across_a_step_back_the_page_made(settings, store, sett
     log.close()
     result = verify(settings.audit_dir)
     assert result.clock_set_back == 1 and result.unsigned == 0
+
+
+def test_a_box_past_its_retention_limit_can_have_its_clock_set_back(unlocked, consented,
+                                                                    setter, audit):
+    """A clock pushed years ahead (by a laptop with a wrong clock, or on
+    purpose) makes the retention limit pass at once; the page then offered
+    only the wipe, refusing the clock's routes with the rest (403), and
+    nothing on the page undid it. The wipe page now offers the clock, and
+    the clock's routes answer."""
+    from datetime import date, timedelta
+
+    from appliance.intervention.record import InterventionRecord
+    store, _ = consented
+    InterventionRecord(store.catalog).end()
+    store.catalog.db.execute("UPDATE intervention SET ended = ?",
+                             ((date.today() - timedelta(days=400)).isoformat(),))
+    assert unlocked.get("/api/recordings").status_code == 403
+    page = unlocked.get("/wipe").get_data(as_text=True)
+    assert 'id="clock-offer"' in page and "clock_offer.js" in page
+    laptop_ms = time.time() * 1000 - 2 * HOUR_MS  # the box two hours ahead of this laptop
+    assert post(unlocked, "/api/clock/check", laptop_ms).get_json()["offer"] == "back"
+    assert post(unlocked, "/api/clock/set", laptop_ms, back=True).status_code == 200
+    assert [e for e, _ in audit.events].count(CLOCK_SET_EVENT) == 1

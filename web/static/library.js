@@ -1,6 +1,7 @@
 // The library page: the recorder's state, and its buttons. No inline
 // script (the Content-Security-Policy forbids it); every change carries the
 // CSRF token from the page's meta tag.
+import "./clock_offer.js";
 import { confirmDelete } from "./confirm.js";
 import { BACKGROUND, csrf, unlockInPlace } from "./session.js";
 
@@ -104,46 +105,7 @@ async function act(action) {
 for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => act(button.dataset.action));
 }
-// The box has no clock that runs while it is off: compare it with this
-// laptop's. The box offers to set it forward when it is behind; a step
-// back only when it is far ahead, and then it says so and sends back:
-// true (the audit log records the step back as a correction).
-async function checkClock() {
-  const response = await fetch("/api/clock/check", {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: JSON.stringify({ browser_ms: Date.now() }),
-  });
-  if (!response.ok) return;
-  const { offset, offer } = await response.json();
-  if (offer !== "forward" && offer !== "back") return;
-  const minutes = Math.round(Math.abs(offset) / 60);
-  const button = document.getElementById("set-clock");
-  button.dataset.back = offer === "back" ? "yes" : "";
-  document.getElementById("clock-offer-text").textContent = offer === "back"
-    ? `The box's clock is ${minutes} minutes ahead of this laptop. Set it back only if ` +
-      "this laptop's time is right: the step back is recorded in the audit log."
-    : `The box's clock is ${minutes} minutes behind this laptop.`;
-  button.textContent = offer === "back" ? "Set the box's clock back to this laptop's time"
-    : "Set the box's clock to this laptop's time";
-  document.getElementById("clock-offer").hidden = false;
-}
-
-document.getElementById("set-clock").addEventListener("click", async (event) => {
-  const back = event.currentTarget.dataset.back === "yes";
-  const response = await fetch("/api/clock/set", {
-    method: "POST", headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-    body: JSON.stringify(back ? { browser_ms: Date.now(), back: true }
-                              : { browser_ms: Date.now() }),
-  });
-  const body = await response.json();
-  message.textContent = response.ok
-    ? `clock set (${body.correction} s${body.simulated ? ", simulation: noted only" : ""})`
-    : body.error;
-  if (response.ok) window.location.reload();
-});
-
 refresh();
-checkClock();
 setInterval(refresh, 2000);
 setInterval(tick, 250);
 
