@@ -264,3 +264,45 @@ def test_the_wait_stays_at_its_cap_however_long_the_siege():
     assert limiter.retry_after("a") == 300.0
     now[0] += 300
     assert limiter.retry_after("a") == 0
+
+
+BODIES = {"a list": "[1]", "a string": '"x"', "a number": "7", "null": "null",
+          "Infinity": '{"start": 1, "end": Infinity, "at": Infinity, "browser_ms": Infinity}',
+          "NaN": '{"start": NaN, "end": 2, "at": NaN}',
+          "nested past the parser's depth": "[" * 100_000 + "]" * 100_000}
+
+
+@pytest.mark.parametrize("name", BODIES)
+def test_a_json_body_that_is_not_an_object_is_a_400_on_every_route(stocked_box, app, settings,
+                                                                    name):
+    """A list, a string, a number, Infinity or a deep nesting had reached
+    the routes: 27 answers of 500 (an attack on the page). Every JSON body
+    is parsed in one place now, and anything but an object refused."""
+    client, store, ids, _ = stocked_box
+    values = {"recording": ids["recording"], "object_id": ids["recording"],
+              "clip_id": ids["clip"], "still_id": ids["still"], "mark_id": ids["mark"],
+              "action": "mark", "int:cycle": "1", "int:number": "0"}
+    from appliance.intervention.consent import ConsentRecord
+    ConsentRecord(store.catalog)  # its tables made now: reading makes them, not a change
+    before = snapshot(app, store, settings)
+    answers = {}
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods & {"POST", "PATCH", "PUT"}):
+            if rule.rule.startswith("/api/"):
+                response = client.open(fill(rule.rule, values, default="x"), method=method,
+                                       data=BODIES[name],
+                                       headers={"X-CSRF-Token": csrf_of(client),
+                                                "Content-Type": "application/json"})
+                answers[(method, rule.rule)] = response.status_code
+    assert answers.pop(("POST", "/api/alive")) == 200, "it takes no body"
+    assert len(answers) >= 11 and set(answers.values()) == {400}, answers
+    assert snapshot(app, store, settings) == before
+
+
+def test_a_request_saying_json_with_no_body_is_taken_as_an_empty_one(stocked_box):
+    """The page's api() sends its JSON content type on every request, a
+    POST with no body too: that is no body, not a body that fails."""
+    client, _, _, _ = stocked_box
+    answer = client.post("/api/clock/check", data=b"", headers={
+        "X-CSRF-Token": csrf_of(client), "Content-Type": "application/json"})
+    assert answer.status_code == 400 and "browser_ms" in answer.get_json()["error"]

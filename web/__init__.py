@@ -13,6 +13,7 @@ audit sink, the keyring) are passed in, never imported as globals, and
 """
 
 import io
+import json
 import logging
 import secrets
 from html import escape
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from flask import Flask, Request, jsonify, request
 from flask.sessions import SecureCookieSessionInterface
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import BadRequest, HTTPException
 
 from appliance.errors import (
     ConsentError,
@@ -57,7 +58,7 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(e):
-        return reply(e.code, e.description if e.code in (403, 413) else e.name)
+        return reply(e.code, e.description if e.code in (400, 403, 413) else e.name)
 
     @app.errorhandler(ObjectNotFoundError)
     def not_found(_):
@@ -96,10 +97,33 @@ def _follow_the_store(box: Services) -> None:
         box.maps.cancel_all()
 
 
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number the page sends")
+
+
 class PageRequest(Request):
     """Form file parts stay in memory (bounded by MAX_CONTENT_LENGTH):
     werkzeug's default spools a part over 500 KiB into an unlinked file
-    under /tmp, which an unauthenticated multipart POST could fill."""
+    under /tmp, which an unauthenticated multipart POST could fill.
+
+    A JSON body is an object, or a 400 saying what it is instead: a list,
+    a string, a number, ``Infinity``, or arrays nested past the parser's
+    depth had reached the routes, and 27 answers were a 500."""
+
+    def get_json(self, force=False, silent=False, cache=True):
+        if not (force or self.is_json):
+            return super().get_json(force=force, silent=silent, cache=cache)
+        data = self.get_data(cache=cache)
+        if not data.strip():  # the page's api() says JSON on a request with no body
+            return None
+        try:
+            body = json.loads(data, parse_constant=_no_constant)
+        except (ValueError, RecursionError) as e:
+            raise BadRequest(f"the body is not JSON the page sends ({type(e).__name__})") \
+                from None
+        if not isinstance(body, dict):
+            raise BadRequest(f"the body is a JSON {type(body).__name__}, not an object")
+        return body
 
     def _get_file_stream(self, total_content_length, content_type, filename=None,
                          content_length=None):
