@@ -221,6 +221,30 @@ def test_another_laptop_s_exports_do_not_take_away_the_guider_s_link(reviewed, a
     assert guider.get(mine).status_code == 200
 
 
+def test_an_export_downloading_holds_one_of_the_laptop_s_long_responses(reviewed, app):
+    """A download holds a page thread for as long as its reader takes, as
+    a film does: counted with the films (web/streams.py), given back at its end."""
+    from web.streams import PER_CLIENT
+    guider, clips = reviewed
+    form = {"clip": clips, "purpose": "supervision", "mode": "recipient",
+            "recipient": "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"}
+
+    def link() -> str:
+        page = guider.post("/export", data={**form, "csrf_token": csrf_of(guider)})
+        return page.get_data(as_text=True).split('id="download-export" href="')[1].split('"')[0]
+    streams = services(app).streams
+    first = guider.get(link())
+    assert first.status_code == 200 and first.data and len(streams) == 0
+    for _ in range(PER_CLIENT):
+        assert streams.take("127.0.0.1")  # three films coming to this laptop
+    second = link()
+    busy = guider.get(second)
+    assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
+    streams.release("127.0.0.1")
+    again = guider.get(second)
+    assert again.status_code == 200 and again.data, "the link was not used up by the 429"
+
+
 def test_a_review_taken_up_again_keeps_its_day_and_what_was_shown(reviewed, store):
     """Cycle 1's review, held with both clips on its day; opened again in
     cycle 2 to show one clip and correct a word: the record keeps the day

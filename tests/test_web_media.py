@@ -1,10 +1,12 @@
 """Sealed media over HTTP Range (RFC 9110 §14), decrypted on the fly."""
 
 import random
+import threading
 import time
 
 import pytest
 
+from browser import free_port
 from conftest import PASSPHRASE, csrf_of
 from media import served, synthetic_film
 from web import create_app
@@ -218,3 +220,44 @@ def test_a_film_being_served_stops_at_the_idle_lock(idle_clock, intervention):
         idle_clock.now = 901
     got, length = _served_then_locked(idle_clock.client, recording_id, idle)
     assert length == len(plain) and got <= 3 * BLOCK
+
+
+def test_one_laptop_reading_films_slowly_leaves_the_page_to_the_others(unlocked, intervention,
+                                                                       app):
+    """Eight films asked for by one unlocked laptop that then reads nothing
+    held all eight of the page's threads (waitress, as the box runs it):
+    the other guider's unlock page waited until it timed out. That laptop
+    now has three long responses under way at most (the rest are 429 at
+    once), everyone six, and the page answers the others."""
+    import socket
+
+    from appliance.https.page_server import make_server, stop
+    from hostile import sealed
+    from web.streams import PER_CLIENT
+    store, _ = intervention
+    film = sealed(store, "recording", random.Random(5).randbytes(48 << 20), duration=60.0)
+    cookie = f"vigbox={unlocked.get_cookie('vigbox').value}"
+    port = free_port()
+    server = make_server(app, host="127.0.0.1", port=port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    readers = []
+    try:
+        for _ in range(8):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=10,
+                                            source_address=("127.0.0.9", 0))
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+            sock.sendall(f"GET /media/{film} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         f"Cookie: {cookie}\r\n\r\n".encode())
+            readers.append(sock)
+        statuses = [sock.recv(12)[9:12] for sock in readers]  # then nothing more is read
+        assert statuses.count(b"200") == PER_CLIENT and statuses.count(b"429") == 8 - PER_CLIENT
+        with socket.create_connection(("127.0.0.1", port), timeout=5,
+                                      source_address=("127.0.0.7", 0)) as guider:
+            guider.sendall(b"GET /unlock HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+            assert guider.recv(12)[9:12] == b"200", "the page answers another laptop"
+    finally:
+        for sock in readers:
+            sock.close()
+        stop(server, thread)
+    assert len(services(app).streams) == 0, "every slot is given back"

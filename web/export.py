@@ -20,6 +20,8 @@ from flask import (
     abort,
     current_app,
     g,
+    jsonify,
+    make_response,
     render_template,
     request,
     session,
@@ -215,6 +217,28 @@ def download(token: str):
     """The archive, once: streamed as it is sealed, never stored. Every
     clip is opened first, so the audit names exactly what it holds; a clip
     that fails midway leaves an archive age refuses, and is audited."""
+    streams, client = services().streams, request.remote_addr or ""
+    if not streams.take(client):  # it holds a thread for as long as its reader takes
+        return jsonify(error="this laptop has enough coming at once: ask again in a "
+                             "second"), 429, {"Retry-After": "1"}
+    ended = streams.releaser(client)
+    try:
+        response = make_response(_download(token, ended))
+    except BaseException:
+        ended()
+        raise
+    response.call_on_close(ended)
+    return response
+
+
+def _then(chunks: Iterator[bytes], ended) -> Iterator[bytes]:
+    try:
+        yield from chunks
+    finally:
+        ended()
+
+
+def _download(token: str, ended):
     job = _take(token)
     if job is None:
         abort(404)
@@ -245,5 +269,5 @@ def download(token: str):
     suffix = {"page": ".html", "archive": ARCHIVE_SUFFIX}[job["as"]] if job["recipient"] \
         else ".tar"
     return current_app.response_class(
-        stream_with_context(out.chunks()), mimetype="application/octet-stream",
+        stream_with_context(_then(out.chunks(), ended)), mimetype="application/octet-stream",
         headers={"Content-Disposition": f'attachment; filename="{name}{suffix}"'})

@@ -112,7 +112,8 @@ def _blocks(reader, layout: ServedLayout, first: int, last: int):
             yield block
 
 
-def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes, unlocked):
+def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes, unlocked,
+            ended=lambda: None):
     """``head``, then the rest of the range; a damaged chunk ends it there,
     and so does the session's lock (Lock, or idle): ``unlocked()`` is asked
     before every block. A response under way had gone on to its end after
@@ -132,6 +133,7 @@ def _stream(reader, head: bytes, blocks, object_id: str, notes: DamageNotes, unl
             return  # short of Content-Length: the server closes the connection
     finally:
         reader.close()
+        ended()
 
 
 def _layout(entry, reader, size: int) -> ServedLayout:
@@ -222,10 +224,18 @@ def media(object_id: str):
         reader.close()
         return _damaged(object_id, error, notes, layout)
     headers["Content-Length"] = str(last - first + 1)
+    streams, client = services().streams, request.remote_addr or ""
+    long = last - first + 1 > len(head)  # more than one block: it may hold a thread
+    if long and not streams.take(client):
+        reader.close()
+        return jsonify(error="this laptop has enough films coming at once: ask again "
+                             "in a second"), 429, {"Retry-After": "1"}
     keyring, key = services().keyring, session.get("key")
+    ended = streams.releaser(client) if long else (lambda: None)
     body = _stream(reader, head, blocks, object_id, notes,
-                   lambda: keyring.get(key, touch=False) is not None)
-    if wanted is None:
-        return Response(body, 200, headers)
-    headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
-    return Response(body, 206, headers)
+                   lambda: keyring.get(key, touch=False) is not None, ended)
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
+    response = Response(body, 206 if wanted is not None else 200, headers)
+    response.call_on_close(ended)
+    return response

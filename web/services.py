@@ -36,6 +36,7 @@ from appliance.store.objects import Store
 from .jobs import ClipJobs
 from .keyring import Keyring
 from .limiter import UnlockLimiter
+from .streams import Streams
 
 EXTENSION = "vigbox"
 # what a caller (a test, the demo) may pass in create_app's config instead
@@ -68,6 +69,8 @@ class Services:
     frame_lags: dict[str, float] = field(default_factory=dict)
     # (session, object) pairs already audited as viewed
     views_audited: set[tuple[str | None, str]] = field(default_factory=set)
+    # long responses under way, by client address (web/streams.py)
+    streams: Streams = field(default_factory=Streams)
 
     def forget_what_was_read(self) -> None:
         """Drop what was read with an identity to serve films. A new dict,
