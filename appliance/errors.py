@@ -149,6 +149,11 @@ class ConsentChangedError(InterventionError):
     back or take away what that other change did."""
 
 
+class CycleChangedError(InterventionError):
+    """A form drawn for one cycle sent after another began (a double click,
+    a page left open): applied, it would act on a cycle nobody saw."""
+
+
 class TooManyWaitingError(VigboxError):
     """One session asked for more work than the box keeps waiting for it
     (cuts queued, exports being prepared): asked again once some is done."""

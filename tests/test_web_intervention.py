@@ -119,9 +119,10 @@ def test_the_set_up_window_closes_with_its_time(client, store, app):
 
 
 def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
-    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7"}
+    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7",
+            "cycle": "1"}
     assert guider.post("/intervention/scale", data=form).status_code == 302
-    guider.post("/intervention/cycle", data={"csrf_token": csrf_of(guider)})
+    guider.post("/intervention/cycle", data={"csrf_token": csrf_of(guider), "cycle": "1"})
     film = synthetic_film(store, 2, (320, 180))
     assert store.catalog.get(film).meta["cycle"] == 2
     record = InterventionRecord(store.catalog)
@@ -129,7 +130,39 @@ def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
     page = guider.get("/intervention").get_data(as_text=True)
     assert 'id="cycle">2<' in page and "<polyline" in page
     bad = guider.post("/intervention/scale", data={**form, "now1": "lots"})
-    assert bad.status_code == 400
+    assert bad.status_code == 400 and "not &#39;lots&#39;" in bad.get_data(as_text=True)
+
+
+def test_a_cycle_is_started_once_from_the_cycle_the_page_showed(guider, store, audit):
+    """A double click on "Start cycle 2", or the button on a page left open,
+    went on to cycle 3; a page left open from cycle 1 saved its scaling
+    under the cycle of the day. Each form says the cycle it was drawn for."""
+    token = csrf_of(guider)
+    start = {"csrf_token": token, "cycle": "1"}
+    assert guider.post("/intervention/cycle", data=start).status_code == 302
+    twice = guider.post("/intervention/cycle", data=start)
+    assert twice.status_code == 409 and "cycle 2 has begun" in twice.get_data(as_text=True)
+    assert guider.post("/intervention/cycle", data={"csrf_token": token}).status_code == 409
+    record = InterventionRecord(store.catalog)
+    assert record.current_cycle() == 2
+    # the scaling of a page drawn in cycle 1 is cycle 1's
+    assert guider.post("/intervention/scale", data={**start, "now1": "6", "want1": "8"}
+                       ).status_code == 302
+    assert [(p["cycle"], p["now"]) for p in record.scalings()[1]][-1] == (1, 6)
+
+
+def test_starting_a_cycle_keeps_the_scaling_typed_for_the_one_it_ends(guider, store):
+    """Typed, then "Start cycle 2" pressed rather than "Save": the scaling
+    was dropped without a word, and cycle 1's could never be entered."""
+    typed = {"csrf_token": csrf_of(guider), "cycle": "1", "now1": "7", "want1": "8",
+             "now2": "4", "want2": "7"}  # goal 2 as shown: not a scaling of cycle 1
+    assert guider.post("/intervention/cycle", data=typed).status_code == 302
+    record = InterventionRecord(store.catalog)
+    assert record.current_cycle() == 2
+    assert [(p["cycle"], p["now"]) for p in record.scalings()[1]] == [(0, 3), (1, 7)]
+    assert [p["cycle"] for p in record.scalings()[2]] == [0]
+    page = guider.get("/intervention").get_data(as_text=True)
+    assert 'form="scaling"' in page and 'name="cycle" value="2"' in page
 
 
 def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
@@ -255,8 +288,8 @@ def test_a_review_taken_up_again_keeps_its_day_and_what_was_shown(reviewed, stor
     guider.post("/api/review/1", json={"clips": clips, "seconds": 1500,
                                        "reflections": "She led, I followed."}, headers=headers)
     store.catalog.db.execute("UPDATE reviews SET held = '2025-03-04'")
-    assert guider.post("/intervention/cycle", data=headers | {"csrf_token": csrf_of(guider)}
-                       ).status_code == 302
+    assert guider.post("/intervention/cycle", data=headers | {"csrf_token": csrf_of(guider),
+                                                              "cycle": "1"}).status_code == 302
     again = guider.post("/api/review/1", json={"clips": clips[1:], "seconds": 40,
                                                "reflections": "She led; I followed."},
                         headers=headers)
@@ -504,7 +537,8 @@ def test_a_refused_set_up_keeps_the_consent_exactly_as_ticked(client, store, win
 
 def test_the_printed_summary_has_the_goals_words_and_charts_the_kept_one_numbers(
         guider, settings):
-    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7"}
+    form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7",
+            "cycle": "1"}
     guider.post("/intervention/scale", data=form)
     printed = guider.get("/intervention/summary").get_data(as_text=True)
     assert f"1. {escape(SETUP['goal1'])}" in printed and f"2. {escape(SETUP['goal2'])}" in printed

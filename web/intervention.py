@@ -5,7 +5,7 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.errors import InterventionError
+from appliance.errors import CycleChangedError, InterventionError
 from appliance.intervention.consent import name_of
 from appliance.intervention.evaluation import (
     CHART_H,
@@ -70,40 +70,77 @@ def goal_list():
 
 
 @bp.get("/intervention")
-def overview():
+def overview(error: str | None = None, status: int = 200):
     record = _record()
     if not record.exists():  # keys made by `vigbox intervention new`, no record: say so
         return render_template("intervention.html", csrf=csrf_token(), record=None)
     row = record.row()
     return render_template(
-        "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record),
+        "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record), error=error,
         texts=_texts(record), summary=summarise(services().store, "page"),
         retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
         consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS,
         guider_time=GUIDER_TIME, duration=duration, hand_kinds=HAND_KINDS,
-        max_hand_minutes=MAX_HAND_MINUTES)
+        max_hand_minutes=MAX_HAND_MINUTES), status
+
+
+def _shown_cycle(record: InterventionRecord) -> int:
+    """The cycle the page showed when its form was drawn."""
+    shown = request.form.get("cycle", "")
+    if not shown.isdigit():
+        raise CycleChangedError("this form does not say which cycle it was drawn for: "
+                                "open the intervention again")
+    return int(shown)
+
+
+def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
+    """Each goal's scaling as the form has it, kept for ``cycle`` where it
+    differs from what the page showed (the latest); how many were."""
+    kept = 0
+    for goal, points in record.scalings().items():
+        now, want = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
+        if not (now and want):
+            continue
+        try:
+            now, want = int(now), int(want)
+        except ValueError:
+            raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
+                                    f"not {now!r} and {want!r}") from None
+        if request.endpoint == "intervention.scale" or \
+                (now, want) != (points[-1]["now"], points[-1]["want"]):
+            record.scale(goal, cycle, now, want)
+            kept += 1
+    return kept
 
 
 @bp.post("/intervention/scale")
 def scale():
+    """For the cycle the page showed (a page left open from cycle 1 had
+    saved cycle 1's scaling under cycle 3)."""
     record = _record()
-    cycle = record.current_cycle()
-    for goal in record.goals():
-        now, want = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
-        if now and want:
-            try:
-                now, want = int(now), int(want)
-            except ValueError:
-                raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
-                                        f"not {now!r} and {want!r}") from None
-            record.scale(goal, cycle, now, want)
+    try:
+        cycle = _shown_cycle(record)
+        _typed_scalings(record, cycle)
+    except InterventionError as e:
+        return overview(str(e), 409 if isinstance(e, CycleChangedError) else 400)
     _audit("goals rescaled", cycle=cycle)
     return redirect(url_for("intervention.overview"))
 
 
 @bp.post("/intervention/cycle")
 def next_cycle():
-    cycle = _record().next_cycle()
+    """The next cycle after the one the page showed, once: a double click,
+    or a page left open, had gone on to the cycle after that. A scaling
+    typed and not saved is saved for the cycle shown first (it was dropped)."""
+    record = _record()
+    try:
+        shown = _shown_cycle(record)
+        with services().store.catalog.transaction():
+            cycle = record.next_cycle(after=shown)
+            if _typed_scalings(record, shown):
+                _audit("goals rescaled", cycle=shown)
+    except InterventionError as e:
+        return overview(str(e), 409 if isinstance(e, CycleChangedError) else 400)
     _audit("cycle started", cycle=cycle)
     return redirect(url_for("intervention.overview"))
 

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from ..errors import InterventionEndedError, InterventionError
+from ..errors import CycleChangedError, InterventionEndedError, InterventionError
 from .consent import check_scope, today
 
 ROLES = ("teacher", "teaching assistant", "learning mentor", "parent", "carer",
@@ -175,9 +175,13 @@ class InterventionRecord:
         row = self.db.execute("SELECT cycle FROM intervention").fetchone()
         return None if row is None else row[0]
 
-    def next_cycle(self) -> int:
-        """Begin the next cycle of filming and review."""
+    def next_cycle(self, *, after: int | None = None) -> int:
+        """Begin the next cycle of filming and review; ``after``: the cycle
+        the asker saw, refused (CycleChangedError) if another has begun."""
         cycle = self._open()["cycle"]
+        if after is not None and after != cycle:
+            raise CycleChangedError(f"cycle {cycle} has begun since this page was opened "
+                                    f"(it showed cycle {after}): nothing was changed")
         self.db.execute("UPDATE intervention SET cycle = ?", (cycle + 1,))
         return cycle + 1
 
