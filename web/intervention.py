@@ -98,14 +98,14 @@ def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
     differs from what the page showed (the latest); how many were."""
     kept = 0
     for goal, points in record.scalings().items():
-        now, want = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
-        if not (now and want):
+        typed = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
+        if not (typed[0] and typed[1]):
             continue
         try:
-            now, want = int(now), int(want)
+            now, want = int(typed[0]), int(typed[1])
         except ValueError:
             raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
-                                    f"not {now!r} and {want!r}") from None
+                                    f"not {typed[0]!r} and {typed[1]!r}") from None
         if request.endpoint == "intervention.scale" or \
                 (now, want) != (points[-1]["now"], points[-1]["want"]):
             record.scale(goal, cycle, now, want)
