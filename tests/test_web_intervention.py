@@ -171,7 +171,10 @@ def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
                                                    "minutes": "35"}).status_code == 302
     bad = guider.post("/intervention/time", data={"csrf_token": token, "kind": "travel",
                                                   "minutes": "thirty"})
-    assert bad.status_code == 400 and b"whole number, not 'thirty'" in bad.data
+    # a form's refusal is a page that says it and leads back (it was a bare JSON body)
+    assert bad.status_code == 400 and bad.mimetype == "text/html"
+    assert "whole number, not &#39;thirty&#39;" in bad.get_data(as_text=True)
+    assert 'id="refused-back"' in bad.get_data(as_text=True)
     page = guider.get("/intervention").get_data(as_text=True)
     assert "<th>travel</th><td>35 min 00 s</td>" in page
     csv_download = guider.get("/intervention/summary.csv")

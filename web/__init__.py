@@ -16,10 +16,9 @@ import io
 import json
 import logging
 import secrets
-from html import escape
 from pathlib import Path
 
-from flask import Flask, Request, jsonify, request
+from flask import Flask, Request, jsonify, render_template, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
 
@@ -50,11 +49,21 @@ SECURITY_HEADERS = {
 }
 
 
+def _same_origin(url: str | None) -> bool:
+    """A Referer on this page's own origin (a link back to it is safe)."""
+    return bool(url) and url.startswith(request.host_url)
+
+
 def _errors(app: Flask) -> None:
     def reply(status: int, message: str):
-        if request.path.startswith(("/api/", "/media/")) or request.method != "GET":
+        """JSON to the page's scripts; to a form or a link, a page that says
+        it and leads back (a refused form had shown a bare JSON body)."""
+        if request.path.startswith(("/api/", "/media/")) or request.is_json or \
+                request.method not in ("GET", "POST"):
             return jsonify(error=message), status
-        return f"<!doctype html><title>vigbox</title><p>{escape(message)}</p>", status
+        return render_template("refused.html", message=message,
+                               back=request.referrer if _same_origin(request.referrer) else "/"
+                               ), status
 
     @app.errorhandler(HTTPException)
     def http_error(e):
