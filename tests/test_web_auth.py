@@ -44,8 +44,8 @@ def test_every_route_needs_an_unlocked_session(intervention, client, path, metho
     if path.startswith(("/api/", "/media/")):
         assert response.status_code == 401
     else:
-        # a page comes back after the unlock; a form is not sent again
-        back = f"/unlock?next={path}" if method == "GET" else "/unlock"
+        # a page comes back after the unlock; a form is not sent again, and said so
+        back = f"/unlock?next={path}" if method == "GET" else "/unlock?unsent=1"
         assert response.status_code == 302 and response.location == back
 
 
@@ -237,3 +237,17 @@ def test_before_a_passphrase_the_page_says_how_to_check_it_is_the_box_s(client, 
 
 def test_an_empty_box_s_page_says_it_too(client):
     assert 'id="first-visit"' in client.get("/unlock").get_data(as_text=True)
+
+
+def test_a_form_sent_as_the_laptop_locked_is_said_not_saved(idle_clock):
+    """A form sent at the moment of the lock (the lid opened again) landed
+    on the unlock page with not a word: the guider went on as if it had
+    been saved. The unlock page now says it was not."""
+    client = idle_clock.client
+    idle_clock.now = 901
+    sent = client.post("/intervention/scale", data={"csrf_token": csrf_of(client),
+                                                    "cycle": "1", "now1": "6", "want1": "8"})
+    assert sent.status_code == 302 and sent.location == "/unlock?unsent=1"
+    page = client.get(sent.location).get_data(as_text=True)
+    assert 'id="unsent"' in page and "was not saved" in page
+    assert 'id="unsent"' not in client.get("/unlock").get_data(as_text=True)

@@ -70,7 +70,7 @@ def refused(response, path: str, *, without_token: bool = False) -> bool:
         return True
     if path.startswith(("/api/", "/media/")):
         return response.status_code == 401
-    return response.status_code == 302 and response.location.split("?next=")[0] == "/unlock"
+    return response.status_code == 302 and response.location.split("?")[0] == "/unlock"
 
 
 def replay(client, cookie: str, path: str, method: str, token: str):

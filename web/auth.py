@@ -150,10 +150,11 @@ def guard():
         session.pop("key", None)
         if request.path.startswith(("/api/", "/media/")):
             return jsonify(error="locked: unlock with the intervention passphrase"), 401
-        # a page asked for comes back after the unlock (a form sent is not sent again)
+        # a page asked for comes back after the unlock; a form sent is not
+        # sent again, and the unlock page says so (it was dropped unsaid)
         if request.method == "GET":
             return redirect(url_for("auth.unlock", next=request.full_path.rstrip("?")))
-        return redirect(url_for("auth.unlock"))
+        return redirect(url_for("auth.unlock", unsent=1))
     return _past_retention()
 
 
