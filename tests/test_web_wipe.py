@@ -56,6 +56,30 @@ def test_without_the_typed_code_and_a_name_nothing_is_wiped(filmed, overrides):
     assert len(store.list()) == 2 and store.keys.exists()
 
 
+def test_a_mistyped_code_keeps_the_name_role_and_reason_chosen(filmed):
+    """It reset them: "consent withdrawn" went back to "end of
+    intervention", and the certificate said so unless the guider saw it."""
+    client, store = filmed
+    page = wipe(client, store, confirm="nope").get_data(as_text=True)
+    assert 'value="Ann Example"' in page and 'value="VIG guider"' in page
+    assert "<option selected>consent withdrawn</option>" in page
+
+
+def test_past_the_retention_limit_the_reason_offered_is_that_limit(filmed):
+    from datetime import date, timedelta
+
+    from appliance.intervention.record import InterventionRecord
+    client, store = filmed
+    begin_intervention(store)
+    assert "<option selected>end of intervention</option>" in \
+        client.get("/wipe").get_data(as_text=True)
+    InterventionRecord(store.catalog).end()
+    store.catalog.db.execute("UPDATE intervention SET ended = ?",
+                             ((date.today() - timedelta(days=400)).isoformat(),))
+    assert "<option selected>retention limit reached</option>" in \
+        client.get("/wipe").get_data(as_text=True)
+
+
 def test_a_wipe_from_the_page_ends_on_its_certificate(filmed, app, settings):
     client, store = filmed
     response = wipe(client, store)

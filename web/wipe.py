@@ -44,9 +44,15 @@ def _form(error: str | None = None, status: int = 200):
     store = services().store
     objects = store.list()
     record = InterventionRecord(store.catalog)
+    retention = record.retention() if record.exists() else None
+    # the reason as the guider chose it (a mistyped code had reset it), or
+    # the one the box knows: past the limit, that the limit was reached
+    chosen = request.form.get("reason") if request.method == "POST" else None
+    if chosen not in REASONS:
+        chosen = REASONS[2] if retention and retention["expired"] else REASONS[0]
     return render_template(
-        "wipe.html", csrf=csrf_token(), error=error, reasons=REASONS,
-        retention=record.retention() if record.exists() else None,
+        "wipe.html", csrf=csrf_token(), error=error, reasons=REASONS, chosen=chosen,
+        typed=request.form if request.method == "POST" else {}, retention=retention,
         code=intervention_code(_recipient()), objects=len(objects),
         gigabytes=sum(o.entry.size or 0 for o in objects) / 1e9,
         free=shutil.disk_usage(store.root).free / 1e9), status
