@@ -118,6 +118,29 @@ def test_the_set_up_window_closes_with_its_time(client, store, app):
     assert client.get("/setup").status_code == 403
 
 
+def test_a_set_up_sent_after_its_window_closed_keeps_every_answer(client, store, app):
+    """Typed for longer than the window's ten minutes: every answer was
+    lost, and the closed page's steps led to an empty form. The form comes
+    back with them (never the passphrase), saying how to open it again;
+    after the press it is sent as it is."""
+    from appliance.intervention.setup_window import SetupWindow
+    now = [1000.0]
+    window = SetupWindow(app.config["SETTINGS"].setup_window_file, clock=lambda: now[0])
+    services(app).setup_window = window
+    window.open(600)
+    client.get("/setup")
+    now[0] += 601
+    late = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
+    page = late.get_data(as_text=True)
+    assert late.status_code == 403 and "closed while you typed" in page
+    for answer in ("Robin class", "Jo Guider", "circle time", "To name what I see"):
+        assert answer in page
+    assert PHRASE not in page and not store.keys.exists()
+    window.open(600)  # the holder's press
+    again = client.post("/setup", data={**SETUP, "csrf_token": csrf_of(client)})
+    assert again.status_code == 302 and InterventionRecord(store.catalog).exists()
+
+
 def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
     form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7",
             "cycle": "1"}

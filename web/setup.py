@@ -111,6 +111,14 @@ def setup_form():
     return _form()
 
 
+def _typed() -> dict:
+    """The form's answers as sent, drawn again: never the passphrases; a
+    repeated field (the consent's boxes) is all its values, never the first."""
+    values = {k: v for k, v in request.form.items() if "passphrase" not in k}
+    values["scope"] = request.form.getlist("scope")
+    return values
+
+
 @bp.post("/setup")
 def setup_submit():
     box = services()
@@ -118,16 +126,18 @@ def setup_submit():
     if store.keys.exists():
         return redirect(url_for("auth.unlock"))
     if not box.setup_window.is_open():
-        return _window_closed()
+        # closed while the guider typed: the answers stay (they had all
+        # gone, and the closed page's steps led to an empty form)
+        return _form(f"The set-up closed while you typed (it stays open ten minutes). Hold "
+                     f"the record button for {box.settings.hold_seconds:g} seconds, until its "
+                     "light blinks slowly, then press Set up again: your answers are kept "
+                     "here (type the passphrase again).", 403, _typed())
     if _claimed_by_another():
         return _window_claimed()
     try:
         answers = _answers()
     except (InterventionError, PassphraseError) as e:
-        values = {k: v for k, v in request.form.items() if "passphrase" not in k}
-        # a repeated field (the consent's boxes) is all its values, never the first
-        values["scope"] = request.form.getlist("scope")
-        return _form(str(e), 400, values)
+        return _form(str(e), 400, _typed())
     try:
         recipient = store.keys.create(answers["passphrase"],
                                       work_factor=box.settings.scrypt_work_factor)
