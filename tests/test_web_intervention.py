@@ -342,6 +342,21 @@ def test_a_clip_deleted_after_it_was_shown_does_not_keep_the_words_from_being_sa
     assert InterventionRecord(store.catalog).reviews()[0]["clips"] == clips[1:]
 
 
+def test_the_review_plays_film_by_film_as_filmed_each_in_the_guider_s_order(guider, store):
+    """The player orders one film's clips (0, 1, ...); the review sorted
+    every clip of the cycle by that order first, so one film's reordered
+    clips were split by another's, and films came in their ids' order."""
+    identity = store.keys.unlock(PHRASE)
+    films = [synthetic_film(store, 6, (320, 180)) for _ in range(2)]
+    cut = {film: [Cut(store, film, identity, start=s, end=s + 1.0, mode="fast").run()
+                  for s in (1.0, 4.0)] for film in films}
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    for order, clip in enumerate(reversed(cut[films[0]])):  # the first film's, reordered
+        guider.patch(f"/api/clips/{clip}", json={"order": order}, headers=headers)
+    played = [c["id"] for c in guider.get("/api/review/1").get_json()["clips"]]
+    assert played == [*reversed(cut[films[0]]), *cut[films[1]]]
+
+
 def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings, store):
     """The export is a page by default: it holds the age file (opened here
     by vigbox's reader: a scrypt passphrase) with the clips and a manifest

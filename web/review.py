@@ -22,13 +22,19 @@ PROMPTS = ("What do you notice?", "What were you doing that helped?",
 
 def playlist(cycle: int) -> list[dict]:
     """The clips cut from this cycle's films of the adult and the child, in
-    review order (not those cut from a film of a shared review: they are
-    for the guider's supervision)."""
-    films = {e.id for e in services().store.catalog.list("recording")
-             if e.meta.get("cycle", 1) == cycle and subject_of(e) == "film"}
+    review order: the films as they were filmed, each film's clips in the
+    order given on the player (not those cut from a film of a shared
+    review: they are for the guider's supervision)."""
+    filmed = {e.id: e.created for e in services().store.catalog.list("recording")
+              if e.meta.get("cycle", 1) == cycle and subject_of(e) == "film"}
     clips = [clip_view(o.entry) for o in services().store.list("clip")
-             if o.entry.parent in films and o.entry.state == "sealed"]
-    return sorted(clips, key=lambda c: (c["order"], c["recording"] or "", c["start"] or 0))
+             if o.entry.parent in filmed and o.entry.state == "sealed"]
+    # film by film, as they were filmed, each in the order the guider gave
+    # its clips (the player orders one film's): sorted by that order first,
+    # one film's reordered clips were split by another's, and the films
+    # came in the order of their random ids
+    return sorted(clips, key=lambda c: (filmed[c["recording"]], c["recording"], c["order"],
+                                        c["start"] or 0))
 
 
 @bp.before_request
