@@ -1,4 +1,5 @@
-"""The clips panel in Debian's Chromium: a clip named while the next one
+"""The clips and marks panels in Debian's Chromium. A mark deleted at
+one click can be put back, note and all. A clip named while the next one
 is cut keeps every key typed. When the cut was done the list was drawn
 again under the guider's typing: the field lost its focus and showed the
 name as last saved, and the keys still being typed drove the player (M
@@ -45,3 +46,23 @@ def test_a_clip_named_while_the_next_is_cut_keeps_every_key(app, film_with_a_cli
     assert len(store.list("clip")) == 2
     sealed = store.catalog.get_sealed_text(clip, "name")
     assert store.unseal_text(sealed, identity) == first + rest
+
+
+def test_a_mark_deleted_at_one_click_is_put_back_with_its_note(app, film_with_a_clip,
+                                                               tmp_path):
+    """Films, clips and stills ask before they go; a mark and its note went
+    at one click, with no way back."""
+    store, identity, film, _ = film_with_a_clip
+    Marks(store, identity).add(film, 8.0, {"start": 2.0, "tags": ["3.4"],
+                                          "note": "Sam turns to me"})
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{film}")
+        page.wait_for_selector("#marks li")
+        page.click("#marks li button:text('Delete')")
+        page.wait_for_selector("#undo-delete")
+        assert Marks(store, identity).of(film) == []
+        page.click("#undo-delete")
+        until(page, "() => document.querySelectorAll('#marks li').length === 1")
+    [mark] = Marks(store, identity).of(film)
+    assert (mark["start"], mark["tags"], mark["note"]) == (2.0, ["3.4"], "Sam turns to me")

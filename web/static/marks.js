@@ -101,6 +101,21 @@ const inSight = new IntersectionObserver((entries) => {
   }
 }, { rootMargin: "100% 0px" });
 
+// A mark (and its note) went at one click, with no way back, where films,
+// clips and stills ask first: one is put back as it was, its note with it,
+// until something else is said in the panel.
+function offerUndo(mark) {
+  const undo = Object.assign(document.createElement("button"),
+    { textContent: "Undo", id: "undo-delete", type: "button" });
+  undo.addEventListener("click", async () => {
+    const { start, end, tags, goals, note } = mark;
+    const back = await api("POST", `/api/recordings/${recording}/marks`,
+      { start, end, tags, goals: goals || [], note });
+    if (back) { await load(); message.textContent = "Mark put back."; }
+  });
+  message.replaceChildren(`Mark at ${player.clock(mark.start)} deleted. `, undo);
+}
+
 function item(mark) {
   const li = document.createElement("li");
   li.dataset.id = mark.id;
@@ -132,7 +147,7 @@ function item(mark) {
   const remove = document.createElement("button");
   remove.textContent = "Delete";
   remove.addEventListener("click", async () => {
-    if (await api("DELETE", `/api/marks/${mark.id}`)) await load();
+    if (await api("DELETE", `/api/marks/${mark.id}`)) { await load(); offerUndo(mark); }
   });
   li.append(when, chips, goals, tagPicker(mark), picker, note, remove);
   return li;
