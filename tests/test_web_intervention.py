@@ -469,6 +469,13 @@ def test_past_the_retention_deadline_only_the_wipe_is_offered(guider, store):
     assert "retention limit passed" in page
 
 
+def test_the_end_page_says_what_the_end_closes(guider):
+    """The end shut the scaling and the review's words without a word
+    about it: a guider ending first and scaling after found them gone."""
+    page = guider.get("/intervention/end").get_data(as_text=True)
+    assert "Save the last scaling and the shared review" in page
+
+
 def test_consent_withdrawn_wipes_and_keeps_the_evaluation_summary(guider, store, settings):
     synthetic_film(store, 1, (320, 180))
     form = {"csrf_token": csrf_of(guider), "name": "Jo Guider", "role": "VIG guider",
