@@ -51,7 +51,7 @@ SECURITY_HEADERS = {
 
 def _same_origin(url: str | None) -> bool:
     """A Referer on this page's own origin (a link back to it is safe)."""
-    return bool(url) and url.startswith(request.host_url)
+    return url is not None and url.startswith(request.host_url)
 
 
 def _errors(app: Flask) -> None:

@@ -224,18 +224,26 @@ def media(object_id: str):
         reader.close()
         return _damaged(object_id, error, notes, layout)
     headers["Content-Length"] = str(last - first + 1)
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
+    return _respond(reader, head, blocks, object_id, headers,
+                    206 if wanted is not None else 200, long=last - first + 1 > len(head))
+
+
+def _respond(reader, head: bytes, blocks, object_id: str, headers: dict, status: int, *,
+             long: bool):
+    """The body streamed; one ``long`` (more than its first block: it may
+    hold a thread while its reader lags) takes one of the client's slots
+    (web/streams.py), or is a 429 at once, and gives it back at its end."""
     streams, client = services().streams, request.remote_addr or ""
-    long = last - first + 1 > len(head)  # more than one block: it may hold a thread
     if long and not streams.take(client):
         reader.close()
         return jsonify(error="this laptop has enough films coming at once: ask again "
                              "in a second"), 429, {"Retry-After": "1"}
     keyring, key = services().keyring, session.get("key")
     ended = streams.releaser(client) if long else (lambda: None)
-    body = _stream(reader, head, blocks, object_id, notes,
+    body = _stream(reader, head, blocks, object_id, _notes(),
                    lambda: keyring.get(key, touch=False) is not None, ended)
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {first}-{last}/{layout.size}"
-    response = Response(body, 206 if wanted is not None else 200, headers)
+    response = Response(body, status, headers)
     response.call_on_close(ended)
     return response

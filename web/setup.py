@@ -114,7 +114,8 @@ def setup_form():
 def _typed() -> dict:
     """The form's answers as sent, drawn again: never the passphrases; a
     repeated field (the consent's boxes) is all its values, never the first."""
-    values = {k: v for k, v in request.form.items() if "passphrase" not in k}
+    values: dict[str, str | list[str]] = {k: v for k, v in request.form.items()
+                                          if "passphrase" not in k}
     values["scope"] = request.form.getlist("scope")
     return values
 
