@@ -423,3 +423,46 @@ def test_a_still_taken_as_its_consent_is_withdrawn_goes_with_it(
         [("still", "consent-withdrawn")]
     assert unlocked.get(f"/api/recordings/{film}/stills").get_json() == []
     assert "still taken" not in [e for e, _ in audit.events]
+
+
+def test_the_same_change_sent_twice_at_once_is_recorded_once(unlocked, consented):
+    """Both were checked against the version before either was written: a
+    double click recorded the change twice, and of two forms drawn from
+    the same change, the second undid the first. Checked and written as one."""
+    import threading
+    store, _ = consented
+    drawn = consent_drawn_from(unlocked)
+    answers = []
+
+    def send(scope):
+        client = unlocked.application.test_client()
+        with unlocked.session_transaction() as mine, client.session_transaction() as theirs:
+            theirs.update(mine)
+        answers.append(_change(client, drawn, scope).status_code)
+    both = [threading.Thread(target=send, args=(scope,))
+            for scope in (["review"], ["review", "stills", "training"])]
+    [t.start() for t in both]
+    [t.join() for t in both]
+    assert sorted(answers) == [302, 409] and len(ConsentRecord(store.catalog).changes()) == 1
+
+
+@pytest.mark.parametrize("drawn_from", ["\u00b2", "9" * 5000])
+def test_a_drawn_from_of_odd_digits_is_refused_not_a_500(unlocked, consented, drawn_from):
+    response = _change(unlocked, drawn_from, ["review"])
+    assert response.status_code == 409
+
+
+def test_a_still_deleted_by_the_sweep_and_by_its_own_check_is_listed_once(consented):
+    """The sweep and a still's check at its seal could both delete it:
+    listed twice on the certificate, or one of them stopped by the other."""
+    from appliance.film.deletion import deletions
+    from appliance.intervention.consent import still_consented, withdraw_dependents
+    from hostile import sealed
+    store, _ = consented
+    film = sealed(store, "recording", duration=2.0)
+    still = sealed(store, "still", parent=film, duration=0)
+    ConsentRecord(store.catalog).change(set(CODES) - {"stills"}, given=date.today())
+    assert withdraw_dependents(store)["stills_deleted"] == 1
+    with pytest.raises(ConsentError):
+        still_consented(store, still, "stills")  # finds it gone: says why, deletes nothing
+    assert [d["id"] for d in deletions(store)] == [still]

@@ -18,6 +18,7 @@ code, never a name or a note.
 """
 
 import hashlib
+import threading
 from datetime import UTC, datetime
 
 from ..age.header import header_of
@@ -60,6 +61,18 @@ def delete(store: Store, object_id: str, reason: str | None, *,
     if not isinstance(reason, str) or reason not in REASONS:
         raise InterventionError(f"a deletion needs a reason from {list(REASONS)}, "
                                 f"not {reason!r}")
+    # one at a time in a process: two deleting the same object (the sweep
+    # of a consent withdrawn, a still's own check as it is sealed) each
+    # recorded it, and it was listed twice on the certificate; the second
+    # now finds it gone (ObjectNotFoundError)
+    with _deleting:
+        return _delete(store, object_id, reason, kind)
+
+
+_deleting = threading.RLock()
+
+
+def _delete(store: Store, object_id: str, reason: str, kind: str | None) -> list[dict]:
     entry = store.catalog.get(object_id)  # ObjectNotFoundError
     if entry.kind not in DELETABLE or (kind is not None and entry.kind != kind):
         raise ObjectNotFoundError(f"no {kind or 'deletable object'} {object_id!r}")

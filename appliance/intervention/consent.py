@@ -28,7 +28,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from ..errors import ConsentChangedError, ConsentError, InterventionError
+from ..errors import ConsentChangedError, ConsentError, InterventionError, ObjectNotFoundError
 
 
 @dataclass(frozen=True)
@@ -145,20 +145,25 @@ class ConsentRecord:
         ``drawn_from``: the :meth:`version` the asker saw; if another change
         came since, ConsentChangedError (a whole scope sent from what was
         shown before would undo that change without a word)."""
-        scope, before = check_scope(scope), self.scope()
-        if not before:
-            raise InterventionError("no intervention is set up")
-        if drawn_from is not None and drawn_from != self.version():
-            raise ConsentChangedError(
-                f"the consent changed since this page was opened (change {self.version()}, "
-                f"the page showed {drawn_from}): nothing was recorded; here is the consent "
-                "now, make the change again")
+        scope = check_scope(scope)
         if given > today():
             raise InterventionError(f"consent changed on {given}, in the future")
-        added, removed = sorted(scope - before), sorted(before - scope)
-        if not added and not removed:
-            raise InterventionError("that is the consent already recorded: nothing changed")
+        # read, checked and written as one: two forms drawn from the same
+        # change, sent at once (a double click, two laptops), both passed a
+        # check made before the write, and the second undid the first
         with self.catalog.transaction():
+            before, now = self.scope(), self.version()
+            if not before:
+                raise InterventionError("no intervention is set up")
+            if drawn_from is not None and drawn_from != now:
+                raise ConsentChangedError(
+                    f"the consent changed since this page was opened (change {now}, the "
+                    f"page showed {drawn_from}): nothing was recorded; here is the consent "
+                    "now, make the change again")
+            added, removed = sorted(scope - before), sorted(before - scope)
+            if not added and not removed:
+                raise InterventionError("that is the consent already recorded: nothing "
+                                        "changed")
             cursor = self.db.execute(
                 "INSERT INTO consent_changes (at, given, scope, added, removed) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -191,21 +196,28 @@ def withdraw_dependents(store) -> dict:
     scope = ConsentRecord(store.catalog).scope()
     if not scope:  # no intervention record (made on the console): nothing was consented
         return done
+    def gone(object_id: str) -> int:
+        """How many went with it; 0 if another took it first (a still's own
+        check as it was sealed): the sweep goes on to the rest."""
+        try:
+            return len(delete(store, object_id, "consent-withdrawn"))
+        except ObjectNotFoundError:
+            return 0
+
     # the films first: a still of a review's film goes with it, not twice
     for entry in sorted(store.catalog.list(), key=lambda e: e.kind != "recording"):
         orphan = entry.parent and not store.catalogued(entry.parent)
         if entry.kind == "interaction" and entry.state == "sealed" \
                 and (orphan or SOUND_ANALYSIS not in scope):
             # a map sealed as its film was being deleted outlives it: it goes too
-            done["maps_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
+            done["maps_deleted"] += gone(entry.id)
             continue
         if entry.state == "writing" or orphan:
             continue
         if entry.kind == "still" and "stills" not in scope:
-            done["stills_deleted"] += len(delete(store, entry.id, "consent-withdrawn"))
+            done["stills_deleted"] += gone(entry.id)
         elif entry.kind == "recording" and FILMED[subject_of(entry)] not in scope:
-            delete(store, entry.id, "consent-withdrawn")
-            done["review_films_deleted"] += 1
+            done["review_films_deleted"] += bool(gone(entry.id))
     return done
 
 
@@ -219,7 +231,10 @@ def still_consented(store, object_id: str, code: str) -> None:
     if code in ConsentRecord(store.catalog).scope():
         return
     from ..film.deletion import delete  # deletion -> wipe -> intervention -> here
-    delete(store, object_id, "consent-withdrawn")
+    try:
+        delete(store, object_id, "consent-withdrawn")
+    except ObjectNotFoundError:
+        pass  # the sweep, reading the scope after this seal, took it first
     require(frozenset(), code)
 
 
