@@ -251,3 +251,13 @@ def test_a_form_sent_as_the_laptop_locked_is_said_not_saved(idle_clock):
     page = client.get(sent.location).get_data(as_text=True)
     assert 'id="unsent"' in page and "was not saved" in page
     assert 'id="unsent"' not in client.get("/unlock").get_data(as_text=True)
+
+
+def test_the_unlock_dialog_s_refusal_is_json_whatever_it_is(intervention, client):
+    """The dialog reads JSON: a refused token (another tab's unlock had
+    replaced it) came back as a page, and the dialog said the box did
+    not answer."""
+    client.get("/unlock")
+    refused = client.post("/unlock", data={"passphrase": PASSPHRASE, "csrf_token": "stale"},
+                          headers={"X-Vigbox-In-Place": "1"})
+    assert refused.status_code == 403 and "CSRF" in refused.get_json()["error"]

@@ -174,6 +174,26 @@ def test_a_cycle_is_started_once_from_the_cycle_the_page_showed(guider, store, a
     assert [(p["cycle"], p["now"]) for p in record.scalings()[1]][-1] == (1, 6)
 
 
+@pytest.mark.parametrize("cycle", ["\u00b2", "9" * 5000, "-1", ""])
+def test_a_cycle_that_is_no_whole_number_is_refused_on_the_page(guider, cycle):
+    """str.isdigit() takes "²", which int() refuses: a 500."""
+    for path in ("/intervention/cycle", "/intervention/scale"):
+        answer = guider.post(path, data={"csrf_token": csrf_of(guider), "cycle": cycle})
+        assert answer.status_code == 409 and "open the intervention again" in \
+            answer.get_data(as_text=True)
+
+
+def test_a_form_sent_after_the_end_is_a_409_that_leads_back(guider, store):
+    InterventionRecord(store.catalog).end()
+    answer = guider.post("/intervention/scale", data={"csrf_token": csrf_of(guider),
+                                                      "cycle": "1", "now1": "5", "want1": "8"})
+    assert answer.status_code == 409 and "ended" in answer.get_data(as_text=True)
+    refused = guider.post("/intervention/time", data={"csrf_token": csrf_of(guider),
+                                                      "kind": "travel", "minutes": "x"})
+    assert 'href="/intervention" id="refused-back"' in refused.get_data(as_text=True), \
+        "back to the page it was sent from, the nearest above its path"
+
+
 def test_starting_a_cycle_keeps_the_scaling_typed_for_the_one_it_ends(guider, store):
     """Typed, then "Start cycle 2" pressed rather than "Save": the scaling
     was dropped without a word, and cycle 1's could never be entered."""
@@ -297,8 +317,8 @@ def test_an_export_downloading_holds_one_of_the_laptop_s_long_responses(reviewed
     for _ in range(PER_CLIENT):
         assert streams.take("127.0.0.1")  # three films coming to this laptop
     second = link()
-    busy = guider.get(second)
-    assert busy.status_code == 429 and busy.headers["Retry-After"] == "1"
+    busy = guider.get(second)  # a link followed: the refusal is a page
+    assert busy.status_code == 429 and "follow the link again" in busy.get_data(as_text=True)
     streams.release("127.0.0.1")
     again = guider.get(second)
     assert again.status_code == 200 and again.data, "the link was not used up by the 429"

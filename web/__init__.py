@@ -49,21 +49,31 @@ SECURITY_HEADERS = {
 }
 
 
-def _same_origin(url: str | None) -> bool:
-    """A Referer on this page's own origin (a link back to it is safe)."""
-    return url is not None and url.startswith(request.host_url)
+def _back(app: Flask) -> str:
+    """The page a refused form was sent from, as near as the box can tell
+    (the page sends no Referer): the nearest page at or above its path
+    (/intervention/scale: /intervention), else the library."""
+    path = request.path.rstrip("/") if request.method == "POST" else ""
+    adapter = app.url_map.bind(request.host)
+    while path:
+        try:
+            adapter.match(path, method="GET")
+            return path
+        except HTTPException:
+            path = path.rsplit("/", 1)[0]
+    return "/"
 
 
 def _errors(app: Flask) -> None:
+    from .auth import IN_PLACE  # the unlock dialog's requests: answered in JSON
+
     def reply(status: int, message: str):
         """JSON to the page's scripts; to a form or a link, a page that says
         it and leads back (a refused form had shown a bare JSON body)."""
         if request.path.startswith(("/api/", "/media/")) or request.is_json or \
-                request.method not in ("GET", "POST"):
+                request.method not in ("GET", "POST") or request.headers.get(IN_PLACE):
             return jsonify(error=message), status
-        return render_template("refused.html", message=message,
-                               back=request.referrer if _same_origin(request.referrer) else "/"
-                               ), status
+        return render_template("refused.html", message=message, back=_back(app)), status
 
     @app.errorhandler(HTTPException)
     def http_error(e):

@@ -5,6 +5,7 @@ a change. A withdrawn use takes what depended on it at once
 filming is withdrawing all of it: that is the wipe's "consent withdrawn".
 Also: reopening an ended intervention, for a reason."""
 
+import re
 from datetime import date
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -24,6 +25,7 @@ from .services import services
 
 bp = Blueprint("consent", __name__)
 MAX_BY = 500
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 
@@ -95,7 +97,7 @@ def change():
 def _drawn_from(field: str) -> int:
     """The consent the form was drawn from; a form without it is not this
     page's (and cannot say what it would undo)."""
-    if not field.isdigit():
+    if not WHOLE_NUMBER.fullmatch(field):  # isdigit() takes "²", which int() refuses
         raise ConsentChangedError("this form does not say which consent it was drawn from: "
                                   "open Consent again")
     return int(field)

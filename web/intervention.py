@@ -5,7 +5,7 @@ cycle, end, the evaluation summary."""
 
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.errors import CycleChangedError, InterventionError
+from appliance.errors import CycleChangedError, InterventionEndedError, InterventionError
 from appliance.intervention.consent import name_of
 from appliance.intervention.evaluation import (
     CHART_H,
@@ -28,9 +28,12 @@ from appliance.intervention.record import (
 from appliance.wipe.html import STYLE_HASH
 
 from .auth import csrf_token
+from .consent import WHOLE_NUMBER
 from .services import services
 
 bp = Blueprint("intervention", __name__)
+# a form drawn for a cycle, or before the end, sent after it: 409, on the page
+STALE = (CycleChangedError, InterventionEndedError)
 
 
 def _record() -> InterventionRecord:
@@ -87,7 +90,7 @@ def overview(error: str | None = None, status: int = 200):
 def _shown_cycle(record: InterventionRecord) -> int:
     """The cycle the page showed when its form was drawn."""
     shown = request.form.get("cycle", "")
-    if not shown.isdigit():
+    if not WHOLE_NUMBER.fullmatch(shown):
         raise CycleChangedError("this form does not say which cycle it was drawn for: "
                                 "open the intervention again")
     return int(shown)
@@ -122,7 +125,7 @@ def scale():
         cycle = _shown_cycle(record)
         _typed_scalings(record, cycle)
     except InterventionError as e:
-        return overview(str(e), 409 if isinstance(e, CycleChangedError) else 400)
+        return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("goals rescaled", cycle=cycle)
     return redirect(url_for("intervention.overview"))
 
@@ -140,7 +143,7 @@ def next_cycle():
             if _typed_scalings(record, shown):
                 _audit("goals rescaled", cycle=shown)
     except InterventionError as e:
-        return overview(str(e), 409 if isinstance(e, CycleChangedError) else 400)
+        return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("cycle started", cycle=cycle)
     return redirect(url_for("intervention.overview"))
 
