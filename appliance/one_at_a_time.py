@@ -22,6 +22,19 @@ class OneAtATime:
     def _cancel(self, which) -> int:
         raise NotImplementedError
 
+    def _all(self) -> list:
+        """Every job the subclass holds (each has a ``session``)."""
+        raise NotImplementedError
+
+    def hand_on(self, session: str, to: str) -> int:
+        """A session unlocked again under a new key: its jobs are the new
+        key's, so that its Lock cancels them (they had stayed with the old
+        key, which no Lock names any more, holding the identity)."""
+        mine = [job for job in self._all() if job.session == session]
+        for job in mine:
+            job.session = to
+        return len(mine)
+
     def cancel_session(self, session: str) -> int:
         """Cancel every job of a session (on lock); how many were."""
         return self._cancel(lambda job: job.session == session)

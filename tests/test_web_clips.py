@@ -97,6 +97,26 @@ def test_a_lock_leaves_no_identity_in_the_cuts_that_were_waiting(film, intervent
     assert held == [] and len(services(client.application).keyring) == 0
 
 
+def test_cuts_waiting_when_the_session_unlocks_again_are_cancelled_by_its_lock(film):
+    """Unlocked again (a second tab's dialog), the session has a new key;
+    its cuts stayed with the old one, which no Lock names, holding the
+    identity. They are the new key's now."""
+    from conftest import PASSPHRASE
+    client, recording_id = film
+    for _ in range(3):
+        send(client, "POST", f"/api/recordings/{recording_id}/clips",
+             {"start": 0.0, "end": 11.5, "mode": "exact"})
+    client.get("/unlock")
+    assert client.post("/unlock", data={"passphrase": PASSPHRASE,
+                                        "csrf_token": csrf_of(client)}).status_code == 302
+    client.post("/lock", data={"csrf_token": csrf_of(client)})
+    jobs = services(client.application).jobs
+    assert [job.state for job in jobs._jobs.values()].count("cancelled") >= 2, \
+        "the two waiting behind the first are cancelled by the Lock"
+    assert jobs.wait_idle()
+    assert [job.id for job in jobs._jobs.values() if job.cut.identity is not None] == []
+
+
 def test_a_session_s_waiting_cuts_are_bounded_and_ended_ones_forgotten(film, monkeypatch):
     """2,000 cuts asked for at once were all kept waiting, and every job
     was remembered for good: one unlocked laptop could fill the page's

@@ -77,6 +77,9 @@ def start_session(identity) -> None:
     session.clear()
     session["ref"] = secrets.token_hex(4)
     session["key"] = services().keyring.add(identity, ref=session["ref"])
+    if before:  # its cuts and maps are this key's now: a Lock cancels them
+        services().jobs.hand_on(before, session["key"])
+        services().maps.hand_on(before, session["key"])
     session["csrf"] = secrets.token_urlsafe(32)
     session["known"] = known
 

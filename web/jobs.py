@@ -80,6 +80,10 @@ class ClipJobs(OneAtATime):
         job = self._jobs.get(job_id)
         return None if job is None else job.public()
 
+    def _all(self) -> list[Job]:
+        with self._lock:
+            return list(self._jobs.values())
+
     def _forget_ended(self) -> None:
         """Keep the last MAX_KEPT ended cuts (ids grow: the oldest first)."""
         ended = [j.id for j in self._jobs.values() if j.state not in ("queued", "cutting")]
@@ -88,14 +92,15 @@ class ClipJobs(OneAtATime):
 
     def _cancel(self, chosen) -> int:
         cancelled = 0
-        for job in list(self._jobs.values()):
-            if chosen(job) and job.state in ("queued", "cutting"):
-                job.state = "cancelled"
-                if job.cut is not None:
-                    job.cut.cancel()
-                    if job is not self._running:  # the worker lets go of its own
-                        job.cut.identity = None
-                cancelled += 1
+        with self._lock:  # against the worker taking the job up at this moment
+            for job in list(self._jobs.values()):
+                if chosen(job) and job.state in ("queued", "cutting"):
+                    job.state = "cancelled"
+                    if job.cut is not None:
+                        job.cut.cancel()
+                        if job is not self._running:  # the worker lets go of its own
+                            job.cut.identity = None
+                    cancelled += 1
         return cancelled
 
     def _work(self) -> None:
@@ -104,11 +109,12 @@ class ClipJobs(OneAtATime):
                 job = self._queue.get(timeout=30)
             except queue.Empty:
                 return  # idle: the next submit starts a new worker
-            if job.state != "queued":
-                job.cut.identity = None  # cancelled while it waited
-                continue
-            job.state = "cutting"
-            self._running = job
+            with self._lock:  # taken up, or cancelled: never both
+                if job.state != "queued":
+                    job.cut.identity = None  # cancelled while it waited
+                    continue
+                job.state = "cutting"
+                self._running = job
             try:
                 job.clip = job.cut.run()
                 job.state = "done"
@@ -121,5 +127,5 @@ class ClipJobs(OneAtATime):
                     job.error = str(e) if isinstance(e, VigboxError) else "the cut failed"
                     log.warning("cut %s failed: %s", job.id, e)
             finally:
+                job.cut.identity = None  # a finished job keeps no key, before it is idle
                 self._running = None
-                job.cut.identity = None  # a finished job keeps no key

@@ -166,6 +166,10 @@ class MapWorker(OneAtATime):
         job = self._work.get(recording)
         return {"state": "none"} if job is None else job.public()
 
+    def _all(self) -> list[Analysis]:
+        with self._lock:
+            return list(self._work.values())
+
     def _cancel(self, which) -> int:
         with self._lock:
             chosen = [job for job in self._work.values() if which(job)
