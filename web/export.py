@@ -20,7 +20,6 @@ from flask import (
     abort,
     current_app,
     g,
-    jsonify,
     make_response,
     render_template,
     request,
@@ -30,7 +29,7 @@ from flask import (
 
 from appliance import age
 from appliance.audit.events import AuditSink
-from appliance.errors import ConsentError, ExportError, VigboxError
+from appliance.errors import ConsentError, ExportError, TooManyWaitingError, VigboxError
 from appliance.intervention.consent import BY_CODE, EXPORT_PURPOSES, ConsentRecord
 from appliance.store import passphrase as passphrases
 from appliance.store.objects import Store
@@ -219,8 +218,9 @@ def download(token: str):
     that fails midway leaves an archive age refuses, and is audited."""
     streams, client = services().streams, request.remote_addr or ""
     if not streams.take(client):  # it holds a thread for as long as its reader takes
-        return jsonify(error="this laptop has enough coming at once: ask again in a "
-                             "second"), 429, {"Retry-After": "1"}
+        # a link followed, not the page's script: the refusal as a page
+        raise TooManyWaitingError("this laptop has enough films coming at once: follow "
+                                  "the link again in a moment")
     ended = streams.releaser(client)
     try:
         response = make_response(_download(token, ended))
