@@ -110,7 +110,9 @@ function item(clip, index) {
 }
 
 async function load() {
-  clips = (await fetched(`/api/recordings/${recording}/clips`)) || [];
+  const found = await fetched(`/api/recordings/${recording}/clips`);
+  if (found === null) return;  // not answered: the list stays as it is, typing and all
+  clips = found;
   const typing = document.activeElement?.closest("#clips input.clip-name");
   const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart,
     typing.selectionEnd];

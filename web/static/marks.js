@@ -108,6 +108,7 @@ function offerUndo(mark) {
   const undo = Object.assign(document.createElement("button"),
     { textContent: "Undo", id: "undo-delete", type: "button" });
   undo.addEventListener("click", async () => {
+    undo.disabled = true;  // once: a double click had put it back twice
     const { start, end, tags, goals, note } = mark;
     const back = await api("POST", `/api/recordings/${recording}/marks`,
       { start, end, tags, goals: goals || [], note });
@@ -160,7 +161,12 @@ function render() {
   const caret = typing && [typing.closest("li").dataset.id, typing.selectionStart];
   for (const thumb of list.querySelectorAll("img.mark-thumb")) inSight.unobserve(thumb);
   list.replaceChildren(...marks.map(item));
-  marks.forEach((mark, k) => { list.children[k].hidden = !finder.shows(mark); });
+  marks.forEach((mark, k) => {
+    list.children[k].hidden = !finder.shows(mark);
+    // words typed and not yet saved: the new field saves them (the old one's is gone)
+    if (mark.note !== mark.saved) list.children[k].querySelector("textarea")
+      .dispatchEvent(new Event("input"));
+  });
   for (const details of list.querySelectorAll("details")) {
     if (open.has(`${details.closest("li").dataset.id} ${details.className}`)) details.open = true;
   }

@@ -71,6 +71,9 @@ export function saveAsTyped(field, what, { saved, save, typed = () => {} }) {
   let timer = null;
   const flush = async () => {
     clearTimeout(timer);
+    // drawn again since (a redraw makes a new field, given the words still
+    // to save): this one's save, and its retries, would race the new one's
+    if (!field.isConnected) return;
     const words = field.value;
     const ok = words === saved || await save(words);
     if (ok) saved = words;
