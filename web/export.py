@@ -216,12 +216,11 @@ def download(token: str):
     """The archive, once: streamed as it is sealed, never stored. Every
     clip is opened first, so the audit names exactly what it holds; a clip
     that fails midway leaves an archive age refuses, and is audited."""
-    streams, client = services().streams, request.remote_addr or ""
-    if not streams.take(client):  # it holds a thread for as long as its reader takes
+    ended = services().streams.claim(request.remote_addr or "")
+    if ended is None:  # it holds a thread for as long as its reader takes
         # a link followed, not the page's script: the refusal as a page
         raise TooManyWaitingError("this laptop has enough films coming at once: follow "
                                   "the link again in a moment")
-    ended = streams.releaser(client)
     try:
         response = make_response(_download(token, ended))
     except BaseException:

@@ -235,13 +235,12 @@ def _respond(reader, head: bytes, blocks, object_id: str, headers: dict, status:
     """The body streamed; one ``long`` (more than its first block: it may
     hold a thread while its reader lags) takes one of the client's slots
     (web/streams.py), or is a 429 at once, and gives it back at its end."""
-    streams, client = services().streams, request.remote_addr or ""
-    if long and not streams.take(client):
+    ended = services().streams.claim(request.remote_addr or "") if long else lambda: None
+    if ended is None:
         reader.close()
         return jsonify(error="this laptop has enough films coming at once: ask again "
                              "in a second"), 429, {"Retry-After": "1"}
     keyring, key = services().keyring, session.get("key")
-    ended = streams.releaser(client) if long else (lambda: None)
     body = _stream(reader, head, blocks, object_id, _notes(),
                    lambda: keyring.get(key, touch=False) is not None, ended)
     response = Response(body, status, headers)

@@ -51,19 +51,17 @@ class Streams:
             if self._under_way[client] <= 0:
                 del self._under_way[client]
 
-    def releaser(self, client: str):
-        """A release of ``client``'s slot that acts once however often it
-        is called: by the response's end and by its close, whichever
-        comes (a response closed before its first byte never ran its end)."""
-        released = threading.Event()
-        lock = threading.Lock()
+    def claim(self, client: str):
+        """A slot for a long response to ``client``, as the call that gives
+        it back (acting once however often it is called: by the response's
+        end and by its close, whichever comes), or None if there is none."""
+        if not self.take(client):
+            return None
+        once = threading.Lock()
 
         def release() -> None:
-            with lock:
-                if released.is_set():
-                    return
-                released.set()
-            self.release(client)
+            if once.acquire(blocking=False):
+                self.release(client)
         return release
 
     def __len__(self) -> int:
