@@ -24,6 +24,7 @@ from web import create_app
 from web.services import services
 
 PHRASE = "tuesday lantern orbit mango quietly fern"
+VISIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # one opening of the review page
 SETUP = {"label": "Robin class", "guider": "Jo Guider", "role": "teaching assistant",
          "question": "How can I help Sam join in at circle time?",
          "goal1": "To wait for Sam's initiatives", "now1": "3", "want1": "8",
@@ -257,7 +258,7 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
     assert SETUP["question"] in guider.get("/review/1").get_data(as_text=True)
     headers = {"X-CSRF-Token": csrf_of(guider)}
     words = "I waited and she came to me"
-    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 840,
+    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 840, "visit": VISIT,
                                                "reflections": words}, headers=headers)
     assert saved.status_code == 200
     assert words.encode() not in (store.root / "catalog.sqlite-wal").read_bytes()
@@ -265,18 +266,39 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
     assert InterventionRecord(store.catalog).reviews()[0]["seconds"] == 840
     # Save again at once (nothing more passed), then after 41 s more: the
     # seconds are added once (a second Save had counted the whole again)
-    for more in (0, 41):
-        assert guider.post("/api/review/1", json={"clips": clips, "seconds": more,
-                                                  "reflections": words},
+    for total in (840, 881):
+        assert guider.post("/api/review/1", json={"clips": clips, "seconds": total,
+                                                  "visit": VISIT, "reflections": words},
                            headers=headers).status_code == 200
     record = InterventionRecord(store.catalog)
     assert record.reviews()[0]["seconds"] == 881 == record.seconds_by_kind()["review"]
-    assert guider.post("/api/review/1", json={"clips": [["f" * 32]]},
-                       headers=headers).status_code == 400
+    for wrong in ({"clips": [["f" * 32]], "visit": VISIT}, {"clips": clips},
+                  {"clips": clips, "visit": "short"}, {"clips": clips, "visit": 7 * 3}):
+        assert guider.post("/api/review/1", json=wrong, headers=headers).status_code == 400
     # an id that is no clip of the cycle is left out of the record, not kept
-    assert guider.post("/api/review/1", json={"clips": ["f" * 32], "reflections": words},
+    assert guider.post("/api/review/1", json={"clips": ["f" * 32], "reflections": words,
+                                              "visit": VISIT},
                        headers=headers).status_code == 200
     assert record.reviews()[0]["clips"] == clips
+
+
+def test_a_review_save_sent_again_after_its_answer_was_lost_counts_its_time_once(
+        reviewed, store):
+    """The presenter's save reached the box but its answer was lost on the
+    Wi-Fi, and the page sent it again: sent as the seconds since the last
+    answered save, the time was counted twice (and audited twice). The page
+    sends each opening's total now; another opening counts its own."""
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+    for total in (300, 300, 300, 290):  # sent, sent again twice, a late one
+        assert guider.post("/api/review/1", json={"clips": clips, "seconds": total,
+                                                  "visit": VISIT, "reflections": "x"},
+                           headers=headers).status_code == 200
+    guider.post("/api/review/1", json={"clips": clips, "seconds": 60, "reflections": "x",
+                                       "visit": "another-opening-of-the-page"},
+                headers=headers)
+    record = InterventionRecord(store.catalog)
+    assert record.reviews()[0]["seconds"] == 360 == record.seconds_by_kind()["review"]
 
 
 def test_another_laptop_s_exports_do_not_take_away_the_guider_s_link(reviewed, app):
@@ -331,12 +353,12 @@ def test_a_review_taken_up_again_keeps_its_day_and_what_was_shown(reviewed, stor
     clip shown, in the evaluation too)."""
     guider, clips = reviewed
     headers = {"X-CSRF-Token": csrf_of(guider)}
-    guider.post("/api/review/1", json={"clips": clips, "seconds": 1500,
+    guider.post("/api/review/1", json={"clips": clips, "seconds": 1500, "visit": VISIT,
                                        "reflections": "She led, I followed."}, headers=headers)
     store.catalog.db.execute("UPDATE reviews SET held = '2025-03-04'")
     assert guider.post("/intervention/cycle", data=headers | {"csrf_token": csrf_of(guider),
                                                               "cycle": "1"}).status_code == 302
-    again = guider.post("/api/review/1", json={"clips": clips[1:], "seconds": 40,
+    again = guider.post("/api/review/1", json={"clips": clips[1:], "seconds": 40, "visit": "a-later-visit-of-cycle-2",
                                                "reflections": "She led; I followed."},
                         headers=headers)
     assert again.status_code == 200
@@ -354,7 +376,7 @@ def test_a_clip_deleted_after_it_was_shown_does_not_keep_the_words_from_being_sa
     guider, clips = reviewed
     headers = {"X-CSRF-Token": csrf_of(guider)}
     delete(store, clips[0], "mistake")
-    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 30,
+    saved = guider.post("/api/review/1", json={"clips": clips, "seconds": 30, "visit": VISIT,
                                                "reflections": "We watched her wait."},
                         headers=headers)
     assert saved.status_code == 200, saved.get_json()
@@ -623,7 +645,7 @@ def test_the_handout_has_the_question_goals_chosen_stills_and_own_words(reviewed
     stills = [guider.post(f"/api/recordings/{film}/stills", json={"at": at, "caption": cap},
                           headers=headers).get_json()["id"]
               for at, cap in ((0.5, "3.4"), (2.5, "1.3"))]
-    guider.post("/api/review/1", json={"clips": [], "seconds": 0,
+    guider.post("/api/review/1", json={"clips": [], "seconds": 0, "visit": VISIT,
                                        "reflections": "I waited and she came to me"},
                 headers=headers)
     page = guider.get("/handout/1").get_data(as_text=True)

@@ -2,6 +2,7 @@
 order, for the guider and the practitioner to look at together; and what
 the practitioner says, typed by the guider, sealed."""
 
+import re
 from datetime import date
 
 from flask import Blueprint, g, jsonify, render_template, request
@@ -15,6 +16,7 @@ from .services import services
 
 bp = Blueprint("review", __name__)
 MAX_REFLECTIONS = 20_000
+VISIT = re.compile(r"[A-Za-z0-9_-]{16,64}")
 PROMPTS = ("What do you notice?", "What were you doing that helped?",
            "How do you think the child felt just then?", "What would you like to do more of?")
 
@@ -77,27 +79,30 @@ def review_json(cycle: int):
 
 @bp.post("/api/review/<int:cycle>")
 def save(cycle: int):
-    """The review as held: which clips were shown, the seconds spent on it
-    since the page's last save (added to the review's record, which keeps
-    what was shown before: a second Save, or the review taken up again
-    later, counts no second twice), and the practitioner's words (sealed)."""
+    """The review as held: which clips were shown, the seconds this
+    opening of the page (``visit``) has spent on it in all (the record adds
+    what they add over the visit's last save: a save sent again after its
+    answer was lost counts no second twice), and the practitioner's words
+    (sealed)."""
     body = request.get_json(silent=True) or {}
     shown, seconds = body.get("clips", []), body.get("seconds", 0)
-    reflections = body.get("reflections", "")
+    reflections, visit = body.get("reflections", ""), body.get("visit")
     if not (isinstance(shown, list) and all(isinstance(c, str) for c in shown)
             and isinstance(seconds, int) and 0 <= seconds < 86_400
+            and isinstance(visit, str) and VISIT.fullmatch(visit)
             and isinstance(reflections, str) and len(reflections) <= MAX_REFLECTIONS):
         return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
+                             "the page's visit (16 to 64 letters, digits, - or _), "
                              f"and at most {MAX_REFLECTIONS} characters of reflections"), 400
     # a clip deleted since it was shown (in another tab, re-cut) is left out;
     # refused, it kept every later save of the practitioner's words out too
     known = {c["id"] for c in playlist(cycle)}
     shown = [c for c in shown if c in known]
     record = InterventionRecord(services().store.catalog)
-    record.review(cycle, held=date.today(), clips=shown, seconds=seconds)
-    record.time_spent("review", seconds)
+    added = record.review(cycle, held=date.today(), clips=shown, visit=visit, seconds=seconds)
+    record.time_spent("review", added)
     services().store.catalog.put_sealed_text(review_owner(cycle), "reflections",
                                      services().store.seal_text(reflections))
     services().audit.record("shared review", actor="guider", cycle=cycle,
-                                       clips=len(shown), seconds=seconds)
+                                       clips=len(shown), seconds=added)
     return jsonify(saved=True, cycle=cycle)

@@ -58,6 +58,14 @@ CREATE TABLE IF NOT EXISTS reviews (
     clips TEXT NOT NULL DEFAULT '[]',
     seconds INTEGER NOT NULL DEFAULT 0
 );
+-- each opening of a review page counts its own seconds as a total, so a
+-- save sent again after its answer was lost adds nothing the second time
+CREATE TABLE IF NOT EXISTS review_visits (
+    cycle INTEGER NOT NULL,
+    visit TEXT NOT NULL,
+    seconds INTEGER NOT NULL CHECK (seconds >= 0),
+    PRIMARY KEY (cycle, visit)
+);
 CREATE TABLE IF NOT EXISTS sessions (
     started TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('editing', 'review')),
@@ -217,12 +225,17 @@ class InterventionRecord:
                 {"cycle": r["cycle"], "now": r["now"], "want": r["want"]})
         return found
 
-    def review(self, cycle: int, *, held: date, clips: list[str], seconds: int = 0) -> None:
+    def review(self, cycle: int, *, held: date, clips: list[str], visit: str,
+               seconds: int = 0) -> int:
         """A cycle's shared review, added to: a review taken up again (the
         next day, a reload, in a later cycle) keeps the day it was first
-        held and the clips shown before, and adds its own clips and
-        ``seconds``. (Replaced, one word corrected in cycle 2 re-dated
-        cycle 1's review and left it one clip shown, in the evaluation.)"""
+        held and the clips shown before, and adds its own clips and time.
+        (Replaced, one word corrected in cycle 2 re-dated cycle 1's review
+        and left it one clip shown, in the evaluation.) ``seconds`` is the
+        total of one opening of the page, ``visit``: what it adds over what
+        that visit sent before is counted, and returned. (Sent as the
+        seconds since the last save, a save sent again after its answer
+        was lost on the Wi-Fi counted them twice.)"""
         if not 1 <= cycle <= self._open()["cycle"]:
             raise InterventionError(f"no cycle {cycle!r} yet")
         with self.catalog.transaction():
@@ -230,10 +243,18 @@ class InterventionRecord:
                                   (cycle,)).fetchone()
             first, before, spent = (row["held"], json.loads(row["clips"]), row["seconds"]) \
                 if row else (held.isoformat(), [], 0)
+            counted = self.db.execute(
+                "SELECT seconds FROM review_visits WHERE cycle = ? AND visit = ?",
+                (cycle, visit)).fetchone()
+            before_now = counted["seconds"] if counted else 0
+            added = max(0, int(seconds) - before_now)
+            self.db.execute("INSERT OR REPLACE INTO review_visits VALUES (?, ?, ?)",
+                            (cycle, visit, before_now + added))
             shown = before + [c for c in dict.fromkeys(clips) if c not in before]
             self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
                             (cycle, min(first, held.isoformat()), json.dumps(shown),
-                             spent + int(seconds)))
+                             spent + added))
+        return added
 
     def reviews(self) -> list[dict]:
         return [{**dict(r), "clips": json.loads(r["clips"])}

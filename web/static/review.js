@@ -12,7 +12,11 @@ const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
 const prompts = [...document.getElementById("prompts").content.querySelectorAll("span")]
   .map((span) => span.textContent);
-let since = Date.now();  // the review's time is sent as what passed since the last save
+// the review's time is sent as this opening's total, named by a visit of
+// its own: a save sent again after its answer was lost adds nothing twice
+const opened = Date.now();
+const visit = Array.from(crypto.getRandomValues(new Uint8Array(16)),
+  (b) => b.toString(16).padStart(2, "0")).join("");
 const shown = new Set();
 let clips = [];
 let goalWords = {};  // goal number: its words (sealed on the box, shown unlocked)
@@ -84,17 +88,17 @@ let saveTimer = null;
 
 async function save() {
   clearTimeout(saveTimer);
-  const seconds = Math.max(0, Math.round((Date.now() - since) / 1000));
+  // (the box takes at most a day: a page left open longer still saves its words)
+  const seconds = Math.min(86_399, Math.max(0, Math.round((Date.now() - opened) / 1000)));
   const words = reflections.value;
   const saved = await api("POST", `/api/review/${cycle}`, {
-    clips: [...shown], seconds, reflections: words,
+    clips: [...shown], visit, seconds, reflections: words,
   }, message);
   notSaved("reflections", !saved && retryable());
   if (!saved) {
     if (retryable()) saveTimer = setTimeout(save, RETRY_EVERY);
     return;
   }
-  since += seconds * 1000;
   savedWords = words;
   dirty("reflections", reflections.value !== savedWords);
   message("Saved, kept locked on the box.");
