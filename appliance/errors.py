@@ -154,6 +154,11 @@ class CycleChangedError(InterventionError):
     a page left open): applied, it would act on a cycle nobody saw."""
 
 
+class ScalingChangedError(InterventionError):
+    """A scaling form sent after another page saved a different scaling of
+    the same goal: applied, it would overwrite words nobody here saw."""
+
+
 class TooManyWaitingError(VigboxError):
     """One session asked for more work than the box keeps waiting for it
     (cuts queued, exports being prepared): asked again once some is done."""

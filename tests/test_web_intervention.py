@@ -24,6 +24,7 @@ from web import create_app
 from web.services import services
 
 PHRASE = "tuesday lantern orbit mango quietly fern"
+AS_SET_UP = {"was1": "3/8", "was2": "4/7"}  # the scalings a page showed at first
 VISIT = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"  # one opening of the review page
 SETUP = {"label": "Robin class", "guider": "Jo Guider", "role": "teaching assistant",
          "question": "How can I help Sam join in at circle time?",
@@ -144,7 +145,7 @@ def test_a_set_up_sent_after_its_window_closed_keeps_every_answer(client, store,
 
 def test_rescale_next_cycle_and_the_films_belong_to_it(guider, store):
     form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7",
-            "cycle": "1"}
+            "cycle": "1", **AS_SET_UP}
     assert guider.post("/intervention/scale", data=form).status_code == 302
     guider.post("/intervention/cycle", data={"csrf_token": csrf_of(guider), "cycle": "1"})
     film = synthetic_film(store, 2, (320, 180))
@@ -170,7 +171,8 @@ def test_a_cycle_is_started_once_from_the_cycle_the_page_showed(guider, store, a
     record = InterventionRecord(store.catalog)
     assert record.current_cycle() == 2
     # the scaling of a page drawn in cycle 1 is cycle 1's
-    assert guider.post("/intervention/scale", data={**start, "now1": "6", "want1": "8"}
+    assert guider.post("/intervention/scale", data={**start, **AS_SET_UP, "now1": "6",
+                                                    "want1": "8"}
                        ).status_code == 302
     assert [(p["cycle"], p["now"]) for p in record.scalings()[1]][-1] == (1, 6)
 
@@ -199,7 +201,7 @@ def test_starting_a_cycle_keeps_the_scaling_typed_for_the_one_it_ends(guider, st
     """Typed, then "Start cycle 2" pressed rather than "Save": the scaling
     was dropped without a word, and cycle 1's could never be entered."""
     typed = {"csrf_token": csrf_of(guider), "cycle": "1", "now1": "7", "want1": "8",
-             "now2": "4", "want2": "7"}  # goal 2 as shown: not a scaling of cycle 1
+             "now2": "4", "want2": "7", **AS_SET_UP}  # goal 2 as shown: not a scaling of cycle 1
     assert guider.post("/intervention/cycle", data=typed).status_code == 302
     record = InterventionRecord(store.catalog)
     assert record.current_cycle() == 2
@@ -207,6 +209,33 @@ def test_starting_a_cycle_keeps_the_scaling_typed_for_the_one_it_ends(guider, st
     assert [p["cycle"] for p in record.scalings()[2]] == [0]
     page = guider.get("/intervention").get_data(as_text=True)
     assert 'form="scaling"' in page and 'name="cycle" value="2"' in page
+
+
+def test_a_scaling_form_drawn_before_another_page_s_scaling_does_not_overwrite_it(
+        guider, store):
+    """Two pages drawn in cycle 1; one saves goal 1 at 5. The other, typed
+    4 over the 3 it showed, overwrote the 5 without a word. Now it is
+    refused (409), the page is drawn again with its 4 still typed over
+    the new scaling, and sent again it is kept. A goal the late form left
+    as it showed keeps the other page's scaling; one it typed is saved."""
+    first = {"csrf_token": csrf_of(guider), "cycle": "1", **AS_SET_UP,
+             "now1": "5", "want1": "8", "now2": "4", "want2": "7"}
+    assert guider.post("/intervention/scale", data=first).status_code == 302
+    record = InterventionRecord(store.catalog)
+    late = {**first, "now1": "4", "want1": "8"}
+    refused = guider.post("/intervention/scale", data=late)
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "goal 1&#39;s scaling was saved by another" in page
+    assert record.scalings()[1][-1] == {"cycle": 1, "now": 5, "want": 8}
+    assert 'name="now1" min="1" max="10" value="4"' in page, "the typing drawn again"
+    assert 'name="was1" value="5/8"' in page
+    again = {**late, "was1": "5/8"}
+    assert guider.post("/intervention/scale", data=again).status_code == 302
+    assert record.scalings()[1][-1] == {"cycle": 1, "now": 4, "want": 8}
+    # a third page, drawn at first: goal 1 left as shown, goal 2 typed
+    untouched = {**first, "now1": "3", "want1": "8", "now2": "6", "want2": "7"}
+    assert guider.post("/intervention/scale", data=untouched).status_code == 302
+    assert record.scalings()[1][-1]["now"] == 4 and record.scalings()[2][-1]["now"] == 6
 
 
 def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
@@ -628,7 +657,7 @@ def test_a_refused_set_up_keeps_the_consent_exactly_as_ticked(client, store, win
 def test_the_printed_summary_has_the_goals_words_and_charts_the_kept_one_numbers(
         guider, settings):
     form = {"csrf_token": csrf_of(guider), "now1": "6", "want1": "8", "now2": "5", "want2": "7",
-            "cycle": "1"}
+            "cycle": "1", **AS_SET_UP}
     guider.post("/intervention/scale", data=form)
     printed = guider.get("/intervention/summary").get_data(as_text=True)
     assert f"1. {escape(SETUP['goal1'])}" in printed and f"2. {escape(SETUP['goal2'])}" in printed

@@ -3,9 +3,16 @@
 retention deadline, and the actions that move it on: rescale, next
 cycle, end, the evaluation summary."""
 
+import re
+
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
-from appliance.errors import CycleChangedError, InterventionEndedError, InterventionError
+from appliance.errors import (
+    CycleChangedError,
+    InterventionEndedError,
+    InterventionError,
+    ScalingChangedError,
+)
 from appliance.intervention.consent import name_of
 from appliance.intervention.evaluation import (
     CHART_H,
@@ -33,7 +40,8 @@ from .services import services
 
 bp = Blueprint("intervention", __name__)
 # a form drawn for a cycle, or before the end, sent after it: 409, on the page
-STALE = (CycleChangedError, InterventionEndedError)
+SCALING_FIELD = re.compile(r"(now|want)[1-3]")
+STALE = (CycleChangedError, InterventionEndedError, ScalingChangedError)
 
 
 def _record() -> InterventionRecord:
@@ -53,7 +61,7 @@ def _goals(record: InterventionRecord) -> list[dict]:
                       "text": store.unseal_text(sealed, g.identity) if sealed else "",
                       "now_line": chart_points(points, cycles, "now"),
                       "want_line": chart_points(points, cycles, "want"),
-                      "latest": points[-1]})
+                      "latest": points[-1], "was": shown_as(points[-1])})
     return goals
 
 
@@ -84,7 +92,15 @@ def overview(error: str | None = None, status: int = 200):
         retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
         consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS,
         guider_time=GUIDER_TIME, duration=duration, hand_kinds=HAND_KINDS,
-        max_hand_minutes=MAX_HAND_MINUTES), status
+        max_hand_minutes=MAX_HAND_MINUTES, typed=_kept_typing()), status
+
+
+def _kept_typing() -> dict[str, str]:
+    """A refused form's scalings, drawn again as typed (they were lost)."""
+    if request.method != "POST":
+        return {}
+    return {name: value for name, value in request.form.items()
+            if SCALING_FIELD.fullmatch(name) and WHOLE_NUMBER.fullmatch(value) and len(value) <= 2}
 
 
 def _shown_cycle(record: InterventionRecord) -> int:
@@ -96,24 +112,51 @@ def _shown_cycle(record: InterventionRecord) -> int:
     return int(shown)
 
 
+def shown_as(point: dict) -> str:
+    """A scaling as a form says it showed it (its hidden ``was`` field):
+    its numbers, not its cycle (the same numbers saved again for a later
+    cycle are what the page showed)."""
+    return f"{point['now']}/{point['want']}"
+
+
+def _typed(goal: int) -> tuple[int, int] | None:
+    typed = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
+    if not (typed[0] and typed[1]):
+        return None
+    try:
+        return int(typed[0]), int(typed[1])
+    except ValueError:
+        raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
+                                f"not {typed[0]!r} and {typed[1]!r}") from None
+
+
 def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
     """Each goal's scaling as the form has it, kept for ``cycle`` where it
-    differs from what the page showed (the latest); how many were."""
-    kept = 0
+    differs from what the page showed (the latest); how many were. A goal
+    another page has scaled since this one was drawn keeps that scaling
+    if this form left it as shown, and is refused if it was typed over
+    (ScalingChangedError, nothing kept: it overwrote the other without a word)."""
+    kept = []
     for goal, points in record.scalings().items():
-        typed = request.form.get(f"now{goal}"), request.form.get(f"want{goal}")
-        if not (typed[0] and typed[1]):
+        typed, latest = _typed(goal), points[-1]
+        was = request.form.get(f"was{goal}", "")
+        if typed is None:
             continue
-        try:
-            now, want = int(typed[0]), int(typed[1])
-        except ValueError:
-            raise InterventionError(f"goal {goal}: scalings are whole numbers 1-10, "
-                                    f"not {typed[0]!r} and {typed[1]!r}") from None
-        if request.endpoint == "intervention.scale" or \
-                (now, want) != (points[-1]["now"], points[-1]["want"]):
-            record.scale(goal, cycle, now, want)
-            kept += 1
-    return kept
+        if typed == (latest["now"], latest["want"]):
+            if request.endpoint != "intervention.scale":
+                continue  # as it is: no scaling of the cycle it ends
+        elif was != shown_as(latest):
+            if was == f"{typed[0]}/{typed[1]}":
+                continue  # left as this page showed it: the later scaling stands
+            raise ScalingChangedError(
+                f"goal {goal}'s scaling was saved by another page since this one was drawn "
+                f"(now {latest['now']}, want {latest['want']}, after cycle {latest['cycle']}): "
+                f"yours, now {typed[0]}, want {typed[1]}, was not saved. It is still in the "
+                "form: save it again to keep it instead")
+        kept.append((goal, *typed))
+    for goal, now, want in kept:
+        record.scale(goal, cycle, now, want)
+    return len(kept)
 
 
 @bp.post("/intervention/scale")
@@ -123,7 +166,8 @@ def scale():
     record = _record()
     try:
         cycle = _shown_cycle(record)
-        _typed_scalings(record, cycle)
+        with services().store.catalog.transaction():
+            _typed_scalings(record, cycle)
     except InterventionError as e:
         return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("goals rescaled", cycle=cycle)
