@@ -3,10 +3,12 @@
 // , and . step one frame, arrows jump 1 s (5 s with Shift), I and O set
 // the in and out points of a range; + and - zoom the timeline, 0 shows the
 // whole film. Every key has a button too, large enough for a finger.
+import { askAgain } from "./ask_again.js";
 import { createTimeline } from "./timeline.js";
 
 const root = document.getElementById("player");
 const video = document.getElementById("video");
+askAgain(video);
 const fps = Number(root.dataset.fps) || 30;
 const lag = Number(root.dataset.lag) || 0;  // see frame_lag in web/player.py
 const marks = JSON.parse(root.dataset.marks || "[]");

@@ -2,11 +2,13 @@
 // loop, slow motion, freeze with the principle's caption, prompts, and
 // the practitioner's words typed by the guider. Keyboard and touch alike.
 import { api } from "./api.js";
+import { askAgain } from "./ask_again.js";
 import { dirty, notSaved, present, RETRY_EVERY, retryable } from "./session.js";
 
 const root = document.getElementById("presenter");
 const cycle = Number(root.dataset.cycle);
 const video = document.getElementById("review-video");
+askAgain(video);
 const caption = document.getElementById("caption");
 const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
