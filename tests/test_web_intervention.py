@@ -548,12 +548,18 @@ def test_the_end_page_says_what_the_end_closes(guider):
 
 
 def test_consent_withdrawn_wipes_and_keeps_the_evaluation_summary(guider, store, settings):
+    """The wipe keeps its own summary, named on the certificate; the one
+    the page printed last (latest.json and .html) went on after it,
+    unnamed, with the intervention's label: it goes with the wipe."""
     synthetic_film(store, 1, (320, 180))
+    assert guider.get("/intervention/summary").status_code == 200
+    assert (settings.evaluations_dir / "latest.json").exists()
     form = {"csrf_token": csrf_of(guider), "name": "Jo Guider", "role": "VIG guider",
             "confirm": "yes"}
     response = guider.post("/wipe/withdrawn", data=form)
     assert "/certificates/" in response.location and store.list() == []
     [summary] = settings.evaluations_dir.glob("*.json")
+    assert not (settings.evaluations_dir / "latest.html").exists()
     text = summary.read_text()
     assert '"label": "Robin class"' in text and "Sam" not in text
     assert summary.stem == response.location.rsplit("/", 1)[1]

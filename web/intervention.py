@@ -18,6 +18,7 @@ from appliance.intervention.evaluation import (
     CHART_H,
     CHART_W,
     GUIDER_TIME,
+    LATEST,
     PAD,
     chart_points,
     duration,
@@ -227,9 +228,10 @@ def summary_csv_download():
 
 @bp.get("/intervention/summary")
 def summary():
-    """The evaluation summary, printable; kept on the box as well."""
+    """The evaluation summary, printable; kept on the box as well, until
+    the wipe (which keeps its own, named on the certificate)."""
     made = summarise(services().store, "asked for on the page")
-    write_summary(made, services().settings.evaluations_dir, "latest")
+    write_summary(made, services().settings.evaluations_dir, LATEST)
     _audit("evaluation summary", cycles=len(made["cycles"]))
     # printed by the unlocked guider: with the goals' words (the copy kept has none)
     words = {goal["goal"]: goal["text"] for goal in _goals(_record())}

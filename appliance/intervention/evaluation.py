@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from ..store.fsutil import atomic_write_bytes, ensure_private_dir
+from ..store.fsutil import atomic_write_bytes, ensure_private_dir, fsync_dir
 from ..store.objects import Store, utc_now
 from ..wipe.html import STYLE
 from .record import InterventionRecord
@@ -107,6 +107,24 @@ def write_summary(summary: dict, directory: Path, name: str) -> Path:
     atomic_write_bytes(path.with_suffix(".html"), render_summary_html(summary).encode(),
                        replace=True)
     return path
+
+
+# the summary the page printed last: the intervention's, superseded by the
+# one the wipe keeps (named by the wipe, and on its certificate)
+LATEST = "latest"
+
+
+def forget_latest(directory: Path) -> None:
+    """The page's last summary gone (at the wipe): it outlived the wipe,
+    unnamed on the certificate, with the intervention's label in it."""
+    gone = False
+    for suffix in (".json", ".html"):
+        path = Path(directory) / f"{LATEST}{suffix}"
+        if path.exists():
+            path.unlink()
+            gone = True
+    if gone:
+        fsync_dir(Path(directory))
 
 
 def _cells(values) -> str:

@@ -230,8 +230,10 @@ class Wipe:
 
     def _evaluation_summary(self) -> None:
         """Kept after the wipe and handed over with the certificate."""
-        from ..intervention.evaluation import summarise, write_summary
+        from ..intervention.evaluation import forget_latest, summarise, write_summary
         from ..intervention.record import InterventionRecord
+        if self.evaluations_dir is not None and self.evaluations_dir.exists():
+            forget_latest(self.evaluations_dir)
         if self.evaluations_dir is None or not InterventionRecord(self.store.catalog).exists():
             self._state.evaluation = None
             return
