@@ -41,7 +41,9 @@ button?.addEventListener("click", async () => {
   text.textContent = response.ok
     ? `clock set (${body.correction} s${body.simulated ? ", simulation: noted only" : ""})`
     : body.error;
-  if (response.ok) window.location.reload();
+  // the page asked for again, not reloaded: after a refused form it was
+  // the answer to a POST, and a reload sent the form again (or nothing)
+  if (response.ok) window.location.replace(window.location.href);
 });
 
 if (offer) checkClock();
