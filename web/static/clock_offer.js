@@ -43,7 +43,7 @@ button?.addEventListener("click", async () => {
     : body.error;
   // the page asked for again, not reloaded: after a refused form it was
   // the answer to a POST, and a reload sent the form again (or nothing)
-  if (response.ok) window.location.replace(window.location.href);
+  if (response.ok) window.location.replace(window.location.href.split("#")[0]);
 });
 
 if (offer) checkClock();
