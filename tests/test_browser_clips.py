@@ -62,7 +62,34 @@ def test_a_mark_deleted_at_one_click_is_put_back_with_its_note(app, film_with_a_
         page.click("#marks li button:text('Delete')")
         page.wait_for_selector("#undo-delete")
         assert Marks(store, identity).of(film) == []
-        page.click("#undo-delete")
+        page.dblclick("#undo-delete")  # once, however often it is pressed
         until(page, "() => document.querySelectorAll('#marks li').length === 1")
+        page.wait_for_timeout(1000)  # a second press's mark would be back by now
+        assert page.locator("#marks li").count() == 1
     [mark] = Marks(store, identity).of(film)
     assert (mark["start"], mark["tags"], mark["note"]) == (2.0, ["3.4"], "Sam turns to me")
+
+
+def test_the_clips_list_stays_as_it_is_when_the_box_does_not_answer(
+        app, film_with_a_clip, tmp_path):
+    """A cut done while the list's own request went unanswered (the laptop
+    off the Wi-Fi for a moment) emptied the list, the name being typed
+    with it, until the next cut. It stays as it was drawn."""
+    store, identity, film, clip = film_with_a_clip
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{film}")
+        until_playable(page)
+        page.wait_for_selector(f"#clips li[data-id='{clip}']")
+        page.route(f"**/api/recordings/{film}/clips", lambda route: route.abort()
+                   if route.request.method == "GET" else route.continue_())
+        for at, key in ((2.0, "i"), (6.0, "o")):
+            page.evaluate(f"() => {{ document.getElementById('video').currentTime = {at}; }}")
+            until(page, f"() => Math.abs(document.getElementById('video').currentTime - {at}) < 0.1")
+            page.keyboard.press(key)
+        page.click("#cut-fast")
+        # said once the list was asked for again (and not answered)
+        until(page, "() => document.getElementById('clips-message').textContent"
+                    " === 'clip ready'", 60)
+        assert page.locator(f"#clips li[data-id='{clip}']").count() == 1
+    assert len(store.list("clip")) == 2
