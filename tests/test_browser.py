@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from appliance.capture.recorder import Recorder
+from appliance.film.marks import Marks
 from appliance.capture.sources import SyntheticSource, VideoProfile
 from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until, until_playable
 from canary import plaintext_files
@@ -126,7 +127,7 @@ def open_player(page, url, recording, at: int) -> None:
 
 
 def test_a_guider_marks_and_tags_moments(app, recording, tmp_path, intervention):
-    store, _ = intervention
+    store, identity = intervention
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         open_player(page, url, recording, at=2)
         page.keyboard.press("m")
@@ -191,7 +192,7 @@ def test_a_note_stays_when_another_mark_is_tagged_and_is_saved_as_typed(
     blank (the redraw used the note as first loaded), and a guider who
     typed it again overwrote the original. Typed and not left, it is saved
     all the same."""
-    store, _ = intervention
+    store, identity = intervention
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         open_player(page, url, recording, at=2)
         page.keyboard.press("m")
@@ -210,10 +211,19 @@ def test_a_note_stays_when_another_mark_is_tagged_and_is_saved_as_typed(
         typed = "Waits; she carries on"
         page.locator("#marks li").nth(1).locator("textarea").type(typed)  # no blur, no leaving
         page.wait_for_timeout(1800)
+        # typed, and the list drawn again under the typing (a suggested
+        # moment made a mark) before the pause that saves it: saved all the
+        # same, while the page is open (Chromium fires the old field's
+        # change as it goes; the new field saves them where that is not so)
+        page.locator("#marks li").first.locator("textarea").type(" again")
+        page.evaluate("() => document.dispatchEvent(new Event('vigbox:marks-changed'))")
+        page.wait_for_timeout(2500)
+        notes = [m["note"] for m in Marks(store, identity).of(recording)]
+        assert words + " again" in notes, "saved while the page was still open"
         page.reload()
         page.wait_for_selector("#marks li")
         assert [page.locator("#marks li").nth(n).locator("textarea").input_value()
-                for n in (0, 1)] == [words, typed]
+                for n in (0, 1)] == [words + " again", typed]
 
 
 def test_a_reload_mid_cut_shows_the_cut_and_keeps_in_and_out(app, intervention, tmp_path):
