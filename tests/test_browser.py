@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from appliance.capture.recorder import Recorder
-from appliance.film.marks import Marks
 from appliance.capture.sources import SyntheticSource, VideoProfile
+from appliance.film.marks import Marks
 from browser import CHROMIUM, chromium, live_server, screenshot, unlock, until, until_playable
 from canary import plaintext_files
 from conftest import PASSPHRASE

@@ -190,3 +190,29 @@ def test_words_typed_off_the_box_s_wifi_are_said_unsaved_and_saved_when_it_answe
         page.context.set_offline(False)
         page.wait_for_selector("#save-failed", state="detached", timeout=15_000)
     assert store.unseal_text(store.catalog.get_sealed_text(clip, "name"), identity) == "Sam leads"
+
+
+def test_a_page_opened_as_the_box_did_not_answer_still_warns_before_the_lock(
+        review_box, tmp_path):
+    """The page's first question of the session (how long before the idle
+    lock) went unanswered, the laptop off the Wi-Fi for a moment: the
+    watch died with it, and the box locked the laptop with no warning and
+    no dialog. It asks again until the box answers."""
+    app = review_box
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        unanswered = []
+
+        def first_unanswered(route):
+            if not unanswered:
+                unanswered.append(route.request.url)
+                route.abort()
+            else:
+                route.continue_()
+        page.route("**/api/session", first_unanswered)
+        page.goto(f"{url}/review/1")
+        until(page, "() => document.getElementById('review-video').readyState >= 2")
+        page.click("#freeze")
+        page.wait_for_selector("#idle-warning", timeout=IDLE * 1000)
+        assert unanswered, "the first question of the session was not answered"
+        page.wait_for_selector("#relock-passphrase", timeout=(IDLE + 10) * 1000)

@@ -22,13 +22,24 @@ function setCsrf(token) {
   for (const field of document.querySelectorAll('input[name="csrf_token"]')) field.value = token;
 }
 
+const UNANSWERED = "The box did not answer: is this laptop still on its Wi-Fi? Try again.";
+
+// What the box says of this session (unlocked, its token, the idle time
+// left), or null if it did not answer.
+async function sessionState() {
+  try {
+    const response = await fetch("/api/session", { headers: BACKGROUND });
+    return response.ok ? await response.json() : null;
+  } catch {
+    return null;
+  }
+}
+
 // Each unlock gives the session a new token; a tab that did not make it
 // (unlocked in another tab) takes it up here. True if it had another.
 export async function takeUpCsrf() {
-  const response = await fetch("/api/session", { headers: BACKGROUND });
-  if (!response.ok) return false;
-  const state = await response.json();
-  if (!state.csrf || state.csrf === csrf()) return false;
+  const state = await sessionState();
+  if (!state?.csrf || state.csrf === csrf()) return false;
   setCsrf(state.csrf);
   return true;
 }
@@ -126,16 +137,18 @@ function showWarning(left) {
 function hideWarning() { warning?.remove(); warning = null; }
 
 async function check() {
-  const response = await fetch("/api/session", { headers: BACKGROUND });
-  if (!response.ok) return;
-  const state = await response.json();
+  const state = await sessionState();
+  if (!state) return;
   if (!state.unlocked) { hideWarning(); await unlockInPlace(); return; }
   if (state.csrf) setCsrf(state.csrf);  // an unlock in another tab made a new one
   if (state.idle_left <= warnAt) showWarning(state.idle_left); else hideWarning();
 }
 
 async function watch() {
-  const state = await (await fetch("/api/session", { headers: BACKGROUND })).json();
+  const state = await sessionState();
+  // not answered as the page opened (off the Wi-Fi for a moment): the
+  // watch had died with the request, and the lock came with no warning
+  if (!state) { setTimeout(watch, RETRY_EVERY); return; }
   warnAt = Math.min(WARN_SECONDS, state.idle_seconds / 3);
   setInterval(check, Math.min(CHECK_EVERY, (state.idle_seconds * 1000) / 4));
 }
@@ -175,17 +188,18 @@ function askForThePassphrase() {
     // unlocked in another tab of this browser (the same session): this one
     // goes on too, rather than asking again and making the other's token stale
     const elsewhere = setInterval(async () => {
-      const response = await fetch("/api/session", { headers: BACKGROUND }).catch(() => null);
-      const state = response?.ok ? await response.json() : null;
+      const state = await sessionState();
       if (state?.unlocked) done(state.csrf);
     }, 2000);
     dialog.querySelector("form").addEventListener("submit", async (event) => {
       event.preventDefault();
-      const fresh = await (await fetch("/api/session", { headers: BACKGROUND })).json();
+      const fresh = await sessionState();
+      if (!fresh) { error.textContent = UNANSWERED; return; }
       const body = new URLSearchParams({ passphrase: field.value, csrf_token: fresh.csrf });
       const response = await fetch("/unlock", {
         method: "POST", body, headers: { "X-Vigbox-In-Place": "1" },
-      });
+      }).catch(() => null);
+      if (!response) { error.textContent = UNANSWERED; return; }
       const answer = await response.json().catch(() => ({ error: "the box did not answer" }));
       if (!response.ok) { error.textContent = answer.error; field.select(); return; }
       done(answer.csrf);
