@@ -69,7 +69,7 @@ def test_cycles_scaling_and_reviews(record):
         record.scale(1, 3, 5, 8)          # no cycle 3 yet
     with pytest.raises(InterventionError):
         record.scale(3, 1, 5, 8)          # no goal 3
-    record.review(1, held=date.today(), clips=["a" * 32], seconds=900)
+    record.review(1, held=date.today(), clips=["a" * 32], visit="the-first-opening", seconds=900)
     assert [p["now"] for p in record.scalings()[1]] == [3, 5, 7]
     assert record.reviews()[0]["clips"] == ["a" * 32]
 
@@ -93,7 +93,7 @@ def test_the_evaluation_summary_has_numbers_and_no_words(intervention, tmp_path)
     begin(record, store)
     film = synthetic_film(store, 2, (320, 180))
     record.scale(1, 1, 6, 8)
-    record.review(1, held=date.today(), clips=[], seconds=1200)
+    record.review(1, held=date.today(), clips=[], visit="a-second-opening", seconds=1200)
     record.time_spent("editing", 600)
     summary = summarise(store, "test")
     assert summary["cycles"][0]["films"] == 1 and summary["cycles"][0]["film_seconds"] == 2

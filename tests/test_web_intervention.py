@@ -17,7 +17,7 @@ from appliance import age
 from appliance.audit.log import AuditLog, read_entries
 from appliance.film.clips import Cut
 from appliance.intervention.consent import ConsentRecord
-from appliance.intervention.record import InterventionRecord
+from appliance.intervention.record import VISITS_KEPT, InterventionRecord
 from conftest import consent_drawn_from, csrf_of
 from media import sealed_in_page, synthetic_film
 from web import create_app
@@ -213,29 +213,33 @@ def test_starting_a_cycle_keeps_the_scaling_typed_for_the_one_it_ends(guider, st
 
 def test_a_scaling_form_drawn_before_another_page_s_scaling_does_not_overwrite_it(
         guider, store):
-    """Two pages drawn in cycle 1; one saves goal 1 at 5. The other, typed
-    4 over the 3 it showed, overwrote the 5 without a word. Now it is
-    refused (409), the page is drawn again with its 4 still typed over
-    the new scaling, and sent again it is kept. A goal the late form left
-    as it showed keeps the other page's scaling; one it typed is saved."""
+    """Two pages drawn in cycle 1; one saves goal 1 at 5 and goal 2 at 6.
+    The other, typed 4 over goal 1's 3, overwrote both without a word. Now
+    it is refused (409) and drawn again: its 4 still typed over the new
+    scaling, goal 2 (left as it showed) drawn as it is now; sent again,
+    its 4 is kept and goal 2's 6 stays. A goal a late form left as it
+    showed keeps the other page's scaling; one it typed is saved."""
     first = {"csrf_token": csrf_of(guider), "cycle": "1", **AS_SET_UP,
-             "now1": "5", "want1": "8", "now2": "4", "want2": "7"}
+             "now1": "5", "want1": "8", "now2": "6", "want2": "7"}
     assert guider.post("/intervention/scale", data=first).status_code == 302
     record = InterventionRecord(store.catalog)
-    late = {**first, "now1": "4", "want1": "8"}
+    late = {**first, "now1": "4", "now2": "4"}
     refused = guider.post("/intervention/scale", data=late)
     page = refused.get_data(as_text=True)
     assert refused.status_code == 409 and "goal 1&#39;s scaling was saved by another" in page
     assert record.scalings()[1][-1] == {"cycle": 1, "now": 5, "want": 8}
     assert 'name="now1" min="1" max="10" value="4"' in page, "the typing drawn again"
-    assert 'name="was1" value="5/8"' in page
-    again = {**late, "was1": "5/8"}
+    assert 'name="now2" min="1" max="10" value="6"' in page, "goal 2 as it is now"
+    assert 'name="was1" value="5/8"' in page and 'name="was2" value="6/7"' in page
+    again = {**late, "was1": "5/8", "was2": "6/7", "now2": "6"}  # as drawn again
     assert guider.post("/intervention/scale", data=again).status_code == 302
     assert record.scalings()[1][-1] == {"cycle": 1, "now": 4, "want": 8}
-    # a third page, drawn at first: goal 1 left as shown, goal 2 typed
-    untouched = {**first, "now1": "3", "want1": "8", "now2": "6", "want2": "7"}
+    assert record.scalings()[2][-1] == {"cycle": 1, "now": 6, "want": 7}
+    # a third page, drawn after the first save: goal 1 left as it showed
+    # (5, since changed to 4), goal 2 typed over the 6 it showed
+    untouched = {**first, "was1": "5/8", "was2": "6/7", "now1": "5", "now2": "7"}
     assert guider.post("/intervention/scale", data=untouched).status_code == 302
-    assert record.scalings()[1][-1]["now"] == 4 and record.scalings()[2][-1]["now"] == 6
+    assert record.scalings()[1][-1]["now"] == 4 and record.scalings()[2][-1]["now"] == 7
 
 
 def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
@@ -301,7 +305,7 @@ def test_the_review_plays_the_cycles_clips_in_order_and_seals_the_words(reviewed
                            headers=headers).status_code == 200
     record = InterventionRecord(store.catalog)
     assert record.reviews()[0]["seconds"] == 881 == record.seconds_by_kind()["review"]
-    for wrong in ({"clips": [["f" * 32]], "visit": VISIT}, {"clips": clips},
+    for wrong in ({"clips": [["f" * 32]], "visit": VISIT},
                   {"clips": clips, "visit": "short"}, {"clips": clips, "visit": 7 * 3}):
         assert guider.post("/api/review/1", json=wrong, headers=headers).status_code == 400
     # an id that is no clip of the cycle is left out of the record, not kept
@@ -328,6 +332,18 @@ def test_a_review_save_sent_again_after_its_answer_was_lost_counts_its_time_once
                 headers=headers)
     record = InterventionRecord(store.catalog)
     assert record.reviews()[0]["seconds"] == 360 == record.seconds_by_kind()["review"]
+    # a page drawn before visits were named sends its seconds since its
+    # last save, and no visit: its words are saved, its seconds counted
+    assert guider.post("/api/review/1", json={"clips": clips, "seconds": 20,
+                                              "reflections": "older page"},
+                       headers=headers).status_code == 200
+    assert record.reviews()[0]["seconds"] == 380
+    assert guider.get("/api/review/1").get_json()["reflections"] == "older page"
+    # a page opened again and again: the visits remembered are bounded
+    for n in range(VISITS_KEPT + 10):
+        record.review(1, held=date.today(), clips=[], visit=f"opening-number-{n:04}")
+    assert store.catalog.db.execute("SELECT COUNT(*) FROM review_visits").fetchone()[0] \
+        == VISITS_KEPT
 
 
 def test_another_laptop_s_exports_do_not_take_away_the_guider_s_link(reviewed, app):

@@ -3,8 +3,6 @@
 retention deadline, and the actions that move it on: rescale, next
 cycle, end, the evaluation summary."""
 
-import re
-
 from flask import Blueprint, current_app, g, jsonify, redirect, render_template, request, url_for
 
 from appliance.errors import (
@@ -41,7 +39,6 @@ from .services import services
 
 bp = Blueprint("intervention", __name__)
 # a form drawn for a cycle, or before the end, sent after it: 409, on the page
-SCALING_FIELD = re.compile(r"(now|want)[1-3]")
 STALE = (CycleChangedError, InterventionEndedError, ScalingChangedError)
 
 
@@ -97,11 +94,20 @@ def overview(error: str | None = None, status: int = 200):
 
 
 def _kept_typing() -> dict[str, str]:
-    """A refused form's scalings, drawn again as typed (they were lost)."""
+    """A refused form's scalings, drawn again as typed (they were lost):
+    those of the goals it changed from what it showed. A goal it left as
+    shown is drawn as it is now (drawn from the old form, then sent again,
+    it put back the scaling another page had saved since)."""
     if request.method != "POST":
         return {}
-    return {name: value for name, value in request.form.items()
-            if SCALING_FIELD.fullmatch(name) and WHOLE_NUMBER.fullmatch(value) and len(value) <= 2}
+    kept = {}
+    for goal in range(1, 4):
+        now, want = request.form.get(f"now{goal}", ""), request.form.get(f"want{goal}", "")
+        if not all(WHOLE_NUMBER.fullmatch(v) and len(v) <= 2 for v in (now, want)):
+            continue
+        if request.form.get(f"was{goal}") != f"{int(now)}/{int(want)}":
+            kept |= {f"now{goal}": now, f"want{goal}": want}
+    return kept
 
 
 def _shown_cycle(record: InterventionRecord) -> int:
@@ -146,7 +152,7 @@ def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
         if typed == (latest["now"], latest["want"]):
             if request.endpoint != "intervention.scale":
                 continue  # as it is: no scaling of the cycle it ends
-        elif was != shown_as(latest):
+        elif was and was != shown_as(latest):  # (a page drawn before it said none)
             if was == f"{typed[0]}/{typed[1]}":
                 continue  # left as this page showed it: the later scaling stands
             raise ScalingChangedError(

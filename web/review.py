@@ -3,6 +3,7 @@ order, for the guider and the practitioner to look at together; and what
 the practitioner says, typed by the guider, sealed."""
 
 import re
+import secrets
 from datetime import date
 
 from flask import Blueprint, g, jsonify, render_template, request
@@ -86,7 +87,9 @@ def save(cycle: int):
     (sealed)."""
     body = request.get_json(silent=True) or {}
     shown, seconds = body.get("clips", []), body.get("seconds", 0)
-    reflections, visit = body.get("reflections", ""), body.get("visit")
+    # a page drawn before visits were named sends its seconds since its
+    # last save: counted as a visit of their own, as they were
+    reflections, visit = body.get("reflections", ""), body.get("visit", secrets.token_hex(16))
     if not (isinstance(shown, list) and all(isinstance(c, str) for c in shown)
             and isinstance(seconds, int) and 0 <= seconds < 86_400
             and isinstance(visit, str) and VISIT.fullmatch(visit)

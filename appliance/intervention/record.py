@@ -82,6 +82,7 @@ CREATE TABLE IF NOT EXISTS hand_time (
     seconds INTEGER NOT NULL CHECK (seconds > 0)
 );
 """
+VISITS_KEPT = 64       # review pages' visits remembered per cycle
 OWNER = "intervention"   # the sealed_text owner of the intervention's free text
 
 
@@ -250,6 +251,12 @@ class InterventionRecord:
             added = max(0, int(seconds) - before_now)
             self.db.execute("INSERT OR REPLACE INTO review_visits VALUES (?, ?, ?)",
                             (cycle, visit, before_now + added))
+            # the visits saved last (a replaced row is a new one): a page
+            # opened again and again adds no row past these
+            self.db.execute(
+                "DELETE FROM review_visits WHERE cycle = ? AND rowid NOT IN (SELECT rowid "
+                "FROM review_visits WHERE cycle = ? ORDER BY rowid DESC LIMIT ?)",
+                (cycle, cycle, VISITS_KEPT))
             shown = before + [c for c in dict.fromkeys(clips) if c not in before]
             self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
                             (cycle, min(first, held.isoformat()), json.dumps(shown),
