@@ -64,7 +64,11 @@ function seek(t) {
   show();
 }
 function step(frames) { stopReverse(); video.pause(); seek(middleOf(frameAt(video.currentTime) + frames)); }
-function setSpeed(rate) { video.playbackRate = rate; out.speed.value = String(rate); }
+// the default too: a film asked for again (ask_again.js) keeps it
+function setSpeed(rate) {
+  video.playbackRate = video.defaultPlaybackRate = rate;
+  out.speed.value = String(rate);
+}
 
 function playPause() {
   // shuttling backwards (J) is a paused video stepped back: K stops it, as
