@@ -146,9 +146,9 @@ def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
     kept = []
     for goal, points in record.scalings().items():
         typed, latest = _typed(goal), points[-1]
-        was = request.form.get(f"was{goal}", "")
         if typed is None:
             continue
+        was = request.form.get(f"was{goal}", "")
         if typed == (latest["now"], latest["want"]):
             if request.endpoint != "intervention.scale":
                 continue  # as it is: no scaling of the cycle it ends
