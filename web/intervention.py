@@ -100,7 +100,7 @@ def _kept_typing() -> dict[str, str]:
     it put back the scaling another page had saved since)."""
     if request.method != "POST":
         return {}
-    kept = {}
+    kept: dict[str, str] = {}
     for goal in range(1, 4):
         now, want = request.form.get(f"now{goal}", ""), request.form.get(f"want{goal}", "")
         if not all(WHOLE_NUMBER.fullmatch(v) and len(v) <= 2 for v in (now, want)):
