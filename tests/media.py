@@ -2,11 +2,13 @@
 bytes go to ffprobe and ffmpeg through pipes, never to a file."""
 
 import json
+import os
 import re
 import subprocess
 
 import numpy as np
 
+from appliance.age.stream import ENCRYPTED_CHUNK_SIZE
 from appliance.capture.commands import AUDIO_RATE, BEEP_FRAMES
 
 
@@ -20,6 +22,24 @@ def synthetic_film(store, seconds: float, size=(640, 360), timeout: float = 120)
     recording_id = recorder.start()
     recorder.wait(timeout=timeout)
     return recording_id
+
+
+def payload_start(path) -> int:
+    from appliance.age.header import parse_header
+    data = path.read_bytes()
+    return parse_header(data[:4096])[1] + 16
+
+
+def damage(path, first_chunk: int, count: int = 1) -> None:
+    """``count`` sealed chunks from ``first_chunk`` on no longer authenticate
+    (a bit flipped in each, as a failing card would)."""
+    start = payload_start(path) + first_chunk * ENCRYPTED_CHUNK_SIZE
+    with open(path, "r+b") as f:
+        for chunk in range(count):
+            f.seek(start + chunk * ENCRYPTED_CHUNK_SIZE + 11)
+            byte = f.read(1)
+            f.seek(-1, os.SEEK_CUR)
+            f.write(bytes([byte[0] ^ 0x20]))
 
 
 def decrypted(store, object_id, identity) -> bytes:

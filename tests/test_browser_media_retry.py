@@ -6,9 +6,10 @@ asks again: a third tab's paused player kept a fourth from playing at all."""
 import threading
 import time
 
+from appliance.age.stream import ENCRYPTED_CHUNK_SIZE
 from browser import chromium, live_server, unlock, until, until_playable
 from conftest import PASSPHRASE
-from media import synthetic_film
+from media import damage, synthetic_film
 from web.services import services
 
 PLAYING = "() => !document.getElementById('video').paused"
@@ -70,3 +71,39 @@ def test_a_film_cut_off_while_playing_goes_on_from_where_it_was(app, interventio
         until(page, "() => document.getElementById('video').currentTime > 30.5", timeout=30)
         assert page.evaluate(PLAYING)
         assert page.evaluate("() => document.getElementById('video').playbackRate") == 0.5
+
+
+def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_why(
+        app, intervention, tmp_path):
+    """A film that plays up to a damaged chunk fails there each time it is
+    asked for again: the player gives up after its few tries (it had asked
+    for ever, or given up without a word), says why in the library's
+    words, and the player opened again says so at once."""
+    store, _ = intervention
+    film = synthetic_film(store, 8, (640, 360))
+    path = store.object_path(film)
+    damage(path, (path.stat().st_size // ENCRYPTED_CHUNK_SIZE) // 3)
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        probes = []
+        page.on("request", lambda r: probes.append(r.url) if "/media/" in r.url
+                and r.headers.get("range") == "bytes=0-0" else None)
+        page.clock.install()  # the waits between tries pass at the test's word
+        page.goto(f"{url}/recordings/{film}")
+        until_playable(page)
+        page.click("#play")
+        deadline = time.monotonic() + 90
+        while not page.is_visible("#video-message"):
+            assert time.monotonic() < deadline, f"still asking after {len(probes)} tries"
+            page.clock.run_for(11_000)
+            time.sleep(0.3)
+        said = page.text_content("#video-message")
+        assert "would not play on: A damaged chunk was found" in said, said
+        assert "of the way in" in said and said.startswith("The film stopped at 0:0")
+        asked = len(probes)
+        assert 2 <= asked <= 11
+        page.clock.run_for(120_000)
+        time.sleep(2)
+        assert len(probes) == asked, "given up: not asked for again"
+        page.reload()
+        assert "of the way in" in page.text_content("#damage-note")

@@ -25,7 +25,8 @@ from appliance.capture.recovery import (
 from appliance.errors import ExportError
 from appliance.store.damage import AUTH_FAILED
 from conftest import PASSPHRASE, csrf_of
-from media import decrypted, packets, probe, served_view, synthetic_film
+from media import damage, decrypted, packets, probe, served_view, synthetic_film
+from web.media import DAMAGE_HEADER
 
 
 def cut_off(store, identity, seconds: float = 6, *, sealed: bool = False) -> tuple[str, bytes]:
@@ -44,22 +45,6 @@ def cut_off(store, identity, seconds: float = 6, *, sealed: bool = False) -> tup
     writer.sync(force=True)
     writer._file.close()  # the power went
     return writer.id, plain
-
-
-def payload_start(path) -> int:
-    from appliance.age.header import parse_header
-    data = path.read_bytes()
-    return parse_header(data[:4096])[1] + 16
-
-
-def damage(path, first_chunk: int, count: int = 1) -> None:
-    start = payload_start(path) + first_chunk * ENCRYPTED_CHUNK_SIZE
-    with open(path, "r+b") as f:
-        for chunk in range(count):
-            f.seek(start + chunk * ENCRYPTED_CHUNK_SIZE + 11)
-            byte = f.read(1)
-            f.seek(-1, os.SEEK_CUR)
-            f.write(bytes([byte[0] ^ 0x20]))
 
 
 def break_header(path) -> None:
@@ -219,6 +204,39 @@ def test_a_range_starting_in_a_damaged_chunk_is_a_409_saying_so(damaged_film, au
         assert f"from byte {damaged} (chunk 10 " in body["error"]
     assert failed_chunks(audit) == [(film, 10, "playback")], "audited once"
     assert "damaged" in client.get("/api/recordings").get_json()[0]["damage"]
+
+
+def test_a_film_s_damage_once_found_is_said_by_every_range_and_by_its_player(damaged_film):
+    """A player that gives up on a damaged film says why in the library's
+    words (web/static/ask_again.js asks a one-byte range for them); the
+    player's page says it at once the next time it is opened."""
+    client, film, plain, damaged = damaged_film
+    assert DAMAGE_HEADER not in client.get(f"/media/{film}", headers={"Range": "bytes=0-0"}).headers
+    assert b"damage-note" not in client.get(f"/recordings/{film}").data
+    assert client.get(f"/media/{film}").data == plain[:damaged]  # finds the damage
+    probe = client.get(f"/media/{film}", headers={"Range": "bytes=0-0"})
+    share = f"{damaged / len(plain):.0%}"
+    assert probe.status_code == 206 and probe.data == plain[:1]
+    assert probe.headers[DAMAGE_HEADER] == (f"A damaged chunk was found {share} of the way in: "
+                                            "it plays up to there.")
+    page = client.get(f"/recordings/{film}").get_data(as_text=True)
+    assert f'id="damage-note">A damaged chunk was found {share} of the way in' in page
+
+
+def test_a_damaged_film_s_filmstrip_and_peaks_are_of_what_plays_before_it(
+        damaged_film, intervention, caplog):
+    """The editor's overview of a damaged film stops at the damage, with a
+    warning: its reading thread had died with a traceback."""
+    from appliance.film import overview
+    from appliance.film.clips import load_index
+    _, film, plain, damaged = damaged_film
+    store, identity = intervention
+    keyframes = [f for f in load_index(store, film, identity).fragments if f.keyframe]
+    pictures = overview.filmstrip(store, film, identity).meta["pictures"]
+    assert 1 <= len(pictures) < len(keyframes)
+    assert 1 <= len(overview.peaks(store, film, identity)) < 4 * overview.PEAKS_PER_SECOND
+    stops = [r for r in caplog.records if "its overview stops at damage" in r.getMessage()]
+    assert len(stops) == 2 and not any(r.exc_info for r in caplog.records)
 
 
 def test_the_whole_film_plays_up_to_the_damage(damaged_film):

@@ -29,7 +29,7 @@ from appliance.age.stream import CHUNK_SIZE
 from appliance.errors import AgeError, ObjectNotFoundError, PayloadError
 from appliance.film.clips import load_index
 from appliance.film.playable import ServedLayout, served_layout
-from appliance.store.damage import DamageNotes
+from appliance.store.damage import DamageNotes, describe
 from appliance.store.objects import check_object_id
 
 from .services import remembered, services
@@ -39,6 +39,8 @@ log = logging.getLogger("vigbox.web.media")
 BLOCK = 256 * 1024
 MAX_VIEWS_REMEMBERED = 10_000
 RANGE_UNIT = "bytes"
+# the damage the box has found in a film, in the library's words
+DAMAGE_HEADER = "Vigbox-Damage"
 _SPEC = re.compile(r"([0-9]*)-([0-9]*)")
 # a list's separator: a comma with optional whitespace (OWS) either side;
 # whitespace anywhere else in the header is not in its grammar
@@ -157,6 +159,13 @@ def _read_layout(entry, reader, size: int) -> ServedLayout:
         return ServedLayout.stored(size)
 
 
+def _damage_header(entry) -> dict[str, str]:
+    """What the library says of the film's damage (found by an earlier
+    range), for a player that has given up on it (web/static/ask_again.js)."""
+    words = describe(entry.meta, entry.state, entry.plaintext_size)
+    return {DAMAGE_HEADER: words} if words and words.isascii() else {}
+
+
 def _notes() -> DamageNotes:
     return services().damage
 
@@ -210,7 +219,7 @@ def media(object_id: str):
     wanted = parse_range(asked if range_applies(request.headers.get("If-Range"), etag)
                          else None, layout.size)
     headers = {"Accept-Ranges": "bytes", "Content-Type": CONTENT_TYPES[entry.kind],
-               "ETag": etag}
+               "ETag": etag, **_damage_header(entry)}
     _audit_view(object_id)
     if isinstance(wanted, str):  # "unsatisfiable"
         reader.close()

@@ -10,6 +10,7 @@ from appliance.errors import ObjectNotFoundError
 from appliance.film import overview
 from appliance.film.clips import load_index
 from appliance.intervention.consent import ConsentRecord
+from appliance.store.damage import describe
 from appliance.store.objects import check_object_id
 
 from .auth import csrf_token
@@ -55,7 +56,8 @@ def player(object_id: str):
                            lag=_remembered_lag(object_id),
                            marks=entry.meta.get("marks", []), csrf=csrf_token(),
                            stills="stills" in scope, sound_analysis="sound-analysis" in scope,
-                           filmstrip=overview.times_of(made) if made else None)
+                           filmstrip=overview.times_of(made) if made else None,
+                           damage=describe(entry.meta, entry.state, entry.plaintext_size))
 
 
 @bp.get("/api/recordings/<object_id>/peaks")

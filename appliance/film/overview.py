@@ -8,6 +8,7 @@ when someone spoke).
 """
 
 import json
+import logging
 import subprocess
 import threading
 from array import array
@@ -16,9 +17,11 @@ import ffmpeg
 
 from ..capture.commands import OUTPUT, PIPE_IN, piped, sound_command
 from ..capture.runner import FfmpegProcess
-from ..errors import CaptureError, ObjectNotFoundError
+from ..errors import CaptureError, ObjectNotFoundError, PayloadError
 from ..store.objects import Store
 from .clips import load_index
+
+log = logging.getLogger("vigbox.overview")
 
 THUMB_WIDTH = 160
 PEAK_RATE = 8000          # samples per second analysed
@@ -63,6 +66,8 @@ def _through_ffmpeg(store: Store, recording: str, identity, command: list[str]) 
                     process.stdin.write(block)
         except OSError:
             pass  # ffmpeg stopped reading
+        except PayloadError as error:  # the overview of what plays: up to the damage
+            log.warning("%s: its overview stops at damage: %s", recording, error)
         finally:
             process.stdin.close()
 

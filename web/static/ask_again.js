@@ -6,10 +6,10 @@
 // which holds no slot, asks): locked, or the film gone, it stops. A film
 // that fails at the same place again and again (damaged there) is asked
 // for a few times, not for ever: only playing well past where it failed
-// counts as mended.
+// counts as mended. Given up, it says why in words a guider can act on.
 //
 //   import { askAgain } from "./ask_again.js";
-//   askAgain(document.getElementById("video"));
+//   askAgain(document.getElementById("video"), { gaveUp: (words) => show(words) });
 import { BACKGROUND } from "./session.js";
 
 const TRIES = 10;        // without getting past the place it failed: a minute or so
@@ -20,20 +20,39 @@ const FIRST_WAIT = 1000; // the box's Retry-After; longer after each try
 const MENDED_AFTER = 30;
 const MAYBE_REFUSED = [MediaError.MEDIA_ERR_NETWORK, MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED];
 
+// the box's answer to a one-byte range: its status, and the damage the
+// box has found in the film (web/media.py), if any
 async function filmThere(src) {
   try {
     const answer = await fetch(src, {
       headers: { ...BACKGROUND, Range: "bytes=0-0" }, cache: "no-store",
     });
-    return answer.status;
+    return { status: answer.status, damage: answer.headers.get("Vigbox-Damage") };
   } catch {
-    return 0;  // off the Wi-Fi for a moment: as a refusal, try again
+    return { status: 0, damage: null };  // off the Wi-Fi for a moment: try again
   }
+}
+
+const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, "0")}`;
+
+// why the film stopped for good, for the guider: the box's last answer
+export function whyStopped(at, { status, damage }) {
+  const where = `The film stopped at ${clock(at)}`;
+  if (status === 404) return `${where}: it is no longer on the box.`;
+  if (status === 401 || status === 403) return `${where}: the box is locked. Unlock it, then reload the page.`;
+  if (damage) return `${where} and would not play on: ${damage} Reload the page to try again.`;
+  if (status === 429) {
+    return `${where}: this laptop's other films hold the box's share. ` +
+      "Close the other players, then reload the page.";
+  }
+  if (status === 0) return `${where}: the box did not answer. Check the Wi-Fi, then reload the page.`;
+  return `${where} again and again at the same place: the recording may be damaged there, ` +
+    "or the Wi-Fi too weak. Reload the page to try again.";
 }
 
 const pause = (ms) => new Promise((go) => { setTimeout(go, ms); });
 
-export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT } = {}) {
+export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, gaveUp = () => {} } = {}) {
   // the film being asked for again: where it was and whether it played,
   // taken at its first refusal (a refused reload is at 0, paused)
   let pending = null;
@@ -74,16 +93,23 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT } = {}) 
     asking = true;
     try {
       let there = false;
+      let answer = { status: 206, damage: null };  // tries used up: it failed each time
       while (!there && failed < tries) {
         await pause(firstWait * (1 + failed));
         failed += 1;
         if (video.currentSrc !== src) return;  // another film was asked for meanwhile
-        const status = await filmThere(src);
+        answer = await filmThere(src);
         if (video.currentSrc !== src) return;
-        there = status === 206 || status === 200;
-        if (!there && status !== 429 && status !== 0) break;  // locked, or gone: not ours
+        there = answer.status === 206 || answer.status === 200;
+        if (!there && answer.status !== 429 && answer.status !== 0) break;  // locked, or gone
       }
-      if (!there) { pending = null; return; }
+      if (!there) {
+        const at = pending ? pending.at : video.currentTime;
+        pending = null;
+        if (failed >= tries && answer.status === 206) answer = await filmThere(src);
+        if (video.currentSrc === src) gaveUp(whyStopped(at, answer));
+        return;
+      }
       video.load();  // keeps defaultPlaybackRate, the speed the guider chose
     } finally {
       asking = false;

@@ -8,7 +8,9 @@ import { createTimeline } from "./timeline.js";
 
 const root = document.getElementById("player");
 const video = document.getElementById("video");
-askAgain(video);
+const videoMessage = document.getElementById("video-message");
+askAgain(video, { gaveUp: (words) => { videoMessage.textContent = words; videoMessage.hidden = false; } });
+video.addEventListener("playing", () => { videoMessage.hidden = true; });
 const fps = Number(root.dataset.fps) || 30;
 const lag = Number(root.dataset.lag) || 0;  // see frame_lag in web/player.py
 const marks = JSON.parse(root.dataset.marks || "[]");

@@ -8,10 +8,15 @@ import { dirty, notSaved, present, RETRY_EVERY, retryable } from "./session.js";
 const root = document.getElementById("presenter");
 const cycle = Number(root.dataset.cycle);
 const video = document.getElementById("review-video");
-askAgain(video);
 const caption = document.getElementById("caption");
 const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
+let stopped = null;  // why the clip stopped for good, while it is said
+askAgain(video, { gaveUp: (words) => { stopped = words; message(words); } });
+video.addEventListener("playing", () => {
+  if (stopped && document.getElementById("review-message").textContent === stopped) message("");
+  stopped = null;
+});
 const prompts = [...document.getElementById("prompts").content.querySelectorAll("span")]
   .map((span) => span.textContent);
 // the review's time is sent as this opening's total, named by a visit of
