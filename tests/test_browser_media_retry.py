@@ -5,10 +5,12 @@ asks again: a third tab's paused player kept a fourth from playing at all."""
 
 import threading
 import time
+from datetime import datetime, timedelta
 
 from appliance.age.stream import ENCRYPTED_CHUNK_SIZE
-from browser import chromium, live_server, unlock, until, until_playable
-from conftest import PASSPHRASE
+from appliance.film.clips import Cut
+from browser import PLAYER_READY, chromium, live_server, unlock, until, until_playable
+from conftest import PASSPHRASE, begin_intervention
 from media import damage, synthetic_film
 from web.services import services
 
@@ -73,6 +75,36 @@ def test_a_film_cut_off_while_playing_goes_on_from_where_it_was(app, interventio
         assert page.evaluate("() => document.getElementById('video').playbackRate") == 0.5
 
 
+def test_a_film_refused_for_longer_than_its_tries_waits_and_says_so_then_plays(
+        app, intervention, tmp_path):
+    """Other players held every slot for longer than the player's tries
+    last: asking with a one-byte range was answered 206 (it takes no
+    slot), so each try reloaded into another 429, and the film was given
+    up for good. The box now says "not yet" to the asking, the player
+    waits as long as that lasts and tells the guider why, and plays once
+    a slot is free."""
+    store, _ = intervention
+    film = synthetic_film(store, 8, (640, 360))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.clock.install()  # the page's waits pass far faster than the slots are held
+        freed = keep_every_slot(app, 6.0)
+        page.goto(f"{url}/recordings/{film}")
+        while freed.is_alive():
+            page.clock.run_for(5_000)
+            time.sleep(0.2)
+        said = page.text_content("#video-message")
+        assert "this laptop's other films hold the box's share" in said, said
+        deadline = time.monotonic() + 20
+        while not page.evaluate(PLAYER_READY):
+            assert time.monotonic() < deadline, page.text_content("#video-message")
+            page.clock.run_for(2_000)
+            time.sleep(0.2)
+        page.click("#play")
+        until(page, "() => document.getElementById('video').currentTime > 1.0")
+        assert not page.is_visible("#video-message")
+
+
 def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_why(
         app, intervention, tmp_path):
     """A film that plays up to a damaged chunk fails there each time it is
@@ -103,7 +135,38 @@ def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_
         asked = len(probes)
         assert 2 <= asked <= 11
         page.clock.run_for(120_000)
-        time.sleep(2)
+        page.wait_for_timeout(2000)  # Playwright hands on the page's requests only in its calls
         assert len(probes) == asked, "given up: not asked for again"
         page.reload()
         assert "of the way in" in page.text_content("#damage-note")
+
+
+def test_a_clip_that_plays_again_meanwhile_is_not_asked_for_again(app, intervention, tmp_path):
+    """In the shared review the first clip was refused (429). While the
+    presenter waited to ask for it again, the guider went to the next clip
+    and back, and the first played: the waiting round then reloaded it,
+    and the clip in front of the parent jumped to its start and stopped."""
+    store, identity = intervention
+    begin_intervention(store)
+    film = synthetic_film(store, 12, (640, 360))
+    for start in (0.5, 6.0):
+        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
+    video = "document.getElementById('review-video')"
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.clock.install()
+        # the page's time stands still: the round's wait ends at the test's word
+        page.clock.pause_at(datetime.now() + timedelta(seconds=1))
+        freed = keep_every_slot(app, 2.0)
+        page.goto(f"{url}/review/1")
+        until(page, f"() => {video}.error !== null")
+        freed.join()
+        page.click("#next")
+        page.click("#prev")
+        until(page, f"() => {video}.readyState >= 2 && {video}.error === null")
+        page.evaluate(f"() => {video}.play()")
+        until(page, f"() => {video}.currentTime > 1.0")
+        page.clock.run_for(15_000)  # the waiting round wakes
+        time.sleep(1.5)
+        assert page.evaluate(f"() => {video}.currentTime") > 1.5
+        assert page.evaluate(f"() => !{video}.paused")

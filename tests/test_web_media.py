@@ -269,3 +269,29 @@ def test_one_laptop_reading_films_slowly_leaves_the_page_to_the_others(unlocked,
         for sock in readers:
             sock.close()
         stop(server, thread)
+
+
+def test_a_player_asking_whether_to_ask_again_is_told_not_yet_while_no_slot_is_free(
+        unlocked, intervention, app):
+    """A player refused with 429 asks with a one-byte range, which takes no
+    slot, before it asks for the film again (web/static/ask_again.js). It
+    was answered 206 while every slot was still taken, so it reloaded into
+    another 429 and spent one of its few tries each second until it gave
+    up. It is now told "not yet" until a slot is free; a one-byte range
+    that is not a player's asking (no background header) is served."""
+    from hostile import sealed
+    store, _ = intervention
+    film = sealed(store, "recording", random.Random(6).randbytes(4 << 20), duration=8.0)
+    streams = services(app).streams
+    asking = {"Range": "bytes=0-0", "X-Vigbox-Background": "1"}
+    held = 0
+    while streams.take("127.0.0.1"):
+        held += 1
+    refused = unlocked.get(f"/media/{film}", headers=asking)
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    assert unlocked.get(f"/media/{film}", headers={"Range": "bytes=0-0"}).status_code == 206
+    assert len(streams) == held, "asking takes no slot"
+    streams.release("127.0.0.1")
+    answered = unlocked.get(f"/media/{film}", headers=asking)
+    assert answered.status_code == 206 and len(answered.data) == 1
+    assert len(streams) == held - 1

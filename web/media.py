@@ -32,6 +32,7 @@ from appliance.film.playable import ServedLayout, served_layout
 from appliance.store.damage import DamageNotes, describe
 from appliance.store.objects import check_object_id
 
+from .auth import BACKGROUND
 from .services import remembered, services
 
 bp = Blueprint("media", __name__)
@@ -244,7 +245,11 @@ def _respond(reader, head: bytes, blocks, object_id: str, headers: dict, status:
     """The body streamed; one ``long`` (more than its first block: it may
     hold a thread while its reader lags) takes one of the client's slots
     (web/streams.py), or is a 429 at once, and gives it back at its end."""
-    ended = services().streams.claim(request.remote_addr or "") if long else lambda: None
+    streams, client = services().streams, request.remote_addr or ""
+    # a player's one-byte asking whether to ask again (web/static/ask_again.js)
+    # is told "not yet" while a long response would be
+    not_yet = request.headers.get(BACKGROUND) == "1" and not streams.free(client)
+    ended = streams.claim(client) if long else None if not_yet else (lambda: None)
     if ended is None:
         reader.close()
         return jsonify(error="this laptop has enough films coming at once: ask again "

@@ -16,8 +16,8 @@ Short ones (a still, a thumbnail, a range of one block) are not counted.
 (True, False, True)
 >>> streams.take("10.42.0.9")
 False
->>> streams.release("10.42.0.7"); streams.take("10.42.0.9")
-True
+>>> streams.release("10.42.0.7"); streams.free("10.42.0.9"), streams.take("10.42.0.9")
+(True, True)
 """
 
 import threading
@@ -44,6 +44,12 @@ class Streams:
                 return False
             self._under_way[client] += 1
             return True
+
+    def free(self, client: str) -> bool:
+        """Whether :meth:`take` would give ``client`` a slot now (taking none)."""
+        with self._lock:
+            return self._under_way[client] < self.per_client and \
+                self._under_way.total() < self.in_all
 
     def release(self, client: str) -> None:
         with self._lock:

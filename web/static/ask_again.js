@@ -2,23 +2,28 @@
 // box's long responses is answered 429, "ask again in a second"
 // (web/streams.py); a <video> takes any refusal as the film's failure and
 // never asks again. Here it asks again, from where it was, playing if it
-// was, for as long as the box says the film is there (a one-byte range,
-// which holds no slot, asks): locked, or the film gone, it stops. A film
-// that fails at the same place again and again (damaged there) is asked
+// was. A one-byte range asks the box first, and holds no slot: while the
+// box says "not yet" (no slot free, locked until the guider unlocks, or no
+// answer while the Wi-Fi is gone) it waits and says so, for as long as
+// that lasts; the film gone, it stops. A film that fails at the same place
+// again and again once the box says it is there (damaged there) is asked
 // for a few times, not for ever: only playing well past where it failed
 // counts as mended. Given up, it says why in words a guider can act on.
 //
 //   import { askAgain } from "./ask_again.js";
-//   askAgain(document.getElementById("video"), { gaveUp: (words) => show(words) });
+//   askAgain(document.getElementById("video"), { say: (words) => show(words) });
 import { BACKGROUND } from "./session.js";
 
-const TRIES = 10;        // without getting past the place it failed: a minute or so
+const TRIES = 10;        // reloads without getting past the place it failed
 const FIRST_WAIT = 1000; // the box's Retry-After; longer after each try
+const MOST_WAIT = 10000; // between askings while the box says "not yet"
 // seconds played past the failure that count as mended: more than a
 // player reads ahead, so a film damaged further on, which fails while the
 // player is still short of the damage, is not taken for mended each time
 const MENDED_AFTER = 30;
 const MAYBE_REFUSED = [MediaError.MEDIA_ERR_NETWORK, MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED];
+// no slot free, locked (the page's unlock dialog is up), no answer
+const NOT_YET = [429, 401, 0];
 
 // the box's answer to a one-byte range: its status, and the damage the
 // box has found in the film (web/media.py), if any
@@ -29,35 +34,43 @@ async function filmThere(src) {
     });
     return { status: answer.status, damage: answer.headers.get("Vigbox-Damage") };
   } catch {
-    return { status: 0, damage: null };  // off the Wi-Fi for a moment: try again
+    return { status: 0, damage: null };  // off the Wi-Fi for a moment
   }
 }
 
 const clock = (t) => `${Math.floor(t / 60)}:${String(Math.floor(t % 60)).padStart(2, "0")}`;
 
-// why the film stopped for good, for the guider: the box's last answer
+// what the guider is told while the box says "not yet"
+export function whyWaiting(at, { status }) {
+  const where = `The film stopped at ${clock(at)}`;
+  if (status === 401) return `${where}: the box is locked. It goes on once you unlock it.`;
+  if (status === 429) {
+    return `${where}: this laptop's other films hold the box's share. ` +
+      "It goes on when one of them ends (close the other players).";
+  }
+  return `${where}: the box does not answer. It goes on when the Wi-Fi is back.`;
+}
+
+// why the film stopped for good: the box's last answer
 export function whyStopped(at, { status, damage }) {
   const where = `The film stopped at ${clock(at)}`;
   if (status === 404) return `${where}: it is no longer on the box.`;
-  if (status === 401 || status === 403) return `${where}: the box is locked. Unlock it, then reload the page.`;
-  if (damage) return `${where} and would not play on: ${damage} Reload the page to try again.`;
-  if (status === 429) {
-    return `${where}: this laptop's other films hold the box's share. ` +
-      "Close the other players, then reload the page.";
+  if (status !== 206 && status !== 200) {
+    return `${where}: the box refused it (${status}). Reload the page to try again.`;
   }
-  if (status === 0) return `${where}: the box did not answer. Check the Wi-Fi, then reload the page.`;
+  if (damage) return `${where} and would not play on: ${damage} Reload the page to try again.`;
   return `${where} again and again at the same place: the recording may be damaged there, ` +
     "or the Wi-Fi too weak. Reload the page to try again.";
 }
 
 const pause = (ms) => new Promise((go) => { setTimeout(go, ms); });
 
-export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, gaveUp = () => {} } = {}) {
+export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = () => {} } = {}) {
   // the film being asked for again: where it was and whether it played,
   // taken at its first refusal (a refused reload is at 0, paused)
   let pending = null;
   let asking = false;  // one round of asking at a time, however many errors
-  let failed = 0;        // tries since the film last played past where it failed
+  let failed = 0;        // reloads since the film last played past where it failed
   let failedAt = null;
   let failedSrc = null;
   let wanted = false;  // playing, or asked to play (load() fires no pause)
@@ -79,6 +92,19 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, gaveUp 
     if (resume.play) video.play().catch(() => {});
   });
 
+  // the box's answer once it is not "not yet", or null if another film
+  // was asked for meanwhile; waits longer each time, up to MOST_WAIT
+  async function untilAnswered(src, at) {
+    for (let n = 0; ; n += 1) {
+      await pause(Math.min(firstWait * (1 + failed + n), MOST_WAIT));
+      if (video.currentSrc !== src) return null;
+      const answer = await filmThere(src);
+      if (video.currentSrc !== src) return null;
+      if (!NOT_YET.includes(answer.status)) return answer;
+      say(whyWaiting(at, answer));
+    }
+  }
+
   async function refused() {
     const src = video.currentSrc;
     if (!src || !video.error || !MAYBE_REFUSED.includes(video.error.code)) return;
@@ -92,24 +118,16 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, gaveUp 
     if (asking) return;
     asking = true;
     try {
-      let there = false;
-      let answer = { status: 206, damage: null };  // tries used up: it failed each time
-      while (!there && failed < tries) {
-        await pause(firstWait * (1 + failed));
-        failed += 1;
-        if (video.currentSrc !== src) return;  // another film was asked for meanwhile
-        answer = await filmThere(src);
-        if (video.currentSrc !== src) return;
-        there = answer.status === 206 || answer.status === 200;
-        if (!there && answer.status !== 429 && answer.status !== 0) break;  // locked, or gone
-      }
-      if (!there) {
-        const at = pending ? pending.at : video.currentTime;
+      const at = pending.at;
+      const answer = await untilAnswered(src, at);
+      if (!answer) return;
+      if (!video.error) { pending = null; return; }  // played again meanwhile (another clip, and back)
+      if ((answer.status !== 206 && answer.status !== 200) || failed >= tries) {
         pending = null;
-        if (failed >= tries && answer.status === 206) answer = await filmThere(src);
-        if (video.currentSrc === src) gaveUp(whyStopped(at, answer));
+        say(whyStopped(at, answer));
         return;
       }
+      failed += 1;
       video.load();  // keeps defaultPlaybackRate, the speed the guider chose
     } finally {
       asking = false;

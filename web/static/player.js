@@ -9,7 +9,7 @@ import { createTimeline } from "./timeline.js";
 const root = document.getElementById("player");
 const video = document.getElementById("video");
 const videoMessage = document.getElementById("video-message");
-askAgain(video, { gaveUp: (words) => { videoMessage.textContent = words; videoMessage.hidden = false; } });
+askAgain(video, { say: (words) => { videoMessage.textContent = words; videoMessage.hidden = false; } });
 video.addEventListener("playing", () => { videoMessage.hidden = true; });
 const fps = Number(root.dataset.fps) || 30;
 const lag = Number(root.dataset.lag) || 0;  // see frame_lag in web/player.py
@@ -135,8 +135,12 @@ export function drawMarks(list, kind = "mark") { timeline.setItems(kind, list); 
 drawMarks(marks.map((at) => ({ start: at, end: null, tags: [] })));
 timeline.setRange({ ...range });
 // the film's own length, once known, is the timeline's whole
-video.addEventListener("loadedmetadata", () => timeline.whole());
-if (video.readyState >= 1) timeline.whole();
+// the whole film once its length is known; a film asked for again (see
+// ask_again.js) keeps the guider's zoom
+let shownWhole = false;
+const wholeOnce = () => { if (!shownWhole) { shownWhole = true; timeline.whole(); } };
+video.addEventListener("loadedmetadata", wholeOnce);
+if (video.readyState >= 1) wholeOnce();
 for (const name of ["timeupdate", "seeked", "play", "pause", "loadedmetadata"]) {
   video.addEventListener(name, show);
 }

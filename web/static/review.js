@@ -11,8 +11,8 @@ const video = document.getElementById("review-video");
 const caption = document.getElementById("caption");
 const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
-let stopped = null;  // why the clip stopped for good, while it is said
-askAgain(video, { gaveUp: (words) => { stopped = words; message(words); } });
+let stopped = null;  // why the clip stopped, while it is said
+askAgain(video, { say: (words) => { stopped = words; message(words); } });
 video.addEventListener("playing", () => {
   if (stopped && document.getElementById("review-message").textContent === stopped) message("");
   stopped = null;
