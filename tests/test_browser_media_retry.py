@@ -62,6 +62,10 @@ def test_a_film_cut_off_while_playing_goes_on_from_where_it_was(app, interventio
         page.goto(f"{url}/recordings/{film}")
         until_playable(page)
         page.select_option("#speed", "0.5")  # the speed chosen, kept
+        page.click("#zoom-in")  # and the timeline's zoom (a reload had shown the whole film)
+        until(page, "() => Number(document.getElementById('timeline').dataset.to) < 39")
+        zoomed = page.evaluate("() => document.getElementById('timeline').dataset.to"
+                               " - document.getElementById('timeline').dataset.from")
         # long enough that the first reload is refused too (the one-byte
         # range that says the film is there holds no slot)
         freed = keep_every_slot(app, 4.0)
@@ -73,6 +77,9 @@ def test_a_film_cut_off_while_playing_goes_on_from_where_it_was(app, interventio
         until(page, "() => document.getElementById('video').currentTime > 30.5", timeout=30)
         assert page.evaluate(PLAYING)
         assert page.evaluate("() => document.getElementById('video').playbackRate") == 0.5
+        assert abs(page.evaluate("() => document.getElementById('timeline').dataset.to"
+                                 " - document.getElementById('timeline').dataset.from")
+                   - zoomed) < 0.1, "the zoom kept"
 
 
 def test_a_film_refused_for_longer_than_its_tries_waits_and_says_so_then_plays(
