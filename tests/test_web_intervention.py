@@ -242,6 +242,54 @@ def test_a_scaling_form_drawn_before_another_page_s_scaling_does_not_overwrite_i
     assert record.scalings()[1][-1]["now"] == 4 and record.scalings()[2][-1]["now"] == 7
 
 
+def test_a_scaling_form_saved_after_another_page_began_the_next_cycle_keeps_its_cycle(
+        guider, store):
+    """A page drawn in cycle 1; another begins cycle 2 and scales goal 1 at
+    6 for it. The first page's 5 for cycle 1 was refused as if typed over
+    another's (the check compared it with cycle 2's scaling), and, saved
+    again as the refusal asked, it overwrote cycle 2's 6 while cycle 1
+    kept none. It is now saved for cycle 1, and cycle 2's 6 stands."""
+    token = csrf_of(guider)
+    drawn = {"csrf_token": token, "cycle": "1", **AS_SET_UP,
+             "now1": "3", "want1": "8", "now2": "4", "want2": "7"}
+    assert guider.post("/intervention/cycle", data=drawn).status_code == 302
+    assert guider.post("/intervention/scale", data={**drawn, "cycle": "2",
+                                                    "now1": "6"}).status_code == 302
+    assert guider.post("/intervention/scale", data={**drawn, "now1": "5"}).status_code == 302
+    record = InterventionRecord(store.catalog)
+    assert [(p["cycle"], p["now"]) for p in record.scalings()[1]] == [(0, 3), (1, 5), (2, 6)]
+
+
+def test_a_scaling_refused_after_the_next_cycle_began_says_where_saving_again_puts_it(
+        guider, store):
+    """Another page saved goal 1 at 6 for cycle 1 as it began cycle 2; this
+    page's 7 for cycle 1 is refused, and drawn again for cycle 2. It asked
+    to "save it again to keep it instead", and that saved it for cycle 2."""
+    drawn = {"csrf_token": csrf_of(guider), "cycle": "1", **AS_SET_UP,
+             "now1": "6", "want1": "8", "now2": "4", "want2": "7"}
+    assert guider.post("/intervention/cycle", data=drawn).status_code == 302
+    refused = guider.post("/intervention/scale", data={**drawn, "now1": "7"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "after cycle 1): yours, now 7" in page
+    assert "the page now shows cycle 2: saving it again keeps it for cycle 2" in page
+    assert 'name="cycle" value="2"' in page and 'name="now1" min="1" max="10" value="7"' in page
+
+
+def test_a_start_of_the_cycle_refused_for_a_scaling_saved_meanwhile_says_so(guider, store):
+    """"Start cycle 2" from a page whose goal 1 another page had scaled
+    since: the scaling is refused, and with it the cycle's start, which
+    the refusal did not say (it asked only to save the scaling again)."""
+    drawn = {"csrf_token": csrf_of(guider), "cycle": "1", **AS_SET_UP,
+             "now1": "5", "want1": "8", "now2": "4", "want2": "7"}
+    assert guider.post("/intervention/scale", data=drawn).status_code == 302
+    refused = guider.post("/intervention/cycle", data={**drawn, "now1": "7"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 409 and "Cycle 2 was not started: goal 1" in page
+    assert "save it again to keep it instead" in page
+    assert InterventionRecord(store.catalog).row()["cycle"] == 1
+    assert InterventionRecord(store.catalog).scalings()[1][-1] == {"cycle": 1, "now": 5, "want": 8}
+
+
 def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
     token = csrf_of(guider)
     assert guider.post("/intervention/time", data={"csrf_token": token, "kind": "travel",

@@ -137,15 +137,19 @@ def _typed(goal: int) -> tuple[int, int] | None:
                                 f"not {typed[0]!r} and {typed[1]!r}") from None
 
 
-def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
+def _typed_scalings(record: InterventionRecord, cycle: int, showing: int) -> int:
     """Each goal's scaling as the form has it, kept for ``cycle`` where it
-    differs from what the page showed (the latest); how many were. A goal
-    another page has scaled since this one was drawn keeps that scaling
-    if this form left it as shown, and is refused if it was typed over
-    (ScalingChangedError, nothing kept: it overwrote the other without a word)."""
+    differs from what the page showed (the latest up to ``cycle``); how
+    many were. A goal another page has scaled for ``cycle`` since this one
+    was drawn keeps that scaling if this form left it as shown, and is
+    refused if it was typed over (ScalingChangedError, nothing kept: it
+    overwrote the other without a word). A later cycle's scaling is not
+    this form's: it had been taken for a change, and the form refused.
+    ``showing``: the cycle the page drawn again after a refusal shows."""
     kept = []
     for goal, points in record.scalings().items():
-        typed, latest = _typed(goal), points[-1]
+        typed = _typed(goal)
+        latest = [p for p in points if p["cycle"] <= cycle][-1]  # the start is cycle 0
         if typed is None:
             continue
         was = request.form.get(f"was{goal}", "")
@@ -155,15 +159,22 @@ def _typed_scalings(record: InterventionRecord, cycle: int) -> int:
         elif was and was != shown_as(latest):  # (a page drawn before it said none)
             if was == f"{typed[0]}/{typed[1]}":
                 continue  # left as this page showed it: the later scaling stands
-            raise ScalingChangedError(
-                f"goal {goal}'s scaling was saved by another page since this one was drawn "
-                f"(now {latest['now']}, want {latest['want']}, after cycle {latest['cycle']}): "
-                f"yours, now {typed[0]}, want {typed[1]}, was not saved. It is still in the "
-                "form: save it again to keep it instead")
+            raise ScalingChangedError(_changed(showing, goal, latest, typed))
         kept.append((goal, *typed))
     for goal, now, want in kept:
         record.scale(goal, cycle, now, want)
     return len(kept)
+
+
+def _changed(now: int, goal: int, latest: dict, typed: tuple) -> str:
+    """Why a typed scaling was refused, and what saving it again (on the
+    page drawn again, of cycle ``now``) will do."""
+    again = ("save it again to keep it instead" if now == latest["cycle"] else
+             f"the page now shows cycle {now}: saving it again keeps it for cycle {now}")
+    return (f"goal {goal}'s scaling was saved by another page since this one was drawn "
+            f"(now {latest['now']}, want {latest['want']}, after cycle {latest['cycle']}): "
+            f"yours, now {typed[0]}, want {typed[1]}, was not saved. It is still in the "
+            f"form: {again}")
 
 
 @bp.post("/intervention/scale")
@@ -174,7 +185,7 @@ def scale():
     try:
         cycle = _shown_cycle(record)
         with services().store.catalog.transaction():
-            _typed_scalings(record, cycle)
+            _typed_scalings(record, cycle, showing=record.row()["cycle"])
     except InterventionError as e:
         return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("goals rescaled", cycle=cycle)
@@ -191,8 +202,10 @@ def next_cycle():
         shown = _shown_cycle(record)
         with services().store.catalog.transaction():
             cycle = record.next_cycle(after=shown)
-            if _typed_scalings(record, shown):
+            if _typed_scalings(record, shown, showing=shown):  # (undone if refused)
                 _audit("goals rescaled", cycle=shown)
+    except ScalingChangedError as e:  # the cycle's start went back with it
+        return overview(f"Cycle {shown + 1} was not started: {e}", 409)
     except InterventionError as e:
         return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("cycle started", cycle=cycle)
