@@ -387,11 +387,31 @@ def test_a_review_save_sent_again_after_its_answer_was_lost_counts_its_time_once
                        headers=headers).status_code == 200
     assert record.reviews()[0]["seconds"] == 380
     assert guider.get("/api/review/1").get_json()["reflections"] == "older page"
-    # a page opened again and again: the visits remembered are bounded
+    # a page opened again and again: the visits remembered are bounded,
+    # the oldest forgotten first
     for n in range(VISITS_KEPT + 10):
         record.review(1, held=date.today(), clips=[], visit=f"opening-number-{n:04}")
-    assert store.catalog.db.execute("SELECT COUNT(*) FROM review_visits").fetchone()[0] \
-        == VISITS_KEPT
+    kept = [r[0] for r in store.catalog.db.execute("SELECT visit FROM review_visits")]
+    assert sorted(kept) == [f"opening-number-{n:04}" for n in range(10, VISITS_KEPT + 10)]
+
+
+def test_saves_of_an_older_page_do_not_push_an_open_page_s_visit_out(reviewed, store):
+    """Each save of a page drawn before visits were named was kept as a
+    visit of its own: sixty-four of them pushed a page still open out of
+    the visits remembered, and its next save counted its whole time again.
+    A "seconds" of true is not a second."""
+    guider, clips = reviewed
+    headers = {"X-CSRF-Token": csrf_of(guider)}
+
+    def save(**body):
+        return guider.post("/api/review/1", json={"clips": clips, "reflections": "x", **body},
+                           headers=headers)
+    assert save(seconds=600, visit=VISIT).status_code == 200
+    for _ in range(VISITS_KEPT):
+        assert save(seconds=1).status_code == 200
+    assert save(seconds=600, visit=VISIT).status_code == 200
+    assert InterventionRecord(store.catalog).reviews()[0]["seconds"] == 600 + VISITS_KEPT
+    assert save(seconds=True, visit=VISIT).status_code == 400
 
 
 def test_another_laptop_s_exports_do_not_take_away_the_guider_s_link(reviewed, app):

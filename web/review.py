@@ -3,7 +3,6 @@ order, for the guider and the practitioner to look at together; and what
 the practitioner says, typed by the guider, sealed."""
 
 import re
-import secrets
 from datetime import date
 
 from flask import Blueprint, g, jsonify, render_template, request
@@ -88,11 +87,11 @@ def save(cycle: int):
     body = request.get_json(silent=True) or {}
     shown, seconds = body.get("clips", []), body.get("seconds", 0)
     # a page drawn before visits were named sends its seconds since its
-    # last save: counted as a visit of their own, as they were
-    reflections, visit = body.get("reflections", ""), body.get("visit", secrets.token_hex(16))
+    # last save, and no visit: counted as they come
+    reflections, visit = body.get("reflections", ""), body.get("visit")
     if not (isinstance(shown, list) and all(isinstance(c, str) for c in shown)
-            and isinstance(seconds, int) and 0 <= seconds < 86_400
-            and isinstance(visit, str) and VISIT.fullmatch(visit)
+            and type(seconds) is int and 0 <= seconds < 86_400  # not true, counted as 1
+            and (visit is None or isinstance(visit, str) and VISIT.fullmatch(visit))
             and isinstance(reflections, str) and len(reflections) <= MAX_REFLECTIONS):
         return jsonify(error="a review is the ids of clips of this cycle, whole seconds, "
                              "the page's visit (16 to 64 letters, digits, - or _), "

@@ -226,7 +226,7 @@ class InterventionRecord:
                 {"cycle": r["cycle"], "now": r["now"], "want": r["want"]})
         return found
 
-    def review(self, cycle: int, *, held: date, clips: list[str], visit: str,
+    def review(self, cycle: int, *, held: date, clips: list[str], visit: str | None,
                seconds: int = 0) -> int:
         """A cycle's shared review, added to: a review taken up again (the
         next day, a reload, in a later cycle) keeps the day it was first
@@ -236,7 +236,10 @@ class InterventionRecord:
         total of one opening of the page, ``visit``: what it adds over what
         that visit sent before is counted, and returned. (Sent as the
         seconds since the last save, a save sent again after its answer
-        was lost on the Wi-Fi counted them twice.)"""
+        was lost on the Wi-Fi counted them twice.) ``visit`` None (a page
+        drawn before visits were named): ``seconds`` since its last save,
+        counted as they come, and no visit kept (each kept as a visit of
+        its own, they pushed a page still open out of those remembered)."""
         if not 1 <= cycle <= self._open()["cycle"]:
             raise InterventionError(f"no cycle {cycle!r} yet")
         with self.catalog.transaction():
@@ -244,23 +247,29 @@ class InterventionRecord:
                                   (cycle,)).fetchone()
             first, before, spent = (row["held"], json.loads(row["clips"]), row["seconds"]) \
                 if row else (held.isoformat(), [], 0)
-            counted = self.db.execute(
-                "SELECT seconds FROM review_visits WHERE cycle = ? AND visit = ?",
-                (cycle, visit)).fetchone()
-            before_now = counted["seconds"] if counted else 0
-            added = max(0, int(seconds) - before_now)
-            self.db.execute("INSERT OR REPLACE INTO review_visits VALUES (?, ?, ?)",
-                            (cycle, visit, before_now + added))
-            # the visits saved last (a replaced row is a new one): a page
-            # opened again and again adds no row past these
-            self.db.execute(
-                "DELETE FROM review_visits WHERE cycle = ? AND rowid NOT IN (SELECT rowid "
-                "FROM review_visits WHERE cycle = ? ORDER BY rowid DESC LIMIT ?)",
-                (cycle, cycle, VISITS_KEPT))
+            added = max(0, int(seconds)) if visit is None else \
+                self._visit_adds(cycle, visit, int(seconds))
             shown = before + [c for c in dict.fromkeys(clips) if c not in before]
             self.db.execute("INSERT OR REPLACE INTO reviews VALUES (?, ?, ?, ?)",
                             (cycle, min(first, held.isoformat()), json.dumps(shown),
                              spent + added))
+        return added
+
+    def _visit_adds(self, cycle: int, visit: str, seconds: int) -> int:
+        """What a visit's total ``seconds`` adds over its last save, kept."""
+        counted = self.db.execute(
+            "SELECT seconds FROM review_visits WHERE cycle = ? AND visit = ?",
+            (cycle, visit)).fetchone()
+        before_now = counted["seconds"] if counted else 0
+        added = max(0, seconds - before_now)
+        self.db.execute("INSERT OR REPLACE INTO review_visits VALUES (?, ?, ?)",
+                        (cycle, visit, before_now + added))
+        # the visits saved last (a replaced row is a new one): a page
+        # opened again and again adds no row past these
+        self.db.execute(
+            "DELETE FROM review_visits WHERE cycle = ? AND rowid NOT IN (SELECT rowid "
+            "FROM review_visits WHERE cycle = ? ORDER BY rowid DESC LIMIT ?)",
+            (cycle, cycle, VISITS_KEPT))
         return added
 
     def reviews(self) -> list[dict]:
