@@ -12,6 +12,7 @@ from appliance.film.clips import Cut
 from browser import PLAYER_READY, chromium, live_server, unlock, until, until_playable
 from conftest import PASSPHRASE, begin_intervention
 from media import damage, synthetic_film
+from web import create_app
 from web.services import services
 
 PLAYING = "() => !document.getElementById('video').paused"
@@ -177,3 +178,35 @@ def test_a_clip_that_plays_again_meanwhile_is_not_asked_for_again(app, intervent
         time.sleep(1.5)
         assert page.evaluate(f"() => {video}.currentTime") > 1.5
         assert page.evaluate(f"() => !{video}.paused")
+
+
+def test_a_film_cut_off_by_the_lock_goes_on_once_unlocked_in_place(
+        settings, store, audit, intervention, tmp_path):
+    """The box locked while a film played (the idle time, or Lock in another
+    tab): the film's next range was refused 401 and the player gave up for
+    good, so after unlocking in the page's own dialog it stayed dead. It
+    now says the box is locked, waits, and plays on from the place the
+    guider last chose (one chosen while it waited had been forgotten)."""
+    app = create_app({"TESTING": True, "SETTINGS": settings, "STORE": store, "AUDIT": audit,
+                      "IDLE_SECONDS": 20})
+    store, _ = intervention
+    film = synthetic_film(store, 40, (1280, 720))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{film}")
+        until_playable(page)
+        services(app).keyring.clear()  # the lock
+        page.wait_for_selector("#relock-passphrase", timeout=15_000)
+        # beyond what the player has read: it must ask the box
+        page.evaluate("() => { const v = document.getElementById('video');"
+                      " v.currentTime = 25; v.play(); }")
+        until(page, "() => document.getElementById('video-message').textContent"
+                    ".includes('the box is locked')", timeout=20)
+        page.evaluate("() => { document.getElementById('video').currentTime = 33; }")
+        page.fill("#relock-passphrase", PASSPHRASE)
+        page.click("#relock-button")
+        until(page, "() => { const v = document.getElementById('video');"
+                    " return v.error === null && v.readyState >= 3 && v.currentTime > 0.5; }",
+              timeout=30)
+        assert 33 <= page.evaluate("() => document.getElementById('video').currentTime") < 38
+        assert page.evaluate(PLAYING) and not page.is_visible("#video-message")

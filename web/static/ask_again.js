@@ -78,6 +78,8 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   video.addEventListener("play", () => want(true));
   // Chromium pauses a film it failed: that pause is not the guider's
   video.addEventListener("pause", () => { if (!video.error) want(false); });
+  // a place the guider chose while the film waits is where it goes on
+  video.addEventListener("seeking", () => { if (pending && video.error) pending.at = video.currentTime; });
   video.addEventListener("timeupdate", () => {
     if (failedAt !== null && video.currentTime > failedAt + MENDED_AFTER) {
       failed = 0;
