@@ -210,3 +210,29 @@ def test_a_film_cut_off_by_the_lock_goes_on_once_unlocked_in_place(
               timeout=30)
         assert 33 <= page.evaluate("() => document.getElementById('video').currentTime") < 38
         assert page.evaluate(PLAYING) and not page.is_visible("#video-message")
+
+
+def test_the_next_clip_asked_for_again_waits_for_play_as_it_would_have(
+        app, intervention, tmp_path):
+    """In the shared review, Next while a clip played put in a clip that
+    was refused; asked for again, it played by itself (the wish to play
+    was the last clip's). A clip put in by the page waits for Play."""
+    store, identity = intervention
+    begin_intervention(store)
+    film = synthetic_film(store, 12, (640, 360))
+    for start in (0.5, 6.0):
+        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
+    video = "document.getElementById('review-video')"
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/review/1")
+        until(page, f"() => {video}.readyState >= 2")
+        page.evaluate(f"() => {video}.play()")
+        until(page, f"() => {video}.currentTime > 0.5")
+        freed = keep_every_slot(app, 2.0)
+        page.click("#next")
+        until(page, f"() => {video}.error !== null")
+        freed.join()
+        until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=20)
+        page.wait_for_timeout(1000)
+        assert page.evaluate(f"() => {video}.paused && {video}.currentTime === 0")

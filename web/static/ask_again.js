@@ -74,8 +74,12 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   let failedAt = null;
   let failedSrc = null;
   let wanted = false;  // playing, or asked to play (load() fires no pause)
+  let reloading = false; // the next emptied is this module's own reload
   const want = (yes) => { wanted = yes; if (pending) pending.play = yes; };
   video.addEventListener("play", () => want(true));
+  // another film put in by the page starts paused unless the page plays it
+  // (it had played by itself once asked for again, as the last one had)
+  video.addEventListener("emptied", () => { if (!reloading) wanted = false; reloading = false; });
   // Chromium pauses a film it failed: that pause is not the guider's
   video.addEventListener("pause", () => { if (!video.error) want(false); });
   // a place the guider chose while the film waits is where it goes on
@@ -130,6 +134,7 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
         return;
       }
       failed += 1;
+      reloading = true;
       video.load();  // keeps defaultPlaybackRate, the speed the guider chose
     } finally {
       asking = false;
