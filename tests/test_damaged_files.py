@@ -246,19 +246,28 @@ def test_the_whole_film_plays_up_to_the_damage(damaged_film):
 
 
 def test_a_damaged_last_chunk_leaves_the_rest_playable(unlocked, intervention, audit):
+    """What is before the damage is served. When the last chunk holds
+    only ffmpeg's index at the end (mfra, which the box does not serve),
+    every fragment is served with the box's own index (this test had
+    expected the bytes as stored, and failed on such a film: CI, 1 in 20)."""
+    from appliance.film.clips import load_index
     store, identity = intervention
     film = synthetic_film(store, 4, (640, 360))
     plain = decrypted(store, film, identity)
+    served, _ = served_view(store, film, identity)
     path = store.object_path(film)
     last = (len(plain) - 1) // CHUNK_SIZE
     damage(path, last)
     readable = last * CHUNK_SIZE
+    fragments_end = load_index(store, film, identity).complete_end()
+    expected = served if fragments_end <= readable else plain[:readable]
     whole = unlocked.get(f"/media/{film}")
-    assert whole.status_code == 200 and whole.headers["Content-Length"] == str(readable)
-    assert whole.data == plain[:readable]
+    assert whole.status_code == 200 and whole.headers["Content-Length"] == str(len(expected))
+    assert whole.data == expected
     tail = unlocked.get(f"/media/{film}", headers={"Range": "bytes=-500"})
-    assert tail.status_code == 206 and tail.data == plain[readable - 500:readable]
-    assert tail.headers["Content-Range"] == f"bytes {readable - 500}-{readable - 1}/{readable}"
+    assert tail.status_code == 206 and tail.data == expected[-500:]
+    assert tail.headers["Content-Range"] == \
+        f"bytes {len(expected) - 500}-{len(expected) - 1}/{len(expected)}"
     assert probe(whole.data)["video"]["codec_name"] == "h264"
     assert failed_chunks(audit) == [(film, last, "playback")]
 
