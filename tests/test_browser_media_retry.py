@@ -95,6 +95,9 @@ def test_a_film_refused_for_longer_than_its_tries_waits_and_says_so_then_plays(
     film = synthetic_film(store, 8, (640, 360))
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
+        probes = []
+        page.on("request", lambda r: probes.append(r.url) if "/media/" in r.url
+                and r.headers.get("range") == "bytes=0-0" else None)
         page.clock.install()  # the page's waits pass far faster than the slots are held
         freed = keep_every_slot(app, 6.0)
         page.goto(f"{url}/recordings/{film}")
@@ -102,15 +105,17 @@ def test_a_film_refused_for_longer_than_its_tries_waits_and_says_so_then_plays(
             page.clock.run_for(5_000)
             time.sleep(0.2)
         said = page.text_content("#video-message")
-        assert "this laptop's other films hold the box's share" in said, said
+        assert "the box is sending as many films as it can" in said, said
+        asked = len(probes)
+        assert asked <= 40, f"{asked} askings in 6 s, while told to wait"
         deadline = time.monotonic() + 20
         while not page.evaluate(PLAYER_READY):
             assert time.monotonic() < deadline, page.text_content("#video-message")
             page.clock.run_for(2_000)
             time.sleep(0.2)
+        assert not page.is_visible("#video-message"), "ready: what was said is over"
         page.click("#play")
         until(page, "() => document.getElementById('video').currentTime > 1.0")
-        assert not page.is_visible("#video-message")
 
 
 def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_why(
@@ -138,7 +143,8 @@ def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_
             page.clock.run_for(11_000)
             time.sleep(0.3)
         said = page.text_content("#video-message")
-        assert "would not play on: A damaged chunk was found" in said, said
+        assert "would not play on, asked for again and again" in said, said
+        assert "The box has found damage in this recording: A damaged chunk was found" in said
         assert "of the way in" in said and said.startswith("The film stopped at 0:0")
         asked = len(probes)
         assert 2 <= asked <= 11
@@ -236,3 +242,30 @@ def test_the_next_clip_asked_for_again_waits_for_play_as_it_would_have(
         until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=20)
         page.wait_for_timeout(1000)
         assert page.evaluate(f"() => {video}.paused && {video}.currentTime === 0")
+
+
+def test_a_clip_refused_while_the_last_one_waited_is_asked_for_in_its_turn(
+        app, intervention, tmp_path):
+    """In the shared review the first clip was refused, and while the
+    presenter waited to ask for it again the guider pressed Next: the next
+    clip, refused too, was never asked for again (the waiting round saw
+    another clip and ended, and the clip's own refusal had found a round
+    under way). It is asked for once a slot is free, and said ready."""
+    store, identity = intervention
+    begin_intervention(store)
+    film = synthetic_film(store, 12, (640, 360))
+    for start in (0.5, 6.0):
+        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
+    video = "document.getElementById('review-video')"
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        freed = keep_every_slot(app, 4.0)
+        page.goto(f"{url}/review/1")
+        until(page, f"() => {video}.error !== null")
+        page.click("#next")
+        until(page, f"() => {video}.error !== null"
+                    " && document.getElementById('clip-number').textContent === '2 / 2'")
+        freed.join()
+        until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=30)
+        assert "/media/" in page.evaluate(f"() => {video}.currentSrc")
+        assert "stopped" not in page.text_content("#review-message")

@@ -239,6 +239,19 @@ def test_a_damaged_film_s_filmstrip_and_peaks_are_of_what_plays_before_it(
     assert len(stops) == 2 and not any(r.exc_info for r in caplog.records)
 
 
+def test_a_film_whose_header_is_damaged_has_no_overview_and_says_so(intervention, caplog):
+    """Its reading thread died with a traceback (the header's error is no
+    chunk's); the overview is now refused with a typed error."""
+    from appliance.errors import CaptureError
+    from appliance.film import overview
+    store, identity = intervention
+    film = synthetic_film(store, 2, (320, 180))
+    break_header(store.object_path(film))
+    with pytest.raises(CaptureError, match="overview failed"):
+        overview.filmstrip(store, film, identity)
+    assert any("its overview stops at damage" in r.getMessage() for r in caplog.records)
+
+
 def test_the_whole_film_plays_up_to_the_damage(damaged_film):
     client, film, plain, damaged = damaged_film
     response = client.get(f"/media/{film}")

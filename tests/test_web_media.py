@@ -289,6 +289,9 @@ def test_a_player_asking_whether_to_ask_again_is_told_not_yet_while_no_slot_is_f
         held += 1
     refused = unlocked.get(f"/media/{film}", headers=asking)
     assert refused.status_code == 429 and refused.headers["Retry-After"] == "1"
+    # answered before any work: a waiting player asks every few seconds,
+    # and each had held the analysis of a film's sound for seconds
+    assert not services(app).maps.held()
     assert unlocked.get(f"/media/{film}", headers={"Range": "bytes=0-0"}).status_code == 206
     assert len(streams) == held, "asking takes no slot"
     streams.release("127.0.0.1")

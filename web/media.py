@@ -201,6 +201,8 @@ def media(object_id: str):
     entry = store.catalog.get(check_object_id(object_id))
     if entry.kind not in CONTENT_TYPES or entry.state not in ("sealed", "recovered"):
         return {"error": "not playable"}, 404
+    if _not_yet():  # answered before any work: a waiting player asks every few seconds
+        return _too_many()
     services().maps.make_way()  # a guider waits on these bytes
     try:
         reader = store.open(object_id, g.identity)
@@ -240,20 +242,27 @@ def media(object_id: str):
                     206 if wanted is not None else 200, long=last - first + 1 > len(head))
 
 
+def _not_yet() -> bool:
+    """A player's one-byte asking whether to ask again (web/static/
+    ask_again.js), while a long response to it would be refused."""
+    return (request.headers.get(BACKGROUND) == "1"
+            and not services().streams.free(request.remote_addr or ""))
+
+
+def _too_many():
+    return jsonify(error="the box is sending as many films as it can: ask again "
+                         "in a second"), 429, {"Retry-After": "1"}
+
+
 def _respond(reader, head: bytes, blocks, object_id: str, headers: dict, status: int, *,
              long: bool):
     """The body streamed; one ``long`` (more than its first block: it may
     hold a thread while its reader lags) takes one of the client's slots
     (web/streams.py), or is a 429 at once, and gives it back at its end."""
-    streams, client = services().streams, request.remote_addr or ""
-    # a player's one-byte asking whether to ask again (web/static/ask_again.js)
-    # is told "not yet" while a long response would be
-    not_yet = request.headers.get(BACKGROUND) == "1" and not streams.free(client)
-    ended = streams.claim(client) if long else None if not_yet else (lambda: None)
+    ended = services().streams.claim(request.remote_addr or "") if long else lambda: None
     if ended is None:
         reader.close()
-        return jsonify(error="this laptop has enough films coming at once: ask again "
-                             "in a second"), 429, {"Retry-After": "1"}
+        return _too_many()
     keyring, key = services().keyring, session.get("key")
     body = _stream(reader, head, blocks, object_id, _notes(),
                    lambda: keyring.get(key, touch=False) is not None, ended)

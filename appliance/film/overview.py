@@ -17,7 +17,7 @@ import ffmpeg
 
 from ..capture.commands import OUTPUT, PIPE_IN, piped, sound_command
 from ..capture.runner import FfmpegProcess
-from ..errors import CaptureError, ObjectNotFoundError, PayloadError
+from ..errors import AgeError, CaptureError, ObjectNotFoundError
 from ..store.objects import Store
 from .clips import load_index
 
@@ -66,7 +66,7 @@ def _through_ffmpeg(store: Store, recording: str, identity, command: list[str]) 
                     process.stdin.write(block)
         except OSError:
             pass  # ffmpeg stopped reading
-        except PayloadError as error:  # the overview of what plays: up to the damage
+        except AgeError as error:  # the overview of what plays: up to the damage, or nothing
             log.warning("%s: its overview stops at damage: %s", recording, error)
         finally:
             process.stdin.close()

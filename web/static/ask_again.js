@@ -32,9 +32,10 @@ async function filmThere(src) {
     const answer = await fetch(src, {
       headers: { ...BACKGROUND, Range: "bytes=0-0" }, cache: "no-store",
     });
-    return { status: answer.status, damage: answer.headers.get("Vigbox-Damage") };
+    const said = answer.ok ? null : await answer.json().then((b) => b.error, () => null);
+    return { status: answer.status, damage: answer.headers.get("Vigbox-Damage"), said };
   } catch {
-    return { status: 0, damage: null };  // off the Wi-Fi for a moment
+    return { status: 0, damage: null, said: null };  // off the Wi-Fi for a moment
   }
 }
 
@@ -45,22 +46,20 @@ export function whyWaiting(at, { status }) {
   const where = `The film stopped at ${clock(at)}`;
   if (status === 401) return `${where}: the box is locked. It goes on once you unlock it.`;
   if (status === 429) {
-    return `${where}: this laptop's other films hold the box's share. ` +
-      "It goes on when one of them ends (close the other players).";
+    return `${where}: the box is sending as many films as it can (this laptop's other ` +
+      "players, or other laptops'). It goes on when one of them ends.";
   }
   return `${where}: the box does not answer. It goes on when the Wi-Fi is back.`;
 }
 
 // why the film stopped for good: the box's last answer
-export function whyStopped(at, { status, damage }) {
+export function whyStopped(at, { status, damage, said }) {
   const where = `The film stopped at ${clock(at)}`;
   if (status === 404) return `${where}: it is no longer on the box.`;
-  if (status !== 206 && status !== 200) {
-    return `${where}: the box refused it (${status}). Reload the page to try again.`;
-  }
-  if (damage) return `${where} and would not play on: ${damage} Reload the page to try again.`;
-  return `${where} again and again at the same place: the recording may be damaged there, ` +
-    "or the Wi-Fi too weak. Reload the page to try again.";
+  if (status !== 206 && status !== 200) return `${where}: the box says ${said || status}.`;
+  const found = damage ? ` The box has found damage in this recording: ${damage}` : "";
+  return `${where} and would not play on, asked for again and again: the recording may be ` +
+    `damaged, or the Wi-Fi too weak.${found} Reload the page to try again.`;
 }
 
 const pause = (ms) => new Promise((go) => { setTimeout(go, ms); });
@@ -79,17 +78,19 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   video.addEventListener("play", () => want(true));
   // another film put in by the page starts paused unless the page plays it
   // (it had played by itself once asked for again, as the last one had)
-  video.addEventListener("emptied", () => { if (!reloading) wanted = false; reloading = false; });
+  video.addEventListener("emptied", () => {
+    if (!reloading) { wanted = false; pending = null; }  // nor the last one's place
+    reloading = false;
+  });
   // Chromium pauses a film it failed: that pause is not the guider's
   video.addEventListener("pause", () => { if (!video.error) want(false); });
   // a place the guider chose while the film waits is where it goes on
   video.addEventListener("seeking", () => { if (pending && video.error) pending.at = video.currentTime; });
+  const mended = () => { failed = 0; failedAt = null; };
   video.addEventListener("timeupdate", () => {
-    if (failedAt !== null && video.currentTime > failedAt + MENDED_AFTER) {
-      failed = 0;
-      failedAt = null;
-    }
+    if (failedAt !== null && video.currentTime > failedAt + MENDED_AFTER) mended();
   });
+  video.addEventListener("ended", mended);  // a clip shorter than MENDED_AFTER, played out
   video.addEventListener("loadedmetadata", () => {
     const resume = pending;
     pending = null;
@@ -98,22 +99,25 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
     if (resume.play) video.play().catch(() => {});
   });
 
-  // the box's answer once it is not "not yet", or null if another film
-  // was asked for meanwhile; waits longer each time, up to MOST_WAIT
+  // the box's answer once it is not "not yet", or null if the film is no
+  // longer waiting (another film was put in, or it plays again); waits
+  // longer each time, up to MOST_WAIT
   async function untilAnswered(src, at) {
+    const waiting = () => video.currentSrc === src && video.error !== null;
     for (let n = 0; ; n += 1) {
       await pause(Math.min(firstWait * (1 + failed + n), MOST_WAIT));
-      if (video.currentSrc !== src) return null;
+      if (!waiting()) return null;
       const answer = await filmThere(src);
-      if (video.currentSrc !== src) return null;
+      if (!waiting()) return null;
       if (!NOT_YET.includes(answer.status)) return answer;
       say(whyWaiting(at, answer));
     }
   }
 
-  async function refused() {
+  // the film refused now, noted; false if it was no refusal
+  function noteRefusal() {
     const src = video.currentSrc;
-    if (!src || !video.error || !MAYBE_REFUSED.includes(video.error.code)) return;
+    if (!src || !video.error || !MAYBE_REFUSED.includes(video.error.code)) return false;
     if (pending && pending.src !== src) pending = null;
     if (!pending) {
       if (src !== failedSrc) failed = 0;
@@ -121,21 +125,33 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
       failedAt = video.currentTime;
       failedSrc = src;
     }
-    if (asking) return;
+    return true;
+  }
+
+  // one round of asking at a time: it takes up whichever film is waiting
+  // when it wakes (a clip refused while the last one's round waited had
+  // been left dead)
+  async function refused() {
+    if (!noteRefusal() || asking) return;
     asking = true;
     try {
-      const at = pending.at;
-      const answer = await untilAnswered(src, at);
-      if (!answer) return;
-      if (!video.error) { pending = null; return; }  // played again meanwhile (another clip, and back)
-      if ((answer.status !== 206 && answer.status !== 200) || failed >= tries) {
-        pending = null;
-        say(whyStopped(at, answer));
+      while (pending && video.error) {
+        const { src, at } = pending;
+        const answer = await untilAnswered(src, at);
+        if (!answer) {  // another film since (waiting in its turn, or not), or playing again
+          if (pending && pending.src !== video.currentSrc) pending = null;
+          continue;
+        }
+        if ((answer.status !== 206 && answer.status !== 200) || failed >= tries) {
+          pending = null;
+          say(whyStopped(at, answer));
+          return;
+        }
+        failed += 1;
+        reloading = true;
+        video.load();  // keeps defaultPlaybackRate, the speed the guider chose
         return;
       }
-      failed += 1;
-      reloading = true;
-      video.load();  // keeps defaultPlaybackRate, the speed the guider chose
     } finally {
       asking = false;
     }

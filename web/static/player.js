@@ -10,7 +10,8 @@ const root = document.getElementById("player");
 const video = document.getElementById("video");
 const videoMessage = document.getElementById("video-message");
 askAgain(video, { say: (words) => { videoMessage.textContent = words; videoMessage.hidden = false; } });
-video.addEventListener("playing", () => { videoMessage.hidden = true; });
+// the film back (ready, or playing): what was said of its stop is over
+for (const back of ["loadeddata", "playing"]) video.addEventListener(back, () => { videoMessage.hidden = true; });
 const fps = Number(root.dataset.fps) || 30;
 const lag = Number(root.dataset.lag) || 0;  // see frame_lag in web/player.py
 const marks = JSON.parse(root.dataset.marks || "[]");

@@ -13,10 +13,12 @@ const prompt = document.getElementById("prompt");
 const message = (text) => { document.getElementById("review-message").textContent = text; };
 let stopped = null;  // why the clip stopped, while it is said
 askAgain(video, { say: (words) => { stopped = words; message(words); } });
-video.addEventListener("playing", () => {
+const back = () => {  // the clip back (ready, or playing): what was said of its stop is over
   if (stopped && document.getElementById("review-message").textContent === stopped) message("");
   stopped = null;
-});
+};
+video.addEventListener("loadeddata", back);
+video.addEventListener("playing", back);
 const prompts = [...document.getElementById("prompts").content.querySelectorAll("span")]
   .map((span) => span.textContent);
 // the review's time is sent as this opening's total, named by a visit of
