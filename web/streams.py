@@ -39,8 +39,7 @@ class Streams:
         """A slot for a long response to ``client``, or False if it has
         its share or everyone's are taken."""
         with self._lock:
-            if self._under_way[client] >= self.per_client or \
-                    self._under_way.total() >= self.in_all:
+            if not self._room(client):
                 return False
             self._under_way[client] += 1
             return True
@@ -48,8 +47,11 @@ class Streams:
     def free(self, client: str) -> bool:
         """Whether :meth:`take` would give ``client`` a slot now (taking none)."""
         with self._lock:
-            return self._under_way[client] < self.per_client and \
-                self._under_way.total() < self.in_all
+            return self._room(client)
+
+    def _room(self, client: str) -> bool:  # under the lock
+        return self._under_way[client] < self.per_client and \
+            self._under_way.total() < self.in_all
 
     def release(self, client: str) -> None:
         with self._lock:

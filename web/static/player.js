@@ -135,9 +135,8 @@ for (const [id, action] of Object.entries(BUTTONS)) {
 export function drawMarks(list, kind = "mark") { timeline.setItems(kind, list); }
 drawMarks(marks.map((at) => ({ start: at, end: null, tags: [] })));
 timeline.setRange({ ...range });
-// the film's own length, once known, is the timeline's whole
-// the whole film once its length is known; a film asked for again (see
-// ask_again.js) keeps the guider's zoom
+// the film's own length, once known, is the timeline's whole; a film
+// asked for again (see ask_again.js) keeps the guider's zoom
 let shownWhole = false;
 const wholeOnce = () => { if (!shownWhole) { shownWhole = true; timeline.whole(); } };
 video.addEventListener("loadedmetadata", wholeOnce);
