@@ -269,3 +269,22 @@ def test_a_clip_refused_while_the_last_one_waited_is_asked_for_in_its_turn(
         until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=30)
         assert "/media/" in page.evaluate(f"() => {video}.currentSrc")
         assert "stopped" not in page.text_content("#review-message")
+
+
+def test_a_place_chosen_while_a_film_refused_from_the_start_waits_is_where_it_opens(
+        app, intervention, tmp_path):
+    """A film refused before any of it came, and a place chosen on the
+    timeline while it waited: it opened where it had first failed (the
+    start), as the browser fires no seeking with nothing of the film."""
+    store, _ = intervention
+    film = synthetic_film(store, 20, (640, 360))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        freed = keep_every_slot(app, 3.0)
+        page.goto(f"{url}/recordings/{film}")
+        until(page, "() => document.getElementById('video').error !== null")
+        page.evaluate("() => { document.getElementById('video').currentTime = 12; }")
+        freed.join()
+        until_playable(page, timeout=30)
+        until(page, "() => !document.getElementById('video').seeking")
+        assert 11.5 < page.evaluate("() => document.getElementById('video').currentTime") < 13

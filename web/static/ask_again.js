@@ -21,6 +21,7 @@ const MOST_WAIT = 10000; // between askings while the box says "not yet"
 // player reads ahead, so a film damaged further on, which fails while the
 // player is still short of the damage, is not taken for mended each time
 const MENDED_AFTER = 30;
+const HAVE_NOTHING = 0;  // HTMLMediaElement.HAVE_NOTHING
 const MAYBE_REFUSED = [MediaError.MEDIA_ERR_NETWORK, MediaError.MEDIA_ERR_SRC_NOT_SUPPORTED];
 // no slot free, locked (the page's unlock dialog is up), no answer
 const NOT_YET = [429, 401, 0];
@@ -148,6 +149,9 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
           return;
         }
         failed += 1;
+        // a place chosen before any of the film came (no seeking then: the
+        // browser keeps it as where to start, and currentTime says it)
+        if (video.readyState === HAVE_NOTHING && video.currentTime > 0) pending.at = video.currentTime;
         reloading = true;
         video.load();  // keeps defaultPlaybackRate, the speed the guider chose
         return;
