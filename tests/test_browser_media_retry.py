@@ -7,6 +7,8 @@ import threading
 import time
 from datetime import datetime, timedelta
 
+import pytest
+
 from appliance.age.stream import ENCRYPTED_CHUNK_SIZE
 from appliance.film.clips import Cut
 from browser import PLAYER_READY, chromium, live_server, unlock, until, until_playable
@@ -16,6 +18,17 @@ from web import create_app
 from web.services import services
 
 PLAYING = "() => !document.getElementById('video').paused"
+VIDEO = "document.getElementById('review-video')"  # the review presenter's
+
+
+@pytest.fixture
+def review_clips(intervention):
+    """Cycle 1's shared review with two clips of 5 s."""
+    store, identity = intervention
+    begin_intervention(store)
+    film = synthetic_film(store, 12, (640, 360))
+    for start in (0.5, 6.0):
+        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
 
 
 def keep_every_slot(app, seconds: float, address: str = "127.0.0.1") -> threading.Thread:
@@ -155,17 +168,11 @@ def test_a_film_damaged_further_on_is_asked_for_a_few_times_and_the_guider_told_
         assert "of the way in" in page.text_content("#damage-note")
 
 
-def test_a_clip_that_plays_again_meanwhile_is_not_asked_for_again(app, intervention, tmp_path):
+def test_a_clip_that_plays_again_meanwhile_is_not_asked_for_again(app, review_clips, tmp_path):
     """In the shared review the first clip was refused (429). While the
     presenter waited to ask for it again, the guider went to the next clip
     and back, and the first played: the waiting round then reloaded it,
     and the clip in front of the parent jumped to its start and stopped."""
-    store, identity = intervention
-    begin_intervention(store)
-    film = synthetic_film(store, 12, (640, 360))
-    for start in (0.5, 6.0):
-        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
-    video = "document.getElementById('review-video')"
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
         page.clock.install()
@@ -173,17 +180,17 @@ def test_a_clip_that_plays_again_meanwhile_is_not_asked_for_again(app, intervent
         page.clock.pause_at(datetime.now() + timedelta(seconds=1))
         freed = keep_every_slot(app, 2.0)
         page.goto(f"{url}/review/1")
-        until(page, f"() => {video}.error !== null")
+        until(page, f"() => {VIDEO}.error !== null")
         freed.join()
         page.click("#next")
         page.click("#prev")
-        until(page, f"() => {video}.readyState >= 2 && {video}.error === null")
-        page.evaluate(f"() => {video}.play()")
-        until(page, f"() => {video}.currentTime > 1.0")
+        until(page, f"() => {VIDEO}.readyState >= 2 && {VIDEO}.error === null")
+        page.evaluate(f"() => {VIDEO}.play()")
+        until(page, f"() => {VIDEO}.currentTime > 1.0")
         page.clock.run_for(15_000)  # the waiting round wakes
         time.sleep(1.5)
-        assert page.evaluate(f"() => {video}.currentTime") > 1.5
-        assert page.evaluate(f"() => !{video}.paused")
+        assert page.evaluate(f"() => {VIDEO}.currentTime") > 1.5
+        assert page.evaluate(f"() => !{VIDEO}.paused")
 
 
 def test_a_film_cut_off_by_the_lock_goes_on_once_unlocked_in_place(
@@ -219,55 +226,43 @@ def test_a_film_cut_off_by_the_lock_goes_on_once_unlocked_in_place(
 
 
 def test_the_next_clip_asked_for_again_waits_for_play_as_it_would_have(
-        app, intervention, tmp_path):
+        app, review_clips, tmp_path):
     """In the shared review, Next while a clip played put in a clip that
     was refused; asked for again, it played by itself (the wish to play
     was the last clip's). A clip put in by the page waits for Play."""
-    store, identity = intervention
-    begin_intervention(store)
-    film = synthetic_film(store, 12, (640, 360))
-    for start in (0.5, 6.0):
-        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
-    video = "document.getElementById('review-video')"
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
         page.goto(f"{url}/review/1")
-        until(page, f"() => {video}.readyState >= 2")
-        page.evaluate(f"() => {video}.play()")
-        until(page, f"() => {video}.currentTime > 0.5")
+        until(page, f"() => {VIDEO}.readyState >= 2")
+        page.evaluate(f"() => {VIDEO}.play()")
+        until(page, f"() => {VIDEO}.currentTime > 0.5")
         freed = keep_every_slot(app, 2.0)
         page.click("#next")
-        until(page, f"() => {video}.error !== null")
+        until(page, f"() => {VIDEO}.error !== null")
         freed.join()
-        until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=20)
+        until(page, f"() => {VIDEO}.error === null && {VIDEO}.readyState >= 2", timeout=20)
         page.wait_for_timeout(1000)
-        assert page.evaluate(f"() => {video}.paused && {video}.currentTime === 0")
+        assert page.evaluate(f"() => {VIDEO}.paused && {VIDEO}.currentTime === 0")
 
 
 def test_a_clip_refused_while_the_last_one_waited_is_asked_for_in_its_turn(
-        app, intervention, tmp_path):
+        app, review_clips, tmp_path):
     """In the shared review the first clip was refused, and while the
     presenter waited to ask for it again the guider pressed Next: the next
     clip, refused too, was never asked for again (the waiting round saw
     another clip and ended, and the clip's own refusal had found a round
     under way). It is asked for once a slot is free, and said ready."""
-    store, identity = intervention
-    begin_intervention(store)
-    film = synthetic_film(store, 12, (640, 360))
-    for start in (0.5, 6.0):
-        Cut(store, film, identity, start=start, end=start + 5, mode="fast").run()
-    video = "document.getElementById('review-video')"
     with live_server(app) as url, chromium(tmp_path / "profile") as page:
         unlock(page, url, PASSPHRASE)
         freed = keep_every_slot(app, 4.0)
         page.goto(f"{url}/review/1")
-        until(page, f"() => {video}.error !== null")
+        until(page, f"() => {VIDEO}.error !== null")
         page.click("#next")
-        until(page, f"() => {video}.error !== null"
+        until(page, f"() => {VIDEO}.error !== null"
                     " && document.getElementById('clip-number').textContent === '2 / 2'")
         freed.join()
-        until(page, f"() => {video}.error === null && {video}.readyState >= 2", timeout=30)
-        assert "/media/" in page.evaluate(f"() => {video}.currentSrc")
+        until(page, f"() => {VIDEO}.error === null && {VIDEO}.readyState >= 2", timeout=30)
+        assert "/media/" in page.evaluate(f"() => {VIDEO}.currentSrc")
         assert "stopped" not in page.text_content("#review-message")
 
 
