@@ -52,6 +52,35 @@ def keep_every_slot(app, seconds: float, address: str = "127.0.0.1") -> threadin
     return thread
 
 
+def rival_wins(app, rounds: int, hold: float, address: str = "127.0.0.1") -> list:
+    """Another of the laptop's players, reloading at the same moment, gets
+    in first ``rounds`` times: each time this film's range comes (not its
+    one-byte asking), the rival has just taken every slot, and keeps them
+    ``hold`` seconds. The box's own 429 follows, and its "not yet" to the
+    asking after it. Returns the times it won, as they come."""
+    streams, inner, won = services(app).streams, app.wsgi_app, []
+
+    def hold_every_slot(taken: threading.Event):
+        held = 0
+        while streams.take(address):
+            held += 1
+        won.append(time.monotonic())
+        taken.set()
+        time.sleep(hold)
+        for _ in range(held):
+            streams.release(address)
+
+    def racing(environ, start_response):
+        asking = environ.get("HTTP_RANGE") == "bytes=0-0"
+        if "/media/" in environ["PATH_INFO"] and not asking and len(won) < rounds:
+            taken = threading.Event()
+            threading.Thread(target=hold_every_slot, args=(taken,), daemon=True).start()
+            taken.wait()
+        return inner(environ, start_response)
+    app.wsgi_app = racing
+    return won
+
+
 def test_a_film_refused_for_a_second_plays_once_a_slot_is_free(app, intervention, tmp_path):
     store, _ = intervention
     film = synthetic_film(store, 8, (640, 360))
@@ -283,3 +312,30 @@ def test_a_place_chosen_while_a_film_refused_from_the_start_waits_is_where_it_op
         until_playable(page, timeout=30)
         until(page, "() => !document.getElementById('video').seeking")
         assert 11.5 < page.evaluate("() => document.getElementById('video').currentTime") < 13
+
+
+def test_a_film_that_loses_the_race_for_a_slot_again_and_again_is_not_given_up(
+        app, intervention, tmp_path):
+    """Players that fail together (a Wi-Fi drop) hear "there" together and
+    reload together; those beyond the slots are refused again. Each such
+    refusal was counted as one of the film's tries, as if it were damaged:
+    a film that lost the race ten times was given up for good ("asked for
+    again and again"), on a box that was only busy. A reload the box
+    refuses and then says "not yet" to is the film's turn lost, not a try."""
+    store, _ = intervention
+    film = synthetic_film(store, 8, (640, 360))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        won = rival_wins(app, rounds=12, hold=1.0)  # more than the player's 10 tries
+        page.clock.install()  # the page's waits pass at the test's word
+        page.goto(f"{url}/recordings/{film}")
+        deadline = time.monotonic() + 90
+        while not page.evaluate(PLAYER_READY):
+            said = page.text_content("#video-message") or ""
+            assert "again and again" not in said, f"given up after losing {len(won)} races"
+            assert time.monotonic() < deadline, said
+            page.clock.run_for(2_000)
+            time.sleep(0.1)
+        assert len(won) == 12, "the rival won every race it was given"
+        page.click("#play")
+        until(page, "() => document.getElementById('video').currentTime > 1.0")

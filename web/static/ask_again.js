@@ -75,19 +75,24 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   let failedSrc = null;
   let wanted = false;  // playing, or asked to play (load() fires no pause)
   let reloading = false; // the next emptied is this module's own reload
+  // the last reload is still to prove itself: refused by a box that then
+  // says "not yet", it was the film's turn lost, not the film failing (the
+  // players of a laptop that failed together all reload together, and
+  // those beyond the slots had each lost a try)
+  let reloaded = false;
   const want = (yes) => { wanted = yes; if (pending) pending.play = yes; };
   video.addEventListener("play", () => want(true));
   // another film put in by the page starts paused unless the page plays it
   // (it had played by itself once asked for again, as the last one had)
   video.addEventListener("emptied", () => {
-    if (!reloading) { wanted = false; pending = null; }  // nor the last one's place
+    if (!reloading) { wanted = false; pending = null; reloaded = false; }  // nor the last one's place
     reloading = false;
   });
   // Chromium pauses a film it failed: that pause is not the guider's
   video.addEventListener("pause", () => { if (!video.error) want(false); });
   // a place the guider chose while the film waits is where it goes on
   video.addEventListener("seeking", () => { if (pending && video.error) pending.at = video.currentTime; });
-  const mended = () => { failed = 0; failedAt = null; };
+  const mended = () => { failed = 0; failedAt = null; reloaded = false; };
   video.addEventListener("timeupdate", () => {
     if (failedAt !== null && video.currentTime > failedAt + MENDED_AFTER) mended();
   });
@@ -106,11 +111,15 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   async function untilAnswered(src, at) {
     const waiting = () => video.currentSrc === src && video.error !== null;
     for (let n = 0; ; n += 1) {
-      await pause(Math.min(firstWait * (1 + failed + n), MOST_WAIT));
+      // spread: players that failed together do not all ask at once
+      await pause(Math.min(firstWait * (1 + failed + n), MOST_WAIT) * (0.75 + Math.random() / 2));
       if (!waiting()) return null;
       const answer = await filmThere(src);
       if (!waiting()) return null;
-      if (!NOT_YET.includes(answer.status)) return answer;
+      const notYet = NOT_YET.includes(answer.status);
+      if (reloaded && notYet) failed = Math.max(0, failed - 1);
+      reloaded = false;
+      if (!notYet) return answer;
       say(whyWaiting(at, answer));
     }
   }
@@ -153,6 +162,7 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
         // browser keeps it as where to start, and currentTime says it)
         if (video.readyState === HAVE_NOTHING && video.currentTime > 0) pending.at = video.currentTime;
         reloading = true;
+        reloaded = true;
         video.load();  // keeps defaultPlaybackRate, the speed the guider chose
         return;
       }
