@@ -339,3 +339,31 @@ def test_a_film_that_loses_the_race_for_a_slot_again_and_again_is_not_given_up(
         assert len(won) == 12, "the rival won every race it was given"
         page.click("#play")
         until(page, "() => document.getElementById('video').currentTime > 1.0")
+
+
+def test_a_film_paused_by_the_guider_while_it_waits_stays_paused_once_back(
+        app, intervention, tmp_path):
+    """A film cut off while playing waits for the box. The guider pressed
+    Play, then Pause, to stop it while talking with the parent: once back
+    it played by itself all the same (every pause of a failed film was
+    taken for Chromium's own). It comes back where it was, paused."""
+    store, _ = intervention
+    film = synthetic_film(store, 40, (1280, 720))
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.goto(f"{url}/recordings/{film}")
+        until_playable(page)
+        freed = keep_every_slot(app, 3.0)
+        page.evaluate("() => { const v = document.getElementById('video');"
+                      " v.currentTime = 30; v.play(); }")  # beyond what it has read
+        until(page, "() => document.getElementById('video').error !== null", timeout=20)
+        page.click("#play")
+        until(page, "() => document.getElementById('play').textContent === 'Pause'")
+        page.click("#play")
+        freed.join()
+        until(page, "() => { const v = document.getElementById('video');"
+                    " return v.error === null && v.readyState >= 2; }", timeout=30)
+        page.wait_for_timeout(1500)
+        assert page.evaluate("() => document.getElementById('video').paused")
+        assert 29.5 < page.evaluate("() => document.getElementById('video').currentTime") < 30.5
+        assert page.text_content("#play") == "Play"

@@ -81,15 +81,19 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
   // those beyond the slots had each lost a try)
   let reloaded = false;
   const want = (yes) => { wanted = yes; if (pending) pending.play = yes; };
-  video.addEventListener("play", () => want(true));
+  // Chromium pauses a film it failed, with the error already set: that
+  // pause is not the guider's. A pause after Play pressed while the film
+  // waits is (it had let the film play by itself once back all the same)
+  let playedWhileWaiting = false;
+  video.addEventListener("play", () => { if (video.error) playedWhileWaiting = true; want(true); });
+  video.addEventListener("pause", () => { if (!video.error || playedWhileWaiting) want(false); });
   // another film put in by the page starts paused unless the page plays it
   // (it had played by itself once asked for again, as the last one had)
   video.addEventListener("emptied", () => {
     if (!reloading) { wanted = false; pending = null; reloaded = false; }  // nor the last one's place
     reloading = false;
+    playedWhileWaiting = false;
   });
-  // Chromium pauses a film it failed: that pause is not the guider's
-  video.addEventListener("pause", () => { if (!video.error) want(false); });
   // a place the guider chose while the film waits is where it goes on
   video.addEventListener("seeking", () => { if (pending && video.error) pending.at = video.currentTime; });
   const mended = () => { failed = 0; failedAt = null; reloaded = false; };
