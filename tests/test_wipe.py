@@ -336,6 +336,17 @@ def test_a_damaged_state_file_is_a_typed_error_and_keeps_recording_held(box):
     assert wipe_pending(settings.wipe_dir)
 
 
+class Units:
+    """The device's units that hold the store: running until stopped."""
+    running, stopped, started = True, 0, 0
+
+    def stop(self):
+        self.running, self.stopped = False, self.stopped + 1
+
+    def start(self):
+        self.running, self.started = True, self.started + 1
+
+
 def test_the_services_stop_for_the_erase_even_when_the_recorder_does_not_answer(box):
     """On the device the page holds the store too: a recorder that did not
     answer (crashed, restarting) had left every unit running, and the
@@ -349,21 +360,37 @@ def test_the_services_stop_for_the_erase_even_when_the_recorder_does_not_answer(
 
         stop = status
 
-    class Units:
-        stopped = started = 0
-
-        def stop(self):
-            self.stopped += 1
-
-        def start(self):
-            self.started += 1
-
     units = Units()
     certificate = run_wipe(settings, store, recorder=Silent(), services=units)
     steps = verify_certificate(certificate.read_text())["method"]["steps"]
     assert units.stopped == 1 and units.started == 1
     assert steps[0] == ("recorder: not answering (the recorder is not answering "
                         "(ConnectionRefusedError)); services stopped")
+
+
+def test_a_wipe_resumed_after_a_power_cut_stops_the_units_again(box):
+    """Power cut after the first step: at boot the store mounts and the
+    units start again, holding it. The resumed wipe skipped the step that
+    stops them, so its erase could never unmount the volume, and no
+    certificate came. Each run stops them before the erase."""
+    settings, store, _, _ = box
+    units = Units()
+
+    def power_cut(step, phase):
+        if step == "evaluation summary":
+            raise KeyboardInterrupt("the power")
+    with pytest.raises(KeyboardInterrupt):
+        run_wipe(settings, store, services=units, on_step=power_cut)
+    units.start()  # the boot
+
+    def erase_needs_them_stopped(step, phase):
+        if step == "erase volume" and phase == "before":
+            assert not units.running, "the store is held: the volume cannot be unmounted"
+    wipe = wipe_for(settings, Store(store.root), AuditLog(settings.audit_dir),
+                    services=units, on_step=erase_needs_them_stopped)
+    certificate = wipe.run()
+    assert verify_certificate(certificate.read_text())
+    assert units.running and units.started == 2
 
 
 def test_a_wipe_begun_by_an_older_vigbox_resumes(luks_box):

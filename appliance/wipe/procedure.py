@@ -167,6 +167,10 @@ class Wipe:
         if state.done:
             self.audit.record("wipe resumed", actor="operator", wipe=state.id,
                               after=state.done[-1])
+        if "stop recorder" in state.done and self.services is not None:
+            # the units started again at boot and hold the store; the step
+            # that stopped them is done, and the erase could never unmount
+            self.services.stop()
         for step, work in STEP_TABLE:
             if step in state.done:
                 continue
