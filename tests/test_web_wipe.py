@@ -226,6 +226,25 @@ def test_on_the_device_the_page_begins_the_wipe_and_root_finishes_it(filmed, app
     assert again.returncode == 0 and b"nothing to resume" in again.stderr
 
 
+def test_on_the_device_finish_the_wipe_leaves_it_to_root(filmed, app, settings):
+    """Finish the wipe is open to anyone while a wipe is pending. On the
+    device a stranger pressing it just after the guider began had the
+    unprivileged page run the first steps itself: the step that stops
+    the units recorded done with none stopped, so root's erase found the
+    store held. The page now only says the box is wiping."""
+    from appliance.wipe import wipe_for
+    client, store = filmed
+    app.config["WIPE_HANDOFF"] = True
+    wipe(client, store)
+    stranger = app.test_client()
+    stranger.get("/unlock")
+    page = stranger.post("/wipe/resume", data={"csrf_token": csrf_of(stranger)})
+    assert page.status_code == 200 and b"The box is wiping" in page.data
+    pending = wipe_for(settings, store, services(app).audit).pending()
+    assert pending is not None and pending.done == [], "no step run by the page"
+    assert len(store.list()) == 2 and store.keys.exists()
+
+
 def test_every_handover_is_listed_for_anyone_once_the_box_is_empty(filmed, app, settings):
     """A commissioner weighs several interventions: each wipe's certificate
     and the summary it kept, in a list and in one spreadsheet."""
