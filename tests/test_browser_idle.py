@@ -216,3 +216,23 @@ def test_a_page_opened_as_the_box_did_not_answer_still_warns_before_the_lock(
         page.wait_for_selector("#idle-warning", timeout=IDLE * 1000)
         assert unanswered, "the first question of the session was not answered"
         page.wait_for_selector("#relock-passphrase", timeout=(IDLE + 10) * 1000)
+
+
+def test_the_review_s_last_words_are_saved_when_the_guider_leaves_at_once(review_box, tmp_path):
+    """The practitioner's last sentence, typed, and the guider tapped
+    Intervention within two seconds: the words were saved only on a timer
+    or by Save, so leaving (the browser's "Leave?" accepted; Safari on an
+    iPad asks nothing) lost them. They are saved as the field is left."""
+    app = review_box
+    words = "She waited for me, and I named what she did."
+    with live_server(app) as url, chromium(tmp_path / "profile") as page:
+        unlock(page, url, PASSPHRASE)
+        page.on("dialog", lambda dialog: dialog.accept())
+        page.goto(f"{url}/review/1")
+        until(page, "() => document.getElementById('review-video').readyState >= 2")
+        page.fill("#reflections", words)
+        page.click("a.back")
+        page.wait_for_url(f"{url}/intervention")
+        page.goto(f"{url}/review/1")
+        until(page, "() => document.getElementById('reflections').value !== ''", timeout=10)
+        assert reflections(page) == words

@@ -10,12 +10,18 @@ import { answered, csrf, takeUpCsrf, unlockInPlace } from "./session.js";
 const NO_ANSWER = "The box did not answer (is this laptop still on its Wi-Fi?): not saved " +
   "yet. What you typed stays here, and is saved when the box answers.";
 
+// a save sent as the page is left (a field's change on the tap that
+// leaves) outlives the page; browsers allow 64 KiB of such in all
+const OUTLIVES_THE_PAGE = 32_000;
+
 export async function api(method, path, body, report = () => {}, again = true) {
   let response;
+  const payload = body === undefined ? undefined : JSON.stringify(body);
   try {
     response = await fetch(path, {
       method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: payload,
+      keepalive: method !== "GET" && (payload || "").length < OUTLIVES_THE_PAGE,
     });
   } catch {  // off the Wi-Fi for a moment: it had thrown past ``report``, unsaid
     answered(false);

@@ -118,6 +118,9 @@ reflections.addEventListener("input", () => {
   clearTimeout(saveTimer);
   saveTimer = setTimeout(save, 2000);
 });
+// left (a tap on a link blurs it first): the last sentence, typed within
+// the two seconds, had been lost with the page
+reflections.addEventListener("change", save);
 // the review is on the screen, frozen or playing, and people are talking
 // over it: that is someone using the laptop, whether or not a key is pressed
 setInterval(() => { if (document.visibilityState === "visible") present(); }, 60_000);
