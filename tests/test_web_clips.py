@@ -183,7 +183,7 @@ def test_clips_and_stills_are_linked_to_goals(film, intervention):
     refused = send(client, "PATCH", f"/api/clips/{clip['id']}", {"goals": [3], "order": 5})
     assert refused.status_code == 400 and "no goal 3" in refused.get_json()["error"]
     [clip] = client.get(f"/api/recordings/{recording_id}/clips").get_json()
-    assert clip["goals"] == [1] and clip["order"] == 0
+    assert clip["goals"] == [1] and clip["order"] is None, "no order given, and none set"
     still = send(client, "POST", f"/api/recordings/{recording_id}/stills",
                  {"at": 3.0, "goals": [1]})
     assert still.status_code == 201 and still.get_json()["goals"] == [1]
@@ -193,3 +193,27 @@ def test_clips_and_stills_are_linked_to_goals(film, intervention):
     unlinked = send(client, "PATCH", f"/api/stills/{still.get_json()['id']}", {"goals": []})
     assert unlinked.get_json()["goals"] == []
     assert send(client, "PATCH", f"/api/stills/{clip['id']}", {"goals": []}).status_code == 400
+
+
+def test_a_clip_cut_again_comes_after_the_order_the_guider_gave(film, intervention):
+    """Three clips put in the order C, A, B; B deleted and cut again: the
+    new clip had no order (taken as 0), so it came first, in the player
+    and at the start of the shared review, before the clip the guider had
+    chosen to open it. A clip with no order comes after those given one."""
+    client, recording_id = film
+
+    def cut(start):
+        job = send(client, "POST", f"/api/recordings/{recording_id}/clips",
+                   {"start": start, "end": start + 1.0, "mode": "fast"}).get_json()
+        assert finished(client, job["id"])["state"] == "done"
+    for start in (1.0, 4.0, 7.0):
+        cut(start)
+    a, b, c = client.get(f"/api/recordings/{recording_id}/clips").get_json()
+    for order, clip in enumerate((c, a, b)):
+        send(client, "PATCH", f"/api/clips/{clip['id']}", {"order": order})
+    assert send(client, "DELETE", f"/api/clips/{b['id']}").status_code == 204
+    cut(4.0)
+    listed = [x["id"] for x in client.get(f"/api/recordings/{recording_id}/clips").get_json()]
+    assert listed[:2] == [c["id"], a["id"]] and b["id"] not in listed and len(listed) == 3
+    review = client.get("/api/review/1").get_json()["clips"]
+    assert [x["id"] for x in review] == listed

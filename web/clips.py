@@ -3,6 +3,7 @@ is sealed), put in review order, played, deleted."""
 
 from flask import Blueprint, g, jsonify, request, session
 
+from appliance.film.clips import review_place
 from appliance.film.principles import CODES, name_of
 from appliance.intervention.record import InterventionRecord
 from appliance.store.objects import check_object_id
@@ -20,7 +21,7 @@ def clip_view(entry) -> dict:
     sealed = services().store.catalog.get_sealed_text(entry.id, "name")
     return {"id": entry.id, "recording": entry.parent, "start": entry.meta.get("start"),
             "end": entry.meta.get("end"), "mode": entry.meta.get("mode"),
-            "duration": entry.duration, "order": entry.meta.get("order", 0),
+            "duration": entry.duration, "order": entry.meta.get("order"),
             "principle": entry.meta.get("principle"),
             "caption": name_of(entry.meta["principle"]) if entry.meta.get("principle") else "",
             "goals": entry.meta.get("goals", []),
@@ -59,7 +60,7 @@ def clips(recording: str):
     recording_entry(recording)
     found = [clip_view(o.entry) for o in services().store.list("clip", parent=recording)
              if o.entry.state == "sealed"]
-    return jsonify(sorted(found, key=lambda c: (c["order"], c["start"] or 0)))
+    return jsonify(sorted(found, key=lambda c: review_place(c["order"], c["start"])))
 
 
 @bp.patch("/api/clips/<clip_id>")

@@ -7,6 +7,7 @@ from datetime import date
 
 from flask import Blueprint, g, jsonify, render_template, request
 
+from appliance.film.clips import review_place
 from appliance.intervention.consent import FILMED, ConsentRecord, subject_of
 from appliance.intervention.record import InterventionRecord, review_owner
 
@@ -35,8 +36,8 @@ def playlist(cycle: int) -> list[dict]:
     # its clips (the player orders one film's): sorted by that order first,
     # one film's reordered clips were split by another's, and the films
     # came in the order of their random ids
-    return sorted(clips, key=lambda c: (filmed[c["recording"]], c["recording"], c["order"],
-                                        c["start"] or 0))
+    return sorted(clips, key=lambda c: (filmed[c["recording"]], c["recording"],
+                                        *review_place(c["order"], c["start"])))
 
 
 @bp.before_request

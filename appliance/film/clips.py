@@ -44,6 +44,13 @@ DEFAULT_FPS = 30
 LEAD_IN_FRAMES = 0.25
 
 
+def review_place(order: int | None, start: float | None) -> tuple:
+    """Where a clip comes among its film's, in the player and the shared
+    review: in the order the guider gave, then any cut since (given none),
+    by where they start. A clip cut again had been taken as first."""
+    return (order is None, order or 0, start or 0)
+
+
 @dataclass
 class CutPlan:
     """The bytes a cut reads, and where the clip lies within them."""
