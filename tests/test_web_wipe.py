@@ -4,6 +4,7 @@ the session that wiped, and to nobody else without an unlock."""
 import csv
 import io
 import json
+import re
 
 import pytest
 
@@ -45,6 +46,20 @@ def test_the_form_shows_what_will_go_and_the_code_to_type(filmed):
     page = client.get("/wipe").get_data(as_text=True)
     assert "2 files" in page
     assert intervention_code(str(store.keys.recipient())) in page
+
+
+def test_the_code_typed_on_a_tablet_that_capitalises_it_still_confirms(filmed):
+    """The code is lower case; an iPad capitalises a field's first letter
+    and may correct a word: "does not match", with no reason the guider
+    could see. The field asks for neither, and case does not matter."""
+    client, store = filmed
+    page = client.get("/wipe").get_data(as_text=True)
+    field = re.search(r'<input id="confirm"[^>]*>', page).group(0)
+    for asked in ('autocapitalize="none"', 'autocorrect="off"', 'spellcheck="false"'):
+        assert asked in field, field
+    code = intervention_code(store.keys.recipient_path.read_text().strip())
+    response = wipe(client, store, confirm=f" {code.capitalize()} ")
+    assert response.status_code == 302 and store.list() == []
 
 
 @pytest.mark.parametrize("overrides", [{"confirm": "nope"}, {"confirm": ""}, {"name": ""},

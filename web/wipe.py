@@ -93,7 +93,8 @@ def _request(reason: str) -> WipeRequest:
 
 @bp.post("/wipe")
 def wipe_submit():
-    if request.form.get("confirm", "").strip() != intervention_code(_recipient()):
+    # in any case: a tablet capitalises a field's first letter
+    if request.form.get("confirm", "").strip().lower() != intervention_code(_recipient()).lower():
         return _form("The code you typed does not match: nothing was wiped.", 400)
     try:
         wipe_request = _request(request.form.get("reason", ""))
