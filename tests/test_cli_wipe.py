@@ -71,6 +71,38 @@ def test_a_wipe_cut_short_resumes_without_asking(box):
     assert done.stdout.decode().strip().endswith("2026-11-24-0badc0de.json")
 
 
+def test_a_wipe_whose_state_file_was_lost_is_certified_not_the_last_one(box, settings):
+    """A second intervention's wipe cut before the erase (its key gone, its
+    films deleted), then its state file damaged and removed, as the error
+    says: `vigbox wipe` said "nothing to wipe" and gave the first
+    intervention's certificate, exit 0, for a wipe never finished. The
+    audit log says which wipe began and did not finish: this one is
+    certified anew."""
+    from appliance.audit.log import AuditLog
+    from appliance.wipe import WipeRequest, wipe_for
+    home, code = box
+    assert settings.home == home
+    first = vigbox("wipe", "--yes", "--name", "Ann", "--role", "guider", home=home)
+    assert first.returncode == 0, first.stderr
+    store = Store(settings.store_dir)
+    store.keys.create(PASSPHRASE, work_factor=TEST_WORK_FACTOR)
+    seal_objects(store, 1)
+
+    def power_cut(step, phase):
+        if step == "erase volume":
+            raise KeyboardInterrupt("the power")
+    with pytest.raises(KeyboardInterrupt):
+        wipe_for(settings, store, AuditLog(settings.audit_dir), on_step=power_cut).run(
+            WipeRequest("Bo", "guider"))
+    store.catalog.close()
+    (settings.wipe_dir / "state.json").unlink()  # damaged, and removed as the error says
+    again = vigbox("wipe", "--yes", "--name", "Bo", "--role", "guider", home=home)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout != first.stdout, "the last intervention's certificate, handed out again"
+    assert b"begun and not finished" in again.stderr
+    assert verify_certificate(open(again.stdout.decode().strip()).read())
+
+
 def test_the_config_file_names_the_luks_container(box, tmp_path):
     home, code = box
     container, key = tmp_path / "store.luks", tmp_path / "store.key"

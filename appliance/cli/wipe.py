@@ -14,6 +14,7 @@ from ..errors import WipeError
 from ..store.objects import Store
 from ..wipe import REASONS, WipeRequest, intervention_code, wipe_for
 from ..wipe.procedure import SystemdServices
+from ..wipe.state import unfinished_in_the_log
 
 # what holds the store on the device: stopped for the erase, started after
 DEVICE_UNITS = ["vigbox-web.socket", "vigbox-web.service", "vigbox-recorder.service"]
@@ -51,7 +52,12 @@ def cmd_wipe(args) -> int:
         print("no wipe under way: nothing to resume", file=sys.stderr)
         return 0
     done = sorted(settings.certificates_dir.glob("*.json"))
-    if not pending and not args.again and done and not store.keys.exists() \
+    lost = None if pending else unfinished_in_the_log(settings.audit_dir)
+    if lost:
+        # its state file lost: the last certificate is another wipe's
+        print(f"the audit log shows wipe {lost} begun and not finished, and its state is "
+              "lost: this wipe certifies the store as it is now", file=sys.stderr)
+    if not pending and not lost and not args.again and done and not store.keys.exists() \
             and not any(store.objects_dir.iterdir()):
         # e.g. run again after a power cut that came after the handover
         print(f"nothing to wipe: the box holds no intervention; the last certificate is "

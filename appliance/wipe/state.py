@@ -19,8 +19,10 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any, TypeVar
 
+from ..audit.verify import read_entries
 from ..errors import WipeError
 
 STATE_VERSION = 1
@@ -148,3 +150,16 @@ class WipeState:
                            ("deleted_before", list)):
             if not isinstance(getattr(self, name), kind):
                 raise WipeError(f"the wipe's {name} is {getattr(self, name)!r}")
+
+
+def unfinished_in_the_log(audit_dir: Path) -> str | None:
+    """The id of the last wipe the audit log says was begun and never
+    finished, if any: what is left when its state file was lost."""
+    begun = None
+    for line in read_entries(audit_dir):
+        entry = json.loads(line)
+        if entry.get("event") == "wipe started":
+            begun = entry.get("wipe")
+        elif entry.get("event") == "wipe finished" and entry.get("wipe") == begun:
+            begun = None
+    return begun
