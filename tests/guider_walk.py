@@ -60,7 +60,12 @@ def set_up(page, url, pin) -> None:
 
 
 def fill_setup(page, *, label, role, question, goals, consent_by) -> None:
-    """The set-up's first three steps, up to the consent's boxes."""
+    """The set-up's first three steps, up to the consent's boxes, one step
+    shown at a time (the stylesheet had shown all four, and hidden only
+    Set up: three presses of Next that seemed to do nothing)."""
+    shown = "() => [...document.querySelectorAll('form.setup fieldset')]" \
+        ".filter((f) => f.getClientRects().length).map((f) => f.dataset.step)"
+    assert page.evaluate(shown) == ["1"]
     page.fill("#label", label)
     page.fill("#guider", "Jo Guider")
     page.select_option("#role", role)
@@ -69,6 +74,7 @@ def fill_setup(page, *, label, role, question, goals, consent_by) -> None:
     for n, goal in enumerate(goals, 1):
         page.fill(f"#goal{n}", goal)
     page.click("#next")
+    assert page.evaluate(shown) == ["3"]
     page.fill("#consent_by", consent_by)
 
 

@@ -10,6 +10,7 @@ from appliance.film.clips import Cut, Still
 from appliance.intervention.record import OWNER, InterventionRecord
 from browser import chromium, live_server
 from conftest import PASSPHRASE, begin_intervention
+from guider_walk import fill_setup
 from media import synthetic_film
 from web.services import services
 
@@ -69,9 +70,8 @@ def test_an_empty_box_s_pages_too(app, tmp_path):
         services(app).setup_window.open(600)
         page.goto(f"{url}/setup")
         found["/setup (open)"] = violations(page)
-        page.fill("#label", "Robin class")
-        page.fill("#goal1", "To wait")
-        page.click("#next")
+        fill_setup(page, label="Robin class", role="parent", question="How can I help Sam?",
+                   goals=("To wait",), consent_by="Sam's mother")
         found["/setup (consent)"] = violations(page)
     bad = {path: v for path, v in found.items() if v}
     assert not bad, "\n".join(f"{path}: {v}" for path, vs in bad.items() for v in vs)
