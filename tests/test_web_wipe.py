@@ -288,6 +288,37 @@ def test_every_handover_is_listed_for_anyone_once_the_box_is_empty(filmed, app, 
     assert client.get("/handovers").status_code == 200
 
 
+def test_the_box_shows_no_certificate_it_did_not_sign_as_it_was(filmed, app, settings):
+    """The box's own pages served whatever JSON was in the certificates'
+    folder: one edited on the card (another sanitiser, 4242 files) was
+    shown under the box's fingerprint, and one signed by another key was
+    listed and offered as the last. Each is checked against the box's
+    key first, and what is wrong is said."""
+    from appliance.audit.certificate import sign_certificate
+    from appliance.audit.log import device_key
+    client, store = filmed
+    begin_intervention(store)
+    cert_id = wipe(client, store).location.rsplit("/", 1)[1]
+    real = (settings.certificates_dir / f"{cert_id}.json").read_text()
+    edited = "2099-01-01-0badf00d"
+    (settings.certificates_dir / f"{edited}.json").write_text(real.replace("Ann Example",
+                                                                           "Mallory Mal"))
+    fields = json.loads(real)["fields"]
+    stranger_key = device_key(settings.home / "elsewhere")
+    foreign = "2099-01-02-0badf00e"
+    (settings.certificates_dir / f"{foreign}.json").write_text(
+        sign_certificate(fields, stranger_key))
+    visitor = app.test_client()
+    for bad, why in ((edited, "changed after signing"), (foreign, "was not made by that box")):
+        for url in (f"/certificates/{bad}", f"/certificates/{bad}.json"):
+            page = visitor.get(url)
+            assert page.status_code == 409, url
+            assert why in page.get_data(as_text=True) and b"Mallory" not in page.data, url
+    assert foreign not in visitor.get("/handovers").get_data(as_text=True)
+    assert f'href="/certificates/{cert_id}"' in visitor.get("/unlock").get_data(as_text=True)
+    assert visitor.get(f"/certificates/{cert_id}").status_code == 200
+
+
 def test_a_label_a_spreadsheet_would_run_is_kept_as_text():
     from appliance.intervention.handovers import Handover, handovers_csv
     found = [Handover("2026-01-01-00000000", "2026-01-01T00:00:00Z", "end", 3, "ab:cd",

@@ -23,6 +23,7 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, HTTPException
 
 from appliance.errors import (
+    CertificateError,
     ConsentError,
     InterventionEndedError,
     InterventionError,
@@ -97,6 +98,10 @@ def _errors(app: Flask) -> None:
 
     @app.errorhandler(InterventionEndedError)
     def ended(e):
+        return reply(409, str(e))
+
+    @app.errorhandler(CertificateError)
+    def not_this_box_s(e):  # says what the check found: no footage in it
         return reply(409, str(e))
 
     @app.errorhandler(VigboxError)

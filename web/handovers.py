@@ -8,13 +8,15 @@ from flask import Blueprint, current_app, render_template
 from appliance.intervention.handovers import handovers, handovers_csv
 
 from .services import services
+from .wipe import box_fingerprint
 
 bp = Blueprint("handovers", __name__)
 
 
 def _found():
     settings = services().settings
-    return handovers(settings.certificates_dir, settings.evaluations_dir)
+    return handovers(settings.certificates_dir, settings.evaluations_dir,
+                     signer=box_fingerprint())
 
 
 @bp.get("/handovers")

@@ -21,7 +21,9 @@ from flask import (
     url_for,
 )
 
-from appliance.errors import WipeError
+from appliance.audit.certificate import check_certificate
+from appliance.audit.log import fingerprint
+from appliance.errors import CertificateError, WipeError
 from appliance.intervention.record import InterventionRecord
 from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wipe_pending
 from appliance.wipe.html import STYLE_HASH, render_html
@@ -135,9 +137,28 @@ def resume():
 
 
 def latest_certificate() -> str | None:
-    """The id of the newest certificate (shown on an empty box's page)."""
-    found = sorted(services().settings.certificates_dir.glob("*.json"))
-    return found[-1].stem if found else None
+    """The id of the newest certificate this box signed as it stands
+    (shown on an empty box's page)."""
+    for path in sorted(services().settings.certificates_dir.glob("*.json"), reverse=True):
+        if CERTIFICATE_ID.fullmatch(path.stem) and _wrong_with(path) is None:
+            return path.stem
+    return None
+
+
+def box_fingerprint() -> str:
+    """The fingerprint of the key this box signs with (on its label)."""
+    return fingerprint(services().audit.public_key)
+
+
+def _wrong_with(path) -> str | None:
+    """Why the certificate at ``path`` is not one this box signed as it
+    stands, or None: the page shows nothing else (it had shown an edited
+    one under the box's own fingerprint)."""
+    try:
+        check_certificate(path.read_text(), expected_fingerprint=box_fingerprint())
+    except (OSError, UnicodeDecodeError, CertificateError) as e:
+        return str(e)
+    return None
 
 
 def _certificate_path(cert_id: str):
@@ -146,6 +167,10 @@ def _certificate_path(cert_id: str):
     path = services().settings.certificates_dir / f"{cert_id}.json"
     if not path.is_file():
         abort(404)
+    wrong = _wrong_with(path)
+    if wrong is not None:
+        raise CertificateError(f"This certificate does not verify on the box that holds it: "
+                               f"{wrong}. Its file is kept, for vigbox certificate verify.")
     return path
 
 

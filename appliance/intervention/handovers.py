@@ -32,14 +32,15 @@ class Handover:
     summary: dict | None    # the evaluation summary kept with it, if any
 
 
-def handovers(certificates: Path, evaluations: Path) -> list[Handover]:
-    """Newest first, each certificate's signature checked. One that cannot
-    be read, or was changed after signing, is left out and logged (its
+def handovers(certificates: Path, evaluations: Path, *, signer: str | None = None) -> list[Handover]:
+    """Newest first, each certificate's signature checked, and its signer
+    if ``signer`` (a fingerprint) is given. One that cannot be read, was
+    changed after signing, or is another key's is left out and logged (its
     file stays, for ``vigbox certificate verify`` to say what is wrong)."""
     found = []
     for path in sorted(Path(certificates).glob("*.json"), reverse=True):
         try:
-            checked = check_certificate(path.read_text())
+            checked = check_certificate(path.read_text(), expected_fingerprint=signer)
             fields = checked.fields
             found.append(Handover(path.stem, fields["finished"], fields["reason"],
                                   int(fields["destroyed"]["count"]), checked.signer,
