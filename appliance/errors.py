@@ -169,6 +169,16 @@ class MarkError(InterventionError):
     a goal the intervention does not have, a note too long."""
 
 
+class MarkChangedError(MarkError):
+    """A change of a mark sent from a page that saw it otherwise than the
+    box holds it now (another tab, another laptop): applied, it would
+    overwrite what the other page saved. ``mark`` is the mark as it is."""
+
+    def __init__(self, message: str, mark: dict):
+        super().__init__(message)
+        self.mark = mark
+
+
 class InterventionEndedError(NoInterventionError, InterventionError):
     """The intervention was ended: nothing more is recorded for it until
     it is reopened (with a reason) or wiped. For the LED it is as if

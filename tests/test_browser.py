@@ -226,6 +226,50 @@ def test_a_note_stays_when_another_mark_is_tagged_and_is_saved_as_typed(
                 for n in (0, 1)] == [words + " again", typed]
 
 
+def test_two_tabs_on_one_film_keep_each_other_s_tags_and_notes(
+        app, recording, tmp_path, intervention):
+    """Tab A tagged a mark and wrote its note; tab B, open since before,
+    ticked another tag and wrote its own note: the box kept only B's tag
+    and B's note, and A still showed its note as saved. Now B's tag is
+    added to A's, and B is told of A's note, its own words kept on its
+    page and saved over A's only when the guider types on."""
+    store, identity = intervention
+    marks = Marks(store, identity)
+    marks.add(recording, store.catalog.get(recording).duration, {"start": 2.0})
+    tabs = []
+    with live_server(app) as url, chromium(tmp_path / "profile") as a:
+        open_player(a, url, recording, at=0)
+        b = a.context.new_page()
+        b.goto(f"{url}/recordings/{recording}")
+        for tab in (a, b):
+            tab.wait_for_selector("#marks li")
+            tabs.append(tab.locator("#marks li").first)
+        tabs[0].locator(".tag-picker summary").click()
+        tabs[0].locator("input[value='1.3']").check()
+        tabs[0].locator("textarea").fill("She waits for him")
+        tabs[0].locator("textarea").blur()
+        until(a, "() => document.querySelector('#marks li .tags').title === '1.3'")
+        deadline = time.monotonic() + 10
+        while marks.of(recording)[0]["note"] != "She waits for him":
+            assert time.monotonic() < deadline, "tab A's note saved"
+            time.sleep(0.1)
+        tabs[1].locator("textarea").fill("fun!")
+        tabs[1].locator("textarea").blur()
+        until(b, "() => document.getElementById('marks-message').textContent"
+                 ".includes('Another page changed this note')")
+        assert "She waits for him" in b.text_content("#marks-message")
+        assert marks.of(recording)[0]["note"] == "She waits for him", "A's note not saved over"
+        assert tabs[1].locator("textarea").input_value() == "fun!", "B's words kept on its page"
+        tabs[1].locator(".tag-picker summary").click()
+        tabs[1].locator("input[value='2.1']").check()
+        until(b, "() => document.querySelector('#marks li .tags').title.includes('2.1')")
+        assert sorted(marks.of(recording)[0]["tags"]) == ["1.3", "2.1"], "both tabs' tags"
+        assert tabs[1].locator("textarea").input_value() == "fun!", "still B's words"
+        tabs[1].locator("textarea").type(" Both laugh.")
+        b.wait_for_timeout(2500)
+        assert marks.of(recording)[0]["note"] == "fun! Both laugh.", "saved over once typed on"
+
+
 def test_a_reload_mid_cut_shows_the_cut_and_keeps_in_and_out(app, intervention, tmp_path):
     """Reloaded while an exact cut runs: the page had shown nothing (the
     cut went on; guiders cut again, making the clip twice) and had

@@ -104,3 +104,25 @@ def test_a_mark_is_linked_to_the_intervention_s_goals(film):
     [listed] = client.get(f"/api/recordings/{recording_id}/marks").get_json()
     assert listed["goals"] == [1] and listed["tags"] == ["3.1"], "nothing changed by a refusal"
     assert send(client, "PATCH", f"/api/marks/{mark_id}", {"goals": []}).get_json()["goals"] == []
+
+
+def test_a_mark_changed_on_another_page_is_not_saved_over_unsaid(film):
+    """Two tabs on one film: tab B, drawn before tab A tagged a mark and
+    wrote its note, saved its own tag and note over them, and neither tab
+    was told. A change that says what its page saw ('was') is refused
+    when the mark is otherwise now, with the mark as it is (409)."""
+    client, recording_id, _ = film
+    mark = send(client, "POST", f"/api/recordings/{recording_id}/marks", {"start": 1.0}).get_json()
+    url = f"/api/marks/{mark['id']}"
+    seen = {"tags": mark["tags"], "note": mark["note"]}
+    a = send(client, "PATCH", url, {"tags": ["1.1"], "note": "she waits", "was": seen})
+    assert a.status_code == 200
+    b = send(client, "PATCH", url, {"tags": ["2.1"], "note": "fun!", "was": seen})
+    assert b.status_code == 409
+    assert "another page changed this mark's tags and note" in b.get_json()["error"]
+    now = b.get_json()["mark"]
+    assert now["tags"] == ["1.1"] and now["note"] == "she waits"
+    # seen as it is now: the change is made
+    again = send(client, "PATCH", url, {"tags": ["1.1", "2.1"], "was": {"tags": ["1.1"]}})
+    assert again.status_code == 200 and sorted(again.get_json()["tags"]) == ["1.1", "2.1"]
+    assert send(client, "PATCH", url, {"note": "x", "was": ["note"]}).status_code == 400

@@ -1,9 +1,11 @@
 """Marks over HTTP: the rules are :mod:`appliance.film.marks`'s (a refused mark
-is a MarkError, 400 with what was refused); notes are shown only to an
+is a MarkError, 400 with what was refused; one sent from a page that saw
+it otherwise than it is, 409 with the mark as it is); notes are shown only to an
 unlocked session, goals by number (their words are the goals' own)."""
 
 from flask import Blueprint, g, jsonify, request
 
+from appliance.errors import MarkChangedError
 from appliance.film import principles
 from appliance.film.marks import Marks
 from appliance.store.objects import check_object_id
@@ -45,7 +47,10 @@ def add_mark(recording: str):
 def update_mark(mark_id: str):
     marks = _marks()
     before = marks.get(check_object_id(mark_id))
-    mark = marks.update(mark_id, request.get_json(silent=True) or {})
+    try:
+        mark = marks.update(mark_id, request.get_json(silent=True) or {})
+    except MarkChangedError as e:  # with the mark as it is: the page merges, or says
+        return jsonify(error=str(e), mark=e.mark), 409
     if mark != before:  # a change that changes nothing is not audited (nor a flood of them)
         _audit("mark changed", object=mark["recording"], mark=mark_id)
     return jsonify(mark)

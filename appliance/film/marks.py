@@ -15,7 +15,7 @@ appliance.errors.MarkError: mark 8.0-12.0 outside the recording (0-10.0)
 import secrets
 from typing import Any
 
-from ..errors import MarkError
+from ..errors import MarkChangedError, MarkError
 from ..intervention.record import InterventionRecord
 from ..store.objects import Store, utc_now
 from . import principles
@@ -23,6 +23,15 @@ from . import principles
 MAX_NOTE = 4000
 # a range may end a little past the last fragment's end (a mark made as it stopped)
 END_SLACK = 0.5
+# what a page may say it saw of a mark (``was``), compared with the box's
+SEEN = ("tags", "goals", "note")
+
+
+def _same(name: str, now, seen) -> bool:
+    if name == "note":
+        return seen == (now or "")
+    # tags and goals in any order
+    return isinstance(seen, list) and sorted(map(str, seen)) == sorted(map(str, now or []))
 
 
 def new_mark_id() -> str:
@@ -94,9 +103,25 @@ class Marks:
             duration = self.catalog.get(mark["recording"]).duration or 0.0
             fields["start"], fields["end"] = bounds({**mark, **body}, duration)
         with self.catalog.transaction():
+            self._as_seen(mark_id, body.get("was"))
             self.catalog.update_mark(mark_id, **fields)
             self._save_note(mark_id, note)
         return self.get(mark_id)
+
+    def _as_seen(self, mark_id: str, was) -> None:
+        """MarkChangedError unless the mark is as the page last saw it, in
+        what ``was`` names (tags, goals, note): two tabs on one film had
+        each saved over the other's tags and note, unsaid."""
+        if was is None:
+            return
+        if not isinstance(was, dict) or not set(was) <= set(SEEN):
+            raise MarkError(f"'was' names what the page saw of {', '.join(SEEN)}, "
+                            f"not {str(was)[:80]!r}")
+        now = self.get(mark_id)
+        changed = [name for name in SEEN if name in was and not _same(name, now.get(name), was[name])]
+        if changed:
+            raise MarkChangedError(f"another page changed this mark's {' and '.join(changed)} "
+                                   "since this one showed it", now)
 
     def remove(self, mark_id: str) -> dict:
         mark = self.catalog.mark(mark_id)

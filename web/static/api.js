@@ -4,7 +4,7 @@
 // note, a name or the reflections being saved are not lost (it had gone
 // to the unlock page, and the words with it); refused for a token an
 // unlock in another tab replaced, it is sent again with the new one.
-// Errors go to ``report`` and come back as null.
+// Errors go to ``report`` (with the box's whole answer) and come back as null.
 import { answered, csrf, takeUpCsrf, unlockInPlace } from "./session.js";
 
 const NO_ANSWER = "The box did not answer (is this laptop still on its Wi-Fi?): not saved " +
@@ -39,7 +39,7 @@ export async function api(method, path, body, report = () => {}, again = true) {
   }
   const data = response.status === 204 ? {} :
     await response.json().catch(() => ({ error: `the box answered ${response.status}` }));
-  if (!response.ok) { report(data.error); return null; }
+  if (!response.ok) { report(data.error, data); return null; }
   report("");
   return data;
 }

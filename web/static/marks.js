@@ -61,9 +61,44 @@ function fillTagPicker(mark, details) {
   }
 }
 
+// A change goes with what this page saw of the mark, so another tab's
+// change since is not saved over unsaid (two tabs had each lost the
+// other's tags and note). Tags and goals are merged: what was ticked or
+// unticked here, applied to the mark as it is now. A note is not: the
+// other words are shown, and what was typed here stays, saved over them
+// when the guider types on.
+async function patchMark(mark, change) {
+  let now = null;
+  const said = (text, data) => { if (data && data.mark) now = data.mark; else message.textContent = text; };
+  const seen = (key) => (key === "note" ? mark.saved : mark[key] || []);
+  const send = (body) => request("PATCH", `/api/marks/${mark.id}`,
+    { ...body, was: Object.fromEntries(Object.keys(body).map((key) => [key, seen(key)])) }, said);
+  const saved = await send(change);
+  if (saved || !now) return saved;
+  const merged = {};
+  for (const key of ["tags", "goals"].filter((k) => k in change)) {
+    const added = change[key].filter((x) => !seen(key).includes(x));
+    const removed = seen(key).filter((x) => !change[key].includes(x));
+    merged[key] = [...new Set([...now[key].filter((x) => !removed.includes(x)), ...added])];
+  }
+  // seen as it is now; the other note shown, unless words are being typed
+  const typing = mark.note !== mark.saved;
+  Object.assign(mark, { tags: now.tags, goals: now.goals }, typing ? {} : { note: now.note });
+  mark.saved = "note" in change || !typing ? now.note : mark.saved;
+  if ("note" in change) {
+    message.textContent = `Another page changed this note to: “${now.note}”. What you typed ` +
+      "here stays, and is saved over it when you type on.";
+    return null;
+  }
+  now = null;
+  const again = await send(merged);
+  if (!again && now) message.textContent = "Another page is changing this mark too: look again.";
+  return again;
+}
+
 async function saveTags(mark, details) {
   const tags = [...details.querySelectorAll("input:checked")].map((box) => box.value);
-  const saved = await api("PATCH", `/api/marks/${mark.id}`, { tags });
+  const saved = await patchMark(mark, { tags });
   // the box's copy of the note may be behind what is being typed: keep ours
   if (saved) { Object.assign(mark, { ...saved, note: mark.note }); render(); }
 }
@@ -78,7 +113,7 @@ function noteBox(mark) {
   saveAsTyped(note, `note ${mark.id}`, {
     saved: mark.saved,
     save: async (words) => {
-      if (!(await api("PATCH", `/api/marks/${mark.id}`, { note: words }))) return false;
+      if (!(await patchMark(mark, { note: words }))) return false;
       mark.saved = words;
       return true;
     },
@@ -141,7 +176,7 @@ function item(mark) {
   goals.className = "goals";
   goals.textContent = goalChips(mark.goals || []);
   const picker = goalPicker(mark.goals || [], async (numbers) => {
-    const saved = await api("PATCH", `/api/marks/${mark.id}`, { goals: numbers });
+    const saved = await patchMark(mark, { goals: numbers });
     if (saved) { mark.goals = saved.goals; goals.textContent = goalChips(mark.goals); }
   });
   const note = noteBox(mark);
