@@ -257,6 +257,37 @@ def test_a_power_cut_before_the_signature_leaves_an_unsigned_tail_the_next_start
     assert (result.size, result.unsigned) == (7, 0)
 
 
+def test_entries_added_on_the_card_while_the_box_was_off_are_said_not_the_box_s(log):
+    """Someone who can write the card (but, on a box whose device key is in
+    the Pi's OTP, cannot sign) appended a consent withdrawal and a wipe's
+    end: the next start caught them up and signed them as its own, and
+    verify passed them. They are still signed (the log is append-only),
+    but the box says at once that it did not write them, and verify
+    repeats it; its own unsigned tail, the recorder's and the page's
+    entries are not said so."""
+    last = json.loads(lines(log)[-1])["time"]
+    forged = [canonical({"actor": "guider", "event": event, "seq": seq, "time": last})
+              for seq, event in ((6, "consent withdrawn"), (7, "wipe verified"))]
+    with open(log.directory / ENTRIES_FILE, "ab") as f:
+        f.write(b"".join(line + b"\n" for line in forged))
+    AuditLog(log.directory).record("unlock", actor="guider", result="ok")  # the next start
+    said = json.loads(lines(log)[8])
+    assert said["event"] == "audit entries without the box's mark"
+    assert (said["count"], said["entries"]) == (2, "6,7")
+    result = verify(log.directory)
+    assert result.signed >= 9, "signed, with what the box said of them"
+    assert any("the box found 2 entries it did not write (entries 6,7)" in r
+               for r in result.remarks), result.remarks
+    # the box's own writing, from two processes and across a power cut: unsaid
+    recorder, web = AuditLog(log.directory), AuditLog(log.directory)
+    web.sign_every = recorder.sign_every = 1000
+    for n in range(3):
+        recorder.record("recording started", actor="button", object=f"{n:032x}")
+        web.record("viewed", actor="guider", object=f"{n:032x}")
+    AuditLog(log.directory).record("lock", actor="guider", reason="asked")
+    assert sum(b"without the box's mark" in line for line in lines(log)) == 1
+
+
 def test_a_torn_last_entry_is_cut_off_and_said_in_the_log(log):
     torn = b'{"actor":"guider","event":"vie'
     with open(log.directory / ENTRIES_FILE, "ab") as f:

@@ -53,6 +53,7 @@ from .checkpoints import (  # noqa: F401
     split_notes,
     torn_note,
 )
+from .entry_mac import MAC_FIELD, UNMARKED_EVENT, mac_key, marked, unmarked, unmarked_fields
 from .merkle import CompactRange, leaf_hash, leaf_hashes
 from .verify import (  # noqa: F401
     ENTRIES_FILE,
@@ -70,7 +71,7 @@ log = logging.getLogger("vigbox.audit")
 SIGN_INTERVAL_SECONDS = 60.0   # at most one signature a minute while entries arrive…
 SIGN_EVERY_ENTRIES = 1000      # …or one per this many, whichever comes first
 TORN_EVENT = "audit entry torn by a power cut: removed"
-RESERVED_FIELDS = ("seq", "event", "time")
+RESERVED_FIELDS = ("seq", "event", "time", MAC_FIELD)
 _VALUE_TYPES = (str, int, float, bool, type(None))
 _OPEN: "weakref.WeakSet[AuditLog]" = weakref.WeakSet()
 
@@ -91,13 +92,18 @@ class AuditLog:
         self.sign_every, self.sign_interval = sign_every, sign_interval
         self._clock = clock or (lambda: datetime.now(UTC))
         self._key = device_key(self.directory)
+        self._mac_key = mac_key(self._key)
         self._entries_path = str(self.directory / ENTRIES_FILE)
         self._notes_path = str(self.directory / NOTES_FILE)
         self._edge = CompactRange()         # the tree of the entries hashed so far
         self._known = 0                     # bytes of the entries file hashed
         self._last_time = ""                # the newest entry's time
         self._notes_known = 0               # bytes of the notes file read
-        self._signed: int | None = None     # size of the newest checkpoint on file
+        # size of the newest checkpoint on file (a log of the old layout's
+        # one file each, named by its size: verify checks each name)
+        self._signed: int | None = max(
+            (int(n.stem) for n in (self.directory / LEGACY_CHECKPOINTS_DIR).glob("*.txt")
+             if n.stem.isdigit()), default=None)
         self._signed_at: float | None = None  # when this process last signed (monotonic)
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -167,31 +173,41 @@ class AuditLog:
         other wrote."""
         with self._lock, open(self._entries_path, "ab+") as f:
             fcntl.flock(f, fcntl.LOCK_EX)
-            torn = self._catch_up(f)
-            self._catch_up_notes()
+            self._catch_up_notes()  # first: what is signed is not checked again
+            torn, foreign = self._catch_up(f)
             if torn:
                 self._append(f, TORN_EVENT, {"bytes": len(torn),
                                              "sha256": hashlib.sha256(torn).hexdigest()})
+            if foreign:
+                log.warning("audit entries %s do not carry the box's mark", foreign[:20])
+                self._append(f, UNMARKED_EVENT, unmarked_fields(foreign))
+                self._sign()  # said once: signed, they are not checked again
             yield f
 
-    def _catch_up(self, f) -> bytes:
-        """Hash the whole lines others appended. A power cut in the middle
-        of an append leaves part of a line, never acknowledged (its fsync
-        never returned): cut it off and return it, to be said in the log,
-        rather than leave a log no one can verify."""
+    def _catch_up(self, f) -> tuple[bytes, list[int]]:
+        """Hash the whole lines others appended, and return any cut short
+        and the positions of those, not yet signed, without the box's mark
+        (:mod:`.entry_mac`). A power cut in the middle of an append leaves
+        part of a line, never acknowledged (its fsync never returned): cut
+        it off, to be said in the log, rather than leave a log no one can
+        verify."""
         f.seek(self._known)
         unread = f.read()
         whole = unread.rfind(b"\n") + 1
+        foreign: list[int] = []
         if whole:
-            self._edge.extend(leaf_hashes(unread[:whole - 1].split(b"\n")))
+            lines = unread[:whole - 1].split(b"\n")
+            skip = max(0, (self._signed or 0) - self._edge.size)
+            foreign = unmarked(lines[skip:], self._edge.size + skip, self._mac_key)
+            self._edge.extend(leaf_hashes(lines))
             newest = TIME_FIELD.search(unread, unread.rfind(b"\n", 0, whole - 1) + 1, whole)
             self._last_time = newest.group(1).decode("ascii", "replace") if newest else ""
             self._known += whole
         if whole == len(unread):
-            return b""
+            return b"", foreign
         os.ftruncate(f.fileno(), self._known)
         os.fsync(f.fileno())
-        return unread[whole:]
+        return unread[whole:], foreign
 
     def _append(self, f, event: str, fields: dict) -> None:
         now = self._clock().strftime(TIME_FORMAT)
@@ -199,7 +215,7 @@ class AuditLog:
         if now < self._last_time and not clock_set_explains(entry):
             entry.update(time=self._last_time,
                          clock_behind=_seconds_between(self._last_time, now))
-        line = canonical(entry)
+        line = canonical(marked(entry, self._mac_key))
         f.write(line + b"\n")
         f.flush()
         os.fsync(f.fileno())

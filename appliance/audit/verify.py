@@ -55,6 +55,9 @@ LEGACY_CHECKPOINTS_DIR = "checkpoints"  # before: one file per size, still read
 # in the device's canonical JSON a quote inside a value is escaped, so this
 # finds each entry's own time and nothing else
 TIME_FIELD = re.compile(rb'"time":"([^"]*)"')
+# the box's own word, in the log, for lines it found there without its mark
+# (:mod:`appliance.audit.entry_mac`): verify repeats it
+UNMARKED_EVENT = "audit entries without the box's mark"
 
 
 def canonical(entry: dict) -> bytes:
@@ -198,10 +201,27 @@ def verify(directory: Path, *, old_checkpoint: str | None = None,
         signed.check(beyond)
         raise AuditError(f"checkpoints exist for {beyond} entries but only {size} "
                          "remain: entries were removed from the end")
-    result = Verified(size, roots[size], good, signed.notes, back, remarks=signed.remarks)
+    result = Verified(size, roots[size], good, signed.notes, back,
+                      remarks=signed.remarks + _unmarked_said(data, lines))
     if old is not None:
         result.old_size = _check_old(old, size, roots)
     return result
+
+
+def _unmarked_said(data: bytes, lines: list[bytes]) -> list[str]:
+    """What the box said of lines it found without its mark: an auditor
+    reads those entries as someone else's writing, though signed."""
+    if UNMARKED_EVENT.encode() not in data:
+        return []
+    said = []
+    for line in lines:
+        if UNMARKED_EVENT.encode() in line:
+            entry = json.loads(line)
+            if entry.get("event") == UNMARKED_EVENT:
+                said.append(f"entry {entry.get('seq')}: the box found {entry.get('count')} "
+                            f"entries it did not write (entries {entry.get('entries')}); they "
+                            "are signed, but are not the box's record")
+    return said
 
 
 def _public(directory: Path, public: bytes | None) -> bytes:
