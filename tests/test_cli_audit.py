@@ -114,3 +114,27 @@ def test_verify_names_the_signer_and_checks_it_against_the_label(home, tmp_path)
     copied = vigbox("audit", "verify", "--certificate-key", certificate, "--fingerprint", label,
                     home=home)
     assert f"signed by {label}".encode() in copied.stdout
+
+
+def test_the_certificate_s_own_checkpoint_catches_a_log_cut_back_to_before_the_wipe(
+        home, tmp_path):
+    """The log on the card cut back, with its checkpoints, to before the
+    wipe's entries: `verify --certificate-key CERT` passed (only the key
+    was taken from the certificate), and the checkpoint the certificate
+    carries was refused by --checkpoint. It is now the one kept apart."""
+    from appliance.audit.certificate import sign_certificate
+    from appliance.audit.checkpoints import device_key
+    log = AuditLog(home / "audit", sign_every=1)
+    entries = home / "audit" / "entries.jsonl"
+    notes = home / "audit" / "checkpoints.notes"
+    before = (entries.read_bytes(), notes.read_bytes())
+    log.record("wipe finished", actor="wipe")
+    certificate = tmp_path / "cert.json"
+    certificate.write_text(sign_certificate({"audit": {"checkpoint": log.checkpoint()}},
+                                            device_key(home / "audit")))
+    assert vigbox("audit", "verify", "--certificate-key", certificate, home=home).returncode == 0
+    entries.write_bytes(before[0])  # the wipe's entries and checkpoints gone
+    notes.write_bytes(before[1])
+    cut = vigbox("audit", "verify", "--certificate-key", certificate, home=home, check=False)
+    assert cut.returncode != 0, cut.stdout
+    assert b"Traceback" not in cut.stderr and cut.stderr.startswith(b"vigbox: ")

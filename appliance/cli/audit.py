@@ -11,8 +11,10 @@ def cmd_verify(args) -> int:
     """Check the log; say what is signed, what is not yet, and whether it
     extends a checkpoint kept apart (the only proof against a rollback)."""
     from ..audit.checkpoints import read_checkpoint_file
-    old = read_checkpoint_file(Path(args.checkpoint)) if args.checkpoint else None
-    public = _signer(args)
+    public, certified = _signer(args)
+    # the certificate's own checkpoint, unless another is given: a log cut
+    # back to before the wipe had passed with the certificate's key alone
+    old = read_checkpoint_file(Path(args.checkpoint)) if args.checkpoint else certified
     result = verify(args.settings.audit_dir, old_checkpoint=old, public=public)
     signer = fingerprint(public) if public else _folder_signer(args.settings.audit_dir)
     if args.fingerprint and args.fingerprint.strip() != signer:
@@ -38,15 +40,18 @@ def cmd_verify(args) -> int:
     return 0
 
 
-def _signer(args) -> bytes | None:
+def _signer(args) -> tuple[bytes | None, str | None]:
     """The device's public key given on the command line (a copy of the
-    log off the box, whose key stayed on the box), or None: the folder's."""
+    log off the box, whose key stayed on the box), or None: the folder's;
+    and the checkpoint the certificate carries, if one was given."""
     if args.certificate_key is None:
-        return None
+        return None, None
     from ..audit.certificate import check_certificate
     cert = check_certificate(Path(args.certificate_key).read_text(),
                              expected_fingerprint=args.fingerprint)
-    return cert.public_key
+    audit = cert.fields.get("audit")
+    checkpoint = audit.get("checkpoint") if isinstance(audit, dict) else None
+    return cert.public_key, checkpoint if isinstance(checkpoint, str) else None
 
 
 def _folder_signer(audit_dir: Path) -> str:
@@ -104,7 +109,8 @@ def add_audit_parser(sub) -> None:
                        "fail unless the log is signed by that key")
     check.add_argument("--certificate-key", metavar="CERT.json",
                        help="take the device's public key from one of its certificates (a "
-                            "copy of the log off the box, whose key is in the box's RAM)")
+                            "copy of the log off the box, whose key is in the box's RAM), "
+                            "and its checkpoint as the one kept apart, unless --checkpoint")
     check.set_defaults(func=cmd_verify)
     show = commands.add_parser("checkpoint",
                                help="sign the log now and print the checkpoint to keep "
