@@ -2,6 +2,7 @@
 audited, every action that needs a consent refused without it (naming
 it), and nothing recorded after the intervention ended."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -171,6 +172,10 @@ def test_a_change_on_the_page_is_audited_and_withdrawing_stills_deletes_them(
     assert event["stills_deleted"] == 2 and "Sam" not in str(event)
     after = unlocked.get("/intervention/consent").get_data(as_text=True)
     assert "2 stills deleted" in after and "Sam&#39;s mother" in after
+    # the intervention's page had credited the changed consent to its first giver, on the first day
+    said = re.search(r'<p class="note" id="consent">(.*?)</p>', unlocked.get("/intervention")
+                     .get_data(as_text=True), re.S).group(1)
+    assert f"changed on {date.today().isoformat()}" in " ".join(said.split()), said
     raw = (store.root / "catalog.sqlite-wal").read_bytes()
     assert b"Sam's mother" not in raw, "who gave it is sealed"
 

@@ -308,7 +308,9 @@ def test_preparation_and_travel_entered_on_the_page(guider, store, settings):
     assert "guider time: travel,,2100,s" in csv_download.get_data(as_text=True)
     assert InterventionRecord(store.catalog).seconds_by_kind()["travel"] == 2100
     entered = [e for e in read_entries(settings.audit_dir) if b"guider time entered" in e]
-    assert len(entered) == 1 and b'"kind":"travel","minutes":35' in entered[0]
+    assert len(entered) == 1
+    assert {k: json.loads(entered[0])[k] for k in ("kind", "minutes")} == {"kind": "travel",
+                                                                           "minutes": 35}
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from appliance.errors import (
     InterventionError,
     ScalingChangedError,
 )
-from appliance.intervention.consent import name_of
+from appliance.intervention.consent import ConsentRecord, name_of
 from appliance.intervention.evaluation import (
     CHART_H,
     CHART_W,
@@ -88,9 +88,17 @@ def overview(error: str | None = None, status: int = 200):
         "intervention.html", csrf=csrf_token(), record=row, goals=_goals(record), error=error,
         texts=_texts(record), summary=summarise(services().store, "page"),
         retention=record.retention(), chart=(CHART_W, CHART_H, PAD),
-        consent=[name_of(c) for c in row["consent_scope"]], reopen_reasons=REOPEN_REASONS,
+        consent=[name_of(c) for c in row["consent_scope"]], consent_changed=_last_change(),
+        reopen_reasons=REOPEN_REASONS,
         guider_time=GUIDER_TIME, duration=duration, hand_kinds=HAND_KINDS,
         max_hand_minutes=MAX_HAND_MINUTES, typed=_kept_typing()), status
+
+
+def _last_change() -> str | None:
+    """The day the consent was last changed, if it was: the page had
+    credited the consent as it is now to its first giver, on the first day."""
+    changes = ConsentRecord(services().store.catalog).changes()
+    return changes[-1]["given"] if changes else None
 
 
 def _kept_typing() -> dict[str, str]:
