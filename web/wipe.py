@@ -22,7 +22,7 @@ from flask import (
 )
 
 from appliance.audit.certificate import check_certificate
-from appliance.audit.log import fingerprint
+from appliance.audit.log import device_key, fingerprint, raw_public
 from appliance.errors import CertificateError, WipeError
 from appliance.intervention.record import InterventionRecord
 from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wipe_pending
@@ -146,8 +146,9 @@ def latest_certificate() -> str | None:
 
 
 def box_fingerprint() -> str:
-    """The fingerprint of the key this box signs with (on its label)."""
-    return fingerprint(services().audit.public_key)
+    """The fingerprint of the key this box signs with (on its label): the
+    audit folder's, whatever the page's audit service is."""
+    return fingerprint(raw_public(device_key(services().settings.audit_dir).public_key()))
 
 
 def _wrong_with(path) -> str | None:
