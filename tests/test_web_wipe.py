@@ -2,6 +2,7 @@
 the session that wiped, and to nobody else without an unlock."""
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -317,6 +318,28 @@ def test_the_box_shows_no_certificate_it_did_not_sign_as_it_was(filmed, app, set
     assert foreign not in visitor.get("/handovers").get_data(as_text=True)
     assert f'href="/certificates/{cert_id}"' in visitor.get("/unlock").get_data(as_text=True)
     assert visitor.get(f"/certificates/{cert_id}").status_code == 200
+
+
+def test_a_summary_changed_after_the_wipe_is_neither_shown_nor_counted(filmed, app, settings):
+    """The evaluation summary is not signed itself: one edited on the card
+    (its label, its films) went into the commissioner's spreadsheet and
+    onto the box's page as it was. Its hash is signed with the
+    certificate, and one that does not match is left out, and said."""
+    client, store = filmed
+    begin_intervention(store)
+    cert_id = wipe(client, store).location.rsplit("/", 1)[1]
+    fields = verify_certificate((settings.certificates_dir / f"{cert_id}.json").read_text())
+    summary = settings.evaluations_dir / f"{cert_id}.json"
+    assert fields["kept"]["evaluation_summary_sha256"] == hashlib.sha256(
+        summary.read_bytes()).hexdigest()
+    visitor = app.test_client()
+    assert "Robin class" in visitor.get(f"/evaluations/{cert_id}").get_data(as_text=True)
+    summary.write_text(summary.read_text().replace("Robin class", "Forged class"))
+    (settings.evaluations_dir / f"{cert_id}.html").write_text("<p>Forged class</p>")
+    page = visitor.get(f"/evaluations/{cert_id}")
+    assert page.status_code == 409 and "changed after the wipe" in page.get_data(as_text=True)
+    assert "Forged" not in visitor.get("/handovers.csv").get_data(as_text=True)
+    assert "Forged" not in visitor.get("/handovers").get_data(as_text=True)
 
 
 def test_a_label_a_spreadsheet_would_run_is_kept_as_text():

@@ -24,6 +24,8 @@ from flask import (
 from appliance.audit.certificate import check_certificate
 from appliance.audit.log import device_key, fingerprint, raw_public
 from appliance.errors import CertificateError, WipeError
+from appliance.intervention.evaluation import render_summary_html
+from appliance.intervention.handovers import kept_summary
 from appliance.intervention.record import InterventionRecord
 from appliance.wipe import REASONS, WipeRequest, intervention_code, wipe_for, wipe_pending
 from appliance.wipe.html import STYLE_HASH, render_html
@@ -196,11 +198,18 @@ def certificate(cert_id: str):
 @bp.get("/evaluations/<cert_id>")
 def evaluation(cert_id: str):
     """The evaluation summary the wipe kept, handed over with its certificate."""
-    _certificate_path(cert_id)  # only for a wipe that was certified
-    path = services().settings.evaluations_dir / f"{cert_id}.html"
-    if not path.is_file():
+    # only for a wipe that was certified, and as it left it: drawn from
+    # the summary whose hash the certificate signs (the page had served
+    # whatever HTML was in the folder)
+    fields = check_certificate(_certificate_path(cert_id).read_text()).fields
+    path = services().settings.evaluations_dir / f"{cert_id}.json"
+    summary = kept_summary(fields, path)
+    if summary is None:
+        if path.is_file():
+            raise CertificateError("This evaluation summary is not the one its certificate "
+                                   "names: it was changed after the wipe.")
         abort(404)
-    return _document(path.read_text())
+    return _document(render_summary_html(summary))
 
 
 @bp.get("/certificates/<cert_id>.json")

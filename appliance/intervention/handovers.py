@@ -9,6 +9,7 @@ names or footage are in either.
 """
 
 import csv
+import hashlib
 import io
 import json
 import logging
@@ -44,17 +45,26 @@ def handovers(certificates: Path, evaluations: Path, *, signer: str | None = Non
             fields = checked.fields
             found.append(Handover(path.stem, fields["finished"], fields["reason"],
                                   int(fields["destroyed"]["count"]), checked.signer,
-                                  _summary(Path(evaluations) / path.name)))
+                                  kept_summary(fields, Path(evaluations) / path.name)))
         except (OSError, ValueError, KeyError, TypeError, CertificateError) as e:
             log.warning("certificate %s left out of the list: %s", path.name, e)
     return found
 
 
-def _summary(path: Path) -> dict | None:
+def kept_summary(fields: dict, path: Path) -> dict | None:
+    """The summary the certificate's wipe kept, if it is as the wipe left
+    it: one edited since (it is not signed itself) had gone into the
+    spreadsheet as it was. Certificates from before the hash was signed
+    name none, and their summary is taken as it is."""
     try:
-        return json.loads(path.read_text())
+        data = path.read_bytes()
     except FileNotFoundError:
         return None  # a wipe of a box with no intervention record keeps none
+    signed = (fields.get("kept") or {}).get("evaluation_summary_sha256")
+    if signed is not None and hashlib.sha256(data).hexdigest() != signed:
+        log.warning("the summary %s is not the one its certificate names: left out", path.name)
+        return None
+    return json.loads(data)
 
 
 HEADER = (["certificate", "wiped", "reason", "label", "practitioner", "started", "ended",

@@ -77,8 +77,18 @@ def certificate_fields(wipe) -> dict:
         "advice": claims.ADVICE,
         "post_sanitisation": "the box holds no intervention: ready for the next guider",
         "kept": {"evaluation_summary": state.evaluation,
+                 "evaluation_summary_sha256": _summary_sha256(wipe),
                  "audit_log": "kept, outside the erased store; it holds no footage"},
     }
+
+
+def _summary_sha256(wipe) -> str | None:
+    """The kept summary's hash, signed with the certificate: a summary
+    edited since (its label, its counts) no longer matches it."""
+    name = wipe.state.evaluation
+    if not name or wipe.evaluations_dir is None:
+        return None
+    return hashlib.sha256((Path(wipe.evaluations_dir) / name).read_bytes()).hexdigest()
 
 
 def _method(state: WipeState, key_source: str | None) -> dict:
