@@ -52,6 +52,9 @@ def test_the_wipe_asks_who_and_the_code_then_certifies(box):
     assert fields["sanitised_by"] == {"name": "Ann Example", "role": "VIG guider", "via": "cli"}
     checked = vigbox("certificate", "verify", certificate, home=home)
     assert checked.returncode == 0 and b"signature valid" in checked.stdout
+    # whose wipe: an older certificate of the same box verifies as well
+    assert f"of intervention {fields['intervention']['recipient']}, wiped for end of " \
+        "intervention, finished".encode() in checked.stdout
     page = vigbox("certificate", "show", certificate, home=home)
     assert page.returncode == 0 and b"Certificate of sanitisation" in page.stdout
     assert Store(home / "store").list() == []

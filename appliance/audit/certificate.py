@@ -95,6 +95,14 @@ class Verified:
                  f"({self.format}, {len(self.fields)} fields)"]
         if self.format != FORMAT:
             lines.append(f"an older format: {MEANING[self.format]}")
+        # which intervention: an older certificate of the same box verifies
+        # as well, and the id alone did not say whose wipe it was
+        intervention = self.fields.get("intervention")
+        recipient = intervention.get("recipient") if isinstance(intervention, dict) else None
+        if recipient is not None or "finished" in self.fields:
+            lines.append(f"of intervention {_printable(recipient)}, wiped for "
+                         f"{_printable(self.fields.get('reason'))}, finished "
+                         f"{_printable(self.fields.get('finished'))}")
         return lines
 
 
