@@ -539,6 +539,12 @@ def test_export_with_a_one_off_passphrase_shown_once(reviewed, settings, store):
     assert manifest["clips"][1]["caption"].startswith("Receiving initiatives")
     assert manifest["question"] == SETUP["question"]
     assert manifest["reflections"] == {"1": "I waited and she came"}
+    assert all("notes" in clip for clip in manifest["clips"])
+    # and the form says so before: it had named only "showing chosen clips"
+    said = " ".join(guider.get("/export").get_data(as_text=True)
+                    .split('id="what-goes">')[1].split("</p>")[0].split())
+    for part in ("your notes", "the helping question", "the practitioner's words"):
+        assert part in said, said
     for words in ("I waited", SETUP["question"]):
         assert words.encode() not in html, "the words are inside the sealed file only"
     exported = [e for e in read_entries(settings.audit_dir) if b'"exported"' in e]
