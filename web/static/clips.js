@@ -65,7 +65,7 @@ function item(clip, index) {
   const name = document.createElement("input");
   name.className = "clip-name";
   name.value = typedNames.get(clip.id) ?? clip.name;
-  name.placeholder = "Name (sealed on the box; goes with the clip in an export)";
+  name.placeholder = "Name (locked on the box; goes with the clip in an export)";
   saveAsTyped(name, `clip ${clip.id}`, {
     saved: clip.name,
     save: async (words) => {

@@ -109,7 +109,7 @@ async function saveTags(mark, details) {
 function noteBox(mark) {
   const note = document.createElement("textarea");
   note.value = mark.note;
-  note.placeholder = "Note (sealed on the box; goes with a clip of this moment in an export)";
+  note.placeholder = "Note (locked on the box; goes with a clip of this moment in an export)";
   saveAsTyped(note, `note ${mark.id}`, {
     saved: mark.saved,
     save: async (words) => {
