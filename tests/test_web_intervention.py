@@ -177,6 +177,36 @@ def test_a_cycle_is_started_once_from_the_cycle_the_page_showed(guider, store, a
     assert [(p["cycle"], p["now"]) for p in record.scalings()[1]][-1] == (1, 6)
 
 
+def test_a_cycle_started_by_mistake_goes_back_while_it_is_empty(guider, store, settings):
+    """Start cycle 2 tapped for Save: every film after it went into cycle
+    2's review and handout, and nothing could undo it. While cycle 2 holds
+    no film, scaling or review, the page offers the way back (the player
+    opened meanwhile: its time goes back too); once it does, it stays."""
+    token = csrf_of(guider)
+    record = InterventionRecord(store.catalog)
+    guider.post("/intervention/cycle", data={"csrf_token": token, "cycle": "1"})
+    record.time_spent("editing", 30)  # the guider looked at a film meanwhile
+    page = guider.get("/intervention").get_data(as_text=True)
+    assert 'id="cycle-back"' in page and "Back to cycle 1" in page
+    stale = guider.post("/intervention/cycle/back", data={"csrf_token": token, "cycle": "1"})
+    assert stale.status_code == 409 and record.current_cycle() == 2
+    back = guider.post("/intervention/cycle/back", data={"csrf_token": token, "cycle": "2"})
+    assert back.status_code == 302 and record.current_cycle() == 1
+    [undone] = [json.loads(e) for e in read_entries(settings.audit_dir)
+                if b"cycle start undone" in e]
+    assert undone["cycle"] == 1
+    assert synthetic_film(store, 2, (320, 180)) and \
+        store.catalog.list("recording")[-1].meta["cycle"] == 1, "the next film is cycle 1's"
+    assert "cycle 1 is the first" in guider.post(
+        "/intervention/cycle/back", data={"csrf_token": token, "cycle": "1"}).get_data(as_text=True)
+    guider.post("/intervention/cycle", data={"csrf_token": token, "cycle": "1"})
+    synthetic_film(store, 2, (320, 180))  # filmed in cycle 2: it stays
+    assert 'id="cycle-back"' not in guider.get("/intervention").get_data(as_text=True)
+    kept = guider.post("/intervention/cycle/back", data={"csrf_token": token, "cycle": "2"})
+    assert kept.status_code == 409 and "cycle 2 already has films" in kept.get_data(as_text=True)
+    assert record.current_cycle() == 2
+
+
 @pytest.mark.parametrize("cycle", ["\u00b2", "9" * 5000, "-1", ""])
 def test_a_cycle_that_is_no_whole_number_is_refused_on_the_page(guider, cycle):
     """str.isdigit() takes "²", which int() refuses: a 500."""

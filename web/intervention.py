@@ -11,6 +11,7 @@ from appliance.errors import (
     InterventionError,
     ScalingChangedError,
 )
+from appliance.interaction.worker import recording_now
 from appliance.intervention.consent import ConsentRecord, name_of
 from appliance.intervention.evaluation import (
     CHART_H,
@@ -217,6 +218,26 @@ def next_cycle():
     except InterventionError as e:
         return overview(str(e), 409 if isinstance(e, STALE) else 400)
     _audit("cycle started", cycle=cycle)
+    return redirect(url_for("intervention.overview"))
+
+
+@bp.post("/intervention/cycle/back")
+def cycle_back():
+    """Back to the cycle before, while the one begun by mistake is empty:
+    a wrong tap had put every film after it into the wrong cycle's review
+    and handout, with no way back."""
+    record, box = _record(), services()
+    if recording_now(box.recorder):
+        return overview("The box is filming: a film is being made for this cycle.", 409)
+    try:
+        shown = _shown_cycle(record)
+        films = sum(1 for e in box.store.catalog.list("recording")
+                    if e.meta.get("cycle", 1) == shown)
+        with box.store.catalog.transaction():
+            cycle = record.back_a_cycle(shown=shown, films=films)
+    except InterventionError as e:
+        return overview(str(e), 409)
+    _audit("cycle start undone", cycle=cycle)
     return redirect(url_for("intervention.overview"))
 
 

@@ -194,6 +194,32 @@ class InterventionRecord:
         self.db.execute("UPDATE intervention SET cycle = ?", (cycle + 1,))
         return cycle + 1
 
+    def back_a_cycle(self, *, shown: int, films: int) -> int:
+        """Back to the cycle before, when this one was begun by mistake (a
+        tap on Start cycle meant for Save) and nothing is in it yet:
+        ``films``, how many the store holds for it, no scaling, no shared
+        review. Time counted in it meanwhile goes back with it."""
+        cycle = self._open()["cycle"]
+        if shown != cycle:
+            raise CycleChangedError(f"the page showed cycle {shown}, and cycle {cycle} is "
+                                    "under way: nothing was changed")
+        if cycle == 1:
+            raise InterventionError("cycle 1 is the first: there is none before it")
+        scaled = self.db.execute("SELECT COUNT(*) FROM scalings WHERE cycle = ?",
+                                 (cycle,)).fetchone()[0]
+        reviewed = self.db.execute("SELECT COUNT(*) FROM reviews WHERE cycle = ?",
+                                   (cycle,)).fetchone()[0] or \
+            self.catalog.get_sealed_text(review_owner(cycle), "reflections") is not None
+        held = [what for what, n in (("films", films), ("a scaling", scaled),
+                                     ("a shared review", reviewed)) if n]
+        if held:
+            raise InterventionError(f"cycle {cycle} already has {' and '.join(held)}: it "
+                                    "stays under way")
+        for table in ("sessions", "hand_time"):
+            self.db.execute(f"UPDATE {table} SET cycle = ? WHERE cycle = ?", (cycle - 1, cycle))
+        self.db.execute("UPDATE intervention SET cycle = ?", (cycle - 1,))
+        return cycle - 1
+
     def goals(self) -> list[int]:
         return [r[0] for r in self.db.execute(
             "SELECT DISTINCT goal FROM scalings ORDER BY goal")]
