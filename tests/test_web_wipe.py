@@ -340,6 +340,8 @@ def test_a_summary_changed_after_the_wipe_is_neither_shown_nor_counted(filmed, a
     assert page.status_code == 409 and "changed after the wipe" in page.get_data(as_text=True)
     assert "Forged" not in visitor.get("/handovers.csv").get_data(as_text=True)
     assert "Forged" not in visitor.get("/handovers").get_data(as_text=True)
+    summary.write_text("{not json")  # damaged on the card: said, not a 500
+    assert visitor.get(f"/evaluations/{cert_id}").status_code == 409
 
 
 def test_a_label_a_spreadsheet_would_run_is_kept_as_text():

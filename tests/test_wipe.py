@@ -393,6 +393,23 @@ def test_a_wipe_resumed_after_a_power_cut_stops_the_units_again(box):
     assert units.running and units.started == 2
 
 
+def test_a_summary_gone_before_the_certificate_still_ends_in_one(box):
+    """The certificate signs the kept summary's hash: a summary removed
+    between its step and the certificate's must not leave the wipe
+    unable to finish (the footage's keys are gone by then)."""
+    settings, store, _, _ = box
+    from conftest import begin_intervention
+    begin_intervention(store)
+
+    def summary_gone(step, phase):
+        if (step, phase) == ("certificate", "before"):
+            for path in settings.evaluations_dir.glob("*.json"):
+                path.unlink()
+    certificate = run_wipe(settings, store, on_step=summary_gone)
+    kept = verify_certificate(certificate.read_text())["kept"]
+    assert kept["evaluation_summary"] and kept["evaluation_summary_sha256"] is None
+
+
 def test_a_wipe_begun_by_an_older_vigbox_resumes(luks_box):
     """A power cut in the erase, then a software update: the state file the
     older vigbox wrote (unversioned, "erase progress" with a space) is read

@@ -207,7 +207,7 @@ def evaluation(cert_id: str):
     if summary is None:
         if path.is_file():
             raise CertificateError("This evaluation summary is not the one its certificate "
-                                   "names: it was changed after the wipe.")
+                                   "names: it was changed after the wipe, or is damaged.")
         abort(404)
     return _document(render_summary_html(summary))
 

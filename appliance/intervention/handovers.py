@@ -64,7 +64,12 @@ def kept_summary(fields: dict, path: Path) -> dict | None:
     if signed is not None and hashlib.sha256(data).hexdigest() != signed:
         log.warning("the summary %s is not the one its certificate names: left out", path.name)
         return None
-    return json.loads(data)
+    try:
+        summary = json.loads(data)
+    except ValueError:
+        log.warning("the summary %s cannot be read: left out", path.name)
+        return None
+    return summary if isinstance(summary, dict) else None
 
 
 HEADER = (["certificate", "wiped", "reason", "label", "practitioner", "started", "ended",
