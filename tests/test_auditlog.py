@@ -288,6 +288,33 @@ def test_entries_added_on_the_card_while_the_box_was_off_are_said_not_the_box_s(
     assert sum(b"without the box's mark" in line for line in lines(log)) == 1
 
 
+def test_a_copy_of_the_box_s_own_entry_or_a_line_built_to_break_the_reader_is_named(log):
+    """A verbatim copy of one of the box's entries carries a true mark: it
+    was signed unsaid. A line nested deep enough to exhaust the parser
+    stopped every later entry (the page's, the recorder's, the wipe's);
+    one that is the event's name alone broke verify."""
+    copied = lines(log)[-1]
+    with open(log.directory / ENTRIES_FILE, "ab") as f:
+        f.write(copied + b"\n" + b"[" * 200_000 + b"\n")
+        f.write(json.dumps("audit entries without the box's mark").encode() + b"\n")
+    AuditLog(log.directory).record("unlock", actor="guider", result="ok")
+    said = json.loads(lines(log)[9])
+    assert said["event"] == "audit entries without the box's mark" and said["entries"] == "6,7,8"
+    assert json.loads(lines(log)[10])["event"] == "unlock", "the log goes on"
+
+
+def test_a_checkpoint_added_on_the_card_does_not_hide_lines_from_the_check(log):
+    """The box skips the check for lines a checkpoint covers: a copy of its
+    newest note with the size raised, appended with a line, hid that line."""
+    with open(log.directory / NOTES_FILE, "ab") as f:
+        f.write(notes(log)[-1].replace(b"\n6\n", b"\n99\n", 1))
+    last = json.loads(lines(log)[-1])["time"]
+    with open(log.directory / ENTRIES_FILE, "ab") as f:
+        f.write(canonical({"event": "consent withdrawn", "seq": 6, "time": last}) + b"\n")
+    AuditLog(log.directory).record("unlock", actor="guider", result="ok")
+    assert json.loads(lines(log)[7])["entries"] == "6"
+
+
 def test_a_torn_last_entry_is_cut_off_and_said_in_the_log(log):
     torn = b'{"actor":"guider","event":"vie'
     with open(log.directory / ENTRIES_FILE, "ab") as f:

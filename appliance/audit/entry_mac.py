@@ -52,17 +52,20 @@ def unmarked(lines: list[bytes], first: int, key: bytes) -> list[int]:
     """The positions (``first`` is the first line's) of the lines that do
     not carry the box's mark: not JSON, no mark, or a mark that is not
     over what the line says."""
-    found = []
-    for n, line in enumerate(lines, first):
-        try:
-            entry = json.loads(line)
-            mac = entry.pop(MAC_FIELD)
-        except (ValueError, TypeError, KeyError, AttributeError):
-            found.append(n)
-            continue
-        if not isinstance(mac, str) or not hmac.compare_digest(mac, _mac(key, entry)):
-            found.append(n)
-    return found
+    return [n for n, line in enumerate(lines, first) if not _marked_at(line, n, key)]
+
+
+def _marked_at(line: bytes, n: int, key: bytes) -> bool:
+    """Whether ``line`` is as the box writes the entry at position ``n``:
+    its mark over the rest, in canonical form, and in its place (a copy of
+    one of the box's own entries, appended again, carries a true mark)."""
+    try:
+        entry = json.loads(line)
+        mac = entry.pop(MAC_FIELD)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        return False
+    return isinstance(mac, str) and hmac.compare_digest(mac, _mac(key, entry)) \
+        and entry.get("seq") == n and line == canonical({**entry, MAC_FIELD: mac})
 
 
 def unmarked_fields(positions: list[int]) -> dict:

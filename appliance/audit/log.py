@@ -233,9 +233,14 @@ class AuditLog:
         except FileNotFoundError:
             return
         notes, end = split_notes(data)
-        for _, raw in notes:
-            size = raw.split(b"\n", 2)[1]
-            self._signed = int(size) if size.isdigit() else self._signed
+        for _, raw in reversed(notes):  # the newest the box signed (one check, most often)
+            # only the box's own signature says what is signed: a note added
+            # on the card with a larger size had kept lines from the check
+            try:
+                self._signed = Checkpoint.parse(raw.decode(), self.public_key, self.origin).size
+                break
+            except (AuditError, UnicodeDecodeError, ValueError):
+                log.warning("a checkpoint in the notes is not this box's: not counted")
         self._notes_known += end
 
     def _sign(self) -> str:

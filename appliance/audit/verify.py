@@ -216,9 +216,12 @@ def _unmarked_said(data: bytes, lines: list[bytes]) -> list[str]:
     said = []
     for line in lines:
         if UNMARKED_EVENT.encode() in line:
-            entry = json.loads(line)
-            if entry.get("event") == UNMARKED_EVENT:
-                said.append(f"entry {entry.get('seq')}: the box found {entry.get('count')} "
+            try:
+                entry = json.loads(line)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(entry, dict) and entry.get("event") == UNMARKED_EVENT:
+                said.append(f"entry {entry.get('seq')} says the box found {entry.get('count')} "
                             f"entries it did not write (entries {entry.get('entries')}); they "
                             "are signed, but are not the box's record")
     return said
