@@ -83,3 +83,16 @@ def test_a_damaged_or_newer_state_is_refused_saying_what(change, said):
 def test_what_is_not_a_state_at_all_is_refused(data):
     with pytest.raises(WipeError, match="wipe's state"):
         WipeState.from_json(data)
+
+
+def test_the_log_s_unfinished_wipe_is_read_past_any_line(tmp_path):
+    """`vigbox wipe` reads the log to know whether a wipe was left
+    unfinished: a line added on the card, or torn by a power cut, had
+    stopped it with a traceback before it wiped anything."""
+    from appliance.wipe.state import unfinished_in_the_log
+    (tmp_path / "entries.jsonl").write_bytes(
+        b'{"event":"wipe started","wipe":"2026-01-01-00000001"}\n'
+        b'{"event":"wipe finished","wipe":"2026-01-01-00000001"}\nnot json\n[1]\n'
+        + b"[" * 100_000 + b'\n{"event":"wipe started","wipe":"2026-01-02-00000002"}\n{"ev')
+    assert unfinished_in_the_log(tmp_path) == "2026-01-02-00000002"
+    assert unfinished_in_the_log(tmp_path / "none") is None
