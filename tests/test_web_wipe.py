@@ -344,6 +344,40 @@ def test_a_summary_changed_after_the_wipe_is_neither_shown_nor_counted(filmed, a
     assert visitor.get(f"/evaluations/{cert_id}").status_code == 409
 
 
+def test_a_file_shaped_to_break_the_check_does_not_take_the_unlock_page_down(filmed, app,
+                                                                            settings):
+    """The unlock page names the last certificate, checking each: a file
+    nested past the parser's depth, or with a format that is a list, in
+    the certificates' folder answered every visit with a 500."""
+    client, store = filmed
+    cert_id = wipe(client, store).location.rsplit("/", 1)[1]
+    real = json.loads((settings.certificates_dir / f"{cert_id}.json").read_text())
+    (settings.certificates_dir / "2099-01-01-0badf00d.json").write_text("[" * 100_000)
+    (settings.certificates_dir / "2099-01-02-0badf00e.json").write_text(
+        json.dumps({**real, "format": []}))
+    visitor = app.test_client()
+    page = visitor.get("/unlock")
+    assert page.status_code == 200 and cert_id in page.get_data(as_text=True)
+    for bad in ("2099-01-01-0badf00d", "2099-01-02-0badf00e"):
+        assert visitor.get(f"/certificates/{bad}").status_code == 409
+
+
+def test_a_summary_put_where_the_wipe_kept_none_is_not_taken_for_its(filmed, app, settings):
+    """A wipe of a box with no intervention record keeps no summary, and
+    its certificate says so: one put in the folder since had been listed
+    and counted as that wipe's."""
+    client, store = filmed
+    cert_id = wipe(client, store).location.rsplit("/", 1)[1]
+    fields = verify_certificate((settings.certificates_dir / f"{cert_id}.json").read_text())
+    assert fields["kept"]["evaluation_summary_sha256"] is None
+    settings.evaluations_dir.mkdir(exist_ok=True)
+    (settings.evaluations_dir / f"{cert_id}.json").write_text(json.dumps(
+        {"label": "Planted class", "cycles": [], "goals": []}))
+    visitor = app.test_client()
+    assert "Planted" not in visitor.get("/handovers.csv").get_data(as_text=True)
+    assert visitor.get(f"/evaluations/{cert_id}").status_code == 409
+
+
 def test_a_label_a_spreadsheet_would_run_is_kept_as_text():
     from appliance.intervention.handovers import Handover, handovers_csv
     found = [Handover("2026-01-01-00000000", "2026-01-01T00:00:00Z", "end", 3, "ab:cd",

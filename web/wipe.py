@@ -161,6 +161,10 @@ def _wrong_with(path) -> str | None:
         check_certificate(path.read_text(), expected_fingerprint=box_fingerprint())
     except (OSError, UnicodeDecodeError, CertificateError) as e:
         return str(e)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as e:
+        # a file shaped to break the check: the unlock page, which names the
+        # last certificate, had answered 500 for it
+        return f"it cannot be read as a certificate ({type(e).__name__})"
     return None
 
 

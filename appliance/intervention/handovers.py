@@ -60,13 +60,18 @@ def kept_summary(fields: dict, path: Path) -> dict | None:
         data = path.read_bytes()
     except FileNotFoundError:
         return None  # a wipe of a box with no intervention record keeps none
-    signed = (fields.get("kept") or {}).get("evaluation_summary_sha256")
-    if signed is not None and hashlib.sha256(data).hexdigest() != signed:
+    kept = fields.get("kept")
+    kept = kept if isinstance(kept, dict) else {}
+    signed = kept.get("evaluation_summary_sha256", "unsigned")
+    if signed is None:  # the wipe kept none: one found there was put there since
+        log.warning("the summary %s is not one its certificate names: left out", path.name)
+        return None
+    if signed != "unsigned" and hashlib.sha256(data).hexdigest() != signed:
         log.warning("the summary %s is not the one its certificate names: left out", path.name)
         return None
     try:
         summary = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):
         log.warning("the summary %s cannot be read: left out", path.name)
         return None
     return summary if isinstance(summary, dict) else None
