@@ -81,18 +81,22 @@ async function patchMark(mark, change) {
     const removed = seen(key).filter((x) => !change[key].includes(x));
     merged[key] = [...new Set([...now[key].filter((x) => !removed.includes(x)), ...added])];
   }
-  // seen as it is now; the other note shown, unless words are being typed
-  const typing = mark.note !== mark.saved;
-  Object.assign(mark, { tags: now.tags, goals: now.goals }, typing ? {} : { note: now.note });
-  mark.saved = "note" in change || !typing ? now.note : mark.saved;
-  if ("note" in change) {
+  if ("note" in change) {  // only the note is taken as seen: the pickers still show the rest
+    mark.saved = now.note;
     message.textContent = `Another page changed this note to: “${now.note}”. What you typed ` +
       "here stays, and is saved over it when you type on.";
     return null;
   }
+  // seen as it is now; the other note shown, unless words are being typed
+  const typing = mark.note !== mark.saved;
+  Object.assign(mark, { tags: now.tags, goals: now.goals },
+    typing ? {} : { note: now.note, saved: now.note });
   now = null;
   const again = await send(merged);
-  if (!again && now) message.textContent = "Another page is changing this mark too: look again.";
+  if (!again && now) {  // changing there too: drawn again from the box, not from stale boxes
+    await load();
+    message.textContent = "Another page is changing this mark too: look again.";
+  }
   return again;
 }
 
@@ -177,7 +181,12 @@ function item(mark) {
   goals.textContent = goalChips(mark.goals || []);
   const picker = goalPicker(mark.goals || [], async (numbers) => {
     const saved = await patchMark(mark, { goals: numbers });
-    if (saved) { mark.goals = saved.goals; goals.textContent = goalChips(mark.goals); }
+    if (!saved) return;
+    mark.goals = saved.goals;
+    // merged with another page's: the picker is drawn again, or its stale
+    // boxes would send the other page's goal away at the next tick
+    if (String(saved.goals) !== String([...numbers].sort((a, b) => a - b))) render();
+    else goals.textContent = goalChips(mark.goals);
   });
   const note = noteBox(mark);
   const remove = document.createElement("button");
