@@ -231,9 +231,9 @@ def cycle_back():
         return overview("The box is filming: a film is being made for this cycle.", 409)
     try:
         shown = _shown_cycle(record)
-        films = sum(1 for e in box.store.catalog.list("recording")
-                    if e.meta.get("cycle", 1) == shown)
-        with box.store.catalog.transaction():
+        with box.store.catalog.transaction():  # a film begun meanwhile is counted
+            films = sum(1 for e in box.store.catalog.list("recording")
+                        if e.meta.get("cycle", 1) == shown)
             cycle = record.back_a_cycle(shown=shown, films=films)
     except InterventionError as e:
         return overview(str(e), 409)

@@ -21,7 +21,7 @@ export async function api(method, path, body, report = () => {}, again = true) {
     response = await fetch(path, {
       method, headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf() },
       body: payload,
-      keepalive: method !== "GET" && (payload || "").length < OUTLIVES_THE_PAGE,
+      keepalive: method !== "GET" && new Blob([payload || ""]).size < OUTLIVES_THE_PAGE,
     });
   } catch {  // off the Wi-Fi for a moment: it had thrown past ``report``, unsaid
     answered(false);

@@ -101,6 +101,9 @@ export function askAgain(video, { tries = TRIES, firstWait = FIRST_WAIT, say = (
     if (failedAt !== null && video.currentTime > failedAt + MENDED_AFTER) mended();
   });
   video.addEventListener("ended", mended);  // a clip shorter than MENDED_AFTER, played out
+  // the reload got the film: a "not yet" after it is another failure's, and
+  // gave a damaged film its try back each time on a busy laptop
+  video.addEventListener("loadeddata", () => { reloaded = false; });
   video.addEventListener("loadedmetadata", () => {
     const resume = pending;
     pending = null;
