@@ -65,6 +65,8 @@ def fill_setup(page, *, label, role, question, goals, consent_by) -> None:
     Set up: three presses of Next that seemed to do nothing)."""
     shown = "() => [...document.querySelectorAll('form.setup fieldset')]" \
         ".filter((f) => f.getClientRects().length).map((f) => f.dataset.step)"
+    # the page may still be coming (a click that navigates returns first)
+    page.wait_for_selector("form.setup fieldset[data-step='2']", state="hidden", timeout=10_000)
     assert page.evaluate(shown) == ["1"]
     page.fill("#label", label)
     page.fill("#guider", "Jo Guider")
